@@ -1,0 +1,1 @@
+"""Adapters, CLI, configuration and wiring of Samverkansboten."""

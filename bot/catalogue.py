@@ -1,0 +1,192 @@
+"""The message catalogue: every user-visible text, by message id, per language.
+
+Texts are Jinja2 templates with autoescape and StrictUndefined. Parameters, which may hold
+what users wrote, are escaped and never evaluated as templates. A template renders to the
+small HTML subset chat platforms share (<b>, <i>, <code>); plain text is derived from it.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from jinja2 import Environment, StrictUndefined, Template
+from markupsafe import Markup
+
+from flows.replies import Params, Reply
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DEFAULT_LOCALE = "sv"
+ALLOWED_TAGS = ("b", "i", "code")
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\s*/?>")
+
+log = logging.getLogger(__name__)
+
+
+class TextFormat(StrEnum):
+    """How a platform wants text: the HTML subset, or plain text."""
+
+    HTML = "html"
+    PLAIN = "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedChoice:
+    """A choice ready to show: its opaque id and its label in the user's language."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """A reply rendered for one language and one text format."""
+
+    text: str
+    choices: tuple[RenderedChoice, ...]
+
+
+def load_messages(path: Path) -> dict[str, str]:
+    """Reads one locale file into a flat {message id: template} mapping."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, table: Mapping[str, Any]) -> None:
+        for key, value in table.items():
+            # "_" is the message of the table itself: [youth.menu] _ = "…" is "youth.menu".
+            name = prefix if key == "_" else (f"{prefix}.{key}" if prefix else key)
+            if isinstance(value, dict):
+                walk(name, value)
+            else:
+                flat[name] = str(value)
+
+    walk("", data)
+    return flat
+
+
+def html_to_plain(text: str) -> str:
+    """Drops the emphasis tags and unescapes entities: the plain-text form of rendered HTML."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def shorten(text: str, width: int = 40) -> str:
+    """Cuts a long text at a word boundary with an ellipsis, for button labels."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 1].rsplit(" ", 1)[0] if " " in flat[: width - 1] else flat[: width - 1]
+    return cut + "…"
+
+
+class Catalogue:
+    """All languages' messages, rendered with the locale's date formats and time zone."""
+
+    def __init__(
+        self,
+        locales_dir: Path = LOCALES_DIR,
+        default_locale: str = DEFAULT_LOCALE,
+        timezone: str = "Europe/Stockholm",
+    ) -> None:
+        self.default_locale = default_locale
+        self.timezone = ZoneInfo(timezone)
+        self._messages = {
+            path.stem: load_messages(path) for path in sorted(locales_dir.glob("*.toml"))
+        }
+        if default_locale not in self._messages:
+            raise ValueError(f"no messages for the default locale {default_locale!r}")
+        self._environments = {loc: self._environment(loc) for loc in self._messages}
+        self._compiled: dict[tuple[str, str], Template] = {}
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """The languages the catalogue has."""
+        return tuple(self._messages)
+
+    def message_ids(self, locale: str | None = None) -> frozenset[str]:
+        """Every message id of one language (the default one if not given)."""
+        return frozenset(
+            k for k in self._messages[locale or self.default_locale] if not k.startswith("_")
+        )
+
+    def source(self, message_id: str, locale: str) -> str:
+        """The template text of a message, falling back to the default language."""
+        messages = self._messages.get(locale, self._messages[self.default_locale])
+        if message_id in messages:
+            return messages[message_id]
+        if locale != self.default_locale:
+            log.warning("message %s missing in locale %s; using default", message_id, locale)
+        return self._messages[self.default_locale][message_id]
+
+    def render(
+        self, message_id: str, params: Params, locale: str, fmt: TextFormat = TextFormat.HTML
+    ) -> str:
+        """Renders one message in one language and format."""
+        locale = locale if locale in self._messages else self.default_locale
+        key = (locale, message_id)
+        template = self._compiled.get(key)
+        if template is None:
+            template = self._environments[locale].from_string(self.source(message_id, locale))
+            self._compiled[key] = template
+        text = template.render(**params)
+        return html_to_plain(text) if fmt is TextFormat.PLAIN else text
+
+    def render_reply(
+        self, reply: Reply, locale: str, fmt: TextFormat = TextFormat.HTML
+    ) -> RenderedMessage:
+        """Renders a reply with its choices' labels (labels are always plain text)."""
+        return RenderedMessage(
+            text=self.render(reply.message, reply.params, locale, fmt),
+            choices=tuple(
+                RenderedChoice(c.id, self.render(c.label, c.params, locale, TextFormat.PLAIN))
+                for c in reply.choices
+            ),
+        )
+
+    def format_datetime(self, value: datetime, locale: str) -> str:
+        """A date and time in the locale's words, in the configured time zone."""
+        pattern = self.source("_format.datetime", locale)
+        return format_datetime(value, pattern, tzinfo=self.timezone, locale=locale)
+
+    def format_time(self, value: datetime, locale: str) -> str:
+        """A time of day in the locale's form, in the configured time zone."""
+        pattern = self.source("_format.time", locale)
+        return format_datetime(value, pattern, tzinfo=self.timezone, locale=locale)
+
+    def format_date(self, value: date, locale: str) -> str:
+        """A date in the locale's words (a datetime is first moved to the time zone)."""
+        if isinstance(value, datetime):
+            value = value.astimezone(self.timezone).date()
+        return format_date(value, self.source("_format.date", locale), locale=locale)
+
+    def add_locale_helpers(self, env: Environment, locale: str, fmt: TextFormat) -> None:
+        """Adds the date filters, `shorten` and `t()` (another message, in `fmt`) to `env`."""
+        env.filters.update(
+            datetime=lambda v: self.format_datetime(v, locale),
+            date=lambda v: self.format_date(v, locale),
+            time=lambda v: self.format_time(v, locale),
+            shorten=shorten,
+        )
+
+        def nested(message_id: str, **params: Any) -> Markup | str:
+            text = self.render(message_id, params, locale, fmt)
+            # HTML from the catalogue is already escaped: mark it safe so it isn't escaped twice.
+            return Markup(text) if fmt is TextFormat.HTML else text
+
+        env.globals["t"] = nested
+
+    def _environment(self, locale: str) -> Environment:
+        """The Jinja2 environment that renders this locale's messages."""
+        env = Environment(autoescape=True, undefined=StrictUndefined)
+        self.add_locale_helpers(env, locale, TextFormat.HTML)
+        return env

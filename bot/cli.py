@@ -1,0 +1,217 @@
+"""The `samverkan` command: demo, run, database migrations, invites and reports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot.catalogue import Catalogue, TextFormat
+from bot.clock import system_clock
+from bot.config import Config, ConfigError, load_config
+from bot.console import LOCAL_USER, ConsoleTransport, run_console
+from bot.delivery import Deliverer
+from bot.demo import seed_demo
+from bot.handler import EventHandler
+from bot.reports import DocumentFormat, render_agenda
+from flows.domain import Role
+from flows.wiring import default_engine
+from storage.db import make_engine, session_factory
+from storage.schema import (
+    SchemaOutOfDate,
+    current_revision,
+    head_revision,
+    require_current,
+    upgrade,
+)
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("samverkan")
+
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_SCHEMA = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, documented for `samverkan --help`."""
+    parser = argparse.ArgumentParser(
+        prog="samverkan",
+        description=(
+            "Samverkansboten: helps young people and families prepare for a samverkansmöte. "
+            "Without configuration, everything uses an SQLite database in your data directory."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_db_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", type=Path, help="TOML config file (see config.example.toml)")
+        p.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (overrides the config)")
+
+    demo = sub.add_parser(
+        "demo",
+        help="try the bot in the terminal as the young person of a demo case",
+        description="Creates (once) a demo case with a meeting next week and opens the "
+        "terminal chat as its young person. Pipe lines into it to script a conversation.",
+    )
+    add_db_options(demo)
+    demo.add_argument("--locale", choices=["sv", "en"], help="language of the demo user")
+
+    run = sub.add_parser("run", help="start the configured chat adapters")
+    add_db_options(run)
+
+    db = sub.add_parser("db", help="database migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    for name, text in (("upgrade", "apply all migrations"), ("current", "show the schema version")):
+        add_db_options(db_sub.add_parser(name, help=text))
+
+    invite = sub.add_parser("invite", help="invite codes")
+    invite_sub = invite.add_subparsers(dest="invite_command", required=True, metavar="ACTION")
+    create = invite_sub.add_parser("create", help="create a single-use invite code for a case")
+    add_db_options(create)
+    create.add_argument("--case", required=True, help="case reference (K-7) or number")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True, help="first name or pseudonym of the invitee")
+    create.add_argument("--days", type=int, default=14, help="days the code is valid (default 14)")
+
+    report = sub.add_parser("report", help="print reports")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    agenda = report_sub.add_parser(
+        "agenda", help="agenda of the next meeting: only what people chose to share"
+    )
+    add_db_options(agenda)
+    agenda.add_argument("--case", required=True, help="case reference (K-7) or number")
+    agenda.add_argument("--format", choices=[f.value for f in DocumentFormat], default="md")
+    agenda.add_argument("--locale", choices=["sv", "en"], help="language of the report")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console command."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"samverkan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = make_engine(config.database_url)
+    try:
+        return _dispatch(args, config, engine)
+    except SchemaOutOfDate as exc:
+        print(f"samverkan: {exc}", file=sys.stderr)
+        return EXIT_SCHEMA
+    finally:
+        engine.dispose()
+
+
+def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
+    """Runs the chosen subcommand."""
+    match args.command:
+        case "demo":
+            return _demo(args, config, engine)
+        case "run":
+            require_current(engine)
+            return _serve(config, engine)
+        case "db":
+            return _db(args, engine)
+        case "invite":
+            require_current(engine)
+            return _invite(args, engine)
+        case "report":
+            require_current(engine)
+            return _report(args, config, engine)
+    return EXIT_USAGE
+
+
+def _config(args: argparse.Namespace) -> Config:
+    """The config file's settings with the command line's --db on top."""
+    config = load_config(getattr(args, "config", None))
+    if getattr(args, "db", None):
+        config = replace(config, database_url=args.db)
+    return config
+
+
+def _demo(args: argparse.Namespace, config: Config, engine: Engine) -> int:
+    """Migrates the demo database, seeds the demo case and opens the terminal chat."""
+    # The demo is for trying things out, so it brings its own database up to date;
+    # `run` never migrates on its own (operators decide when the schema changes).
+    upgrade(engine)
+    sessions = session_factory(engine)
+    catalogue = Catalogue(default_locale=config.default_locale, timezone=config.timezone)
+    with UnitOfWork(sessions) as uow:
+        demo = seed_demo(uow, LOCAL_USER, system_clock(), config.timezone)
+        if args.locale:
+            uow.cases.set_locale_for(LOCAL_USER, args.locale)
+        uow.commit()
+    locale = args.locale or config.default_locale
+    intro = {"case": demo.reference, "name": demo.youth_name}
+    print(catalogue.render("console.intro", {}, locale, TextFormat.PLAIN))
+    print(catalogue.render("console.demo_case", intro, locale, TextFormat.PLAIN))
+    print()
+    return _serve(config, engine, catalogue)
+
+
+def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -> int:
+    """Runs the enabled adapters until they end."""
+    catalogue = catalogue or Catalogue(
+        default_locale=config.default_locale, timezone=config.timezone
+    )
+    sessions = session_factory(engine)
+    handler = EventHandler(sessions, default_engine(), config.default_locale)
+    if not config.console_enabled:
+        print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
+        return EXIT_USAGE
+    deliverer = Deliverer(sessions, catalogue, {"console": ConsoleTransport(sys.stdout)})
+    asyncio.run(run_console(handler, deliverer, sys.stdin, sys.stdout))
+    return 0
+
+
+def _db(args: argparse.Namespace, engine: Engine) -> int:
+    """Applies migrations or shows the schema version."""
+    if args.db_command == "upgrade":
+        upgrade(engine)
+    print(f"schema: {current_revision(engine) or 'empty'} (newest: {head_revision(engine)})")
+    return 0
+
+
+def _invite(args: argparse.Namespace, engine: Engine) -> int:
+    """Creates an invite code and prints it once; only its hash is kept."""
+    with UnitOfWork(session_factory(engine)) as uow:
+        case = uow.cases.find_case(args.case)
+        if case is None:
+            print(f"samverkan: no case {args.case!r}", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        code = uow.cases.create_invite(
+            case.id, Role(args.role), args.name, system_clock(), timedelta(days=args.days)
+        )
+        uow.commit()
+    print(code)
+    return 0
+
+
+def _report(args: argparse.Namespace, config: Config, engine: Engine) -> int:
+    """Prints a report of a case."""
+    catalogue = Catalogue(default_locale=config.default_locale, timezone=config.timezone)
+    with UnitOfWork(session_factory(engine)) as uow:
+        case = uow.cases.find_case(args.case)
+        if case is None:
+            print(f"samverkan: no case {args.case!r}", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        agenda = uow.agenda.agenda(case.id, system_clock())
+    locale = args.locale or config.default_locale
+    sys.stdout.write(render_agenda(agenda, catalogue, locale, DocumentFormat(args.format)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

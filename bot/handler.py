@@ -1,0 +1,83 @@
+"""Handles one inbound event in one transaction: inbox, state, flow step, outbox, commit."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, system_clock
+from flows.conversation import ConversationRef, Inbound
+from flows.engine import Engine
+from storage.repositories import StaleConversation
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+LOCK_STRIPES = 64
+MAX_STALE_RETRIES = 3
+
+
+class EventHandler:
+    """Turns inbound events into state changes and outbox rows, one conversation at a time."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        engine: Engine,
+        default_locale: str = "sv",
+        clock: Clock = system_clock,
+    ) -> None:
+        self._sessions = sessions
+        self._engine = engine
+        self._default_locale = default_locale
+        self._clock = clock
+        # Striped locks: events of one conversation are handled in order within this
+        # process, with a bounded number of locks however many chats there are.
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+
+    def handle(self, inbound: Inbound) -> list[int]:
+        """Handles one event; returns the ids of the outbox rows to send (none for a replay)."""
+        with self._lock_for(inbound.ref):
+            for attempt in range(1, MAX_STALE_RETRIES + 1):
+                try:
+                    return self._handle_once(inbound)
+                except StaleConversation:
+                    # Another process saved this conversation first; re-read and try again.
+                    log.info("conversation changed concurrently; retry %d", attempt)
+            raise StaleConversation(inbound.ref)
+
+    def _handle_once(self, inbound: Inbound) -> list[int]:
+        """One attempt: everything commits together or not at all."""
+        now = self._clock()
+        ref = inbound.ref
+        with UnitOfWork(self._sessions) as uow:
+            if inbound.platform_event_id is not None and not uow.inbox.record(
+                ref.platform, inbound.platform_event_id, now
+            ):
+                log.info("replayed %s update ignored", ref.platform)
+                return []
+            loaded = uow.conversations.load(ref)
+            state, version = loaded if loaded is not None else (None, None)
+            transition = self._engine.step(state, inbound.event, ref=ref, now=now, ports=uow)
+            uow.conversations.save(ref, transition.state, version, now)
+            actor = uow.members.actor_for(ref)
+            locale = actor.locale if actor is not None else self._default_locale
+            ids = uow.outbox.enqueue(ref.platform, ref.chat_id, transition.replies, locale, now)
+            uow.commit()
+        log.debug(
+            "handled %s event on %s: %s/%s, %d replies",
+            type(inbound.event).__name__,
+            ref.platform,
+            transition.state.flow,
+            transition.state.step,
+            len(ids),
+        )
+        return ids
+
+    def _lock_for(self, ref: ConversationRef) -> threading.Lock:
+        """The lock stripe of a conversation."""
+        key = f"{ref.platform}\0{ref.chat_id}\0{ref.user_id}".encode()
+        return self._locks[zlib.crc32(key) % LOCK_STRIPES]

@@ -1,0 +1,1 @@
+"""Conversations and rules of Samverkansboten: platform-free, ORM-free, I/O only through ports."""

@@ -1,0 +1,123 @@
+"""Platform-neutral identity of a conversation and the events that arrive in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """Who is talking where: opaque strings, never platform types."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+
+    @property
+    def is_group(self) -> bool:
+        """True when the chat is shared by several people (a family group chat)."""
+        return self.chat_id != self.user_id
+
+
+class Command(StrEnum):
+    """Commands every flow understands, whatever the platform calls them."""
+
+    START = "start"
+    HELP = "help"
+    PAUSE = "pause"
+    MENU = "menu"
+
+
+# Swedish words first: they are what users see in the help texts. Telegram only
+# allows [a-z0-9_] in command names, so "hjalp" stands beside "hjälp".
+COMMAND_ALIASES: dict[str, Command] = {
+    "start": Command.START,
+    "hjälp": Command.HELP,
+    "hjalp": Command.HELP,
+    "help": Command.HELP,
+    "paus": Command.PAUSE,
+    "pausa": Command.PAUSE,
+    "pause": Command.PAUSE,
+    "meny": Command.MENU,
+    "menu": Command.MENU,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TextMessage:
+    """The user wrote free text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceMade:
+    """The user picked one of the choices the bot offered."""
+
+    choice_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIssued:
+    """The user sent a command such as /hjälp."""
+
+    command: Command
+    argument: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownCommand:
+    """The user sent something that looks like a command we do not know."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class JoinWithCode:
+    """The user wants to join a case with an invite code (`/start CODE` or a typed code)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """The adapter (re)started and asks the flow to show where the user is."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderDue:
+    """A stored reminder is due for this conversation."""
+
+    reminder_id: str
+
+
+Event = (
+    TextMessage | ChoiceMade | CommandIssued | UnknownCommand | JoinWithCode | Resume | ReminderDue
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One event from one conversation, with the platform's id for de-duplication."""
+
+    ref: ConversationRef
+    event: Event
+    platform_event_id: str | None = None
+
+
+def parse_text(text: str) -> Event:
+    """Turns raw user text into an event: commands start with '/', the rest is text."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return TextMessage(text)
+    head, _, rest = stripped[1:].partition(" ")
+    # Telegram appends @botname to commands in groups; it is not part of the command.
+    name = head.split("@", 1)[0].lower()
+    argument = rest.strip()
+    command = COMMAND_ALIASES.get(name)
+    if command is None:
+        return UnknownCommand(name)
+    if command is Command.START and argument:
+        return JoinWithCode(argument)
+    return CommandIssued(command, argument)

@@ -1,0 +1,153 @@
+"""Domain words of DESIGN.md §3 as plain typed values that flows and storage share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """How a person takes part in a case (deltagare)."""
+
+    YOUTH = "youth"
+    CAREGIVER = "caregiver"
+    PROFESSIONAL = "professional"
+    COORDINATOR = "coordinator"
+    NETWORK = "network"
+
+
+class ViewAspect(StrEnum):
+    """The three parts of "min bild"."""
+
+    WORKS = "works"
+    HARD = "hard"
+    HELP = "help"
+
+
+class Participation(StrEnum):
+    """How a person wants to take part in the meeting."""
+
+    WHOLE = "whole"
+    PART = "part"
+    REMOTE = "remote"
+    NOT_AT_ALL = "not_at_all"
+
+
+class ItemKind(StrEnum):
+    """Kinds of things a person writes and may choose to share."""
+
+    QUESTION = "question"
+    VIEW = "view"
+    PREFERENCE = "preference"
+
+
+class MeetingKind(StrEnum):
+    """First meeting, follow-up or a meeting the family asked for."""
+
+    FIRST = "first"
+    FOLLOW_UP = "follow_up"
+    REQUESTED = "requested"
+
+
+class JoinOutcome(StrEnum):
+    """What happened when someone tried an invite code."""
+
+    JOINED = "joined"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    ALREADY_MEMBER = "already_member"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person behind a conversation, in the case the conversation is about."""
+
+    person_id: int
+    case_id: int
+    role: Role
+    display_name: str
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionItem:
+    """A question someone wants to bring to the meeting."""
+
+    id: int
+    text: str
+    shared: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ViewItem:
+    """One part of a person's own picture of the situation."""
+
+    id: int
+    aspect: ViewAspect
+    text: str
+    shared: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceItem:
+    """How a person wants to take part."""
+
+    id: int
+    participation: Participation
+    shared: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Preparation:
+    """Everything one person prepared for one case."""
+
+    questions: tuple[QuestionItem, ...]
+    views: tuple[ViewItem, ...]
+    preference: PreferenceItem | None
+
+    def view(self, aspect: ViewAspect) -> ViewItem | None:
+        """The part of the view for one aspect, if written."""
+        return next((v for v in self.views if v.aspect is aspect), None)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingInfo:
+    """When and where a meeting is."""
+
+    id: int
+    kind: MeetingKind
+    starts_at: datetime
+    duration_minutes: int
+    place: str | None
+    remote_link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    """The outcome of redeeming an invite code."""
+
+    outcome: JoinOutcome
+    actor: Actor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SharedContribution:
+    """What one person chose to share with the meeting."""
+
+    person_id: int
+    display_name: str
+    role: Role
+    questions: tuple[str, ...]
+    views: tuple[tuple[ViewAspect, str], ...]
+    participation: Participation | None
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    """The agenda of a case's next meeting: only what people chose to share."""
+
+    case_reference: str
+    meeting: MeetingInfo | None
+    contributions: tuple[SharedContribution, ...]

@@ -1,0 +1,213 @@
+"""The flow engine: routes one event through the right flow and returns the transition.
+
+Everything here is pure: the engine reads and writes only through the ports it is given,
+so a whole conversation can be walked in a test with no network and no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from flows.conversation import (
+    ChoiceMade,
+    Command,
+    CommandIssued,
+    ConversationRef,
+    Event,
+    JoinWithCode,
+    ReminderDue,
+    Resume,
+    TextMessage,
+    UnknownCommand,
+)
+from flows.domain import Actor, JoinOutcome, Role
+from flows.ports import Ports
+from flows.replies import Reply, say
+
+StateValue = str | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowState:
+    """Where a conversation is: which flow, which step, and a little scratch data."""
+
+    flow: str
+    step: str
+    data: Mapping[str, StateValue] = field(default_factory=dict)
+    # Choice ids of the last message that had choices, in order, so "2" typed in a
+    # terminal or a Matrix room means the second one, and an old button is recognised.
+    offered: tuple[str, ...] = ()
+    paused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The result of a step: the next state and what to say."""
+
+    state: FlowState
+    replies: tuple[Reply, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """What a step may know: who, when, and the ports of this transaction."""
+
+    ref: ConversationRef
+    now: datetime
+    actor: Actor
+    ports: Ports
+
+
+class Flow(Protocol):
+    """A conversation as a state machine."""
+
+    @property
+    def name(self) -> str:
+        """The flow's name, stored in the conversation state."""
+        ...
+
+    def start(self, ctx: StepContext) -> Transition:
+        """Enters the flow at its first step."""
+        ...
+
+    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
+        """Shows the current step again (after a pause, a restart or /start)."""
+        ...
+
+    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Handles one event in the current step."""
+        ...
+
+    def help(self, state: FlowState) -> Reply:
+        """Explains what the user can do in the current step."""
+        ...
+
+
+ONBOARDING = "onboarding"
+WAITING_FOR_CODE = FlowState(flow=ONBOARDING, step="waiting_for_code")
+
+_JOIN_FAILURES = {
+    JoinOutcome.UNKNOWN: "join.unknown",
+    JoinOutcome.USED: "join.used",
+    JoinOutcome.EXPIRED: "join.expired",
+}
+
+
+class Engine:
+    """Routes events to the flow of the user's role and keeps the generic commands."""
+
+    def __init__(self, flows_by_role: Mapping[Role, Flow], fallback: Flow) -> None:
+        self._flows_by_role = dict(flows_by_role)
+        self._fallback = fallback
+
+    def flow_for(self, actor: Actor) -> Flow:
+        """The flow a member of this role talks to."""
+        return self._flows_by_role.get(actor.role, self._fallback)
+
+    def step(
+        self,
+        state: FlowState | None,
+        event: Event,
+        *,
+        ref: ConversationRef,
+        now: datetime,
+        ports: Ports,
+    ) -> Transition:
+        """Handles one event and returns the next state with the replies."""
+        actor = ports.members.actor_for(ref)
+        current = state or WAITING_FOR_CODE
+        event = _choice_from_number(current, event)
+        if isinstance(event, JoinWithCode):
+            transition = self._join(current, event.code, ref, now, ports, actor)
+        elif actor is None:
+            transition = _stranger(current, event)
+        else:
+            transition = self._member(current, event, StepContext(ref, now, actor, ports))
+        return _remember_choices(transition)
+
+    def _join(
+        self,
+        current: FlowState,
+        code: str,
+        ref: ConversationRef,
+        now: datetime,
+        ports: Ports,
+        actor: Actor | None,
+    ) -> Transition:
+        """Redeems an invite code, then starts the flow of the joined role."""
+        result = ports.members.redeem_invite(ref, code, now)
+        if result.outcome is JoinOutcome.ALREADY_MEMBER and actor is not None:
+            ctx = StepContext(ref, now, actor, ports)
+            return self._welcome_back(current, ctx)
+        if result.outcome is not JoinOutcome.JOINED or result.actor is None:
+            message = _JOIN_FAILURES.get(result.outcome, "join.unknown")
+            return Transition(current, (say(message),))
+        ctx = StepContext(ref, now, result.actor, ports)
+        started = self.flow_for(result.actor).start(ctx)
+        welcome = say("join.joined", name=result.actor.display_name)
+        return Transition(started.state, (welcome, *started.replies))
+
+    def _member(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Handles an event from someone who is a member of a case."""
+        flow = self.flow_for(ctx.actor)
+        if current.flow != flow.name:
+            return flow.start(ctx)
+        if current.paused:
+            return self._welcome_back(current, ctx)
+        match event:
+            case CommandIssued(command=Command.HELP):
+                resumed = flow.resume(current, ctx)
+                return Transition(resumed.state, (flow.help(current), *resumed.replies))
+            case CommandIssued(command=Command.PAUSE):
+                return Transition(replace(current, paused=True), (say("common.paused"),))
+            case CommandIssued(command=Command.MENU):
+                return flow.start(ctx)
+            case CommandIssued(command=Command.START) | Resume():
+                return self._welcome_back(current, ctx)
+            case UnknownCommand(name=name):
+                resumed = flow.resume(current, ctx)
+                return Transition(
+                    resumed.state, (say("common.unknown_command", name=name), *resumed.replies)
+                )
+            case ChoiceMade(choice_id=choice_id) if choice_id not in current.offered:
+                resumed = flow.resume(current, ctx)
+                return Transition(resumed.state, (say("common.stale_choice"), *resumed.replies))
+            case ReminderDue():
+                # Reminders are turned into messages by the scheduler, not by a flow step.
+                return Transition(current, ())
+            case _:
+                return flow.handle(current, event, ctx)
+
+    def _welcome_back(self, current: FlowState, ctx: StepContext) -> Transition:
+        """Greets a returning user and shows where they were."""
+        flow = self.flow_for(ctx.actor)
+        resumed = flow.resume(replace(current, paused=False), ctx)
+        welcome = say("common.welcome_back", name=ctx.actor.display_name)
+        return Transition(resumed.state, (welcome, *resumed.replies))
+
+
+def _stranger(current: FlowState, event: Event) -> Transition:
+    """Answers someone who has not joined a case: they need an invite code."""
+    if isinstance(event, CommandIssued) and event.command is Command.HELP:
+        return Transition(current, (say("onboarding.help"),))
+    return Transition(current, (say("onboarding.need_code"),))
+
+
+def _choice_from_number(state: FlowState, event: Event) -> Event:
+    """Reads a typed number as the choice with that number, when one was offered."""
+    if isinstance(event, TextMessage):
+        text = event.text.strip()
+        if text.isdecimal() and 1 <= int(text) <= len(state.offered):
+            return ChoiceMade(state.offered[int(text) - 1])
+    return event
+
+
+def _remember_choices(transition: Transition) -> Transition:
+    """Stores the choices of the last reply that had any, so numbers and buttons resolve."""
+    offered = next((r.choices for r in reversed(transition.replies) if r.choices), ())
+    return replace(
+        transition, state=replace(transition.state, offered=tuple(c.id for c in offered))
+    )

@@ -1,0 +1,99 @@
+"""The ports flows talk through; storage implements them, tests may fake them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from flows.conversation import ConversationRef
+from flows.domain import (
+    Actor,
+    Agenda,
+    ItemKind,
+    JoinResult,
+    MeetingInfo,
+    Participation,
+    Preparation,
+    QuestionItem,
+    ViewAspect,
+)
+
+
+class MembershipPort(Protocol):
+    """Who is behind a conversation, and joining cases with invite codes."""
+
+    def actor_for(self, ref: ConversationRef) -> Actor | None:
+        """The active member behind this conversation, or None for a stranger."""
+        ...
+
+    def redeem_invite(self, ref: ConversationRef, code: str, now: datetime) -> JoinResult:
+        """Uses an invite code for this conversation's user."""
+        ...
+
+    def next_meeting(self, case_id: int, now: datetime) -> MeetingInfo | None:
+        """The next meeting of a case that has not started yet."""
+        ...
+
+
+class PreparationPort(Protocol):
+    """A person's own preparation: questions, view, participation, sharing."""
+
+    def preparation(self, case_id: int, person_id: int) -> Preparation:
+        """Everything this person has prepared for this case."""
+        ...
+
+    def add_question(self, case_id: int, person_id: int, text: str, now: datetime) -> int:
+        """Stores a new, unshared question and returns its id."""
+        ...
+
+    def question(self, question_id: int, person_id: int) -> QuestionItem | None:
+        """One of this person's own questions."""
+        ...
+
+    def edit_question(self, question_id: int, person_id: int, text: str, now: datetime) -> bool:
+        """Changes the text of one of this person's questions."""
+        ...
+
+    def delete_question(self, question_id: int, person_id: int) -> bool:
+        """Deletes one of this person's questions."""
+        ...
+
+    def set_view(
+        self, case_id: int, person_id: int, aspect: ViewAspect, text: str, now: datetime
+    ) -> None:
+        """Writes (or rewrites) one part of this person's view."""
+        ...
+
+    def set_participation(
+        self, case_id: int, person_id: int, participation: Participation, now: datetime
+    ) -> None:
+        """Records how this person wants to take part."""
+        ...
+
+    def set_shared(
+        self, kind: ItemKind, item_id: int, person_id: int, shared: bool, now: datetime
+    ) -> bool:
+        """Shares or unshares one of this person's own items."""
+        ...
+
+
+class AgendaPort(Protocol):
+    """Read side for the coordinator's agenda: shared items only."""
+
+    def agenda(self, case_id: int, now: datetime) -> Agenda:
+        """What people chose to share before the next meeting of a case."""
+        ...
+
+
+class Ports(Protocol):
+    """Everything a flow step may use, bound to one transaction."""
+
+    @property
+    def members(self) -> MembershipPort:
+        """Membership and invites."""
+        ...
+
+    @property
+    def preparation(self) -> PreparationPort:
+        """A person's preparation."""
+        ...

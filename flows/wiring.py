@@ -1,0 +1,13 @@
+"""Which flow each role talks to."""
+
+from __future__ import annotations
+
+from flows.domain import Role
+from flows.engine import Engine
+from flows.member_home import MemberHome
+from flows.youth_prep import YouthPreparation
+
+
+def default_engine() -> Engine:
+    """The engine with every flow that exists, by role."""
+    return Engine({Role.YOUTH: YouthPreparation()}, fallback=MemberHome())

@@ -1,0 +1,59 @@
+"""JSON encoding of message parameters, keeping dates and times as dates and times."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from flows.replies import Choice, Params, ParamValue
+
+_DATETIME = "$datetime"
+_DATE = "$date"
+
+
+def encode_value(value: ParamValue) -> Any:
+    """One parameter value as JSON-able data."""
+    if isinstance(value, datetime):
+        return {_DATETIME: value.isoformat()}
+    if isinstance(value, date):
+        return {_DATE: value.isoformat()}
+    if isinstance(value, list):
+        return [encode_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: encode_value(v) for k, v in value.items()}
+    return value
+
+
+def decode_value(value: Any) -> ParamValue:
+    """Reverses `encode_value`."""
+    if isinstance(value, dict):
+        if set(value) == {_DATETIME}:
+            return datetime.fromisoformat(value[_DATETIME])
+        if set(value) == {_DATE}:
+            return date.fromisoformat(value[_DATE])
+        return {k: decode_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_value(v) for v in value]
+    result: ParamValue = value
+    return result
+
+
+def encode_params(params: Params) -> dict[str, Any]:
+    """Message parameters as JSON-able data."""
+    return {k: encode_value(v) for k, v in params.items()}
+
+
+def decode_params(data: Mapping[str, Any]) -> dict[str, ParamValue]:
+    """Reverses `encode_params`."""
+    return {k: decode_value(v) for k, v in data.items()}
+
+
+def encode_choices(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
+    """Choices as JSON-able data."""
+    return [{"id": c.id, "label": c.label, "params": encode_params(c.params)} for c in choices]
+
+
+def decode_choices(data: list[Any]) -> tuple[Choice, ...]:
+    """Reverses `encode_choices`."""
+    return tuple(Choice(c["id"], c["label"], decode_params(c["params"])) for c in data)

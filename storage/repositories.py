@@ -1,0 +1,696 @@
+"""Repositories: implement the flows' ports on one SQLAlchemy session; they never commit."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from flows.conversation import ConversationRef
+from flows.domain import (
+    Actor,
+    Agenda,
+    ItemKind,
+    JoinOutcome,
+    JoinResult,
+    MeetingInfo,
+    MeetingKind,
+    Participation,
+    PreferenceItem,
+    Preparation,
+    QuestionItem,
+    Role,
+    SharedContribution,
+    ViewAspect,
+    ViewItem,
+)
+from flows.engine import FlowState
+from flows.replies import Reply
+from storage import models as m
+from storage.codec import decode_choices, decode_params, encode_choices, encode_params
+from storage.invite_codes import hash_code, new_code
+
+
+class MembershipRepository:
+    """Who is behind a conversation; invites; meetings."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def actor_for(self, ref: ConversationRef) -> Actor | None:
+        """The person behind this chat user, in their most recently joined active case."""
+        row = self._s.execute(
+            select(m.Person, m.Membership)
+            .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+            .join(m.Membership, m.Membership.person_id == m.Person.id)
+            .join(m.Case, m.Case.id == m.Membership.case_id)
+            .where(
+                m.ChatIdentity.platform == ref.platform,
+                m.ChatIdentity.external_user_id == ref.user_id,
+                m.Membership.active.is_(True),
+                m.Case.status == "open",
+            )
+            .order_by(m.Membership.joined_at.desc(), m.Membership.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        person, membership = row
+        return Actor(
+            person_id=person.id,
+            case_id=membership.case_id,
+            role=membership.role,
+            display_name=person.display_name,
+            locale=person.locale,
+        )
+
+    def redeem_invite(self, ref: ConversationRef, code: str, now: datetime) -> JoinResult:
+        """Uses a single-use code: links the chat user to a person and adds the membership."""
+        invite = self._s.scalar(
+            select(m.Invite).where(m.Invite.code_hash == hash_code(code)).with_for_update()
+        )
+        if invite is None:
+            return JoinResult(JoinOutcome.UNKNOWN)
+        person = self._person_for(ref)
+        if invite.used_at is not None:
+            if person is not None and invite.used_by_person_id == person.id:
+                return JoinResult(JoinOutcome.ALREADY_MEMBER)
+            return JoinResult(JoinOutcome.USED)
+        if invite.expires_at <= now:
+            return JoinResult(JoinOutcome.EXPIRED)
+        if person is None:
+            person = m.Person(display_name=invite.display_name, locale="sv", created_at=now)
+            self._s.add(person)
+            self._s.flush()
+            self._s.add(
+                m.ChatIdentity(
+                    person_id=person.id,
+                    platform=ref.platform,
+                    external_user_id=ref.user_id,
+                    private_chat_id=None if ref.is_group else ref.chat_id,
+                )
+            )
+        existing = self._s.scalar(
+            select(m.Membership).where(
+                m.Membership.case_id == invite.case_id,
+                m.Membership.person_id == person.id,
+                m.Membership.role == invite.role,
+            )
+        )
+        if existing is None:
+            self._s.add(
+                m.Membership(
+                    case_id=invite.case_id,
+                    person_id=person.id,
+                    role=invite.role,
+                    organisation_id=invite.organisation_id,
+                    active=True,
+                    joined_at=now,
+                )
+            )
+        else:
+            existing.active, existing.left_at, existing.joined_at = True, None, now
+        invite.used_at, invite.used_by_person_id = now, person.id
+        self._s.flush()
+        return JoinResult(JoinOutcome.JOINED, self.actor_for(ref))
+
+    def next_meeting(self, case_id: int, now: datetime) -> MeetingInfo | None:
+        """The next meeting of the case that has not started."""
+        meeting = self._s.scalar(
+            select(m.Meeting)
+            .where(m.Meeting.case_id == case_id, m.Meeting.starts_at > now)
+            .order_by(m.Meeting.starts_at)
+            .limit(1)
+        )
+        return _meeting_info(meeting) if meeting else None
+
+    def _person_for(self, ref: ConversationRef) -> m.Person | None:
+        """The person already linked to this chat user."""
+        return self._s.scalar(
+            select(m.Person)
+            .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+            .where(
+                m.ChatIdentity.platform == ref.platform,
+                m.ChatIdentity.external_user_id == ref.user_id,
+            )
+        )
+
+
+class PreparationRepository:
+    """A person's own questions, view and participation, and what they share."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def preparation(self, case_id: int, person_id: int) -> Preparation:
+        """Everything this person prepared for this case, oldest first."""
+        questions = self._s.scalars(
+            select(m.Question)
+            .where(m.Question.case_id == case_id, m.Question.author_id == person_id)
+            .order_by(m.Question.id)
+        )
+        views = self._s.scalars(
+            select(m.View)
+            .where(m.View.case_id == case_id, m.View.author_id == person_id)
+            .order_by(m.View.id)
+        )
+        pref = self._s.scalar(
+            select(m.Preference).where(
+                m.Preference.case_id == case_id, m.Preference.person_id == person_id
+            )
+        )
+        return Preparation(
+            questions=tuple(QuestionItem(q.id, q.text, q.shared) for q in questions),
+            views=tuple(ViewItem(v.id, v.aspect, v.text, v.shared) for v in views),
+            preference=PreferenceItem(pref.id, pref.participation, pref.shared) if pref else None,
+        )
+
+    def add_question(self, case_id: int, person_id: int, text: str, now: datetime) -> int:
+        """Stores a new question, not shared."""
+        question = m.Question(
+            case_id=case_id,
+            author_id=person_id,
+            text=text,
+            shared=False,
+            created_at=now,
+            updated_at=now,
+        )
+        self._s.add(question)
+        self._s.flush()
+        return question.id
+
+    def question(self, question_id: int, person_id: int) -> QuestionItem | None:
+        """One of this person's own questions; someone else's is None."""
+        q = self._own_question(question_id, person_id)
+        return QuestionItem(q.id, q.text, q.shared) if q else None
+
+    def edit_question(self, question_id: int, person_id: int, text: str, now: datetime) -> bool:
+        """Changes the text of one of this person's questions."""
+        q = self._own_question(question_id, person_id)
+        if q is None:
+            return False
+        q.text, q.updated_at = text, now
+        return True
+
+    def delete_question(self, question_id: int, person_id: int) -> bool:
+        """Deletes one of this person's questions."""
+        result = self._s.execute(
+            delete(m.Question).where(
+                m.Question.id == question_id, m.Question.author_id == person_id
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def set_view(
+        self, case_id: int, person_id: int, aspect: ViewAspect, text: str, now: datetime
+    ) -> None:
+        """Writes one part of the view; rewriting it keeps its sharing choice."""
+        view = self._s.scalar(
+            select(m.View).where(
+                m.View.case_id == case_id, m.View.author_id == person_id, m.View.aspect == aspect
+            )
+        )
+        if view is None:
+            self._s.add(
+                m.View(
+                    case_id=case_id,
+                    author_id=person_id,
+                    aspect=aspect,
+                    text=text,
+                    shared=False,
+                    updated_at=now,
+                )
+            )
+        else:
+            view.text, view.updated_at = text, now
+        self._s.flush()
+
+    def set_participation(
+        self, case_id: int, person_id: int, participation: Participation, now: datetime
+    ) -> None:
+        """Records how this person wants to take part."""
+        pref = self._s.scalar(
+            select(m.Preference).where(
+                m.Preference.case_id == case_id, m.Preference.person_id == person_id
+            )
+        )
+        if pref is None:
+            self._s.add(
+                m.Preference(
+                    case_id=case_id,
+                    person_id=person_id,
+                    participation=participation,
+                    shared=False,
+                    updated_at=now,
+                )
+            )
+        else:
+            pref.participation, pref.updated_at = participation, now
+        self._s.flush()
+
+    def set_shared(
+        self, kind: ItemKind, item_id: int, person_id: int, shared: bool, now: datetime
+    ) -> bool:
+        """Shares or unshares one of this person's own items; others' items are untouched."""
+        if kind is ItemKind.QUESTION:
+            stmt = (
+                update(m.Question)
+                .where(m.Question.id == item_id, m.Question.author_id == person_id)
+                .values(shared=shared, updated_at=now)
+            )
+        elif kind is ItemKind.VIEW:
+            stmt = (
+                update(m.View)
+                .where(m.View.id == item_id, m.View.author_id == person_id)
+                .values(shared=shared, updated_at=now)
+            )
+        else:
+            stmt = (
+                update(m.Preference)
+                .where(m.Preference.id == item_id, m.Preference.person_id == person_id)
+                .values(shared=shared, updated_at=now)
+            )
+        return bool(getattr(self._s.execute(stmt), "rowcount", 0))
+
+    def _own_question(self, question_id: int, person_id: int) -> m.Question | None:
+        """A question row, only if this person wrote it."""
+        return self._s.scalar(
+            select(m.Question).where(
+                m.Question.id == question_id, m.Question.author_id == person_id
+            )
+        )
+
+
+class AgendaRepository:
+    """The coordinator's agenda: what members shared, never what they kept private."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def agenda(self, case_id: int, now: datetime) -> Agenda:
+        """Shared questions, views and participation wishes by person, for the next meeting."""
+        case = self._s.get_one(m.Case, case_id)
+        members = self._s.execute(
+            select(m.Person, m.Membership.role)
+            .join(m.Membership, m.Membership.person_id == m.Person.id)
+            .where(m.Membership.case_id == case_id, m.Membership.active.is_(True))
+            .order_by(m.Membership.joined_at, m.Person.id)
+        ).all()
+        contributions: list[SharedContribution] = []
+        seen: set[int] = set()
+        for person, role in members:
+            if person.id in seen:
+                continue
+            seen.add(person.id)
+            contribution = self._shared_by(case_id, person, role)
+            if contribution.questions or contribution.views or contribution.participation:
+                contributions.append(contribution)
+        return Agenda(
+            case_reference=case.reference,
+            meeting=MembershipRepository(self._s).next_meeting(case_id, now),
+            contributions=tuple(contributions),
+        )
+
+    def _shared_by(self, case_id: int, person: m.Person, role: Role) -> SharedContribution:
+        """What one person shared in one case."""
+        questions = self._s.scalars(
+            select(m.Question.text)
+            .where(
+                m.Question.case_id == case_id,
+                m.Question.author_id == person.id,
+                m.Question.shared.is_(True),
+            )
+            .order_by(m.Question.id)
+        ).all()
+        views = self._s.execute(
+            select(m.View.aspect, m.View.text).where(
+                m.View.case_id == case_id, m.View.author_id == person.id, m.View.shared.is_(True)
+            )
+        ).all()
+        order = list(ViewAspect)
+        participation = self._s.scalar(
+            select(m.Preference.participation).where(
+                m.Preference.case_id == case_id,
+                m.Preference.person_id == person.id,
+                m.Preference.shared.is_(True),
+            )
+        )
+        return SharedContribution(
+            person_id=person.id,
+            display_name=person.display_name,
+            role=role,
+            questions=tuple(questions),
+            views=tuple(sorted(((a, t) for a, t in views), key=lambda v: order.index(v[0]))),
+            participation=participation,
+        )
+
+
+class ConversationRepository:
+    """Persisted conversation state, with a version so concurrent writers cannot both win."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def load(self, ref: ConversationRef) -> tuple[FlowState, int] | None:
+        """The state of a conversation and its version, locking the row where the database can."""
+        row = self._s.scalar(
+            select(m.ConversationState)
+            .where(
+                m.ConversationState.platform == ref.platform,
+                m.ConversationState.chat_id == ref.chat_id,
+                m.ConversationState.user_id == ref.user_id,
+            )
+            .with_for_update()
+        )
+        if row is None:
+            return None
+        state = FlowState(
+            flow=row.flow,
+            step=row.step,
+            data=dict(row.data),
+            offered=tuple(row.offered),
+            paused=row.paused,
+        )
+        return state, row.version
+
+    def save(
+        self, ref: ConversationRef, state: FlowState, expected_version: int | None, now: datetime
+    ) -> None:
+        """Writes the state; raises StaleConversation if someone else saved it first."""
+        values = {
+            "flow": state.flow,
+            "step": state.step,
+            "data": dict(state.data),
+            "offered": list(state.offered),
+            "paused": state.paused,
+            "updated_at": now,
+        }
+        if expected_version is None:
+            try:
+                with self._s.begin_nested():
+                    self._s.add(
+                        m.ConversationState(
+                            platform=ref.platform,
+                            chat_id=ref.chat_id,
+                            user_id=ref.user_id,
+                            version=1,
+                            **values,
+                        )
+                    )
+            except IntegrityError as exc:
+                raise StaleConversation(ref) from exc
+            return
+        result = self._s.execute(
+            update(m.ConversationState)
+            .where(
+                m.ConversationState.platform == ref.platform,
+                m.ConversationState.chat_id == ref.chat_id,
+                m.ConversationState.user_id == ref.user_id,
+                m.ConversationState.version == expected_version,
+            )
+            .values(version=expected_version + 1, **values)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise StaleConversation(ref)
+
+
+class StaleConversation(RuntimeError):
+    """Another process changed this conversation since we read it; handle the event again."""
+
+    def __init__(self, ref: ConversationRef) -> None:
+        super().__init__(f"conversation state changed concurrently on {ref.platform}")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """An outbox row ready to be rendered and sent."""
+
+    id: int
+    platform: str
+    chat_id: str
+    reply: Reply
+    locale: str
+    idempotency_key: str
+    attempts: int
+
+
+class OutboxRepository:
+    """Outgoing messages as rows: enqueued with the change, sent after commit."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def enqueue(
+        self, platform: str, chat_id: str, replies: tuple[Reply, ...], locale: str, now: datetime
+    ) -> list[int]:
+        """Adds one pending row per reply, in order."""
+        rows = [
+            m.Outbox(
+                platform=platform,
+                chat_id=chat_id,
+                message_id=reply.message,
+                params=encode_params(reply.params),
+                choices=encode_choices(reply.choices),
+                locale=locale,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                idempotency_key=uuid.uuid4().hex,
+                created_at=now,
+            )
+            for reply in replies
+        ]
+        self._s.add_all(rows)
+        self._s.flush()
+        return [row.id for row in rows]
+
+    def pending(
+        self, now: datetime, ids: list[int] | None = None, limit: int = 100
+    ) -> list[PendingMessage]:
+        """Due pending rows, oldest first (optionally only the given ids)."""
+        stmt = (
+            select(m.Outbox)
+            .where(m.Outbox.status == "pending", m.Outbox.next_attempt_at <= now)
+            .order_by(m.Outbox.id)
+            .limit(limit)
+        )
+        if ids is not None:
+            stmt = stmt.where(m.Outbox.id.in_(ids))
+        return [
+            PendingMessage(
+                id=row.id,
+                platform=row.platform,
+                chat_id=row.chat_id,
+                reply=Reply(row.message_id, decode_params(row.params), decode_choices(row.choices)),
+                locale=row.locale,
+                idempotency_key=row.idempotency_key,
+                attempts=row.attempts,
+            )
+            for row in self._s.scalars(stmt)
+        ]
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """Records a successful send."""
+        self._s.execute(
+            update(m.Outbox)
+            .where(m.Outbox.id == outbox_id)
+            .values(status="sent", sent_at=now, attempts=m.Outbox.attempts + 1)
+        )
+
+    def mark_failed_attempt(
+        self, outbox_id: int, error: str, now: datetime, retry_in: timedelta | None
+    ) -> None:
+        """Records a failed send: retry later, or give up when `retry_in` is None."""
+        values: dict[str, object] = {"attempts": m.Outbox.attempts + 1, "last_error": error[:200]}
+        if retry_in is None:
+            values["status"] = "failed"
+        else:
+            values["next_attempt_at"] = now + retry_in
+        self._s.execute(update(m.Outbox).where(m.Outbox.id == outbox_id).values(**values))
+
+
+class InboxRepository:
+    """Inbound updates recorded by platform id, so a replay has no effect."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def record(self, platform: str, platform_event_id: str, now: datetime) -> bool:
+        """True the first time an update is seen, False for a replay."""
+        seen = self._s.scalar(
+            select(m.InboxEvent.id).where(
+                m.InboxEvent.platform == platform,
+                m.InboxEvent.platform_event_id == platform_event_id,
+            )
+        )
+        if seen is not None:
+            return False
+        try:
+            with self._s.begin_nested():
+                self._s.add(
+                    m.InboxEvent(
+                        platform=platform, platform_event_id=platform_event_id, received_at=now
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+class AuditRepository:
+    """Audit trail: who did what to which object; never content."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def record(
+        self,
+        now: datetime,
+        actor_person_id: int | None,
+        case_id: int | None,
+        action: str,
+        object_type: str,
+        object_id: int | None = None,
+    ) -> None:
+        """Adds one audit row."""
+        self._s.add(
+            m.AuditEvent(
+                at=now,
+                actor_person_id=actor_person_id,
+                case_id=case_id,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+            )
+        )
+
+
+class CaseAdminRepository:
+    """What operators and seed data do: cases, people, meetings, invites."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def create_case(self, now: datetime, reference: str | None = None) -> m.Case:
+        """Opens a case; the reference is K-<id> unless given."""
+        case = m.Case(
+            reference=reference or f"tmp-{uuid.uuid4().hex}", status="open", created_at=now
+        )
+        self._s.add(case)
+        self._s.flush()
+        if reference is None:
+            case.reference = f"K-{case.id}"
+            self._s.flush()
+        return case
+
+    def find_case(self, reference_or_id: str) -> m.Case | None:
+        """A case by its reference (K-7) or its number (7)."""
+        ref = reference_or_id.strip()
+        case = self._s.scalar(select(m.Case).where(m.Case.reference == ref.upper()))
+        if case is None and ref.isdecimal():
+            case = self._s.get(m.Case, int(ref))
+        return case
+
+    def reference_of(self, case_id: int) -> str:
+        """The reference (K-7) of a case."""
+        return self._s.get_one(m.Case, case_id).reference
+
+    def set_locale_for(self, ref: ConversationRef, locale: str) -> None:
+        """Sets the language of the person behind a chat user."""
+        person_id = self._s.scalar(
+            select(m.ChatIdentity.person_id).where(
+                m.ChatIdentity.platform == ref.platform,
+                m.ChatIdentity.external_user_id == ref.user_id,
+            )
+        )
+        if person_id is not None:
+            self._s.get_one(m.Person, person_id).locale = locale
+
+    def add_person(self, display_name: str, locale: str, now: datetime) -> m.Person:
+        """Adds a person known by a first name or pseudonym."""
+        person = m.Person(display_name=display_name, locale=locale, created_at=now)
+        self._s.add(person)
+        self._s.flush()
+        return person
+
+    def link_identity(self, person_id: int, ref: ConversationRef) -> None:
+        """Links a chat user to a person (used by the demo and by joining)."""
+        self._s.add(
+            m.ChatIdentity(
+                person_id=person_id,
+                platform=ref.platform,
+                external_user_id=ref.user_id,
+                private_chat_id=None if ref.is_group else ref.chat_id,
+            )
+        )
+        self._s.flush()
+
+    def add_member(self, case_id: int, person_id: int, role: Role, now: datetime) -> None:
+        """Adds a person to a case with a role."""
+        self._s.add(
+            m.Membership(
+                case_id=case_id, person_id=person_id, role=role, active=True, joined_at=now
+            )
+        )
+        self._s.flush()
+
+    def add_meeting(
+        self,
+        case_id: int,
+        kind: MeetingKind,
+        starts_at: datetime,
+        duration_minutes: int,
+        place: str | None = None,
+        remote_link: str | None = None,
+    ) -> int:
+        """Schedules a meeting."""
+        meeting = m.Meeting(
+            case_id=case_id,
+            kind=kind,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            place=place,
+            remote_link=remote_link,
+        )
+        self._s.add(meeting)
+        self._s.flush()
+        return meeting.id
+
+    def create_invite(
+        self,
+        case_id: int,
+        role: Role,
+        display_name: str,
+        now: datetime,
+        valid_for: timedelta = timedelta(days=14),
+    ) -> str:
+        """Creates a single-use invite and returns the code; only its hash is stored."""
+        code = new_code()
+        self._s.add(
+            m.Invite(
+                case_id=case_id,
+                role=role,
+                display_name=display_name,
+                code_hash=hash_code(code),
+                created_at=now,
+                expires_at=now + valid_for,
+            )
+        )
+        self._s.flush()
+        return code
+
+
+def _meeting_info(meeting: m.Meeting) -> MeetingInfo:
+    """A meeting row as a domain value."""
+    return MeetingInfo(
+        id=meeting.id,
+        kind=meeting.kind,
+        starts_at=meeting.starts_at,
+        duration_minutes=meeting.duration_minutes,
+        place=meeting.place,
+        remote_link=meeting.remote_link,
+    )

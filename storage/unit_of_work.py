@@ -1,0 +1,52 @@
+"""One transaction per handled event: every repository shares one session; only we commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.repositories import (
+    AgendaRepository,
+    AuditRepository,
+    CaseAdminRepository,
+    ConversationRepository,
+    InboxRepository,
+    MembershipRepository,
+    OutboxRepository,
+    PreparationRepository,
+)
+
+
+class UnitOfWork:
+    """A transaction with the repositories bound to it; rolls back unless committed."""
+
+    session: Session
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.members = MembershipRepository(self.session)
+        self.preparation = PreparationRepository(self.session)
+        self.agenda = AgendaRepository(self.session)
+        self.conversations = ConversationRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.inbox = InboxRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.cases = CaseAdminRepository(self.session)
+        return self
+
+    def commit(self) -> None:
+        """Commits everything done in this unit of work at once."""
+        self.session.commit()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
