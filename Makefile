@@ -7,11 +7,18 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint install clean
 
+NODE_STAMP := node_modules/.installed-stamp
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The Telegram Bot API emulator the adapter tests talk to (npm, pinned in package-lock.json).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 install: $(STAMP)
 
@@ -23,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot flows storage tests bench
 	$(BIN)/mypy
 
-test: lint
+test: lint $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 clean:

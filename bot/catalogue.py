@@ -56,8 +56,25 @@ class RenderedMessage:
     choices: tuple[RenderedChoice, ...]
 
 
+def load_locale(directory: Path) -> dict[str, str]:
+    """Reads every file of one locale directory into one {message id: template} mapping."""
+    merged: dict[str, str] = {}
+    for path in sorted(directory.glob("*.toml")):
+        messages = load_messages(path)
+        clash = merged.keys() & messages.keys()
+        if clash:
+            raise ValueError(f"{path}: message ids defined twice: {', '.join(sorted(clash))}")
+        merged.update(messages)
+    return merged
+
+
+def available_locales(locales_dir: Path = LOCALES_DIR) -> list[str]:
+    """The languages there are texts for: one directory each."""
+    return sorted(p.name for p in locales_dir.iterdir() if p.is_dir() and any(p.glob("*.toml")))
+
+
 def load_messages(path: Path) -> dict[str, str]:
-    """Reads one locale file into a flat {message id: template} mapping."""
+    """Reads one catalogue file into a flat {message id: template} mapping."""
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     flat: dict[str, str] = {}
@@ -101,7 +118,7 @@ class Catalogue:
         self.default_locale = default_locale
         self.timezone = ZoneInfo(timezone)
         self._messages = {
-            path.stem: load_messages(path) for path in sorted(locales_dir.glob("*.toml"))
+            locale: load_locale(locales_dir / locale) for locale in available_locales(locales_dir)
         }
         if default_locale not in self._messages:
             raise ValueError(f"no messages for the default locale {default_locale!r}")

@@ -26,8 +26,9 @@ from flows.wiring import default_engine
 from storage.db import make_engine, session_factory
 from storage.schema import (
     SchemaOutOfDate,
-    current_revision,
-    head_revision,
+    current_revisions,
+    describe,
+    head_revisions,
     require_current,
     upgrade,
 )
@@ -104,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if config.log_level != "DEBUG":
+        # Alembic narrates every schema check at INFO; operators only need its warnings.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = make_engine(config.database_url)
     try:
         return _dispatch(args, config, engine)
@@ -180,7 +184,8 @@ def _db(args: argparse.Namespace, engine: Engine) -> int:
     """Applies migrations or shows the schema version."""
     if args.db_command == "upgrade":
         upgrade(engine)
-    print(f"schema: {current_revision(engine) or 'empty'} (newest: {head_revision(engine)})")
+    current, heads = current_revisions(engine), head_revisions(engine)
+    print(f"schema: {describe(current)} (newest: {describe(heads)})")
     return 0
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_path
 
-from bot.catalogue import LOCALES_DIR
+from bot.catalogue import available_locales
 
 DATABASE_URL_ENV = "SAMVERKAN_DATABASE_URL"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -75,7 +75,7 @@ def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Con
 
 def _validate(config: Config) -> None:
     """Checks values that have a fixed set of meanings."""
-    locales = sorted(p.stem for p in LOCALES_DIR.glob("*.toml"))
+    locales = available_locales()
     if config.default_locale not in locales:
         raise ConfigError(
             f"[bot] default_locale must be one of {', '.join(locales)}, "

@@ -578,7 +578,7 @@ class CaseAdminRepository:
     def create_case(self, now: datetime, reference: str | None = None) -> m.Case:
         """Opens a case; the reference is K-<id> unless given."""
         case = m.Case(
-            reference=reference or f"tmp-{uuid.uuid4().hex}", status="open", created_at=now
+            reference=reference or f"tmp-{uuid.uuid4().hex[:24]}", status="open", created_at=now
         )
         self._s.add(case)
         self._s.flush()

@@ -25,27 +25,33 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Applies migrations up to `revision`."""
     command.upgrade(alembic_config(engine), revision)
 
 
-def head_revision(engine: Engine) -> str | None:
-    """The newest migration this code knows."""
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+def head_revisions(engine: Engine) -> frozenset[str]:
+    """The newest migrations this code knows (features may branch off; all heads count)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at, or None for an empty database."""
+def current_revisions(engine: Engine) -> frozenset[str]:
+    """The migrations the database is at; empty for an empty database."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+def describe(revisions: frozenset[str]) -> str:
+    """Revisions for a message: sorted, comma separated, or "nothing"."""
+    return ", ".join(sorted(revisions)) or "nothing"
 
 
 def require_current(engine: Engine) -> None:
-    """Refuses to go on unless the database is at the newest migration."""
-    current, head = current_revision(engine), head_revision(engine)
-    if current != head:
+    """Refuses to go on unless the database is at the newest migrations."""
+    current, heads = current_revisions(engine), head_revisions(engine)
+    if current != heads:
         raise SchemaOutOfDate(
-            f"The database schema is at {current or 'nothing'}, this version needs {head}. "
-            "Run `samverkan db upgrade` (with the same --config or --db) and start again."
+            f"The database schema is at {describe(current)}, this version needs "
+            f"{describe(heads)}. Run `samverkan db upgrade` (with the same --config or --db) "
+            "and start again."
         )

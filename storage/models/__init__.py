@@ -1,0 +1,7 @@
+"""All models, so `Base.metadata` knows every table (migrations and erasure rely on that).
+
+Each feature keeps its models in a module of its own here; import it below.
+"""
+
+from storage.models.core import *  # noqa: F403
+from storage.models.core import Base as Base

@@ -1,0 +1,141 @@
+"""A conversation harness: tests read like the chat they check.
+
+chat = Chat.join(...)
+chat.send("/start")
+chat.choose("Mina frågor")
+assert chat.said("youth.questions")
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.clock import Clock
+from bot.delivery import Deliverer
+from bot.handler import EventHandler
+from flows.conversation import ChoiceMade, ConversationRef, Inbound, Resume, parse_text
+from flows.replies import Reply
+from flows.wiring import default_engine
+from storage.unit_of_work import UnitOfWork
+
+PLATFORM = "test"
+
+
+@dataclass
+class Sent:
+    """One message the bot sent, as the user saw it and as the flow said it."""
+
+    reply: Reply
+    rendered: RenderedMessage
+
+    @property
+    def message_id(self) -> str:
+        """The catalogue id of the message."""
+        return self.reply.message
+
+
+@dataclass
+class RecordingTransport:
+    """A transport that keeps what it was asked to send, per chat."""
+
+    platform: str = PLATFORM
+    text_format: TextFormat = TextFormat.PLAIN
+    sent: dict[str, list[RenderedMessage]] = field(default_factory=dict)
+
+    async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
+        """Records one message."""
+        self.sent.setdefault(chat_id, []).append(message)
+
+
+class Chat:
+    """One user in one chat, talking to the real handler, database and catalogue."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        catalogue: Catalogue,
+        clock: Clock,
+        ref: ConversationRef,
+    ) -> None:
+        self.ref = ref
+        self._sessions = sessions
+        self._handler = EventHandler(sessions, default_engine(), clock=clock)
+        self._transport = RecordingTransport()
+        self._deliverer = Deliverer(sessions, catalogue, {PLATFORM: self._transport}, clock=clock)
+        self.turn: list[Sent] = []
+        self.history: list[Sent] = []
+
+    @classmethod
+    def for_user(
+        cls,
+        sessions: sessionmaker[Session],
+        catalogue: Catalogue,
+        clock: Clock,
+        user: str = "u1",
+        chat: str | None = None,
+    ) -> Chat:
+        """A private chat (or a group chat, when `chat` differs from the user)."""
+        return cls(sessions, catalogue, clock, ConversationRef(PLATFORM, chat or user, user))
+
+    def send(self, text: str) -> list[Sent]:
+        """The user writes a line, exactly as an adapter would pass it on."""
+        return self._run(Inbound(self.ref, parse_text(text)))
+
+    def resume(self) -> list[Sent]:
+        """The adapter (re)starts and asks where the user is."""
+        return self._run(Inbound(self.ref, Resume()))
+
+    def choose(self, label: str) -> list[Sent]:
+        """The user taps the choice whose label contains `label` (the last message's)."""
+        offered = self.choices()
+        matches = [n for n, text in enumerate(offered, start=1) if label in text]
+        assert len(matches) == 1, f"{label!r} matches {len(matches)} of {offered}"
+        return self._run(Inbound(self.ref, parse_text(str(matches[0]))))
+
+    def tap(self, choice_id: str) -> list[Sent]:
+        """The user taps a button by its id (also one from an older message)."""
+        return self._run(Inbound(self.ref, ChoiceMade(choice_id)))
+
+    def choices(self) -> list[str]:
+        """Labels of the choices under the last message that had any."""
+        for sent in reversed(self.history):
+            if sent.rendered.choices:
+                return [c.label for c in sent.rendered.choices]
+        return []
+
+    def said(self, message_id: str) -> bool:
+        """True if the bot's last turn included this message."""
+        return message_id in self.ids()
+
+    def ids(self) -> list[str]:
+        """Message ids of the bot's last turn."""
+        return [s.message_id for s in self.turn]
+
+    def text(self) -> str:
+        """Everything the bot said in its last turn, as the user read it."""
+        return "\n".join(s.rendered.text for s in self.turn)
+
+    def _run(self, inbound: Inbound) -> list[Sent]:
+        """Handles the event and delivers its replies through the real outbox."""
+        ids = self._handler.handle(inbound)
+        with UnitOfWork(self._sessions) as uow:
+            replies = [p.reply for p in uow.outbox.pending(_far_future(), ids)]
+        before = len(self._transport.sent.get(self.ref.chat_id, []))
+        asyncio.run(self._deliverer.deliver(ids))
+        rendered = self._transport.sent.get(self.ref.chat_id, [])[before:]
+        assert len(rendered) == len(replies), "every reply must be delivered exactly once"
+        self.turn = [Sent(r, m) for r, m in zip(replies, rendered, strict=True)]
+        self.history += self.turn
+        return self.turn
+
+
+def _far_future() -> datetime:
+    """A time after every row's next attempt, to read rows just enqueued."""
+    from datetime import datetime
+
+    return datetime(9999, 1, 1, tzinfo=UTC)
