@@ -25,6 +25,14 @@ class PermanentSendError(Exception):
     """The platform will never accept this message (blocked bot, chat gone)."""
 
 
+class RetryAfter(Exception):
+    """The platform asked us to wait (HTTP 429, M_LIMIT_EXCEEDED) before sending again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds:.1f} s")
+        self.seconds = seconds
+
+
 class Transport(Protocol):
     """Sends rendered messages to one platform."""
 
@@ -71,6 +79,9 @@ class Deliverer:
             )
             try:
                 await transport.send(message.chat_id, rendered, message.idempotency_key)
+            except RetryAfter as exc:
+                log.info("outbox %d: platform asks to wait %.1f s", message.id, exc.seconds)
+                self._record_failure(message.id, "RetryAfter", timedelta(seconds=exc.seconds))
             except PermanentSendError as exc:
                 log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
                 self._record_failure(message.id, type(exc).__name__, None)

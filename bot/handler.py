@@ -66,6 +66,8 @@ class EventHandler:
             actor = uow.members.actor_for(ref)
             locale = actor.locale if actor is not None else self._default_locale
             ids = uow.outbox.enqueue(ref.platform, ref.chat_id, transition.replies, locale, now)
+            for notice in transition.notices:
+                ids += uow.outbox.enqueue_notice(notice, now, self._default_locale)
             uow.commit()
         log.debug(
             "handled %s event on %s: %s/%s, %d replies",

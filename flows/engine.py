@@ -44,11 +44,30 @@ class FlowState:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """A message to someone other than the user in hand: a person's private chat, or a chat.
+
+    `dedup_key` makes a notice idempotent: the same key is enqueued at most once per chat,
+    so a reminder found due by two ticks (or two processes) is still sent once.
+    """
+
+    reply: Reply
+    person_id: int | None = None
+    chat: ConversationRef | None = None
+    dedup_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.person_id is None) == (self.chat is None):
+            raise ValueError("a notice goes to exactly one of a person or a chat")
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
-    """The result of a step: the next state and what to say."""
+    """The result of a step: the next state, what to say here, and notices to others."""
 
     state: FlowState
     replies: tuple[Reply, ...]
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

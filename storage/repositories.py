@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from flows.domain import (
     ViewAspect,
     ViewItem,
 )
-from flows.engine import FlowState
+from flows.engine import FlowState, Notice
 from flows.replies import Reply
 from storage import models as m
 from storage.codec import decode_choices, decode_params, encode_choices, encode_params
@@ -448,6 +449,18 @@ class OutboxRepository:
         self, platform: str, chat_id: str, replies: tuple[Reply, ...], locale: str, now: datetime
     ) -> list[int]:
         """Adds one pending row per reply, in order."""
+        return self._add(platform, chat_id, replies, locale, now, None)
+
+    def _add(
+        self,
+        platform: str,
+        chat_id: str,
+        replies: tuple[Reply, ...],
+        locale: str,
+        now: datetime,
+        key: str | None,
+    ) -> list[int]:
+        """Inserts pending rows; a given key is used for the (single) reply."""
         rows = [
             m.Outbox(
                 platform=platform,
@@ -459,7 +472,7 @@ class OutboxRepository:
                 status="pending",
                 attempts=0,
                 next_attempt_at=now,
-                idempotency_key=uuid.uuid4().hex,
+                idempotency_key=key or uuid.uuid4().hex,
                 created_at=now,
             )
             for reply in replies
@@ -467,6 +480,47 @@ class OutboxRepository:
         self._s.add_all(rows)
         self._s.flush()
         return [row.id for row in rows]
+
+    def enqueue_notice(self, notice: Notice, now: datetime, default_locale: str) -> list[int]:
+        """Adds rows for a notice: to each private chat of a person, or to one chat.
+
+        With a dedup key, a chat that already has a row for the key gets no second one.
+        """
+        targets: list[tuple[str, str, str]] = []
+        if notice.chat is not None:
+            locale = default_locale
+            if notice.person_id is None:
+                person = self._s.scalar(
+                    select(m.Person)
+                    .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+                    .where(
+                        m.ChatIdentity.platform == notice.chat.platform,
+                        m.ChatIdentity.external_user_id == notice.chat.user_id,
+                    )
+                )
+                locale = person.locale if person else default_locale
+            targets.append((notice.chat.platform, notice.chat.chat_id, locale))
+        else:
+            rows = self._s.execute(
+                select(m.ChatIdentity.platform, m.ChatIdentity.private_chat_id, m.Person.locale)
+                .join(m.Person, m.Person.id == m.ChatIdentity.person_id)
+                .where(
+                    m.ChatIdentity.person_id == notice.person_id,
+                    m.ChatIdentity.private_chat_id.is_not(None),
+                )
+                .order_by(m.ChatIdentity.id)
+            ).all()
+            targets += [(platform, str(chat), locale) for platform, chat, locale in rows]
+        ids: list[int] = []
+        for platform, chat_id, locale in targets:
+            key = None
+            if notice.dedup_key is not None:
+                key = _dedup_key(notice.dedup_key, platform, chat_id)
+                exists = self._s.scalar(select(m.Outbox.id).where(m.Outbox.idempotency_key == key))
+                if exists is not None:
+                    continue
+            ids += self._add(platform, chat_id, (notice.reply,), locale, now, key)
+        return ids
 
     def pending(
         self, now: datetime, ids: list[int] | None = None, limit: int = 100
@@ -682,6 +736,11 @@ class CaseAdminRepository:
         )
         self._s.flush()
         return code
+
+
+def _dedup_key(key: str, platform: str, chat_id: str) -> str:
+    """A fixed-length idempotency key for one notice key in one chat."""
+    return hashlib.sha256(f"{key}\0{platform}\0{chat_id}".encode()).hexdigest()
 
 
 def _meeting_info(meeting: m.Meeting) -> MeetingInfo:
