@@ -49,11 +49,21 @@ class RenderedChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class RenderedFile:
+    """A file made for a message: name, media type and content."""
+
+    filename: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedMessage:
-    """A reply rendered for one language and one text format."""
+    """A reply rendered for one language and one text format, maybe with a file."""
 
     text: str
     choices: tuple[RenderedChoice, ...]
+    file: RenderedFile | None = None
 
 
 def load_locale(directory: Path) -> dict[str, str]:

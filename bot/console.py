@@ -27,6 +27,9 @@ class ConsoleTransport:
         """Prints one message and its numbered choices."""
         lines = [message.text]
         lines += [f"  {n}) {choice.label}" for n, choice in enumerate(message.choices, start=1)]
+        if message.file is not None:
+            # A terminal cannot show a file; say what came, so nothing passes silently.
+            lines.append(f"  [{message.file.filename}, {len(message.file.data)} bytes]")
         self._out.write("\n".join(lines) + "\n\n")
         self._out.flush()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol
 
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
+from bot.files import FileMaker, UnknownFileKind
+from flows.replies import Reply
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -59,11 +62,13 @@ class Deliverer:
         catalogue: Catalogue,
         transports: Mapping[str, Transport],
         clock: Clock = system_clock,
+        file_makers: Mapping[str, FileMaker] | None = None,
     ) -> None:
         self._sessions = sessions
         self._catalogue = catalogue
         self._transports = dict(transports)
         self._clock = clock
+        self._file_makers = dict(file_makers or {})
 
     async def deliver(self, ids: list[int] | None = None) -> int:
         """Sends the given (or all due) pending rows in order; returns how many were sent."""
@@ -74,15 +79,13 @@ class Deliverer:
         sent = 0
         for message in pending:
             transport = self._transports[message.platform]
-            rendered = self._catalogue.render_reply(
-                message.reply, message.locale, transport.text_format
-            )
             try:
+                rendered = self._render(message.reply, message.locale, transport.text_format)
                 await transport.send(message.chat_id, rendered, message.idempotency_key)
             except RetryAfter as exc:
                 log.info("outbox %d: platform asks to wait %.1f s", message.id, exc.seconds)
                 self._record_failure(message.id, "RetryAfter", timedelta(seconds=exc.seconds))
-            except PermanentSendError as exc:
+            except (PermanentSendError, UnknownFileKind) as exc:
                 log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
                 self._record_failure(message.id, type(exc).__name__, None)
             except Exception as exc:  # any transport error is retried later, never lost
@@ -98,6 +101,18 @@ class Deliverer:
                     uow.commit()
                 sent += 1
         return sent
+
+    def _render(self, reply: Reply, locale: str, fmt: TextFormat) -> RenderedMessage:
+        """Renders the text and choices, and makes the attached file if there is one."""
+        rendered = self._catalogue.render_reply(reply, locale, fmt)
+        if reply.attachment is None:
+            return rendered
+        maker = self._file_makers.get(reply.attachment.kind)
+        if maker is None:
+            raise UnknownFileKind(reply.attachment.kind)
+        with UnitOfWork(self._sessions) as uow:
+            file = maker.make(uow, reply.attachment.params, locale, self._catalogue)
+        return replace(rendered, file=file)
 
     def _record_failure(self, outbox_id: int, error: str, retry_in: timedelta | None) -> None:
         """Stores a failed attempt (error class only: never message content)."""

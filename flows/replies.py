@@ -24,12 +24,25 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message, by reference: it is made at send time from stored data.
+
+    `kind` names a file maker registered in bot/ (e.g. "meeting_ics"); `params` say which
+    data it is made of (e.g. the meeting id). Files are never stored in the outbox.
+    """
+
+    kind: str
+    params: Params = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """One message: a catalogue id, its parameters and the choices under it."""
+    """One message: a catalogue id, its parameters, the choices under it, maybe a file."""
 
     message: str
     params: Params = field(default_factory=dict)
     choices: tuple[Choice, ...] = ()
+    attachment: Attachment | None = None
 
 
 def say(message: str, *choices: Choice, **params: ParamValue) -> Reply:

@@ -57,3 +57,17 @@ def encode_choices(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
 def decode_choices(data: list[Any]) -> tuple[Choice, ...]:
     """Reverses `encode_choices`."""
     return tuple(Choice(c["id"], c["label"], decode_params(c["params"])) for c in data)
+
+
+def encode_attachment(attachment: Attachment | None) -> dict[str, Any] | None:
+    """An attachment reference as JSON-able data."""
+    if attachment is None:
+        return None
+    return {"kind": attachment.kind, "params": encode_params(attachment.params)}
+
+
+def decode_attachment(data: Mapping[str, Any] | None) -> Attachment | None:
+    """Reverses `encode_attachment`."""
+    if data is None:
+        return None
+    return Attachment(data["kind"], decode_params(data["params"]))

@@ -32,7 +32,13 @@ from flows.domain import (
 from flows.engine import FlowState, Notice
 from flows.replies import Reply
 from storage import models as m
-from storage.codec import decode_choices, decode_params, encode_choices, encode_params
+from storage.codec import (
+    decode_choices,
+    decode_params,
+    encode_attachment,
+    encode_choices,
+    encode_params,
+)
 from storage.invite_codes import hash_code, new_code
 
 
@@ -468,6 +474,7 @@ class OutboxRepository:
                 message_id=reply.message,
                 params=encode_params(reply.params),
                 choices=encode_choices(reply.choices),
+                attachment=encode_attachment(reply.attachment),
                 locale=locale,
                 status="pending",
                 attempts=0,

@@ -306,6 +306,7 @@ class Outbox(Base):
     message_id: Mapped[str] = mapped_column(String(80))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     choices: Mapped[list[Any]] = mapped_column(JSON)
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     locale: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=80), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("choices", sa.JSON(), nullable=False),
+        sa.Column("attachment", sa.JSON(), nullable=True),
         sa.Column("locale", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
