@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from flows.replies import Choice, Params, ParamValue
+from flows.replies import Attachment, Choice, Params, ParamValue
 
 _DATETIME = "$datetime"
 _DATE = "$date"
