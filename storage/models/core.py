@@ -238,6 +238,22 @@ class ActionUpdate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class MeetingRequest(Base):
+    """A young person's or caregiver's request for a new meeting, tracked until answered."""
+
+    __tablename__ = "meeting_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
 class Consent(Base):
     """A samtycke: given or declined, for a scope, against a text version; can be revoked."""
 
