@@ -126,6 +126,7 @@ class Catalogue:
         timezone: str = "Europe/Stockholm",
     ) -> None:
         self.default_locale = default_locale
+        self.locales_dir = locales_dir
         self.timezone = ZoneInfo(timezone)
         self._messages = {
             locale: load_locale(locales_dir / locale) for locale in available_locales(locales_dir)

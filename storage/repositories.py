@@ -33,6 +33,7 @@ from flows.engine import FlowState, Notice
 from flows.replies import Reply
 from storage import models as m
 from storage.codec import (
+    decode_attachment,
     decode_choices,
     decode_params,
     encode_attachment,
@@ -546,7 +547,12 @@ class OutboxRepository:
                 id=row.id,
                 platform=row.platform,
                 chat_id=row.chat_id,
-                reply=Reply(row.message_id, decode_params(row.params), decode_choices(row.choices)),
+                reply=Reply(
+                    row.message_id,
+                    decode_params(row.params),
+                    decode_choices(row.choices),
+                    decode_attachment(row.attachment),
+                ),
                 locale=row.locale,
                 idempotency_key=row.idempotency_key,
                 attempts=row.attempts,

@@ -1,0 +1,84 @@
+"""flows/ stays platform-free and I/O-free (DESIGN.md §4): checked on the source, not by trust."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+FLOWS = Path(__file__).resolve().parent.parent / "flows"
+
+# Platforms, the ORM, templating, schedulers and anything that does I/O on its own.
+FORBIDDEN_IMPORTS = {
+    "telegram",
+    "nio",
+    "apscheduler",
+    "jinja2",
+    "sqlalchemy",
+    "alembic",
+    "babel",
+    "httpx",
+    "aiohttp",
+    "requests",
+    "socket",
+    "sqlite3",
+    "psycopg",
+    "subprocess",
+    "os",
+    "pathlib",
+    "logging",
+    "bot",
+    "storage",
+}
+FORBIDDEN_CALLS = {"open", "print", "input", "exec", "eval", "__import__"}
+
+
+def imported_roots(tree: ast.AST) -> set[str]:
+    """Top-level package names a module imports."""
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def called_names(tree: ast.AST) -> set[str]:
+    """Names of plain function calls (open(...), print(...))."""
+    return {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+
+
+def test_flows_import_nothing_platform_orm_or_io_specific() -> None:
+    offenders = {
+        path.name: sorted(imported_roots(ast.parse(path.read_text())) & FORBIDDEN_IMPORTS)
+        for path in sorted(FLOWS.rglob("*.py"))
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_flows_do_no_io_of_their_own() -> None:
+    offenders = {
+        path.name: sorted(called_names(ast.parse(path.read_text())) & FORBIDDEN_CALLS)
+        for path in sorted(FLOWS.rglob("*.py"))
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_check_would_catch_a_leak() -> None:
+    leaky = ast.parse("import telegram\nfrom sqlalchemy.orm import Session\nopen('x')\n")
+    assert imported_roots(leaky) & FORBIDDEN_IMPORTS == {"telegram", "sqlalchemy"}
+    assert called_names(leaky) & FORBIDDEN_CALLS == {"open"}
+
+
+def test_every_flow_module_has_a_state_diagram() -> None:
+    flow_modules = [p for p in FLOWS.glob("*.py") if "class Step(" in p.read_text()] + [
+        p for p in FLOWS.glob("*.py") if "FLOW_NAME =" in p.read_text()
+    ]
+    assert flow_modules
+    for path in set(flow_modules):
+        docstring = ast.get_docstring(ast.parse(path.read_text())) or ""
+        assert "stateDiagram" in docstring, f"{path.name} needs a Mermaid state diagram"

@@ -1,0 +1,93 @@
+"""The README's promise: a scripted demo, then the agenda shows only what was shared."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.cli import run
+
+SCRIPT = "\n".join(
+    [
+        "2",  # Steg 1: Mina frågor
+        "Varför måste jag byta skola?",
+        "Kan jag slippa vara med hela tiden?",
+        "Vem bestämmer om min medicin?",
+        "4",  # Nästa steg
+        "Fotbollen går bra",
+        "1",  # Hoppa över: svårt
+        "1",  # Hoppa över: hjälp
+        "2",  # En del av mötet
+        "1",  # dela fråga 1
+        "3",  # dela fråga 3
+        "6",  # Klar
+    ]
+)
+
+
+def test_scripted_demo_then_agenda_shows_exactly_the_shared_questions(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    demo = run(["demo", "--db", db], tmp_path, SCRIPT + "\n")
+    assert demo.returncode == 0, demo.stderr
+    assert "Demo-ärende: K-1" in demo.stdout
+    assert "Du delar 2 saker." in demo.stdout
+
+    agenda = run(["report", "agenda", "--case", "K-1", "--db", db], tmp_path)
+    assert agenda.returncode == 0, agenda.stderr
+    assert "Varför måste jag byta skola?" in agenda.stdout
+    assert "Vem bestämmer om min medicin?" in agenda.stdout
+    assert "Kan jag slippa" not in agenda.stdout
+    assert "Fotbollen" not in agenda.stdout
+    assert "En del av mötet" not in agenda.stdout
+    assert "Alex (ung person)" in agenda.stdout
+
+    html = run(["report", "agenda", "--case", "1", "--format", "html", "--db", db], tmp_path)
+    assert "<li>Varför måste jag byta skola?</li>" in html.stdout
+    assert "Kan jag slippa" not in html.stdout
+
+
+def test_the_demo_works_with_no_configuration_at_all(tmp_path: Path) -> None:
+    demo = run(["demo"], tmp_path, "/hjälp\n")
+    assert demo.returncode == 0, demo.stderr
+    assert "Välj ett steg i menyn" in demo.stdout
+    assert (tmp_path / "data" / "samverkansboten" / "samverkan.sqlite3").exists()
+    # A second start finds the same demo case instead of making another.
+    again = run(["demo"], tmp_path, "")
+    assert "Demo-ärende: K-1" in again.stdout
+
+
+def test_the_demo_speaks_english_on_request(tmp_path: Path) -> None:
+    demo = run(["demo", "--locale", "en", "--db", f"sqlite:///{tmp_path / 'd.sqlite3'}"], tmp_path)
+    assert "What do you want to do now?" in demo.stdout
+
+
+def test_run_refuses_an_empty_database_and_names_the_fix(tmp_path: Path) -> None:
+    result = run(["run", "--db", f"sqlite:///{tmp_path / 'new.sqlite3'}"], tmp_path)
+    assert result.returncode == 4
+    assert "samverkan db upgrade" in result.stderr
+
+
+def test_invites_are_printed_once_and_unknown_cases_named(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ops.sqlite3'}"
+    run(["demo", "--db", db], tmp_path)
+    invite = ["invite", "create", "--role", "caregiver", "--name", "Kim", "--db", db]
+    created = run([*invite, "--case", "K-1"], tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert re.fullmatch(r"[0-9A-Z]{5}(-[0-9A-Z]{1,5}){5}\n", created.stdout)
+    missing = run([*invite, "--case", "K-9"], tmp_path)
+    assert missing.returncode == 3
+    assert "no case 'K-9'" in missing.stderr
+
+
+def test_report_for_an_unknown_case_says_so(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ops.sqlite3'}"
+    run(["db", "upgrade", "--db", db], tmp_path)
+    result = run(["report", "agenda", "--case", "K-404", "--db", db], tmp_path)
+    assert result.returncode == 3
+    assert "no case 'K-404'" in result.stderr
+
+
+def test_help_documents_every_command(tmp_path: Path) -> None:
+    result = run(["--help"], tmp_path)
+    for command in ("demo", "run", "db", "invite", "report"):
+        assert command in result.stdout

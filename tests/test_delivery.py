@@ -1,0 +1,124 @@
+"""Delivery from the outbox: sent rows are marked, failures retried later, files made at send."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue, RenderedFile, RenderedMessage, TextFormat
+from bot.delivery import Deliverer, PermanentSendError, RetryAfter
+from flows.replies import Attachment, Params, Reply
+from storage import models as m
+from storage.unit_of_work import UnitOfWork
+from tests.conftest import FakeClock
+
+
+@dataclass
+class FlakyTransport:
+    """Fails the first sends in a given way, then succeeds."""
+
+    failures: list[Exception]
+    platform: str = "test"
+    text_format: TextFormat = TextFormat.PLAIN
+    sent: list[RenderedMessage] = field(default_factory=list)
+
+    async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+
+
+class NoteMaker:
+    """A file maker for tests: a text file named after its parameter."""
+
+    kind = "note"
+
+    def make(
+        self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
+    ) -> RenderedFile:
+        return RenderedFile(f"{params['name']}.txt", "text/plain", b"hej")
+
+
+def enqueue(sessions: sessionmaker[Session], clock: FakeClock, reply: Reply) -> int:
+    with UnitOfWork(sessions) as uow:
+        (row,) = uow.outbox.enqueue("test", "c1", (reply,), "sv", clock.now)
+        uow.commit()
+    return row
+
+
+def status(sessions: sessionmaker[Session], row: int) -> tuple[str, int]:
+    with UnitOfWork(sessions) as uow:
+        outbox = uow.session.get_one(m.Outbox, row)
+        return outbox.status, outbox.attempts
+
+
+def test_a_transient_failure_is_retried_later_not_lost(
+    sqlite_engine: object, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    transport = FlakyTransport([TimeoutError()])
+    deliverer = Deliverer(sessions, catalogue, {"test": transport}, clock=clock)
+    row = enqueue(sessions, clock, Reply("common.cancel"))
+    assert asyncio.run(deliverer.deliver([row])) == 0
+    assert status(sessions, row) == ("pending", 1)
+    assert asyncio.run(deliverer.deliver()) == 0, "not again before the backoff"
+    clock.advance(seconds=6)
+    assert asyncio.run(deliverer.deliver()) == 1
+    assert status(sessions, row) == ("sent", 2)
+    assert [s.text for s in transport.sent] == ["Avbryt"]
+
+
+def test_a_rate_limit_waits_as_long_as_the_platform_says(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    transport = FlakyTransport([RetryAfter(40)])
+    deliverer = Deliverer(sessions, catalogue, {"test": transport}, clock=clock)
+    row = enqueue(sessions, clock, Reply("common.cancel"))
+    asyncio.run(deliverer.deliver())
+    clock.advance(seconds=39)
+    assert asyncio.run(deliverer.deliver()) == 0
+    clock.advance(seconds=2)
+    assert asyncio.run(deliverer.deliver()) == 1
+    assert status(sessions, row) == ("sent", 2)
+
+
+def test_a_permanent_failure_is_not_retried(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    transport = FlakyTransport([PermanentSendError("blocked")])
+    deliverer = Deliverer(sessions, catalogue, {"test": transport}, clock=clock)
+    row = enqueue(sessions, clock, Reply("common.cancel"))
+    asyncio.run(deliverer.deliver())
+    clock.advance(days=1)
+    assert asyncio.run(deliverer.deliver()) == 0
+    assert status(sessions, row) == ("failed", 1)
+
+
+def test_attachments_are_made_at_send_time(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    transport = FlakyTransport([])
+    makers = {"note": NoteMaker()}
+    deliverer = Deliverer(sessions, catalogue, {"test": transport}, clock=clock, file_makers=makers)
+    enqueue(sessions, clock, Reply("common.cancel", attachment=Attachment("note", {"name": "x"})))
+    assert asyncio.run(deliverer.deliver()) == 1
+    assert transport.sent[0].file == RenderedFile("x.txt", "text/plain", b"hej")
+
+
+def test_an_unknown_file_kind_fails_the_row_instead_of_looping(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    deliverer = Deliverer(sessions, catalogue, {"test": FlakyTransport([])}, clock=clock)
+    row = enqueue(sessions, clock, Reply("common.cancel", attachment=Attachment("nope")))
+    asyncio.run(deliverer.deliver())
+    assert status(sessions, row) == ("failed", 1)
+
+
+def test_rows_for_other_platforms_are_left_for_their_adapters(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    deliverer = Deliverer(sessions, catalogue, {"other": FlakyTransport([], "other")}, clock=clock)
+    row = enqueue(sessions, clock, Reply("common.cancel"))
+    assert asyncio.run(deliverer.deliver()) == 0
+    assert status(sessions, row) == ("pending", 0)
