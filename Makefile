@@ -26,8 +26,8 @@ demo: $(STAMP)
 	$(BIN)/samverkan demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot flows storage tests bench
-	$(BIN)/ruff format --check bot flows storage tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: lint $(NODE_STAMP)
