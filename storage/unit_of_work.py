@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.matrix_repository import MatrixRepository
 from storage.repositories import (
     AgendaRepository,
     AuditRepository,
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.inbox = InboxRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.cases = CaseAdminRepository(self.session)
+        self.matrix = MatrixRepository(self.session)
         return self
 
     def commit(self) -> None:

@@ -5,3 +5,4 @@ Each feature keeps its models in a module of its own here; import it below.
 
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base
+from storage.models.matrix import *  # noqa: F403

@@ -1,0 +1,149 @@
+"""The bot's Matrix device: logged in once, then restored from the database on every start.
+
+A new device per start would be bad twice over: people's clients would see a stream of
+unknown devices, and the keys of earlier encrypted messages would be lost with the old
+device. So the access token and device id are stored (storage/models/matrix.py), and the
+Olm/Megolm keys live in nio's SQLite crypto store, encrypted with the configured pickle key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    KeysUploadError,
+    LoginError,
+    WhoamiError,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, system_clock
+from bot.config import MatrixConfig
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Requests that time out are retried this many times before the error reaches us.
+MAX_TIMEOUTS = 2
+
+
+class MatrixStartError(RuntimeError):
+    """The bot cannot log in or open its crypto store; the message says what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixSecrets:
+    """The secrets the [matrix] section names, read from the environment."""
+
+    pickle_key: str = field(repr=False)
+    password: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_environment(
+        cls, config: MatrixConfig, environ: Mapping[str, str] | None = None
+    ) -> MatrixSecrets:
+        """Reads the variables named in the config (load_config has checked they are set)."""
+        env = os.environ if environ is None else environ
+        pickle_key = env.get(config.pickle_key_env, "")
+        if not pickle_key:
+            raise MatrixStartError(f"{config.pickle_key_env} is not set")
+        return cls(
+            pickle_key=pickle_key,
+            password=env.get(config.password_env) or None,
+            access_token=env.get(config.access_token_env) or None,
+        )
+
+
+def new_client(config: MatrixConfig, secrets: MatrixSecrets) -> AsyncClient:
+    """An encryption-enabled nio client whose crypto store is locked with our pickle key."""
+    store = Path(config.store_path)
+    store.mkdir(parents=True, exist_ok=True, mode=0o700)
+    client_config = AsyncClientConfig(
+        encryption_enabled=True,
+        # The sync token lives in our database, next to the state it belongs to.
+        store_sync_tokens=False,
+        pickle_key=secrets.pickle_key,
+        # Rate limits go back to the outbox, which waits without blocking other work.
+        max_limit_exceeded=0,
+        max_timeouts=MAX_TIMEOUTS,
+        request_timeout=config.sync_timeout_seconds + 30,
+    )
+    return AsyncClient(
+        config.homeserver, config.user_id, store_path=str(store), config=client_config
+    )
+
+
+async def log_in(
+    client: AsyncClient,
+    config: MatrixConfig,
+    secrets: MatrixSecrets,
+    sessions: sessionmaker[Session],
+    clock: Clock = system_clock,
+) -> str | None:
+    """Restores the stored device (or logs in once) and uploads keys; returns the sync token."""
+    with UnitOfWork(sessions) as uow:
+        stored = uow.matrix.session_for(config.user_id)
+    token = secrets.access_token or (stored.access_token if stored else None)
+    if token is not None:
+        device_id = await _device_of_token(client, token)
+        if device_id is None and secrets.password is None:
+            raise MatrixStartError(
+                "the Matrix access token is no longer valid; set a new one or the password"
+            )
+    else:
+        device_id = None
+    if device_id is None:
+        if secrets.password is None:
+            raise MatrixStartError("no Matrix password or access token in the environment")
+        # Logging in again with the stored device id keeps the device (and its keys).
+        client.device_id = stored.device_id if stored else None
+        response = await client.login(secrets.password, device_name=config.device_name)
+        if isinstance(response, LoginError):
+            raise MatrixStartError(f"Matrix login failed: {response.status_code}")
+        device_id, token = response.device_id, response.access_token
+        log.info("matrix: logged in; device %s", device_id)
+    assert token is not None
+    client.restore_login(config.user_id, device_id, token)
+    if client.olm is None:
+        raise MatrixStartError("matrix-nio was installed without end-to-end encryption")
+    keep_token = None if secrets.access_token else token
+    sync_token = stored.sync_token if stored and stored.device_id == device_id else None
+    if stored is None or stored.device_id != device_id or stored.access_token != keep_token:
+        if stored is not None and stored.device_id != device_id:
+            log.warning("matrix: device changed from %s to %s", stored.device_id, device_id)
+        with UnitOfWork(sessions) as uow:
+            uow.matrix.save_login(config.user_id, device_id, keep_token, clock())
+            uow.commit()
+    if client.should_upload_keys:
+        uploaded = await client.keys_upload()
+        if isinstance(uploaded, KeysUploadError):
+            raise MatrixStartError(f"uploading the device keys failed: {uploaded.status_code}")
+    # Operators compare this with what people's clients show to verify the bot's device.
+    log.info(
+        "matrix: device %s, ed25519 fingerprint %s",
+        device_id,
+        client.olm.account.identity_keys["ed25519"],
+    )
+    return sync_token
+
+
+async def _device_of_token(client: AsyncClient, token: str) -> str | None:
+    """The device an access token belongs to, or None if the server no longer accepts it."""
+    client.access_token = token
+    response = await client.whoami()
+    if isinstance(response, WhoamiError):
+        if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+            log.warning("matrix: stored access token rejected (%s)", response.status_code)
+            return None
+        raise MatrixStartError(f"the homeserver did not answer whoami: {response.status_code}")
+    if response.user_id != client.user:
+        raise MatrixStartError("the Matrix access token belongs to another user than user_id")
+    device_id: str | None = response.device_id
+    return device_id

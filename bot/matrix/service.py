@@ -1,0 +1,50 @@
+"""Starts the Matrix adapter from the [matrix] config: log in, then sync until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue
+from bot.config import MatrixConfig
+from bot.delivery import Deliverer
+from bot.files import FileMaker
+from bot.handler import EventHandler
+from bot.matrix import PLATFORM
+from bot.matrix.adapter import MatrixAdapter
+from bot.matrix.login import MatrixSecrets, log_in, new_client
+from bot.matrix.transport import MatrixTransport
+
+
+async def run_matrix(
+    config: MatrixConfig,
+    sessions: sessionmaker[Session],
+    handler: EventHandler,
+    catalogue: Catalogue,
+    *,
+    default_locale: str = "sv",
+    file_makers: Mapping[str, FileMaker] | None = None,
+    environ: Mapping[str, str] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Runs the bot account of `config` until `stop` is set or the task is cancelled."""
+    secrets = MatrixSecrets.from_environment(config, environ)
+    client = new_client(config, secrets)
+    try:
+        sync_token = await log_in(client, config, secrets, sessions)
+        transport = MatrixTransport(client, sessions)
+        deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport}, file_makers=file_makers)
+        adapter = MatrixAdapter(
+            client,
+            sessions,
+            handler,
+            deliverer,
+            sync_token=sync_token,
+            sync_timeout_ms=config.sync_timeout_seconds * 1000,
+            default_locale=default_locale,
+        )
+        await adapter.run(stop)
+    finally:
+        await client.close()
