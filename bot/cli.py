@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from contextlib import suppress
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -20,6 +23,8 @@ from bot.console import LOCAL_USER, ConsoleTransport, run_console
 from bot.delivery import Deliverer
 from bot.demo import seed_demo
 from bot.handler import EventHandler
+from bot.matrix.login import MatrixStartError
+from bot.matrix.service import run_matrix
 from bot.reports import DocumentFormat, render_agenda
 from flows.domain import Role
 from flows.wiring import default_engine
@@ -172,12 +177,34 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
     )
     sessions = session_factory(engine)
     handler = EventHandler(sessions, default_engine(), config.default_locale)
-    if not config.console_enabled:
+    if not config.console_enabled and not config.matrix.enabled:
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
         return EXIT_USAGE
-    deliverer = Deliverer(sessions, catalogue, {"console": ConsoleTransport(sys.stdout)})
-    asyncio.run(run_console(handler, deliverer, sys.stdin, sys.stdout))
+    adapters = []
+    if config.console_enabled:
+        deliverer = Deliverer(sessions, catalogue, {"console": ConsoleTransport(sys.stdout)})
+        adapters.append(run_console(handler, deliverer, sys.stdin, sys.stdout))
+    if config.matrix.enabled:
+        adapters.append(
+            run_matrix(
+                config.matrix, sessions, handler, catalogue, default_locale=config.default_locale
+            )
+        )
+    try:
+        asyncio.run(_run_side_by_side(adapters))
+    except MatrixStartError as exc:
+        print(f"samverkan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
+
+
+async def _run_side_by_side(adapters: list[Coroutine[Any, Any, None]]) -> None:
+    """Runs the adapters together until all end; SIGTERM stops them (state is in the DB)."""
+    task = asyncio.ensure_future(asyncio.gather(*adapters))
+    with suppress(NotImplementedError):  # no signal handlers on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    with suppress(asyncio.CancelledError):
+        await task
 
 
 def _db(args: argparse.Namespace, engine: Engine) -> int:

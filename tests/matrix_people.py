@@ -249,6 +249,7 @@ class RunningBot:
     transport: MatrixTransport
     deliverer: Deliverer
     task: asyncio.Task[None]
+    resumed_from: str | None
 
     async def stop(self) -> None:
         """Stops the bot abruptly, as a crash or a kill would, and closes its connection."""
@@ -292,11 +293,13 @@ async def start_bot(
         timeline_limit=timeline_limit,
     )
     task = asyncio.create_task(adapter.run())
-    return RunningBot(config.user_id, client.device_id, client, adapter, transport, deliverer, task)
+    return RunningBot(
+        config.user_id, client.device_id, client, adapter, transport, deliverer, task, sync_token
+    )
 
 
-@pytest.fixture(scope="module")
-def hs() -> Iterator[Homeserver]:
+@pytest.fixture(scope="module", name="hs")
+def synapse_server() -> Iterator[Homeserver]:
     """One throwaway Synapse for a test module; every test registers its own users."""
     with running_synapse() as server:
         yield server

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -15,18 +17,20 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, TextFormat
+from bot.config import MatrixConfig
 from flows.conversation import ConversationRef
 from flows.domain import Role
 from storage import models as m
 from storage.db import session_factory
+from storage.matrix_repository import StoredSession
 from storage.unit_of_work import UnitOfWork
 from tests.matrix_people import (
     MEGOLM,
     Person,
     bot_config,
-    hs,  # noqa: F401  (the module's Synapse)
     run,
     start_bot,
+    synapse_server,  # noqa: F401  (fixture "hs": the module's Synapse)
     unique,
 )
 from tests.seed import seed_case
@@ -34,10 +38,18 @@ from tests.support.synapse import Homeserver
 
 pytestmark = pytest.mark.slow
 
+BOT_PASSWORD = "bot-password"
+
 
 def say(catalogue: Catalogue, message_id: str, **params: object) -> str:
     """What the bot's message looks like as plain text (without its choices)."""
     return catalogue.render(message_id, params, "sv", TextFormat.PLAIN)  # type: ignore[arg-type]
+
+
+def new_bot(hs: Homeserver, tmp_path: Path) -> MatrixConfig:
+    """A fresh bot account on the homeserver and its [matrix] settings."""
+    user = hs.register(unique("samverkan"), BOT_PASSWORD)
+    return bot_config(hs, user.user_id, tmp_path / "bot-store")
 
 
 def server_history(hs: Homeserver, room_id: str, token: str) -> list[dict[str, object]]:
@@ -56,15 +68,11 @@ def test_young_person_prepares_and_shares_questions_in_an_encrypted_dm(
     hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
 ) -> None:
     sessions = session_factory(sqlite_engine)
-    from datetime import UTC, datetime
-
     case = seed_case(sessions, datetime.now(UTC))
-    bot_user = hs.register(unique("samverkan"), "bot-password")
+    config = new_bot(hs, tmp_path)
 
     async def scenario() -> None:
-        bot = await start_bot(
-            bot_config(hs, bot_user.user_id, tmp_path / "bot-store"), "bot-password", sessions, catalogue
-        )
+        bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue)
         alex = await Person.start(hs, "alex", tmp_path)
         try:
             dm = await alex.open_dm(bot.user_id)
@@ -126,3 +134,231 @@ def test_young_person_prepares_and_shares_questions_in_an_encrypted_dm(
             await bot.stop()
 
     run(hs, scenario())
+
+
+def test_family_room_with_two_caregivers_who_join_with_their_own_codes(
+    hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    sessions = session_factory(sqlite_engine)
+    now = datetime.now(UTC)
+    case = seed_case(sessions, now)
+    with UnitOfWork(sessions) as uow:
+        second_code = uow.cases.create_invite(case.case_id, Role.CAREGIVER, "Sam", now)
+        uow.commit()
+    config = new_bot(hs, tmp_path)
+
+    async def scenario() -> None:
+        bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue)
+        kim = await Person.start(hs, "kim", tmp_path)
+        sam = await Person.start(hs, "sam", tmp_path)
+        try:
+            family = await kim.open_group([bot.user_id, sam.user_id], "Familjen")
+            await sam.accept(family)
+            await kim.knows_devices_of(family, bot.user_id, sam.user_id)
+
+            await kim.say(family, f"/start {case.caregiver_code}")
+            welcome_kim, home_kim = await kim.next_from(bot.user_id, family, 2)
+            assert welcome_kim.body == say(catalogue, "join.joined", name="Kim")
+            assert "Hej Kim! Du är med i ärende" in home_kim.body
+
+            await sam.knows_devices_of(family, bot.user_id, kim.user_id)
+            await sam.say(family, f"/start {second_code}")
+            # Sam reads the whole room: Kim's welcome, then their own, all decrypted.
+            seen_by_sam = await sam.next_from(bot.user_id, family, 4)
+            assert seen_by_sam[2].body == say(catalogue, "join.joined", name="Sam")
+            assert "Hej Sam! Du är med i ärende" in seen_by_sam[3].body
+            assert all(e.decrypted for e in seen_by_sam)
+            assert [e.body for e in await kim.next_from(bot.user_id, family, 2)] == [
+                e.body for e in seen_by_sam[2:]
+            ]
+
+            with UnitOfWork(sessions) as uow:
+                members = uow.session.execute(
+                    select(
+                        m.ChatIdentity.external_user_id,
+                        m.ChatIdentity.private_chat_id,
+                        m.Membership.role,
+                    )
+                    .join(m.Membership, m.Membership.person_id == m.ChatIdentity.person_id)
+                    .order_by(m.ChatIdentity.id)
+                ).all()
+                conversations = uow.session.execute(
+                    select(m.ConversationState.chat_id, m.ConversationState.user_id).order_by(
+                        m.ConversationState.id
+                    )
+                ).all()
+                room = uow.matrix.room(family)
+            # A family room is a group chat: no one's private chat, one conversation each.
+            assert members == [
+                (kim.user_id, None, Role.CAREGIVER),
+                (sam.user_id, None, Role.CAREGIVER),
+            ]
+            assert conversations == [(family, kim.user_id), (family, sam.user_id)]
+            assert room is not None and room.kind.value == "group"
+        finally:
+            await kim.stop()
+            await sam.stop()
+            await bot.stop()
+
+    run(hs, scenario())
+
+
+def test_restart_mid_conversation_neither_loses_nor_repeats_anything(
+    hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    sessions = session_factory(sqlite_engine)
+    case = seed_case(sessions, datetime.now(UTC))
+    config = new_bot(hs, tmp_path)
+
+    async def scenario() -> None:
+        bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue)
+        alex = await Person.start(hs, "alex", tmp_path)
+        try:
+            dm = await alex.open_dm(bot.user_id)
+            await alex.next_from(bot.user_id, dm)
+            await alex.knows_devices_of(dm, bot.user_id)
+            await alex.say(dm, f"/start {case.youth_code}")
+            await alex.next_from(bot.user_id, dm, 2)
+            await alex.choose(dm, bot.user_id, "Mina frågor")
+            await alex.next_from(bot.user_id, dm)
+            first_device = bot.device_id
+            token = bot_token(sessions, bot.user_id)
+            devices_before = device_ids(hs, token)
+            await bot.stop()
+            stored_sync_token = stored_session(sessions, bot.user_id).sync_token
+            assert stored_sync_token is not None
+
+            # While the bot is down Alex writes on; more than one sync's timeline holds.
+            for question in ("Fråga ett", "Fråga två", "Fråga tre"):
+                await alex.say(dm, question)
+            bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue, timeline_limit=2)
+            assert bot.device_id == first_device
+            assert bot.resumed_from == stored_sync_token
+
+            answers = await alex.next_from(bot.user_id, dm, 6)
+            assert [a.body for a in answers[::2]] == [say(catalogue, "youth.question.saved")] * 3
+            assert "1. Fråga ett\n2. Fråga två\n3. Fråga tre" in answers[-1].body
+            await alex.say(dm, "/meny")
+            (menu,) = await alex.next_from(bot.user_id, dm)
+            assert "Steg 1 av 4: Mina frågor" in menu.body
+            # Nothing was answered twice: every bot message so far has been read in order.
+            assert alex.unread_from(bot.user_id, dm) == []
+            assert len(alex.messages_from(bot.user_id, dm)) == 1 + 2 + 1 + 6 + 1
+
+            assert device_ids(hs, token) == devices_before
+            assert stored_session(sessions, bot.user_id).device_id == first_device
+            with UnitOfWork(sessions) as uow:
+                texts = uow.session.scalars(select(m.Question.text).order_by(m.Question.id)).all()
+            assert texts == ["Fråga ett", "Fråga två", "Fråga tre"]
+        finally:
+            await alex.stop()
+            await bot.stop()
+
+    run(hs, scenario())
+
+
+HOSTILE = "<b>fet</b> & <script>alert('x')</script> {{ 7*7 }} &amp; <a href=x>länk</a>"
+
+
+class _Markup(HTMLParser):
+    """Collects the tags and the text a Matrix client would render from formatted_body."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def test_hostile_text_round_trips_literally_in_body_and_formatted_body(
+    hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    sessions = session_factory(sqlite_engine)
+    case = seed_case(sessions, datetime.now(UTC))
+    config = new_bot(hs, tmp_path)
+
+    async def scenario() -> None:
+        bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue)
+        alex = await Person.start(hs, "alex", tmp_path)
+        try:
+            dm = await alex.open_dm(bot.user_id)
+            await alex.next_from(bot.user_id, dm)
+            await alex.knows_devices_of(dm, bot.user_id)
+            await alex.say(dm, f"/start {case.youth_code}")
+            await alex.next_from(bot.user_id, dm, 2)
+            await alex.choose(dm, bot.user_id, "Mina frågor")
+            await alex.next_from(bot.user_id, dm)
+            await alex.say(dm, HOSTILE, format="org.matrix.custom.html", formatted_body=HOSTILE)
+            _, questions = await alex.next_from(bot.user_id, dm, 2)
+
+            assert f"1. {HOSTILE}" in questions.body
+            markup = _Markup()
+            markup.feed(questions.formatted_body)
+            assert f"1. {HOSTILE}" in markup.text
+            assert markup.tags <= {"b", "i", "code", "br", "ol", "li"}
+            assert "<script>" not in questions.formatted_body
+            assert "&lt;script&gt;" in questions.formatted_body
+            with UnitOfWork(sessions) as uow:
+                assert uow.session.scalars(select(m.Question.text)).all() == [HOSTILE]
+        finally:
+            await alex.stop()
+            await bot.stop()
+
+    run(hs, scenario())
+
+
+def test_a_message_the_bot_cannot_decrypt_gets_an_honest_answer(
+    hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    sessions = session_factory(sqlite_engine)
+    config = new_bot(hs, tmp_path)
+
+    async def scenario() -> None:
+        bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue)
+        alex = await Person.start(hs, "alex", tmp_path)
+        try:
+            dm = await alex.open_dm(bot.user_id)
+            await alex.next_from(bot.user_id, dm)
+            await alex.knows_devices_of(dm, bot.user_id)
+            # Alex's app refuses to give the bot's device the key (a blocked session).
+            for device in alex.client.device_store.active_user_devices(bot.user_id):
+                alex.client.blacklist_device(device)
+            await alex.say(dm, "Det här kan boten inte läsa")
+            (answer,) = await alex.next_from(bot.user_id, dm)
+            assert answer.body == say(catalogue, "matrix.undecryptable")
+            with UnitOfWork(sessions) as uow:
+                # The flows never saw it: no conversation was started by it.
+                assert uow.session.scalars(select(m.ConversationState.step)).all() == [
+                    "waiting_for_code"
+                ]
+        finally:
+            await alex.stop()
+            await bot.stop()
+
+    run(hs, scenario())
+
+
+def bot_token(sessions: sessionmaker[Session], user_id: str) -> str:
+    """The access token the bot stored for itself."""
+    token = stored_session(sessions, user_id).access_token
+    assert token is not None
+    return token
+
+
+def stored_session(sessions: sessionmaker[Session], user_id: str) -> StoredSession:
+    """The bot's stored Matrix session."""
+    with UnitOfWork(sessions) as uow:
+        stored = uow.matrix.session_for(user_id)
+    assert stored is not None
+    return stored
+
+
+def device_ids(hs: Homeserver, token: str) -> set[str]:
+    """The ids of every device of the token's user, as the homeserver lists them."""
+    answer = hs.api("GET", "/_matrix/client/v3/devices", access_token=token)
+    return {d["device_id"] for d in answer["devices"]}
