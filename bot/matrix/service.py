@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +31,9 @@ async def run_matrix(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Runs the bot account of `config` until `stop` is set or the task is cancelled."""
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        # nio narrates room and user ids at INFO; user ids can hold people's names.
+        logging.getLogger("nio").setLevel(logging.WARNING)
     secrets = MatrixSecrets.from_environment(config, environ)
     client = new_client(config, secrets)
     try:
