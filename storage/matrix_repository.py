@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -9,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models.matrix import MatrixAccount, MatrixRoom
+from storage.models.matrix import MatrixAccount, MatrixOfferedChoices, MatrixRoom
 
 
 class RoomKind(StrEnum):
@@ -134,6 +136,30 @@ class MatrixRepository:
             .limit(1)
         )
 
+    def remember_choices(
+        self, chat_id: str, choices: Iterable[tuple[str, str]], now: datetime
+    ) -> None:
+        """Keeps (choice id, label) of the newest message with choices in a chat, hashed."""
+        hashed = {label_key(label): choice_id for choice_id, label in choices}
+        row = self._s.scalar(
+            select(MatrixOfferedChoices).where(MatrixOfferedChoices.chat_id == chat_id)
+        )
+        if row is None:
+            self._s.add(MatrixOfferedChoices(chat_id=chat_id, choices=hashed, updated_at=now))
+        else:
+            row.choices, row.updated_at = hashed, now
+        self._s.flush()
+
+    def choice_for_label(self, chat_id: str, text: str) -> str | None:
+        """The id of the choice whose label is exactly `text` (any case), if one was shown."""
+        choices = self._s.scalar(
+            select(MatrixOfferedChoices.choices).where(MatrixOfferedChoices.chat_id == chat_id)
+        )
+        if not choices:
+            return None
+        choice_id = choices.get(label_key(text))
+        return str(choice_id) if choice_id is not None else None
+
     def _account(self, user_id: str) -> MatrixAccount | None:
         """The account row of a bot user."""
         return self._s.scalar(select(MatrixAccount).where(MatrixAccount.user_id == user_id))
@@ -141,3 +167,9 @@ class MatrixRepository:
     def _room(self, room_id: str) -> MatrixRoom | None:
         """The row of a room."""
         return self._s.scalar(select(MatrixRoom).where(MatrixRoom.room_id == room_id))
+
+
+def label_key(label: str) -> str:
+    """A label as typed or shown, case and spacing ignored, hashed."""
+    normal = " ".join(label.split()).casefold()
+    return hashlib.sha256(normal.encode()).hexdigest()

@@ -6,6 +6,7 @@ the bot as `samverkan run` wires it, with the real handler, flows, catalogue and
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.parse
 from datetime import UTC, datetime
@@ -16,8 +17,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalogue import Catalogue, TextFormat
+from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.config import MatrixConfig
+from bot.delivery import PermanentSendError
 from flows.conversation import ConversationRef
 from flows.domain import Role
 from storage import models as m
@@ -86,8 +88,10 @@ def test_young_person_prepares_and_shares_questions_in_an_encrypted_dm(
             assert "1) Vad är ett samverkansmöte?" in menu.body
             assert "<ol><li>Vad är ett samverkansmöte?</li>" in menu.formatted_body
 
-            await alex.choose(dm, bot.user_id, "Mina frågor")
-            await alex.next_from(bot.user_id, dm)
+            # A choice can be typed as its label instead of its number.
+            await alex.say(dm, "steg 1 av 4:  mina FRÅGOR")
+            (step_one,) = await alex.next_from(bot.user_id, dm)
+            assert step_one.body.startswith("Steg 1 av 4: Mina frågor")
             await alex.say(dm, "Varför måste jag byta skola?")
             saved, questions = await alex.next_from(bot.user_id, dm, 2)
             assert saved.body == say(catalogue, "youth.question.saved")
@@ -336,6 +340,41 @@ def test_a_message_the_bot_cannot_decrypt_gets_an_honest_answer(
                 assert uow.session.scalars(select(m.ConversationState.step)).all() == [
                     "waiting_for_code"
                 ]
+        finally:
+            await alex.stop()
+            await bot.stop()
+
+    run(hs, scenario())
+
+
+def test_when_the_person_leaves_a_direct_room_the_bot_leaves_and_sends_nothing_more(
+    hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    sessions = session_factory(sqlite_engine)
+    config = new_bot(hs, tmp_path)
+
+    async def scenario() -> None:
+        bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue)
+        alex = await Person.start(hs, "alex", tmp_path)
+        try:
+            dm = await alex.open_dm(bot.user_id)
+            await alex.next_from(bot.user_id, dm)
+            with UnitOfWork(sessions) as uow:
+                assert uow.matrix.direct_room_for(alex.user_id) == dm
+            await alex.client.room_leave(dm)
+
+            async def bot_has_left() -> None:
+                while True:
+                    with UnitOfWork(sessions) as uow:
+                        room = uow.matrix.room(dm)
+                    if room is not None and not room.active:
+                        return
+                    # Bounded poll of another task's progress (the bot's sync loop).
+                    await asyncio.sleep(0.1)
+
+            await asyncio.wait_for(bot_has_left(), timeout=30)
+            with pytest.raises(PermanentSendError):
+                await bot.transport.send(alex.user_id, RenderedMessage("Hallå?", ()), "k-left")
         finally:
             await alex.stop()
             await bot.stop()

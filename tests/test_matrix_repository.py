@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.matrix_repository import RoomKind, StoredRoom, StoredSession
+from storage.models.matrix import MatrixOfferedChoices
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 
@@ -61,3 +63,21 @@ def test_a_room_can_change_kind(sessions: sessionmaker[Session], clock: FakeCloc
     with UnitOfWork(sessions) as uow:
         assert uow.matrix.room("!r:x") == StoredRoom("!r:x", RoomKind.GROUP, None, True)
         assert uow.matrix.direct_room_for(ALEX) is None
+
+
+def test_typed_labels_are_recognised_without_keeping_the_labels(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    with UnitOfWork(sessions) as uow:
+        uow.matrix.remember_choices(ALEX, [("q1", "🔒 Bara jag: Min hemliga fråga")], clock())
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        assert uow.matrix.choice_for_label(ALEX, "🔒 bara jag:   min hemliga FRÅGA") == "q1"
+        assert uow.matrix.choice_for_label(ALEX, "Min hemliga fråga") is None
+        assert uow.matrix.choice_for_label("@kim:x", "🔒 Bara jag: Min hemliga fråga") is None
+        stored = uow.session.scalars(select(MatrixOfferedChoices.choices)).one()
+        assert "hemliga" not in str(stored)
+        # The next message with choices replaces the old ones.
+        uow.matrix.remember_choices(ALEX, [("menu", "Till menyn")], clock())
+        assert uow.matrix.choice_for_label(ALEX, "🔒 Bara jag: Min hemliga fråga") is None
+        assert uow.matrix.choice_for_label(ALEX, "till menyn") == "menu"

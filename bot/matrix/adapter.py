@@ -37,7 +37,15 @@ from bot.handler import EventHandler
 from bot.matrix import PLATFORM
 from bot.matrix.content import incoming_text
 from bot.matrix.rooms import conversation_ref, kind_of_invite, read_invite, still_direct
-from flows.conversation import ConversationRef, Inbound, Resume, parse_text
+from flows.conversation import (
+    ChoiceMade,
+    ConversationRef,
+    Event,
+    Inbound,
+    Resume,
+    TextMessage,
+    parse_text,
+)
 from flows.replies import say
 from storage.matrix_repository import RoomKind
 from storage.unit_of_work import UnitOfWork
@@ -204,10 +212,23 @@ class MatrixAdapter:
             if text is None:
                 return
             ref = self._ref(room_id, event.sender)
-            await self._handle(Inbound(ref, parse_text(text), event.event_id))
+            await self._handle(Inbound(ref, self._read(ref, text), event.event_id))
         elif isinstance(event, MegolmEvent):
             self._answer_undecryptable(room_id, event)
             await self._deliverer.deliver()
+
+    def _read(self, ref: ConversationRef, text: str) -> Event:
+        """The event a text stands for; in a direct chat a typed choice label is that choice."""
+        event = parse_text(text)
+        if not isinstance(event, TextMessage) or ref.is_group:
+            # In a group room the last choices shown may be someone else's: numbers only.
+            return event
+        with UnitOfWork(self._sessions) as uow:
+            choice_id = uow.matrix.choice_for_label(ref.chat_id, text)
+            loaded = uow.conversations.load(ref) if choice_id is not None else None
+        if choice_id is not None and loaded is not None and choice_id in loaded[0].offered:
+            return ChoiceMade(choice_id)
+        return event
 
     async def _on_membership(self, room_id: str, event: RoomMemberEvent) -> None:
         """Greets in a new direct room; leaves a direct room its person has left."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from nio import (
@@ -57,6 +58,12 @@ class MatrixTransport:
             # come yet: wait for it rather than risk sending in the clear.
             raise MatrixSendFailed("room state not synced yet")
         await self._send_event(room_id, message_content(message), idempotency_key)
+        if message.choices and is_user_id(chat_id):
+            # In a direct chat the person may answer with a label instead of its number.
+            with UnitOfWork(self._sessions) as uow:
+                choices = ((c.id, c.label) for c in message.choices)
+                uow.matrix.remember_choices(chat_id, choices, datetime.now(UTC))
+                uow.commit()
         if message.file is not None:
             content = await self._upload(room_id, message.file)
             await self._send_event(room_id, content, f"{idempotency_key}-file")

@@ -1,7 +1,8 @@
 """Matrix adapter: the bot's stored session (device, token, sync position) and its rooms
 
 matrix_account keeps the bot's device across restarts and the sync token it resumes from;
-matrix_room says which rooms are direct rooms with one person and which are group rooms.
+matrix_room says which rooms are direct rooms with one person and which are group rooms;
+matrix_offered_choices keeps hashed choice labels so a person can type a label, not a number.
 
 Revision ID: 0003
 Revises: 0001
@@ -22,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Adds matrix_account and matrix_room."""
+    """Adds matrix_account, matrix_room and matrix_offered_choices."""
     op.create_table(
         "matrix_account",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -50,10 +51,20 @@ def upgrade() -> None:
     op.create_index(
         "ix_matrix_room_direct_user", "matrix_room", ["direct_user_id", "updated_at"], unique=False
     )
+    op.create_table(
+        "matrix_offered_choices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("chat_id", sa.String(length=255), nullable=False),
+        sa.Column("choices", sa.JSON(), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_matrix_offered_choices")),
+        sa.UniqueConstraint("chat_id", name=op.f("uq_matrix_offered_choices_chat_id")),
+    )
 
 
 def downgrade() -> None:
-    """Drops matrix_room and matrix_account."""
+    """Drops matrix_offered_choices, matrix_room and matrix_account."""
+    op.drop_table("matrix_offered_choices")
     op.drop_index("ix_matrix_room_direct_user", table_name="matrix_room")
     op.drop_table("matrix_room")
     op.drop_table("matrix_account")
