@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import tomllib
 from pathlib import Path
 
@@ -97,3 +98,26 @@ def test_samverkan_run_explains_a_missing_pickle_key(
     code = main(["run", "--config", str(config_file(tmp_path, ENABLED))])
     assert code == EXIT_USAGE
     assert "SAMVERKAN_MATRIX_PICKLE_KEY" in capsys.readouterr().err
+
+
+def test_samverkan_run_explains_an_unreachable_homeserver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SAMVERKAN_DATABASE_URL", raising=False)
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    section = ENABLED.replace("https://matrix.example.org", f"http://127.0.0.1:{port}").replace(
+        "/var/lib/samverkansboten/matrix-store", str(tmp_path / "store")
+    )
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "db.sqlite3"}"\n\n[console]\n'
+        f"enabled = false\n\n[matrix]\n{section}",
+        encoding="utf-8",
+    )
+    assert main(["db", "upgrade", "--config", str(path)]) == 0
+    assert main(["run", "--config", str(path)]) == EXIT_USAGE
+    assert "cannot reach the homeserver" in capsys.readouterr().err

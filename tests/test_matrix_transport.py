@@ -16,9 +16,9 @@ from nio import (
 from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy import Engine, select
 
-from bot.catalogue import Catalogue, RenderedFile, RenderedMessage
-from bot.delivery import RetryAfter
-from flows.replies import say
+from bot.catalogue import Catalogue, RenderedFile, RenderedMessage, TextFormat
+from bot.delivery import Deliverer, RetryAfter
+from flows.replies import Attachment, Params, Reply, say
 from storage import models as m
 from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
@@ -42,6 +42,23 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
 ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n"
+
+
+class PngMaker:
+    """A file maker as bot/files.py defines them: a picture made at send time."""
+
+    kind = "test_png"
+
+    def make(
+        self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
+    ) -> RenderedFile:
+        """The one-pixel PNG, named in the recipient's language."""
+        return RenderedFile(f"picture-{locale}.png", "image/png", PNG)
+
+
+def now() -> datetime:
+    """The wall clock: the bot under test runs on it."""
+    return datetime.now(UTC)
 
 
 async def bot_and_alex_in_a_dm(
@@ -133,6 +150,8 @@ def test_synapse_rate_limit_becomes_retry_after_and_the_outbox_waits(
 def test_files_are_uploaded_encrypted_and_open_for_the_recipient(
     hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
 ) -> None:
+    sessions = session_factory(sqlite_engine)
+
     async def scenario() -> None:
         bot, alex, dm = await bot_and_alex_in_a_dm(hs, sqlite_engine, catalogue, tmp_path)
         try:
@@ -157,6 +176,19 @@ def test_files_are_uploaded_encrypted_and_open_for_the_recipient(
                     download.body, event.key["k"], event.hashes["sha256"], event.iv
                 )
                 assert plain == data
+
+            # The real path: an outbox row with an attachment, made at send time.
+            with UnitOfWork(sessions) as uow:
+                reply = Reply("matrix.undecryptable", attachment=Attachment("test_png"))
+                ids = uow.outbox.enqueue("matrix", alex.user_id, (reply,), "en", now())
+                uow.commit()
+            deliverer = Deliverer(
+                sessions, catalogue, {"matrix": bot.transport}, file_makers={"test_png": PngMaker()}
+            )
+            assert await deliverer.deliver(ids) == 1
+            text, image = await alex.next_from(bot.user_id, dm, 2)
+            assert text.body == catalogue.render("matrix.undecryptable", {}, "en", TextFormat.PLAIN)
+            assert isinstance(image, RoomEncryptedImage) and image.body == "picture-en.png"
         finally:
             await alex.stop()
             await bot.stop()

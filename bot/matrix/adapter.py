@@ -15,6 +15,7 @@ import contextlib
 import logging
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     JoinError,
@@ -29,6 +30,7 @@ from nio import (
     SyncError,
     SyncResponse,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
@@ -103,7 +105,8 @@ class MatrixAdapter:
         while not stop.is_set():
             try:
                 await self.sync_once()
-            except (TimeoutError, OSError) as exc:
+            except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+                # The homeserver is unreachable: nothing was lost, the token did not move.
                 log.warning("matrix sync failed: %s; trying again", type(exc).__name__)
                 await _pause(stop, SYNC_ERROR_PAUSE_S)
 
@@ -132,7 +135,7 @@ class MatrixAdapter:
             if info.timeline.limited and self._token is not None and info.timeline.prev_batch:
                 events = await self._missed_events(room_id, info.timeline.prev_batch) + events
             for event in events:
-                await self._on_room_event(room_id, event)
+                await self._on_room_event_safely(room_id, event)
         with UnitOfWork(self._sessions) as uow:
             uow.matrix.save_sync_token(self.user_id, response.next_batch, self._clock())
             uow.commit()
@@ -199,6 +202,24 @@ class MatrixAdapter:
         missed.reverse()
         log.info("matrix: fetched %d missed events", len(missed))
         return missed
+
+    async def _on_room_event_safely(self, room_id: str, event: Any) -> None:
+        """Handles one event; a bug triggered by one event must not stop every other chat.
+
+        A database that is down is different: that error stops the loop before the sync
+        token moves, so the event is handled after the restart instead of being skipped.
+        """
+        try:
+            await self._on_room_event(room_id, event)
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:
+            # The type and the event id only: an exception's text may quote the message.
+            log.error(
+                "matrix: event %s could not be handled: %s",
+                getattr(event, "event_id", "?"),
+                type(exc).__name__,
+            )
 
     async def _on_room_event(self, room_id: str, event: Any) -> None:
         """Routes one timeline event: text to the flows, undecryptable to an honest answer."""

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+import aiohttp
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
@@ -15,7 +16,7 @@ from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.matrix import PLATFORM
 from bot.matrix.adapter import MatrixAdapter
-from bot.matrix.login import MatrixSecrets, log_in, new_client
+from bot.matrix.login import MatrixSecrets, MatrixStartError, log_in, new_client
 from bot.matrix.transport import MatrixTransport
 
 
@@ -37,7 +38,12 @@ async def run_matrix(
     secrets = MatrixSecrets.from_environment(config, environ)
     client = new_client(config, secrets)
     try:
-        sync_token = await log_in(client, config, secrets, sessions)
+        try:
+            sync_token = await log_in(client, config, secrets, sessions)
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise MatrixStartError(
+                f"cannot reach the homeserver {config.homeserver}: {type(exc).__name__}"
+            ) from exc
         transport = MatrixTransport(client, sessions)
         deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport}, file_makers=file_makers)
         adapter = MatrixAdapter(
