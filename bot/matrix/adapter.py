@@ -38,6 +38,7 @@ from bot.delivery import Deliverer
 from bot.handler import EventHandler
 from bot.matrix import PLATFORM
 from bot.matrix.content import incoming_text
+from bot.matrix.login import MatrixStartError
 from bot.matrix.rooms import conversation_ref, kind_of_invite, read_invite, still_direct
 from flows.conversation import (
     ChoiceMade,
@@ -123,7 +124,8 @@ class MatrixAdapter:
         if isinstance(response, SyncError):
             log.warning("matrix sync error: %s", response.status_code)
             if response.status_code == "M_UNKNOWN_TOKEN":
-                raise RuntimeError("the homeserver no longer accepts the bot's access token")
+                # Stop rather than spin; the next start logs in again with the password.
+                raise MatrixStartError("the homeserver no longer accepts the bot's access token")
             await asyncio.sleep(SYNC_ERROR_PAUSE_S)
             return
         self._first_sync = False
