@@ -6,21 +6,23 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from bot.catalogue import Catalogue, TextFormat
 from bot.clock import system_clock
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, telegram_secrets
 from bot.console import LOCAL_USER, ConsoleTransport, run_console
 from bot.delivery import Deliverer
 from bot.demo import seed_demo
 from bot.handler import EventHandler
 from bot.reports import DocumentFormat, render_agenda
+from bot.telegram.service import TelegramService
 from flows.domain import Role
 from flows.wiring import default_engine
 from storage.db import make_engine, session_factory
@@ -172,12 +174,35 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
     )
     sessions = session_factory(engine)
     handler = EventHandler(sessions, default_engine(), config.default_locale)
-    if not config.console_enabled:
+    if not config.console_enabled and not config.telegram.enabled:
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
         return EXIT_USAGE
-    deliverer = Deliverer(sessions, catalogue, {"console": ConsoleTransport(sys.stdout)})
-    asyncio.run(run_console(handler, deliverer, sys.stdin, sys.stdout))
+    adapters: list[Coroutine[Any, Any, None]] = []
+    if config.telegram.enabled:
+        try:
+            secrets = telegram_secrets(config.telegram)
+        except ConfigError as exc:
+            print(f"samverkan: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        service = TelegramService(
+            config.telegram,
+            secrets.token,
+            sessions,
+            handler,
+            catalogue,
+            webhook_secret=secrets.webhook_secret,
+        )
+        adapters.append(service.run())
+    if config.console_enabled:
+        deliverer = Deliverer(sessions, catalogue, {"console": ConsoleTransport(sys.stdout)})
+        adapters.append(run_console(handler, deliverer, sys.stdin, sys.stdout))
+    asyncio.run(_run_all(adapters))
     return 0
+
+
+async def _run_all(adapters: list[Coroutine[Any, Any, None]]) -> None:
+    """Runs the adapters side by side until every one has ended."""
+    await asyncio.gather(*adapters)
 
 
 def _db(args: argparse.Namespace, engine: Engine) -> int:
