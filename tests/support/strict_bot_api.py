@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.parser
+import email.policy
 import html
 import json
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,8 +165,7 @@ class StrictBotApi:
         token, method = request.match_info["token"], request.match_info["method"]
         body = await request.read()
         content_type = request.headers.get("Content-Type", "")
-        form = await request.post() if body else {}
-        params = {k: v for k, v in form.items() if isinstance(v, str)}
+        params = _form_fields(content_type, body)
         with self.state.lock:
             queued = self.state.faults.get(method)
             fault = queued.pop(0) if queued else None
@@ -195,6 +197,25 @@ class StrictBotApi:
             body=upstream.content,
             content_type="application/json",
         )
+
+
+def _form_fields(content_type: str, body: bytes) -> dict[str, str]:
+    """The text fields of a url-encoded or multipart request (files are skipped)."""
+    if content_type.startswith("multipart/form-data"):
+        parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        fields: dict[str, str] = {}
+        for part in parsed.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str) and part.get_filename() is None:
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    fields[name] = payload.decode()
+        return fields
+    return {
+        k: v[-1] for k, v in urllib.parse.parse_qs(body.decode(), keep_blank_values=True).items()
+    }
 
 
 def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
