@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.config import TelegramMode
-from flows.conversation import ConversationRef
+from bot.handler import EventHandler
+from flows.conversation import ConversationRef, Inbound
 from flows.domain import MeetingKind, Role
+from flows.replies import say
+from flows.wiring import default_engine
 from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
@@ -338,6 +341,51 @@ def test_webhook_mode_checks_the_secret_token(
             assert "Välkommen, Alex!" in visible(messages[0])
             assert len(messages) == 2, "the repeated update had no effect"
             del alex
+
+    asyncio.run(conversation())
+
+
+def test_replies_left_in_the_outbox_by_a_crash_are_sent_after_a_restart(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+) -> None:
+    emulator, strict = telegram
+    # A reply committed just before the process died, never sent (the service runs on
+    # the real clock, so the row is due now).
+    with UnitOfWork(db) as uow:
+        now = datetime.now(UTC)
+        uow.outbox.enqueue("telegram", str(ALEX.id), (say("common.paused"),), "sv", now)
+        uow.commit()
+
+    async def conversation() -> None:
+        async with running_bot(emulator, strict, db, catalogue):
+            [sent] = await emulator.wait_for_bot_messages(ALEX.id, 1, timeout=15)
+            assert visible(sent).startswith("Vi tar en paus.")
+
+    asyncio.run(conversation())
+
+
+class BrokenHandler(EventHandler):
+    """A handler whose database is gone."""
+
+    def handle(self, inbound: Inbound) -> list[int]:
+        raise RuntimeError("database unavailable")
+
+
+def test_when_something_breaks_the_person_is_told_instead_of_left_in_silence(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+) -> None:
+    emulator, strict = telegram
+    handler = BrokenHandler(db, default_engine())
+
+    async def conversation() -> None:
+        async with running_bot(emulator, strict, db, catalogue, handler=handler):
+            await emulator.send_message(ALEX.id, ALEX, "Hej")
+            [sent] = await emulator.wait_for_bot_messages(ALEX.id, 1, timeout=15)
+            assert visible(sent) == "Något gick fel hos mig. Försök igen om en liten stund."
 
     asyncio.run(conversation())
 

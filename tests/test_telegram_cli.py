@@ -110,6 +110,7 @@ def test_run_with_a_token_serves_telegram_and_stops_cleanly_on_sigterm(
         "Vad vill du göra nu?",
     ]
     assert code not in stderr, "no invite codes (or any message content) in the log"
+    assert emulator.token.split(":")[1] not in stderr, "the token never appears in the log"
 
 
 def test_run_without_the_token_says_which_variable_is_missing(

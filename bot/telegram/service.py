@@ -23,7 +23,7 @@ from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.catalogue import Catalogue, TextFormat
+from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.config import TelegramConfig, TelegramMode
 from bot.delivery import Deliverer
@@ -144,6 +144,8 @@ class TelegramService:
 
     async def run(self, handle_signals: bool = True) -> None:
         """Runs until stop() or SIGINT/SIGTERM, then shuts down cleanly."""
+        # httpx logs every request URL at INFO, and a Bot API URL contains the token.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         loop = asyncio.get_running_loop()
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -267,8 +269,17 @@ class TelegramService:
             except Exception:
                 # The update is not recorded (its transaction rolled back); log ids only.
                 log.exception("update %d could not be handled", update.update_id)
+                await self._say_sorry(translated.ref.chat_id)
                 return
             await self._deliver(ids)
+
+    async def _say_sorry(self, chat_id: str) -> None:
+        """Tells the person something failed on our side, rather than leaving them in silence."""
+        text = self._catalogue.render("telegram.failed", {}, self._catalogue.default_locale)
+        try:
+            await self._transport.send(chat_id, RenderedMessage(text, ()), "")
+        except Exception as exc:  # nothing more to do: the failure is already logged
+            log.warning("could not tell chat about the failure: %s", type(exc).__name__)
 
     def _handle(self, inbound: Inbound) -> list[int]:
         """The flows' step for one event (blocking: runs in a worker thread)."""

@@ -176,11 +176,12 @@ async def running_bot(
     sessions: sessionmaker[Session],
     catalogue: Catalogue,
     mode: TelegramMode = TelegramMode.POLLING,
+    handler: EventHandler | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningBot]:
     """The Telegram service against the strict front, stopped cleanly afterwards."""
     config = TelegramConfig(enabled=True, mode=mode, api_base_url=strict.base_url, **settings)
-    handler = EventHandler(sessions, default_engine())
+    handler = handler or EventHandler(sessions, default_engine())
     service = TelegramService(
         config,
         emulator.token,
