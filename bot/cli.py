@@ -196,7 +196,11 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
     if config.console_enabled:
         deliverer = Deliverer(sessions, catalogue, {"console": ConsoleTransport(sys.stdout)})
         adapters.append(run_console(handler, deliverer, sys.stdin, sys.stdout))
-    asyncio.run(_run_all(adapters))
+    try:
+        asyncio.run(_run_all(adapters))
+    except ConfigError as exc:  # found only on connecting, e.g. a token Telegram refuses
+        print(f"samverkan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 

@@ -351,11 +351,11 @@ def test_replies_left_in_the_outbox_by_a_crash_are_sent_after_a_restart(
     catalogue: Catalogue,
 ) -> None:
     emulator, strict = telegram
-    # A reply committed just before the process died, never sent (the service runs on
-    # the real clock, so the row is due now).
+    # A reply committed a minute ago, just before the process died, and never sent (the
+    # service runs on the real clock).
     with UnitOfWork(db) as uow:
-        now = datetime.now(UTC)
-        uow.outbox.enqueue("telegram", str(ALEX.id), (say("common.paused"),), "sv", now)
+        then = datetime.now(UTC) - timedelta(minutes=1)
+        uow.outbox.enqueue("telegram", str(ALEX.id), (say("common.paused"),), "sv", then)
         uow.commit()
 
     async def conversation() -> None:

@@ -19,6 +19,7 @@ from storage import models as m
 from storage.db import make_engine, session_factory
 from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
+from tests.support.strict_bot_api import Fault, running_strict_api
 from tests.support.telegram_emulator import (
     REPO_ROOT,
     EmulatedUser,
@@ -38,7 +39,9 @@ def emulator() -> Iterator[EmulatorClient]:
         yield client
 
 
-def write_config(tmp_path: Path, emulator: EmulatorClient) -> tuple[Path, str]:
+def write_config(
+    tmp_path: Path, emulator: EmulatorClient, api_base_url: str | None = None
+) -> tuple[Path, str]:
     """A config with only Telegram enabled, pointing at the emulator; an invite code."""
     url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     engine = make_engine(url)
@@ -53,7 +56,8 @@ def write_config(tmp_path: Path, emulator: EmulatorClient) -> tuple[Path, str]:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "{url}"\n\n[console]\nenabled = false\n\n'
-        f'[telegram]\nenabled = true\napi_base_url = "{emulator.bot_api_base_url}"\n',
+        f"[telegram]\nenabled = true\n"
+        f'api_base_url = "{api_base_url or emulator.bot_api_base_url}"\n',
         encoding="utf-8",
     )
     return config, code
@@ -111,6 +115,19 @@ def test_run_with_a_token_serves_telegram_and_stops_cleanly_on_sigterm(
     ]
     assert code not in stderr, "no invite codes (or any message content) in the log"
     assert emulator.token.split(":")[1] not in stderr, "the token never appears in the log"
+
+
+def test_a_token_telegram_refuses_is_named_without_a_traceback(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    with running_strict_api(emulator.base_url) as strict:
+        config, _ = write_config(tmp_path, emulator, api_base_url=strict.base_url)
+        strict.state.fail_next("getMe", Fault("401"))
+        bot = start_bot(config, {**os.environ, TOKEN_ENV: emulator.token})
+        _, stderr = bot.communicate(timeout=60)
+    assert bot.returncode == 2
+    assert f"Telegram refused the bot token in {TOKEN_ENV}" in stderr
+    assert "Traceback" not in stderr
 
 
 def test_run_without_the_token_says_which_variable_is_missing(

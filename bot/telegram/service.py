@@ -15,17 +15,18 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
-from bot.config import TelegramConfig, TelegramMode
+from bot.config import ConfigError, TelegramConfig, TelegramMode
 from bot.delivery import Deliverer
 from bot.handler import EventHandler
 from bot.telegram.pacer import Pacer
@@ -38,6 +39,9 @@ from storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 5.0
+# The sweeper leaves fresh rows to the update that made them, so a chat's replies are not
+# sent by two paths at once (which could mix their order).
+SWEEP_GRACE = timedelta(seconds=10)
 ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TELEGRAM_COMMAND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
@@ -151,6 +155,12 @@ class TelegramService:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
         try:
+            try:
+                await self.application.initialize()  # getMe: checks the token
+            except InvalidToken as exc:
+                raise ConfigError(
+                    f"Telegram refused the bot token in {self._settings.token_env}"
+                ) from exc
             async with self.application:
                 me = self.application.bot.bot
                 self._identity = BotIdentity(me.id, me.username or "")
@@ -314,9 +324,10 @@ class TelegramService:
             self._claims.release(claimed)
 
     def _due_ids(self) -> list[int]:
-        """Pending Telegram rows whose time has come."""
+        """Pending Telegram rows that have been due for a while."""
         with UnitOfWork(self._sessions) as uow:
-            return [p.id for p in uow.outbox.pending(self._clock()) if p.platform == PLATFORM]
+            due = uow.outbox.pending(self._clock() - SWEEP_GRACE)
+        return [p.id for p in due if p.platform == PLATFORM]
 
     async def _sweep(self) -> None:
         """Sends what is still pending, every few seconds, until the service stops."""
