@@ -35,6 +35,7 @@ pytestmark = pytest.mark.slow
 ALEX = EmulatedUser(id=5001, first_name="Alex", username="alex", language_code="sv")
 KIM = EmulatedUser(id=5002, first_name="Kim", language_code="sv")
 SAM = EmulatedUser(id=5003, first_name="Sam", language_code="sv")
+GUEST = EmulatedUser(id=5004, first_name="Gäst", language_code="sv")
 FAMILY_GROUP = -100777
 BOT_USERNAME = "TestNameBot"  # what the emulator's getMe answers
 
@@ -224,6 +225,18 @@ def test_a_family_group_with_two_adults(
             # Each adult's button press is answered for that adult.
             await sam.tap("Visa igen")
             assert "Hej Sam!" in sam.text()
+
+            # Someone else in the group pressing Sam's button is answered, but Sam keeps them.
+            sams_buttons, refresh = await sam.button("Visa igen")
+            guest = bot.user(GUEST, FAMILY_GROUP, "group")
+            await guest.press(sams_buttons["message_id"], refresh)
+            assert "behöver du en kod" in guest.text()
+            [still] = [
+                m
+                for m in await emulator.bot_messages(FAMILY_GROUP)
+                if m["message_id"] == sams_buttons["message_id"]
+            ]
+            assert still["reply_markup"]["inline_keyboard"][0][0]["text"] == "Visa igen"
             no_refusals(bot)
 
         with UnitOfWork(db) as uow:

@@ -32,7 +32,7 @@ from bot.handler import EventHandler
 from bot.telegram.pacer import Pacer
 from bot.telegram.transport import PLATFORM, TelegramTransport
 from bot.telegram.updates import BotIdentity, Ignored, NotText, translate
-from flows.conversation import COMMAND_ALIASES, Command, Inbound
+from flows.conversation import COMMAND_ALIASES, ChoiceMade, Command, ConversationRef, Inbound
 from flows.replies import say
 from storage.unit_of_work import UnitOfWork
 
@@ -253,11 +253,30 @@ class TelegramService:
         assert query is not None
         with contextlib.suppress(TelegramError):
             await query.answer()
-        if query.message is not None:
+        assert self._identity is not None
+        pressed = translate(update, self._identity)
+        if isinstance(pressed, Inbound) and await self._presser_owns_buttons(pressed):
             # Buttons that were used must not be pressed twice; the reply brings new ones.
             with contextlib.suppress(TelegramError):
                 await query.edit_message_reply_markup(reply_markup=None)
         await self._on_update(update)
+
+    async def _presser_owns_buttons(self, pressed: Inbound) -> bool:
+        """In a group, only the person the buttons were for may take them away.
+
+        Everyone in a group sees every keyboard; a press by someone else (who gets their own
+        answer) must not remove the buttons the other person still needs.
+        """
+        if not pressed.ref.is_group or not isinstance(pressed.event, ChoiceMade):
+            return True
+        choice = pressed.event.choice_id
+        return await asyncio.to_thread(self._offered_to, pressed.ref, choice)
+
+    def _offered_to(self, ref: ConversationRef, choice_id: str) -> bool:
+        """True if the person's current step offers this choice."""
+        with UnitOfWork(self._sessions) as uow:
+            loaded = uow.conversations.load(ref)
+        return loaded is not None and choice_id in loaded[0].offered
 
     async def _on_message(self, update: Update, context: object) -> None:
         """Handles a message: text and commands to the flows, anything else a helpful answer."""
