@@ -160,6 +160,10 @@ def test_messages_to_one_chat_are_a_second_apart_and_in_order() -> None:
     run_sends(time, pacer, api, messages)
 
     assert len(api.sent) == 150
+    print(
+        f"150 messages to 50 chats: min same-chat gap {spacing_by_chat(api.sent):.2f} s, "
+        f"max {max_in_any_window([t for t, _, _ in api.sent], 1.0)} per 1-s window"
+    )
     assert spacing_by_chat(api.sent) >= 1.0
     for chat in map(str, range(50)):
         numbers = [n for _, c, n in sorted(api.sent) if c == chat]
@@ -176,6 +180,10 @@ def test_a_group_gets_at_most_20_messages_a_minute() -> None:
     run_sends(time, pacer, api, messages)
 
     group = [t for t, chat, _ in api.sent if chat == "-100"]
+    print(
+        f"45 messages to one group: max {max_in_any_window(group, 60.0)} per 60-s window, "
+        f"last at {max(group):.1f} s"
+    )
     assert len(group) == 45
     assert max_in_any_window(group, 60.0) <= 20
     # The private chat was not held up behind the group's minute limit.
