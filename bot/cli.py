@@ -7,9 +7,9 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from bot.catalogue import Catalogue, TextFormat
 from bot.clock import system_clock
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, telegram_secrets
 from bot.console import LOCAL_USER, ConsoleTransport, run_console
 from bot.delivery import Deliverer
 from bot.demo import seed_demo
@@ -26,6 +26,7 @@ from bot.handler import EventHandler
 from bot.matrix.login import MatrixStartError
 from bot.matrix.service import run_matrix
 from bot.reports import DocumentFormat, render_agenda
+from bot.telegram.service import TelegramService
 from flows.domain import Role
 from flows.wiring import default_engine
 from storage.db import make_engine, session_factory
@@ -177,34 +178,70 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
     )
     sessions = session_factory(engine)
     handler = EventHandler(sessions, default_engine(), config.default_locale)
-    if not config.console_enabled and not config.matrix.enabled:
+    if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
         return EXIT_USAGE
-    adapters = []
+    adapters: list[Adapter] = []
+    if config.telegram.enabled:
+        try:
+            secrets = telegram_secrets(config.telegram)
+        except ConfigError as exc:
+            print(f"samverkan: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        service = TelegramService(
+            config.telegram,
+            secrets.token,
+            sessions,
+            handler,
+            catalogue,
+            webhook_secret=secrets.webhook_secret,
+        )
+        # Telegram finishes the updates in hand before it stops, so it is stopped, not cancelled.
+        adapters.append(Adapter(service.run(handle_signals=False), stop=service.stop))
+    if config.matrix.enabled:
+        matrix = run_matrix(
+            config.matrix, sessions, handler, catalogue, default_locale=config.default_locale
+        )
+        adapters.append(Adapter(matrix))
     if config.console_enabled:
         deliverer = Deliverer(sessions, catalogue, {"console": ConsoleTransport(sys.stdout)})
-        adapters.append(run_console(handler, deliverer, sys.stdin, sys.stdout))
-    if config.matrix.enabled:
-        adapters.append(
-            run_matrix(
-                config.matrix, sessions, handler, catalogue, default_locale=config.default_locale
-            )
-        )
+        adapters.append(Adapter(run_console(handler, deliverer, sys.stdin, sys.stdout)))
     try:
         asyncio.run(_run_side_by_side(adapters))
-    except MatrixStartError as exc:
+    except (ConfigError, MatrixStartError) as exc:  # found only on connecting
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
 
 
-async def _run_side_by_side(adapters: list[Coroutine[Any, Any, None]]) -> None:
-    """Runs the adapters together until all end; SIGTERM stops them (state is in the DB)."""
-    task = asyncio.ensure_future(asyncio.gather(*adapters))
-    with suppress(NotImplementedError):  # no signal handlers on Windows
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    with suppress(asyncio.CancelledError):
-        await task
+@dataclass
+class Adapter:
+    """A running chat adapter: its main coroutine, and how to stop it gracefully if it can."""
+
+    main: Coroutine[Any, Any, None]
+    stop: Callable[[], None] | None = None
+
+
+async def _run_side_by_side(adapters: list[Adapter]) -> None:
+    """Runs the adapters together until all end; SIGTERM/SIGINT stop them (state is in the DB)."""
+    tasks = [asyncio.ensure_future(adapter.main) for adapter in adapters]
+
+    def stop_all() -> None:
+        for adapter, task in zip(adapters, tasks, strict=True):
+            if adapter.stop is not None:
+                adapter.stop()
+            else:
+                task.cancel()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(sig, stop_all)
+    # return_exceptions: a cancelled adapter must not cut short another's graceful stop.
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            raise result
 
 
 def _db(args: argparse.Namespace, engine: Engine) -> int:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_path
@@ -15,6 +18,8 @@ from platformdirs import user_data_path
 from bot.catalogue import available_locales
 
 DATABASE_URL_ENV = "SAMVERKAN_DATABASE_URL"
+# What Telegram accepts as a webhook secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # nio's pickle key when none is given; a store locked with it is as good as unlocked.
 NIO_DEFAULT_PICKLE_KEY = "DEFAULT_KEY"
@@ -23,6 +28,62 @@ MIN_PICKLE_KEY_CHARS = 16
 
 class ConfigError(ValueError):
     """The configuration is wrong; the message names the key and what is expected."""
+
+
+class TelegramMode(StrEnum):
+    """How the bot receives updates from Telegram."""
+
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """The [telegram] section: how to reach Telegram; the secrets are named, never stored."""
+
+    enabled: bool = False
+    mode: TelegramMode = TelegramMode.POLLING
+    token_env: str = "SAMVERKAN_TELEGRAM_TOKEN"
+    api_base_url: str = "https://api.telegram.org/bot"
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_path: str = "/telegram"
+    webhook_public_url: str = ""
+    webhook_secret_env: str = "SAMVERKAN_TELEGRAM_WEBHOOK_SECRET"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSecrets:
+    """The bot token and the webhook secret, read from the environment at start."""
+
+    token: str
+    webhook_secret: str | None
+
+
+def telegram_secrets(
+    settings: TelegramConfig, environ: Mapping[str, str] | None = None
+) -> TelegramSecrets:
+    """Reads the secrets the [telegram] section names; a clear error if one is missing."""
+    env = os.environ if environ is None else environ
+    token = env.get(settings.token_env, "").strip()
+    if not token:
+        raise ConfigError(
+            f"[telegram] is enabled but the environment variable {settings.token_env} "
+            "(the bot token from BotFather) is not set"
+        )
+    secret: str | None = None
+    if settings.mode is TelegramMode.WEBHOOK:
+        secret = env.get(settings.webhook_secret_env, "").strip()
+        if not secret:
+            raise ConfigError(
+                f'[telegram] mode = "webhook" needs a secret token in the environment '
+                f"variable {settings.webhook_secret_env}"
+            )
+        if not _WEBHOOK_SECRET.fullmatch(secret):
+            raise ConfigError(
+                f"{settings.webhook_secret_env} must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+    return TelegramSecrets(token, secret)
 
 
 def default_database_url() -> str:
@@ -63,6 +124,7 @@ class Config:
     console_enabled: bool = True
     log_level: str = "INFO"
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
 
 
 def _get(table: dict[str, Any], section: str, key: str, kind: type, default: Any) -> Any:
@@ -85,7 +147,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
             raise ConfigError(f"config file not found: {path}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    known = {"database", "bot", "console", "logging", "matrix"}
+    known = {"database", "bot", "console", "logging", "matrix", "telegram"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
@@ -97,6 +159,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         console_enabled=_get(data, "console", "enabled", bool, True),
         log_level=_get(data, "logging", "level", str, "INFO").upper(),
         matrix=_matrix(data, env),
+        telegram=_telegram(data),
     )
     _validate(config)
     return config
@@ -136,6 +199,46 @@ def _matrix(data: dict[str, Any], env: Mapping[str, str]) -> MatrixConfig:
             f"{matrix.access_token_env} (an access token) in the environment"
         )
     return matrix
+
+
+def _telegram(data: dict[str, Any]) -> TelegramConfig:
+    """The [telegram] section, checked key by key."""
+    section = data.get("telegram", {})
+    default = TelegramConfig()
+    unknown = set(section) - set(TelegramConfig.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [telegram]: {', '.join(sorted(unknown))}")
+    mode = _get(data, "telegram", "mode", str, default.mode.value)
+    if mode not in {m.value for m in TelegramMode}:
+        raise ConfigError(f'[telegram] mode must be "polling" or "webhook", got {mode!r}')
+    port = _get(data, "telegram", "webhook_port", int, default.webhook_port)
+    if not 0 < port < 65536:
+        raise ConfigError(f"[telegram] webhook_port must be 1-65535, got {port}")
+    path = _get(data, "telegram", "webhook_path", str, default.webhook_path)
+    if not path.startswith("/"):
+        raise ConfigError(f"[telegram] webhook_path must start with '/', got {path!r}")
+    settings = TelegramConfig(
+        enabled=_get(data, "telegram", "enabled", bool, default.enabled),
+        mode=TelegramMode(mode),
+        token_env=_get(data, "telegram", "token_env", str, default.token_env),
+        api_base_url=_get(data, "telegram", "api_base_url", str, default.api_base_url),
+        webhook_listen=_get(data, "telegram", "webhook_listen", str, default.webhook_listen),
+        webhook_port=port,
+        webhook_path=path,
+        webhook_public_url=_get(
+            data, "telegram", "webhook_public_url", str, default.webhook_public_url
+        ),
+        webhook_secret_env=_get(
+            data, "telegram", "webhook_secret_env", str, default.webhook_secret_env
+        ),
+    )
+    if settings.enabled and settings.mode is TelegramMode.WEBHOOK:
+        public = urlsplit(settings.webhook_public_url)
+        if public.scheme != "https" or not public.hostname:
+            raise ConfigError(
+                "[telegram] webhook_public_url must be the https:// address Telegram posts to"
+            )
+    return settings
 
 
 def _validate(config: Config) -> None:

@@ -1,0 +1,1 @@
+"""Telegram adapter: python-telegram-bot 22 in front of the platform-free flows."""

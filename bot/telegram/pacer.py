@@ -1,0 +1,194 @@
+"""Outgoing pacing for the Bot API: stays under Telegram's limits instead of hitting them.
+
+Telegram allows about 30 messages per second per bot, one message per second in a chat
+(short bursts are tolerated, but not relied on here) and 20 messages per minute in a group.
+Above that it answers 429 with `retry_after`, which applies to the whole bot. The pacer
+admits one send at a time per chat, spaces them, keeps every one-second window at or below
+the global rate, stops every chat while a 429 is in force, and retries network failures with
+exponential backoff. Clock and sleep are injected so tests run on a virtual clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import warnings
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MonotonicClock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PacerLimits:
+    """The limits the pacer keeps; the defaults are Telegram's published ones."""
+
+    per_second: int = 30
+    chat_interval: float = 1.0
+    group_per_minute: int = 20
+    # Network failures (timeouts, 5xx, refused connections) are retried this often in
+    # place before the outbox takes over with its own, slower, backoff.
+    network_attempts: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    # A 429 is honoured this many times for one message before it goes back to the outbox.
+    rate_limit_attempts: int = 5
+
+
+class RateLimitedTooOften(Exception):
+    """Telegram kept answering 429 for one message; the outbox retries it later."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"still rate limited, retry after {seconds:.1f} s")
+        self.seconds = seconds
+
+
+class Pacer:
+    """Admits sends one at a time per chat within the global, chat and group limits."""
+
+    def __init__(
+        self,
+        limits: PacerLimits | None = None,
+        clock: MonotonicClock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self.limits = limits or PacerLimits()
+        self._clock = clock
+        self._sleep = sleep
+        self._jitter = jitter
+        # Admission times of the last `per_second` sends, for the sliding one-second window.
+        self._recent: deque[float] = deque(maxlen=self.limits.per_second)
+        self._group_recent: dict[str, deque[float]] = {}
+        self._chat_next: dict[str, float] = {}
+        self._chat_locks: dict[str, asyncio.Lock] = {}
+        self._chat_users: dict[str, int] = {}
+        self._global = asyncio.Lock()
+        self._paused_until = 0.0
+
+    @property
+    def paused_until(self) -> float:
+        """Clock time until which nothing is sent (after a 429)."""
+        return self._paused_until
+
+    def pause(self, seconds: float) -> None:
+        """Stops every send for `seconds`: Telegram's retry_after is for the whole bot."""
+        until = self._clock() + max(seconds, 0.0)
+        if until > self._paused_until:
+            self._paused_until = until
+            log.warning("Telegram asked to wait %.1f s; all sending paused", seconds)
+
+    async def send(self, chat_id: str, is_group: bool, call: Callable[[], Awaitable[T]]) -> T:
+        """Runs one Bot API call for a chat when the limits allow, retrying 429s and outages."""
+        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+        self._chat_users[chat_id] = self._chat_users.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                return await self._send_in_order(chat_id, is_group, call)
+        finally:
+            self._chat_users[chat_id] -= 1
+            if self._chat_users[chat_id] == 0:
+                # Forget idle chats' locks so memory does not grow with every chat ever seen;
+                # their spacing times stay until they are in the past (see _forget_old).
+                del self._chat_users[chat_id]
+                self._chat_locks.pop(chat_id, None)
+
+    async def _send_in_order(
+        self, chat_id: str, is_group: bool, call: Callable[[], Awaitable[T]]
+    ) -> T:
+        """One message of one chat: admission, call, and the retries it needs."""
+        network_failures = 0
+        rate_limits = 0
+        while True:
+            await self._admit(chat_id, is_group)
+            try:
+                return await call()
+            except RetryAfter as exc:
+                rate_limits += 1
+                seconds = _retry_after_seconds(exc)
+                self.pause(seconds)
+                if rate_limits >= self.limits.rate_limit_attempts:
+                    raise RateLimitedTooOften(seconds) from exc
+            except BadRequest:
+                raise  # a subclass of NetworkError, but retrying cannot fix it
+            except (TimedOut, NetworkError) as exc:
+                network_failures += 1
+                if network_failures >= self.limits.network_attempts:
+                    raise
+                delay = self._backoff(network_failures)
+                log.info(
+                    "Bot API call failed (%s); retry %d in %.1f s",
+                    type(exc).__name__,
+                    network_failures,
+                    delay,
+                )
+                await self._sleep(delay)
+
+    def _backoff(self, failures: int) -> float:
+        """Exponential backoff with jitter, so many chats do not retry in step."""
+        ceiling = min(self.limits.backoff_base * 2 ** (failures - 1), self.limits.backoff_max)
+        return self._jitter(ceiling / 2, ceiling)
+
+    async def _admit(self, chat_id: str, is_group: bool) -> None:
+        """Waits until this chat may send, then takes a slot in the global window."""
+        # Chat and group spacing are waited for outside the global lock, so a chat that must
+        # wait never holds up the others.
+        await self._sleep_until(self._chat_next.get(chat_id, 0.0))
+        if is_group:
+            window = self._group_recent.setdefault(
+                chat_id, deque(maxlen=self.limits.group_per_minute)
+            )
+            if len(window) == window.maxlen:
+                await self._sleep_until(window[0] + 60.0)
+        async with self._global:
+            while True:
+                now = self._clock()
+                ready = self._paused_until
+                if len(self._recent) == self._recent.maxlen:
+                    # The oldest of the last `per_second` sends must be a full second ago.
+                    ready = max(ready, self._recent[0] + 1.0)
+                if now >= ready:
+                    break
+                await self._sleep(ready - now)
+            self._recent.append(now)
+        self._chat_next[chat_id] = now + self.limits.chat_interval
+        if is_group:
+            self._group_recent[chat_id].append(now)
+        self._forget_old(now)
+
+    async def _sleep_until(self, moment: float) -> None:
+        """Sleeps until the clock reaches `moment` (at once if it has)."""
+        while (remaining := moment - self._clock()) > 0:
+            await self._sleep(remaining)
+
+    def _forget_old(self, now: float) -> None:
+        """Drops spacing records that can no longer delay anyone (bounded memory)."""
+        if len(self._chat_next) > 4 * self.limits.per_second:
+            for chat_id in [c for c, t in self._chat_next.items() if t <= now]:
+                del self._chat_next[chat_id]
+                window = self._group_recent.get(chat_id)
+                if window is not None and (not window or window[-1] + 60.0 <= now):
+                    del self._group_recent[chat_id]
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for; PTB 22 gives int seconds or (opted in) a timedelta."""
+    with warnings.catch_warnings():
+        # Reading it as int warns about the coming change; both types are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        retry_after: object = exc.retry_after
+    total = getattr(retry_after, "total_seconds", None)
+    if callable(total):
+        return float(total())
+    return float(retry_after)  # type: ignore[arg-type]

@@ -1,0 +1,359 @@
+"""The Telegram adapter at run time: receives updates, hands them to the flows, sends replies.
+
+One update is handled at a time per chat (in arrival order) and many chats at once. Each
+update is recorded in the same transaction as its effects (inbox de-duplication by update id),
+and its replies go out through the outbox, the transport and the pacer. A sweeper sends what
+is still pending (retries, or rows left by a crash). Stopping finishes the updates in hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import signal
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.clock import Clock, system_clock
+from bot.config import ConfigError, TelegramConfig, TelegramMode
+from bot.delivery import Deliverer
+from bot.handler import EventHandler
+from bot.telegram.pacer import Pacer
+from bot.telegram.transport import PLATFORM, TelegramTransport
+from bot.telegram.updates import BotIdentity, Ignored, NotText, translate
+from flows.conversation import COMMAND_ALIASES, ChoiceMade, Command, ConversationRef, Inbound
+from flows.replies import say
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 5.0
+# The sweeper leaves fresh rows to the update that made them, so a chat's replies are not
+# sent by two paths at once (which could mix their order).
+SWEEP_GRACE = timedelta(seconds=10)
+ALLOWED_UPDATES = ["message", "callback_query"]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TELEGRAM_COMMAND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def menu_commands() -> list[str]:
+    """One command name per command, Swedish first, in the characters Telegram allows."""
+    names: dict[Command, str] = {}
+    for name, command in COMMAND_ALIASES.items():
+        if command not in names and set(name) <= TELEGRAM_COMMAND_CHARS:
+            names[command] = name
+    return list(names.values())
+
+
+class KeyedLocks:
+    """One asyncio lock per key, forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Holds the key's lock; waiters get it in the order they asked (asyncio is FIFO)."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+@dataclass
+class OutboxClaims:
+    """Outbox rows being sent by this process, so the sweeper never sends one twice."""
+
+    claimed: set[int]
+
+    def claim(self, ids: Iterable[int]) -> list[int]:
+        """The ids nobody here is sending yet, now claimed."""
+        free = [i for i in ids if i not in self.claimed]
+        self.claimed.update(free)
+        return free
+
+    def release(self, ids: Iterable[int]) -> None:
+        """Gives the ids back after a delivery attempt."""
+        self.claimed.difference_update(ids)
+
+
+class TelegramService:
+    """Runs one bot: polling or webhook, update handling, delivery, graceful stop."""
+
+    def __init__(
+        self,
+        settings: TelegramConfig,
+        token: str,
+        sessions: sessionmaker[Session],
+        handler: EventHandler,
+        catalogue: Catalogue,
+        *,
+        webhook_secret: str | None = None,
+        pacer: Pacer | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._handler = handler
+        self._catalogue = catalogue
+        self._clock = clock
+        self._webhook_secret = webhook_secret
+        builder = (
+            Application.builder()
+            .token(token)
+            .base_url(settings.api_base_url)
+            # Many chats at once; order within a chat is kept by self._chat_locks.
+            .concurrent_updates(True)
+        )
+        if settings.mode is TelegramMode.WEBHOOK:
+            builder = builder.updater(None)  # our own aiohttp endpoint feeds update_queue
+        self.application: AnyApplication = builder.build()
+        self._transport = TelegramTransport(self.application.bot, pacer or Pacer())
+        self._deliverer = Deliverer(sessions, catalogue, {PLATFORM: self._transport}, clock=clock)
+        self._claims = OutboxClaims(set())
+        self._chat_locks = KeyedLocks()
+        self._identity: BotIdentity | None = None
+        self._stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_handler(
+            MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self._on_message)
+        )
+
+    # --- running -----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Asks the service to stop; run() returns after the updates in hand are done."""
+        self._stopping.set()
+
+    async def run(self, handle_signals: bool = True) -> None:
+        """Runs until stop() or SIGINT/SIGTERM, then shuts down cleanly."""
+        # httpx logs every request URL at INFO, and a Bot API URL contains the token.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        loop = asyncio.get_running_loop()
+        if handle_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.stop)
+        try:
+            try:
+                await self.application.initialize()  # getMe: checks the token
+            except InvalidToken as exc:
+                raise ConfigError(
+                    f"Telegram refused the bot token in {self._settings.token_env}"
+                ) from exc
+            async with self.application:
+                me = self.application.bot.bot
+                self._identity = BotIdentity(me.id, me.username or "")
+                await self._set_commands()
+                webhook = await self._start_receiving()
+                await self.application.start()
+                sweeper = asyncio.create_task(self._sweep(), name="telegram-outbox-sweeper")
+                log.info("Telegram bot %d running (%s)", me.id, self._settings.mode.value)
+                self.ready.set()
+                await self._stopping.wait()
+                log.info("Telegram bot stopping: finishing the updates in hand")
+                # Stop taking new updates first, then let PTB finish the ones it has.
+                if webhook is not None:
+                    await webhook.cleanup()
+                elif self.application.updater is not None:
+                    await self.application.updater.stop()
+                await self.application.stop()
+                await sweeper
+        finally:
+            if handle_signals:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+        log.info("Telegram bot stopped")
+
+    async def _start_receiving(self) -> web.AppRunner | None:
+        """Long polling, or the webhook endpoint behind the operator's reverse proxy."""
+        if self._settings.mode is TelegramMode.POLLING:
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            )
+            return None
+        runner = web.AppRunner(self._webhook_app())
+        await runner.setup()
+        site = web.TCPSite(runner, self._settings.webhook_listen, self._settings.webhook_port)
+        await site.start()
+        await self.application.bot.set_webhook(
+            self._settings.webhook_public_url,
+            secret_token=self._webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        return runner
+
+    def _webhook_app(self) -> web.Application:
+        """The HTTP endpoint Telegram posts updates to; it checks the secret token."""
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post(self._settings.webhook_path, self._on_webhook)
+        return app
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        """Accepts one update from Telegram if it carries our secret token."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if self._webhook_secret and not hmac.compare_digest(
+            given.encode(), self._webhook_secret.encode()
+        ):
+            log.warning("webhook call without the right secret token refused")
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.application.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        await self.application.update_queue.put(update)
+        return web.Response(status=200)
+
+    async def _set_commands(self) -> None:
+        """The command menu, in Swedish by default and in each other language we have."""
+        names = menu_commands()
+        for locale in self._catalogue.locales:
+            commands = [
+                BotCommand(
+                    name,
+                    self._catalogue.render(
+                        f"telegram.command.{name}", {}, locale, TextFormat.PLAIN
+                    ),
+                )
+                for name in names
+            ]
+            language = None if locale == self._catalogue.default_locale else locale
+            try:
+                await self.application.bot.set_my_commands(commands, language_code=language)
+            except TelegramError as exc:
+                # The menu is a convenience; the bot works without it.
+                log.warning("could not set the command menu: %s", type(exc).__name__)
+
+    # --- updates -----------------------------------------------------------------------
+
+    async def _on_callback(self, update: Update, context: object) -> None:
+        """Answers the button press at once, removes the old buttons, then handles the choice."""
+        query = update.callback_query
+        assert query is not None
+        with contextlib.suppress(TelegramError):
+            await query.answer()
+        assert self._identity is not None
+        pressed = translate(update, self._identity)
+        if isinstance(pressed, Inbound) and await self._presser_owns_buttons(pressed):
+            # Buttons that were used must not be pressed twice; the reply brings new ones.
+            with contextlib.suppress(TelegramError):
+                await query.edit_message_reply_markup(reply_markup=None)
+        await self._on_update(update)
+
+    async def _presser_owns_buttons(self, pressed: Inbound) -> bool:
+        """In a group, only the person the buttons were for may take them away.
+
+        Everyone in a group sees every keyboard; a press by someone else (who gets their own
+        answer) must not remove the buttons the other person still needs.
+        """
+        if not pressed.ref.is_group or not isinstance(pressed.event, ChoiceMade):
+            return True
+        choice = pressed.event.choice_id
+        return await asyncio.to_thread(self._offered_to, pressed.ref, choice)
+
+    def _offered_to(self, ref: ConversationRef, choice_id: str) -> bool:
+        """True if the person's current step offers this choice."""
+        with UnitOfWork(self._sessions) as uow:
+            loaded = uow.conversations.load(ref)
+        return loaded is not None and choice_id in loaded[0].offered
+
+    async def _on_message(self, update: Update, context: object) -> None:
+        """Handles a message: text and commands to the flows, anything else a helpful answer."""
+        await self._on_update(update)
+
+    async def _on_update(self, update: Update) -> None:
+        """Translates, handles and delivers, one update at a time per chat."""
+        assert self._identity is not None
+        translated = translate(update, self._identity)
+        if isinstance(translated, Ignored):
+            log.debug("update %d ignored: %s", update.update_id, translated.value)
+            return
+        async with self._chat_locks.hold(translated.ref.chat_id):
+            try:
+                if isinstance(translated, NotText):
+                    ids = await asyncio.to_thread(self._answer_not_text, translated)
+                else:
+                    ids = await asyncio.to_thread(self._handle, translated)
+            except Exception:
+                # The update is not recorded (its transaction rolled back); log ids only.
+                log.exception("update %d could not be handled", update.update_id)
+                await self._say_sorry(translated.ref.chat_id)
+                return
+            await self._deliver(ids)
+
+    async def _say_sorry(self, chat_id: str) -> None:
+        """Tells the person something failed on our side, rather than leaving them in silence."""
+        text = self._catalogue.render("telegram.failed", {}, self._catalogue.default_locale)
+        try:
+            await self._transport.send(chat_id, RenderedMessage(text, ()), "")
+        except Exception as exc:  # nothing more to do: the failure is already logged
+            log.warning("could not tell chat about the failure: %s", type(exc).__name__)
+
+    def _handle(self, inbound: Inbound) -> list[int]:
+        """The flows' step for one event (blocking: runs in a worker thread)."""
+        return self._handler.handle(inbound)
+
+    def _answer_not_text(self, message: NotText) -> list[int]:
+        """Says that only text and buttons are understood, once per update."""
+        now = self._clock()
+        with UnitOfWork(self._sessions) as uow:
+            if not uow.inbox.record(PLATFORM, message.platform_event_id, now):
+                return []
+            actor = uow.members.actor_for(message.ref)
+            locale = actor.locale if actor is not None else self._catalogue.default_locale
+            ids = uow.outbox.enqueue(
+                PLATFORM, message.ref.chat_id, (say("telegram.not_text"),), locale, now
+            )
+            uow.commit()
+        return ids
+
+    # --- delivery ----------------------------------------------------------------------
+
+    async def _deliver(self, ids: list[int] | None) -> None:
+        """Sends the given rows (or every due Telegram row) that nobody here is sending."""
+        if ids is None:
+            ids = await asyncio.to_thread(self._due_ids)
+        claimed = self._claims.claim(ids)
+        if not claimed:
+            return
+        try:
+            await self._deliverer.deliver(claimed)
+        finally:
+            self._claims.release(claimed)
+
+    def _due_ids(self) -> list[int]:
+        """Pending Telegram rows that have been due for a while."""
+        with UnitOfWork(self._sessions) as uow:
+            due = uow.outbox.pending(self._clock() - SWEEP_GRACE)
+        return [p.id for p in due if p.platform == PLATFORM]
+
+    async def _sweep(self) -> None:
+        """Sends what is still pending, every few seconds, until the service stops."""
+        while not self._stopping.is_set():
+            try:
+                await self._deliver(None)
+            except Exception:
+                log.exception("outbox sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), SWEEP_SECONDS)

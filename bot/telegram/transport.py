@@ -1,0 +1,126 @@
+"""Sends rendered messages through the Bot API: HTML, inline keyboards, files, pacing."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken
+
+from bot.catalogue import RenderedChoice, RenderedFile, RenderedMessage, TextFormat
+from bot.delivery import PermanentSendError, RetryAfter
+from bot.telegram.html_split import CAPTION_LIMIT, split_html, utf16_length
+from bot.telegram.pacer import Pacer, RateLimitedTooOften
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class ChoiceIdTooLong(PermanentSendError):
+    """A choice id does not fit in Telegram's 64-byte callback data."""
+
+
+def is_group_chat(chat_id: str) -> bool:
+    """Groups and supergroups have negative ids; private chats have the user's (positive) id."""
+    return chat_id.startswith("-")
+
+
+def keyboard(choices: tuple[RenderedChoice, ...]) -> InlineKeyboardMarkup | None:
+    """One button per row, so long Swedish labels stay readable on a phone."""
+    if not choices:
+        return None
+    for choice in choices:
+        if len(choice.id.encode()) > CALLBACK_DATA_LIMIT:
+            raise ChoiceIdTooLong(f"choice id of {len(choice.id.encode())} bytes")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(choice.label, callback_data=choice.id)] for choice in choices]
+    )
+
+
+class TelegramTransport:
+    """The Transport of bot.delivery for Telegram."""
+
+    platform = PLATFORM
+    text_format = TextFormat.HTML
+
+    def __init__(self, bot: Bot, pacer: Pacer) -> None:
+        self._bot = bot
+        self._pacer = pacer
+
+    async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
+        """Sends one rendered message: split text, keyboard on the last part, then any file."""
+        markup = keyboard(message.choices)
+        try:
+            if message.file is None:
+                await self._send_texts(chat_id, split_html(message.text), markup)
+            elif utf16_length(message.text) <= CAPTION_LIMIT:
+                await self._send_file(chat_id, message.file, message.text, markup)
+            else:
+                await self._send_texts(chat_id, split_html(message.text), None)
+                await self._send_file(chat_id, message.file, None, markup)
+        except RateLimitedTooOften as exc:
+            raise RetryAfter(exc.seconds) from exc
+        except (Forbidden, InvalidToken, ChatMigrated) as exc:
+            # Blocked by the user, kicked from the group, or the group became a supergroup
+            # (the old id is gone for good): retrying the same chat can never succeed.
+            raise PermanentSendError(type(exc).__name__) from exc
+        except BadRequest as exc:
+            # Telegram's reason ("chat not found", "can't parse entities") has no user text.
+            log.warning("Bot API refused a message: %s", exc.message)
+            raise PermanentSendError(exc.message) from exc
+
+    async def _send_texts(
+        self, chat_id: str, parts: list[str], markup: InlineKeyboardMarkup | None
+    ) -> None:
+        """Sends the parts in order; only the last carries the buttons."""
+        if not parts:
+            # A message with only buttons still needs some text on Telegram.
+            parts = ["…"] if markup is not None else []
+        group = is_group_chat(chat_id)
+        for number, part in enumerate(parts, start=1):
+            last = number == len(parts)
+
+            async def call(part: str = part, last: bool = last) -> Message:
+                return await self._bot.send_message(
+                    chat_id,
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if last else None,
+                )
+
+            await self._pacer.send(chat_id, group, call)
+
+    async def _send_file(
+        self,
+        chat_id: str,
+        file: RenderedFile,
+        caption: str | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        """A PNG goes as a photo (shown inline); every other file as a document."""
+        as_photo = file.media_type == "image/png" and file.data.startswith(PNG_SIGNATURE)
+
+        async def call() -> Message:
+            if as_photo:
+                return await self._bot.send_photo(
+                    chat_id,
+                    photo=file.data,
+                    filename=file.filename,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML if caption else None,
+                    reply_markup=markup,
+                )
+            return await self._bot.send_document(
+                chat_id,
+                document=file.data,
+                filename=file.filename,
+                caption=caption,
+                parse_mode=ParseMode.HTML if caption else None,
+                reply_markup=markup,
+            )
+
+        await self._pacer.send(chat_id, is_group_chat(chat_id), call)

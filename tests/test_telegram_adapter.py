@@ -1,0 +1,413 @@
+"""The Telegram adapter end to end: PTB 22 against the Bot API emulator, a real database.
+
+Every call the bot makes passes the strict front first (tests/support/strict_bot_api.py),
+which refuses malformed HTML, over-long texts and bad callback data as Telegram does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue
+from bot.config import TelegramMode
+from bot.handler import EventHandler
+from flows.conversation import ConversationRef, Inbound
+from flows.domain import MeetingKind, Role
+from flows.replies import say
+from flows.wiring import default_engine
+from storage.db import session_factory
+from storage.unit_of_work import UnitOfWork
+from tests.conftest import FakeClock
+from tests.support.strict_bot_api import StrictBotApi
+from tests.support.telegram_driver import RunningBot, emulated_telegram, running_bot, visible
+from tests.support.telegram_emulator import EmulatedUser, EmulatorClient
+
+pytestmark = pytest.mark.slow
+
+ALEX = EmulatedUser(id=5001, first_name="Alex", username="alex", language_code="sv")
+KIM = EmulatedUser(id=5002, first_name="Kim", language_code="sv")
+SAM = EmulatedUser(id=5003, first_name="Sam", language_code="sv")
+GUEST = EmulatedUser(id=5004, first_name="Gäst", language_code="sv")
+FAMILY_GROUP = -100777
+BOT_USERNAME = "TestNameBot"  # what the emulator's getMe answers
+
+
+@pytest.fixture
+def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
+    """The emulator behind the strict front, fresh for each test."""
+    with emulated_telegram() as pair:
+        yield pair
+
+
+@pytest.fixture
+def db(sqlite_engine: Engine) -> sessionmaker[Session]:
+    """Sessions on a migrated SQLite database."""
+    return session_factory(sqlite_engine)
+
+
+def invite(
+    sessions: sessionmaker[Session], clock: FakeClock, *people: tuple[Role, str]
+) -> list[str]:
+    """A case with a meeting next week; one invite code per (role, name)."""
+    now = clock.now
+    with UnitOfWork(sessions) as uow:
+        case = uow.cases.create_case(now)
+        uow.cases.add_meeting(case.id, MeetingKind.FIRST, now + timedelta(days=7), 90, "BUP")
+        codes = [uow.cases.create_invite(case.id, role, name, now) for role, name in people]
+        uow.commit()
+    return codes
+
+
+def no_refusals(bot: RunningBot) -> None:
+    """The strict front accepted every call, and every text went out in HTML mode."""
+    assert bot.strict.state.rejected == []
+    assert all(p.get("parse_mode") == "HTML" for p in bot.strict.state.sent())
+
+
+def questions_of(sessions: sessionmaker[Session], user: EmulatedUser) -> list[tuple[str, bool]]:
+    """(text, shared) of the questions a Telegram user has written, as stored."""
+    ref = ConversationRef("telegram", str(user.id), str(user.id))
+    with UnitOfWork(sessions) as uow:
+        actor = uow.members.actor_for(ref)
+        assert actor is not None
+        prep = uow.preparation.preparation(actor.case_id, actor.person_id)
+    return [(q.text, q.shared) for q in prep.questions]
+
+
+def test_young_person_joins_by_deep_link_prepares_questions_and_shares_them(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+) -> None:
+    emulator, strict = telegram
+    [code] = invite(db, clock, (Role.YOUTH, "Alex"))
+
+    async def conversation() -> None:
+        async with running_bot(emulator, strict, db, catalogue) as bot:
+            alex = bot.user(ALEX)
+            # t.me/<bot>?start=<code> makes the Telegram app send "/start <code>".
+            await alex.command("/start", code)
+            assert "Välkommen, Alex! Nu är du med." in alex.text()
+            assert alex.labels()[1] == "Steg 1 av 4: Mina frågor"
+
+            menu_message, _ = await alex.button("Mina frågor")
+            await alex.tap("Mina frågor")
+            assert "Du har inga frågor än" in alex.text()
+            # The used keyboard is gone, so it cannot be pressed twice.
+            [menu_now] = [
+                m
+                for m in await emulator.bot_messages(ALEX.id)
+                if m["message_id"] == menu_message["message_id"]
+            ]
+            assert "reply_markup" not in menu_now
+
+            questions_message, _ = await alex.button("Skriv en ny fråga")
+            await alex.tap("Skriv en ny fråga")
+            await alex.say("Varför måste jag byta skola?")
+            assert "Sparat!" in alex.text()
+            assert "1. Varför måste jag byta skola?" in alex.text()
+            assert questions_of(db, ALEX) == [("Varför måste jag byta skola?", False)]
+
+            await alex.tap("Till menyn")
+            await alex.tap("Välj vad du delar")
+            assert alex.labels() == ["🔒 Bara jag: Varför måste jag byta skola?", "Klar"]
+            await alex.tap("Bara jag")
+            assert alex.labels()[0] == "✅ Delas: Varför måste jag byta skola?"
+            assert questions_of(db, ALEX) == [("Varför måste jag byta skola?", True)]
+            await alex.tap("Klar")
+            assert "Du delar en sak." in alex.text()
+
+            # An old button pressed anyway (a second phone, a slow network) changes nothing.
+            await alex.press(questions_message["message_id"], "add")
+            assert "Den knappen är gammal" in alex.text()
+            assert questions_of(db, ALEX) == [("Varför måste jag byta skola?", True)]
+
+            answers = await emulator.callback_answers()
+            assert len(answers) == 7, "every button press was answered"
+            calls = await emulator.method_calls()
+            assert calls.get("editMessageReplyMarkup", 0) >= 6
+            no_refusals(bot)
+
+    asyncio.run(conversation())
+
+
+HOSTILE = [
+    "<b>fet?</b>",
+    "</i> stängd",
+    "Tom & Jerry &amp; &lt;",
+    "{{7*7}} {% if %}",
+    "Hej 😀👩‍👩‍👧 🇸🇪",
+    "\u202eRTL\u200f mark\u202c",
+]
+
+
+def test_hostile_text_round_trips_as_literal_text_and_long_lists_are_split(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+) -> None:
+    emulator, strict = telegram
+    [code] = invite(db, clock, (Role.YOUTH, "Alex"))
+
+    async def conversation() -> None:
+        async with running_bot(emulator, strict, db, catalogue) as bot:
+            alex = bot.user(ALEX)
+            await alex.command("/start", code)
+            await alex.tap("Mina frågor")
+            for text in HOSTILE:
+                await alex.say(text)  # typing in the question list adds a question
+                assert "Sparat!" in alex.text()
+            listing = alex.text()
+            for text in HOSTILE:
+                assert text in listing, f"{text!r} not shown literally"
+            assert "49" not in listing, "user text is never a template"
+            assert [q for q, _ in questions_of(db, ALEX)] == HOSTILE
+
+            await alex.say("x" * 5000)
+            assert "Det blev för långt" in alex.text()
+
+            # Five questions of 1000 characters make a list longer than one message.
+            long_questions = [f"{n}: " + ("<&> ord " * 125)[: 1000 - 3] for n in range(5)]
+            for text in long_questions:
+                await alex.say(text)
+            parts = alex.turn[1:]  # "Sparat!" first, then the list
+            assert len(parts) >= 2
+            assert all("reply_markup" not in p for p in parts[:-1])
+            assert "reply_markup" in parts[-1], "the buttons come under the last part"
+            shown = "".join(visible(p) for p in parts)
+            for text in long_questions:
+                assert text.strip() in shown.replace("\n", "")
+            no_refusals(bot)
+            assert strict.state.rejected == []
+
+    asyncio.run(conversation())
+
+
+def test_a_family_group_with_two_adults(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+) -> None:
+    emulator, strict = telegram
+    kim_code, sam_code = invite(db, clock, (Role.CAREGIVER, "Kim"), (Role.CAREGIVER, "Sam"))
+
+    async def conversation() -> None:
+        async with running_bot(emulator, strict, db, catalogue) as bot:
+            kim = bot.user(KIM, FAMILY_GROUP, "group")
+            sam = bot.user(SAM, FAMILY_GROUP, "group")
+            # In a group, Telegram appends the bot's name to commands picked from the menu.
+            await kim.command(f"/start@{BOT_USERNAME}", kim_code)
+            assert "Välkommen, Kim! Nu är du med." in kim.text()
+            assert "Hej Kim!" in kim.text()
+            await sam.command("/start", sam_code)
+            assert "Välkommen, Sam! Nu är du med." in sam.text()
+            assert "Hej Sam!" in sam.text()
+            assert "Kim" not in sam.text()
+
+            # The adults talking to each other, or to another bot, get no answer from us.
+            await emulator.send_message(FAMILY_GROUP, KIM, "Ska vi ta med Alex?", "group")
+            await emulator.send_command(FAMILY_GROUP, SAM, "/start@AnnanBot", chat_type="group")
+            await kim.command(f"/hjalp@{BOT_USERNAME}")
+            assert kim.text().startswith("Här kan du se när nästa möte är.")
+            assert len(kim.turn) == 2  # help + the home screen, nothing for the chatter
+
+            # Each adult's button press is answered for that adult.
+            await sam.tap("Visa igen")
+            assert "Hej Sam!" in sam.text()
+
+            # Someone else in the group pressing Sam's button is answered, but Sam keeps them.
+            sams_buttons, refresh = await sam.button("Visa igen")
+            guest = bot.user(GUEST, FAMILY_GROUP, "group")
+            await guest.press(sams_buttons["message_id"], refresh)
+            assert "behöver du en kod" in guest.text()
+            [still] = [
+                m
+                for m in await emulator.bot_messages(FAMILY_GROUP)
+                if m["message_id"] == sams_buttons["message_id"]
+            ]
+            assert still["reply_markup"]["inline_keyboard"][0][0]["text"] == "Visa igen"
+            no_refusals(bot)
+
+        with UnitOfWork(db) as uow:
+            for user, name in ((KIM, "Kim"), (SAM, "Sam")):
+                ref = ConversationRef("telegram", str(FAMILY_GROUP), str(user.id))
+                actor = uow.members.actor_for(ref)
+                assert actor is not None
+                assert (actor.display_name, actor.role) == (name, Role.CAREGIVER)
+
+    asyncio.run(conversation())
+
+
+def test_command_menu_and_an_answer_to_what_the_bot_cannot_read(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+) -> None:
+    emulator, strict = telegram
+
+    async def conversation() -> None:
+        async with running_bot(emulator, strict, db, catalogue) as bot:
+            menus = {
+                call.get("language_code"): json.loads(call["commands"])
+                for call in strict.state.sent("setMyCommands")
+            }
+            assert set(menus) == {None, "en"}, "Swedish for everyone, English for English phones"
+            assert [c["command"] for c in menus[None]] == ["start", "hjalp", "paus", "meny"]
+            assert menus[None][1]["description"] == "Hjälp: vad kan jag göra här?"
+            assert menus["en"][1]["description"] == "Help: what can I do here?"
+            # A sticker: no text, so the flows cannot use it; the bot says what it can read.
+            sticker = {
+                "update_id": 990001,
+                "message": {
+                    "message_id": 1,
+                    "date": 1_700_000_000,
+                    "chat": {"id": ALEX.id, "type": "private", "first_name": "Alex"},
+                    "from": ALEX.to_api(),
+                    "sticker": {
+                        "file_id": "s1",
+                        "file_unique_id": "s1u",
+                        "type": "regular",
+                        "width": 512,
+                        "height": 512,
+                        "is_animated": False,
+                        "is_video": False,
+                    },
+                },
+            }
+            from telegram import Update
+
+            await bot.service.application.update_queue.put(
+                Update.de_json(sticker, bot.service.application.bot)
+            )
+            [answer] = await emulator.wait_for_bot_messages(ALEX.id, 1, timeout=10)
+            assert visible(answer).startswith("Jag kan bara läsa text och knappar.")
+
+    asyncio.run(conversation())
+
+
+def test_webhook_mode_checks_the_secret_token(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    unused_tcp_port: int,
+) -> None:
+    emulator, strict = telegram
+    [code] = invite(db, clock, (Role.YOUTH, "Alex"))
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram-hook"
+    update = {
+        "update_id": 4242,
+        "message": {
+            "message_id": 7,
+            "date": 1_700_000_000,
+            "chat": {"id": ALEX.id, "type": "private", "first_name": "Alex"},
+            "from": ALEX.to_api(),
+            "text": f"/start {code}",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+    async def conversation() -> None:
+        async with running_bot(
+            emulator,
+            strict,
+            db,
+            catalogue,
+            mode=TelegramMode.WEBHOOK,
+            webhook_port=unused_tcp_port,
+            webhook_path="/telegram-hook",
+            webhook_public_url="https://bot.example.se/telegram-hook",
+        ) as bot:
+            [webhook] = strict.state.sent("setWebhook")
+            assert webhook["url"] == "https://bot.example.se/telegram-hook"
+            assert webhook["secret_token"] == "test-secret_1"
+            async with httpx.AsyncClient(trust_env=False) as client:
+                refused = await client.post(url, json=update)
+                wrong = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
+                )
+                assert (refused.status_code, wrong.status_code) == (403, 403)
+                assert await emulator.bot_messages(ALEX.id) == []
+                for _ in range(2):  # Telegram delivers again when unsure: handled once
+                    accepted = await client.post(
+                        url,
+                        json=update,
+                        headers={"X-Telegram-Bot-Api-Secret-Token": "test-secret_1"},
+                    )
+                    assert accepted.status_code == 200
+            alex = bot.user(ALEX)
+            from tests.support.telegram_emulator import SentUpdate
+
+            await bot.settle(SentUpdate(update_id=4242), ALEX.id)
+            messages = await emulator.bot_messages(ALEX.id)
+            assert "Välkommen, Alex!" in visible(messages[0])
+            assert len(messages) == 2, "the repeated update had no effect"
+            del alex
+
+    asyncio.run(conversation())
+
+
+def test_replies_left_in_the_outbox_by_a_crash_are_sent_after_a_restart(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+) -> None:
+    emulator, strict = telegram
+    # A reply committed a minute ago, just before the process died, and never sent (the
+    # service runs on the real clock).
+    with UnitOfWork(db) as uow:
+        then = datetime.now(UTC) - timedelta(minutes=1)
+        uow.outbox.enqueue("telegram", str(ALEX.id), (say("common.paused"),), "sv", then)
+        uow.commit()
+
+    async def conversation() -> None:
+        async with running_bot(emulator, strict, db, catalogue):
+            [sent] = await emulator.wait_for_bot_messages(ALEX.id, 1, timeout=15)
+            assert visible(sent).startswith("Vi tar en paus.")
+
+    asyncio.run(conversation())
+
+
+class BrokenHandler(EventHandler):
+    """A handler whose database is gone."""
+
+    def handle(self, inbound: Inbound) -> list[int]:
+        raise RuntimeError("database unavailable")
+
+
+def test_when_something_breaks_the_person_is_told_instead_of_left_in_silence(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+) -> None:
+    emulator, strict = telegram
+    handler = BrokenHandler(db, default_engine())
+
+    async def conversation() -> None:
+        async with running_bot(emulator, strict, db, catalogue, handler=handler):
+            await emulator.send_message(ALEX.id, ALEX, "Hej")
+            [sent] = await emulator.wait_for_bot_messages(ALEX.id, 1, timeout=15)
+            assert visible(sent) == "Något gick fel hos mig. Försök igen om en liten stund."
+
+    asyncio.run(conversation())
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    """A free port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
