@@ -20,8 +20,14 @@ from bot.catalogue import Catalogue, TextFormat
 from bot.clock import system_clock
 from bot.config import Config, ConfigError, load_config, telegram_secrets
 from bot.console import LOCAL_USER, ConsoleTransport, run_console
+from bot.coordinator_cli import (
+    add_coordinator_commands,
+    followup_report,
+    run_coordinator_command,
+)
 from bot.delivery import Deliverer
 from bot.demo import seed_demo
+from bot.followup_report import file_makers
 from bot.handler import EventHandler
 from bot.matrix.login import MatrixStartError
 from bot.matrix.service import run_matrix
@@ -97,6 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     agenda.add_argument("--case", required=True, help="case reference (K-7) or number")
     agenda.add_argument("--format", choices=[f.value for f in DocumentFormat], default="md")
     agenda.add_argument("--locale", choices=["sv", "en"], help="language of the report")
+    followup = report_sub.add_parser(
+        "followup", help="follow-up report: each action's status and history, answers, requests"
+    )
+    add_db_options(followup)
+    followup.add_argument("--case", required=True, help="case reference (K-7) or number")
+    followup.add_argument(
+        "--format", choices=[*(f.value for f in DocumentFormat), "png"], default="md"
+    )
+    followup.add_argument("--output", type=Path, help="write to this file (needed for png)")
+    followup.add_argument("--locale", choices=["sv", "en"], help="language of the report")
+    add_coordinator_commands(sub, add_db_options)
     return parser
 
 
@@ -139,7 +156,12 @@ def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
             return _invite(args, engine)
         case "report":
             require_current(engine)
+            if args.report_command == "followup":
+                return followup_report(args, config, engine)
             return _report(args, config, engine)
+        case "admin" | "case":
+            require_current(engine)
+            return run_coordinator_command(args, config, engine)
     return EXIT_USAGE
 
 
@@ -182,6 +204,7 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
         return EXIT_USAGE
     adapters: list[Adapter] = []
+    makers = file_makers()
     if config.telegram.enabled:
         try:
             secrets = telegram_secrets(config.telegram)
@@ -195,16 +218,24 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
             handler,
             catalogue,
             webhook_secret=secrets.webhook_secret,
+            file_makers=makers,
         )
         # Telegram finishes the updates in hand before it stops, so it is stopped, not cancelled.
         adapters.append(Adapter(service.run(handle_signals=False), stop=service.stop))
     if config.matrix.enabled:
         matrix = run_matrix(
-            config.matrix, sessions, handler, catalogue, default_locale=config.default_locale
+            config.matrix,
+            sessions,
+            handler,
+            catalogue,
+            default_locale=config.default_locale,
+            file_makers=makers,
         )
         adapters.append(Adapter(matrix))
     if config.console_enabled:
-        deliverer = Deliverer(sessions, catalogue, {"console": ConsoleTransport(sys.stdout)})
+        deliverer = Deliverer(
+            sessions, catalogue, {"console": ConsoleTransport(sys.stdout)}, file_makers=makers
+        )
         adapters.append(Adapter(run_console(handler, deliverer, sys.stdin, sys.stdout)))
     try:
         asyncio.run(_run_side_by_side(adapters))

@@ -16,6 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from platformdirs import user_data_path
 
 from bot.catalogue import available_locales
+from bot.nudge_config import (
+    NudgeConfig,
+    ReportConfig,
+    SettingError,
+    nudge_config,
+    report_config,
+)
 
 DATABASE_URL_ENV = "SAMVERKAN_DATABASE_URL"
 # What Telegram accepts as a webhook secret_token.
@@ -125,6 +132,8 @@ class Config:
     log_level: str = "INFO"
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    nudges: NudgeConfig = field(default_factory=NudgeConfig)
+    reports: ReportConfig = field(default_factory=ReportConfig)
 
 
 def _get(table: dict[str, Any], section: str, key: str, kind: type, default: Any) -> Any:
@@ -147,10 +156,15 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
             raise ConfigError(f"config file not found: {path}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    known = {"database", "bot", "console", "logging", "matrix", "telegram"}
+    known = {"database", "bot", "console", "logging", "matrix", "telegram", "nudges", "reports"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+    try:
+        nudges = nudge_config(data.get("nudges", {}))
+        reports = report_config(data.get("reports", {}))
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from exc
     config = Config(
         database_url=env.get(DATABASE_URL_ENV)
         or _get(data, "database", "url", str, default_database_url()),
@@ -160,6 +174,8 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         log_level=_get(data, "logging", "level", str, "INFO").upper(),
         matrix=_matrix(data, env),
         telegram=_telegram(data),
+        nudges=nudges,
+        reports=reports,
     )
     _validate(config)
     return config

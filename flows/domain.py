@@ -58,6 +58,7 @@ class JoinOutcome(StrEnum):
     USED = "used"
     EXPIRED = "expired"
     ALREADY_MEMBER = "already_member"
+    LOCKED = "locked"
 
 
 @dataclass(frozen=True, slots=True)

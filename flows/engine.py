@@ -105,6 +105,10 @@ class Flow(Protocol):
         ...
 
 
+# Buttons on notices (reminders, reports) are sent outside the conversation, so they are
+# never among the offered choices; choices with this prefix go to the flow, which decides.
+NOTICE_CHOICE_PREFIX = "n:"
+
 ONBOARDING = "onboarding"
 WAITING_FOR_CODE = FlowState(flow=ONBOARDING, step="waiting_for_code")
 
@@ -112,6 +116,7 @@ _JOIN_FAILURES = {
     JoinOutcome.UNKNOWN: "join.unknown",
     JoinOutcome.USED: "join.used",
     JoinOutcome.EXPIRED: "join.expired",
+    JoinOutcome.LOCKED: "join.locked",
 }
 
 
@@ -191,7 +196,9 @@ class Engine:
                 return Transition(
                     resumed.state, (say("common.unknown_command", name=name), *resumed.replies)
                 )
-            case ChoiceMade(choice_id=choice_id) if choice_id not in current.offered:
+            case ChoiceMade(choice_id=choice_id) if (
+                choice_id not in current.offered and not choice_id.startswith(NOTICE_CHOICE_PREFIX)
+            ):
                 resumed = flow.resume(current, ctx)
                 return Transition(resumed.state, (say("common.stale_choice"), *resumed.replies))
             case ReminderDue():

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.matrix_repository import MatrixRepository
 from storage.repositories import (
     AgendaRepository,
@@ -13,7 +14,6 @@ from storage.repositories import (
     CaseAdminRepository,
     ConversationRepository,
     InboxRepository,
-    MembershipRepository,
     OutboxRepository,
     PreparationRepository,
 )
@@ -29,7 +29,8 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
-        self.members = MembershipRepository(self.session)
+        self.members = GuardedMembershipRepository(self.session)
+        self.coordination = CoordinationRepository(self.session)
         self.preparation = PreparationRepository(self.session)
         self.agenda = AgendaRepository(self.session)
         self.conversations = ConversationRepository(self.session)

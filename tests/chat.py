@@ -9,6 +9,7 @@ assert chat.said("youth.questions")
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,10 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock
 from bot.delivery import Deliverer
+from bot.files import FileMaker
 from bot.handler import EventHandler
 from flows.conversation import ChoiceMade, ConversationRef, Inbound, Resume, parse_text
 from flows.replies import Reply
 from flows.wiring import default_engine
+from storage.repositories import PendingMessage
 from storage.unit_of_work import UnitOfWork
 
 PLATFORM = "test"
@@ -61,12 +64,15 @@ class Chat:
         catalogue: Catalogue,
         clock: Clock,
         ref: ConversationRef,
+        file_makers: Mapping[str, FileMaker] | None = None,
     ) -> None:
         self.ref = ref
         self._sessions = sessions
         self._handler = EventHandler(sessions, default_engine(), clock=clock)
         self._transport = RecordingTransport()
-        self._deliverer = Deliverer(sessions, catalogue, {PLATFORM: self._transport}, clock=clock)
+        self._deliverer = Deliverer(
+            sessions, catalogue, {PLATFORM: self._transport}, clock=clock, file_makers=file_makers
+        )
         self.turn: list[Sent] = []
         self.history: list[Sent] = []
 
@@ -120,11 +126,26 @@ class Chat:
         """Everything the bot said in its last turn, as the user read it."""
         return "\n".join(s.rendered.text for s in self.turn)
 
+    def receive(self) -> list[Sent]:
+        """Delivers what others (the scheduler, other users' steps) left for this chat."""
+        with UnitOfWork(self._sessions) as uow:
+            ids = [p.id for p in uow.outbox.pending(_far_future()) if self._is_mine(p)]
+        return self._deliver(ids)
+
+    def _is_mine(self, message: PendingMessage) -> bool:
+        """True for an outbox row addressed to this chat."""
+        return message.platform == self.ref.platform and message.chat_id == self.ref.chat_id
+
     def _run(self, inbound: Inbound) -> list[Sent]:
         """Handles the event and delivers its replies through the real outbox."""
-        ids = self._handler.handle(inbound)
+        return self._deliver(self._handler.handle(inbound))
+
+    def _deliver(self, all_ids: list[int]) -> list[Sent]:
+        """Delivers the rows for this chat (notices to others stay for their chats)."""
         with UnitOfWork(self._sessions) as uow:
-            replies = [p.reply for p in uow.outbox.pending(_far_future(), ids)]
+            pending = [p for p in uow.outbox.pending(_far_future(), all_ids) if self._is_mine(p)]
+        ids = [p.id for p in pending]
+        replies = [p.reply for p in pending]
         before = len(self._transport.sent.get(self.ref.chat_id, []))
         asyncio.run(self._deliverer.deliver(ids))
         rendered = self._transport.sent.get(self.ref.chat_id, [])[before:]

@@ -13,7 +13,7 @@ import contextlib
 import hmac
 import logging
 import signal
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, TelegramConfig, TelegramMode
 from bot.delivery import Deliverer
+from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.telegram.pacer import Pacer
 from bot.telegram.transport import PLATFORM, TelegramTransport
@@ -111,6 +112,7 @@ class TelegramService:
         webhook_secret: str | None = None,
         pacer: Pacer | None = None,
         clock: Clock = system_clock,
+        file_makers: Mapping[str, FileMaker] | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -129,7 +131,9 @@ class TelegramService:
             builder = builder.updater(None)  # our own aiohttp endpoint feeds update_queue
         self.application: AnyApplication = builder.build()
         self._transport = TelegramTransport(self.application.bot, pacer or Pacer())
-        self._deliverer = Deliverer(sessions, catalogue, {PLATFORM: self._transport}, clock=clock)
+        self._deliverer = Deliverer(
+            sessions, catalogue, {PLATFORM: self._transport}, clock=clock, file_makers=file_makers
+        )
         self._claims = OutboxClaims(set())
         self._chat_locks = KeyedLocks()
         self._identity: BotIdentity | None = None

@@ -1,0 +1,209 @@
+"""The follow-up report and the agenda as files: HTML (and Markdown for the terminal), and
+the plan timeline as PNG. File makers turn attachment references into these at send time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import select
+
+from bot.catalogue import Catalogue, RenderedFile, TextFormat
+from bot.clock import Clock, system_clock
+from bot.files import FileMaker
+from bot.reports import TEMPLATES_DIR, DocumentFormat, escape_markdown, render_agenda
+from bot.timeline import render_timeline
+from flows.coordination import ActionItem, ActionStatus, OwnerKind
+from flows.replies import Params
+from storage import models as m
+from storage.unit_of_work import UnitOfWork
+
+KNOWN_VERDICTS = ("agree", "partly", "disagree")
+
+
+@dataclass(frozen=True, slots=True)
+class PictureAnswer:
+    """Someone's answer to the shared picture."""
+
+    name: str
+    verdict: str
+    comment: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRequest:
+    """A meeting request not yet answered."""
+
+    name: str | None
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupReport:
+    """Everything the follow-up report shows."""
+
+    case_reference: str
+    youth_name: str
+    generated_at: datetime
+    actions: tuple[ActionItem, ...]
+    picture_text: str | None
+    picture_version: int | None
+    picture_at: datetime | None
+    answers: tuple[PictureAnswer, ...]
+    requests: tuple[OpenRequest, ...]
+
+
+def build_followup(uow: UnitOfWork, case_id: int, now: datetime) -> FollowupReport:
+    """Reads the report's data from the database."""
+    case = uow.coordination.case(case_id)
+    if case is None:
+        raise LookupError(f"no case {case_id}")
+    s = uow.session
+    picture = s.scalar(
+        select(m.SharedPicture)
+        .where(m.SharedPicture.case_id == case_id)
+        .order_by(m.SharedPicture.version.desc())
+        .limit(1)
+    )
+    answers: tuple[PictureAnswer, ...] = ()
+    if picture is not None:
+        rows = s.execute(
+            select(m.PictureResponse, m.Person.display_name)
+            .join(m.Person, m.Person.id == m.PictureResponse.person_id)
+            .where(m.PictureResponse.picture_id == picture.id)
+            .order_by(m.PictureResponse.answered_at, m.PictureResponse.id)
+        ).all()
+        answers = tuple(PictureAnswer(n, r.verdict, r.comment, r.answered_at) for r, n in rows)
+    requests = s.execute(
+        select(m.MeetingRequest, m.Person.display_name)
+        .outerjoin(m.Person, m.Person.id == m.MeetingRequest.requested_by_id)
+        .where(m.MeetingRequest.case_id == case_id, m.MeetingRequest.answered_at.is_(None))
+        .order_by(m.MeetingRequest.created_at)
+    ).all()
+    return FollowupReport(
+        case_reference=case.reference,
+        youth_name=case.youth_name,
+        generated_at=now,
+        actions=tuple(
+            a
+            for a in uow.coordination.actions(case_id, with_history=True)
+            if a.status is not ActionStatus.CANCELLED
+        ),
+        picture_text=picture.text if picture else None,
+        picture_version=picture.version if picture else None,
+        picture_at=picture.published_at if picture else None,
+        answers=answers,
+        requests=tuple(OpenRequest(n, r.reason, r.created_at) for r, n in requests),
+    )
+
+
+def render_followup(
+    report: FollowupReport, catalogue: Catalogue, locale: str, fmt: DocumentFormat
+) -> str:
+    """The follow-up report as a document."""
+    is_html = fmt is DocumentFormat.HTML
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=is_html,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    catalogue.add_locale_helpers(env, locale, TextFormat.HTML if is_html else TextFormat.PLAIN)
+    env.filters["md"] = escape_markdown
+    env.globals["known_verdicts"] = KNOWN_VERDICTS
+    template = env.get_template(f"followup.{fmt.value}.j2")
+    return template.render(report=report, locale=locale).strip() + "\n"
+
+
+def render_followup_timeline(
+    report: FollowupReport, catalogue: Catalogue, locale: str, today: date
+) -> bytes:
+    """The plan timeline picture of a report."""
+
+    def owner(action: ActionItem) -> str:
+        if action.owner.kind is OwnerKind.FAMILY:
+            return catalogue.render("coord.family", {}, locale, TextFormat.PLAIN)
+        return action.owner.name
+
+    def status(value: ActionStatus) -> str:
+        return catalogue.render(f"status.name.{value.value}", {}, locale, TextFormat.PLAIN)
+
+    title = (
+        catalogue.render("report.followup.timeline_title", {}, locale, TextFormat.PLAIN)
+        + f" – {report.case_reference}"
+    )
+    today_label = catalogue.render("report.followup.today", {}, locale, TextFormat.PLAIN)
+    return render_timeline(report.actions, today, title, owner, status, today_label)
+
+
+def _case_id(params: Params) -> int:
+    """The case id an attachment is about."""
+    value = params.get("case_id")
+    if not isinstance(value, int):
+        raise ValueError("attachment without a case id")
+    return value
+
+
+def file_makers(clock: Clock = system_clock) -> dict[str, FileMaker]:
+    """The coordinator side's file makers by kind, for the Deliverer."""
+    makers: list[FileMaker] = [
+        FollowupHtmlFile(clock),
+        TimelinePngFile(clock),
+        AgendaHtmlFile(clock),
+    ]
+    return {maker.kind: maker for maker in makers}
+
+
+@dataclass(slots=True)
+class FollowupHtmlFile:
+    """Makes the follow-up report document."""
+
+    clock: Clock = system_clock
+    kind: str = "followup_html"
+
+    def make(
+        self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
+    ) -> RenderedFile:
+        """The HTML report of the case, as of now."""
+        report = build_followup(uow, _case_id(params), self.clock())
+        html = render_followup(report, catalogue, locale, DocumentFormat.HTML)
+        name = f"uppfoljning-{report.case_reference}.html"
+        return RenderedFile(name, "text/html", html.encode())
+
+
+@dataclass(slots=True)
+class TimelinePngFile:
+    """Makes the plan timeline picture."""
+
+    clock: Clock = system_clock
+    kind: str = "plan_timeline_png"
+
+    def make(
+        self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
+    ) -> RenderedFile:
+        """The PNG timeline of the case's plan."""
+        now = self.clock()
+        report = build_followup(uow, _case_id(params), now)
+        today = now.astimezone(catalogue.timezone).date()
+        png = render_followup_timeline(report, catalogue, locale, today)
+        return RenderedFile(f"plan-{report.case_reference}.png", "image/png", png)
+
+
+@dataclass(slots=True)
+class AgendaHtmlFile:
+    """Makes the agenda document."""
+
+    clock: Clock = system_clock
+    kind: str = "agenda_html"
+
+    def make(
+        self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
+    ) -> RenderedFile:
+        """The HTML agenda of the case's next meeting."""
+        agenda = uow.agenda.agenda(_case_id(params), self.clock())
+        html = render_agenda(agenda, catalogue, locale, DocumentFormat.HTML)
+        return RenderedFile(f"dagordning-{agenda.case_reference}.html", "text/html", html.encode())

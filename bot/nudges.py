@@ -1,0 +1,328 @@
+"""Due-sources of the coordinator side: nudges, escalations, agendas, reports, failed reports.
+
+Each returns notices with dedup keys; the nudge and escalation stages are also written down
+(nudge_sent) in the tick's transaction, so a stage is sent once even when the outbox row is
+long gone. One person gets one digest per run, whatever number of actions fell due.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.nudge_config import NudgeConfig, NudgeContent, ReportConfig
+from flows.coordination import ActionStatus
+from flows.coordinator import agenda_reply, followup_reply_set
+from flows.domain import MeetingKind, Role
+from flows.engine import Notice
+from flows.professional import NOTICE_ACTIONS
+from flows.replies import Choice, ParamValue, Reply
+from storage import models as m
+from storage.unit_of_work import UnitOfWork
+
+# The coordinator's messages that carry a report; if one of them finally fails, they are told.
+REPORT_MESSAGES = ("coord.agenda", "coord.report", "coord.report_timeline")
+ESCALATED = "escalated"
+
+
+def is_quiet(local: datetime, config: NudgeConfig) -> bool:
+    """True in quiet hours, and on weekends unless weekends are allowed."""
+    if not config.weekends and local.weekday() >= 5:
+        return True
+    now, start, end = local.time(), config.quiet_start, config.quiet_end
+    if start == end:
+        return False
+    if start < end:
+        return start <= now < end
+    return now >= start or now < end
+
+
+def stage_of(due: date, today: date, config: NudgeConfig) -> str | None:
+    """Which reminder an action is at today: before, on, overdue:<n>, or none."""
+    days = (due - today).days
+    if days < 0:
+        # Overdue reminders repeat: stage overdue:0 on the first day late, overdue:1 after
+        # `overdue_every_days` more days, and so on.
+        return f"overdue:{(-days - 1) // config.overdue_every_days}"
+    if days == 0:
+        return "on" if config.on_due_date else None
+    if config.days_before and days <= config.days_before:
+        return "before"
+    return None
+
+
+def _key(*parts: object) -> str:
+    """A short, stable dedup key from its parts."""
+    return hashlib.sha256("\0".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """One action at one stage for one person."""
+
+    action: m.PlanAction
+    reference: str
+    stage: str
+
+
+def _open_actions(uow: UnitOfWork) -> list[tuple[m.PlanAction, str]]:
+    """Actions not done or cancelled, in open cases, with their case reference."""
+    rows = uow.session.execute(
+        select(m.PlanAction, m.Case.reference)
+        .join(m.Case, m.Case.id == m.PlanAction.case_id)
+        .where(
+            m.Case.status == "open",
+            m.PlanAction.status.not_in([ActionStatus.DONE.value, ActionStatus.CANCELLED.value]),
+        )
+        .order_by(m.PlanAction.due_date, m.PlanAction.id)
+    ).all()
+    return [(a, ref) for a, ref in rows]
+
+
+def _already(uow: UnitOfWork, action: m.PlanAction, person_id: int, stage: str) -> bool:
+    """True when this stage of this action was already sent to this person."""
+    found = uow.session.scalar(
+        select(m.NudgeSent.id).where(
+            m.NudgeSent.action_id == action.id,
+            m.NudgeSent.person_id == person_id,
+            m.NudgeSent.due_date == action.due_date,
+            m.NudgeSent.stage == stage,
+        )
+    )
+    return found is not None
+
+
+def _mark(uow: UnitOfWork, action: m.PlanAction, person_id: int, stage: str, now: datetime) -> None:
+    """Writes down that a stage was sent."""
+    uow.session.add(
+        m.NudgeSent(
+            action_id=action.id,
+            person_id=person_id,
+            due_date=action.due_date,
+            stage=stage,
+            sent_at=now,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeSource:
+    """Reminds each owner of their actions before, on and after the due date, as one digest."""
+
+    config: NudgeConfig = field(default_factory=NudgeConfig)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
+    name: str = "nudges"
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        """One digest per person with every action that reached a new stage."""
+        local = now.astimezone(self.timezone)
+        if not self.config.enabled or is_quiet(local, self.config):
+            return []
+        today = local.date()
+        by_person: dict[int, list[_Due]] = defaultdict(list)
+        for action, reference in _open_actions(uow):
+            stage = stage_of(action.due_date, today, self.config)
+            if stage is None:
+                continue
+            for person_id in sorted(uow.coordination.owner_people(action)):
+                if not _already(uow, action, person_id, stage):
+                    by_person[person_id].append(_Due(action, reference, stage))
+        notices = []
+        for person_id, items in sorted(by_person.items()):
+            for item in items:
+                _mark(uow, item.action, person_id, item.stage, now)
+            notices.append(self._digest(person_id, items, today))
+        uow.session.flush()
+        return notices
+
+    def _digest(self, person_id: int, items: list[_Due], today: date) -> Notice:
+        """The one message a person gets in this run."""
+        show = Choice(NOTICE_ACTIONS, "nudge.show")
+        if self.config.content is NudgeContent.FULL:
+            actions: list[ParamValue] = [
+                {
+                    "case": i.reference,
+                    "text": i.action.description,
+                    "due": i.action.due_date,
+                    "stage": i.stage.partition(":")[0],
+                }
+                for i in items
+            ]
+            reply = Reply("nudge.digest_full", {"actions": actions}, (show,))
+        else:
+            # No case free text: only references and counts, details behind the button.
+            cases: list[ParamValue] = list(dict.fromkeys(i.reference for i in items))
+            reply = Reply(
+                "nudge.digest",
+                {
+                    "count": len(items),
+                    "cases": cases,
+                    "overdue": sum(1 for i in items if i.stage.startswith("overdue")),
+                    "due_today": sum(1 for i in items if i.stage == "on"),
+                    "due_soon": sum(1 for i in items if i.stage == "before"),
+                },
+                (show,),
+            )
+        stages = sorted(f"{i.action.id}:{i.action.due_date}:{i.stage}" for i in items)
+        return Notice(reply, person_id=person_id, dedup_key=_key("nudge", person_id, *stages))
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationSource:
+    """Tells a case's coordinators, once, about actions overdue past the threshold."""
+
+    config: NudgeConfig = field(default_factory=NudgeConfig)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
+    name: str = "escalations"
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        """One message per coordinator per case with the newly late actions counted."""
+        local = now.astimezone(self.timezone)
+        if not self.config.enabled or is_quiet(local, self.config):
+            return []
+        limit = local.date() - timedelta(days=self.config.escalate_after_days)
+        late: dict[tuple[int, int, str], list[m.PlanAction]] = defaultdict(list)
+        for action, reference in _open_actions(uow):
+            if action.due_date > limit:
+                continue
+            for person_id in _coordinators(uow, action.case_id):
+                if not _already(uow, action, person_id, ESCALATED):
+                    late[(person_id, action.case_id, reference)].append(action)
+        notices = []
+        for (person_id, case_id, reference), actions in sorted(late.items()):
+            for action in actions:
+                _mark(uow, action, person_id, ESCALATED, now)
+            reply = Reply(
+                "nudge.escalation",
+                {"count": len(actions), "case": reference, "days": self.config.escalate_after_days},
+                (Choice(f"n:plan:{case_id}", "nudge.show_plan"),),
+            )
+            ids = sorted(f"{a.id}:{a.due_date}" for a in actions)
+            notices.append(
+                Notice(reply, person_id=person_id, dedup_key=_key("escalate", person_id, *ids))
+            )
+        uow.session.flush()
+        return notices
+
+
+def _coordinators(uow: UnitOfWork, case_id: int) -> list[int]:
+    """The active coordinators of a case."""
+    return list(
+        uow.session.scalars(
+            select(m.Membership.person_id).where(
+                m.Membership.case_id == case_id,
+                m.Membership.role == Role.COORDINATOR,
+                m.Membership.active.is_(True),
+            )
+        )
+    )
+
+
+def _meetings_within(uow: UnitOfWork, now: datetime, lead: timedelta) -> Iterator[m.Meeting]:
+    """Meetings of open cases starting within the lead time."""
+    yield from uow.session.scalars(
+        select(m.Meeting)
+        .join(m.Case, m.Case.id == m.Meeting.case_id)
+        .where(
+            m.Case.status == "open", m.Meeting.starts_at > now, m.Meeting.starts_at <= now + lead
+        )
+        .order_by(m.Meeting.starts_at)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaSource:
+    """Sends each coordinator the agenda of a meeting, the configured hours before it."""
+
+    config: ReportConfig = field(default_factory=ReportConfig)
+    name: str = "agendas"
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        """The agenda of every meeting coming up within the lead time, once per meeting."""
+        notices = []
+        for meeting in _meetings_within(uow, now, timedelta(hours=self.config.agenda_lead_hours)):
+            agenda = uow.coordination.agenda(
+                meeting.case_id, meeting.starts_at - timedelta(seconds=1)
+            )
+            reply = agenda_reply(meeting.case_id, agenda, uow.coordination.actions(meeting.case_id))
+            for person_id in _coordinators(uow, meeting.case_id):
+                key = _key("agenda", meeting.id, person_id)
+                notices.append(Notice(reply, person_id=person_id, dedup_key=key))
+        return notices
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupReportSource:
+    """Sends each coordinator the follow-up report before every follow-up meeting."""
+
+    config: ReportConfig = field(default_factory=ReportConfig)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
+    name: str = "followup_reports"
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        """The report (summary + document, and the timeline) once per follow-up meeting."""
+        notices = []
+        lead = timedelta(hours=self.config.followup_lead_hours)
+        today = now.astimezone(self.timezone).date()
+        for meeting in _meetings_within(uow, now, lead):
+            if meeting.kind is not MeetingKind.FOLLOW_UP:
+                continue
+            reference = uow.cases.reference_of(meeting.case_id)
+            replies = followup_reply_set(
+                meeting.case_id, reference, uow.coordination.actions(meeting.case_id), today
+            )
+            for person_id in _coordinators(uow, meeting.case_id):
+                for n, reply in enumerate(replies):
+                    key = _key("followup", meeting.id, person_id, n)
+                    notices.append(Notice(reply, person_id=person_id, dedup_key=key))
+        return notices
+
+
+@dataclass(frozen=True, slots=True)
+class FailedReportSource:
+    """A report that could not be delivered after every retry: the coordinator is told."""
+
+    name: str = "failed_reports"
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        """One plain message per failed report row (it has no file, so it can get through)."""
+        rows = uow.session.execute(
+            select(m.Outbox.id, m.Outbox.platform, m.Outbox.chat_id, m.Outbox.params).where(
+                m.Outbox.status == "failed", m.Outbox.message_id.in_(REPORT_MESSAGES)
+            )
+        ).all()
+        notices = []
+        for outbox_id, platform, chat_id, params in rows:
+            person_id = uow.session.scalar(
+                select(m.ChatIdentity.person_id).where(
+                    m.ChatIdentity.platform == platform, m.ChatIdentity.private_chat_id == chat_id
+                )
+            )
+            if person_id is None:
+                continue
+            reply = Reply("coord.report_failed", {"case": str(params.get("case", ""))})
+            key = _key("report-failed", outbox_id)
+            notices.append(Notice(reply, person_id=person_id, dedup_key=key))
+        return notices
+
+
+def coordinator_sources(
+    nudges: NudgeConfig, reports: ReportConfig, timezone: str
+) -> list[
+    NudgeSource | EscalationSource | AgendaSource | FollowupReportSource | FailedReportSource
+]:
+    """Every due-source of the coordinator side, configured."""
+    zone = ZoneInfo(timezone)
+    return [
+        NudgeSource(nudges, zone),
+        EscalationSource(nudges, zone),
+        AgendaSource(reports),
+        FollowupReportSource(reports, zone),
+        FailedReportSource(),
+    ]

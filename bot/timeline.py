@@ -1,0 +1,79 @@
+"""The plan timeline picture: actions on a time axis, one row per owner, coloured by status."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import matplotlib
+
+# No display on a server: render straight to PNG bytes.
+matplotlib.use("Agg")
+
+from matplotlib import dates as mdates
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from flows.coordination import ActionItem, ActionStatus
+
+# Colours that stay apart for the common kinds of colour blindness (Okabe–Ito).
+STATUS_COLOURS = {
+    ActionStatus.OPEN: "#999999",
+    ActionStatus.IN_PROGRESS: "#0072B2",
+    ActionStatus.BLOCKED: "#D55E00",
+    ActionStatus.DONE: "#009E73",
+    ActionStatus.CANCELLED: "#CCCCCC",
+}
+
+
+def render_timeline(
+    actions: Sequence[ActionItem],
+    today: date,
+    title: str,
+    owner_name: Callable[[ActionItem], str],
+    status_name: Callable[[ActionStatus], str],
+    today_label: str,
+) -> bytes:
+    """A PNG of the plan: each action a dot at its due date on its owner's row."""
+    live = [a for a in actions if a.status is not ActionStatus.CANCELLED]
+    owners = list(dict.fromkeys(owner_name(a) for a in live))
+    figure = Figure(figsize=(8, 1.2 + 0.6 * max(len(owners), 1)), dpi=100)
+    axes = figure.subplots()
+    for action in live:
+        row = owners.index(owner_name(action))
+        axes.plot(
+            [mdates.date2num(action.due)],
+            [row],
+            marker="o",
+            markersize=12,
+            color=STATUS_COLOURS[action.status],
+            linestyle="none",
+        )
+    axes.axvline(mdates.date2num(today), color="#444444", linestyle="--", linewidth=1)
+    axes.text(mdates.date2num(today), -0.6, today_label, ha="center", fontsize=8)
+    axes.set_yticks(range(len(owners)), owners)
+    axes.set_ylim(-0.8, max(len(owners), 1) - 0.2)
+    axes.invert_yaxis()
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    figure.autofmt_xdate()
+    axes.set_title(title)
+    # The legend names only the statuses in the picture, so every colour seen means something.
+    shown = [s for s in ActionStatus if any(a.status is s for a in live)]
+    axes.legend(
+        handles=[
+            Line2D(
+                [], [], marker="o", linestyle="none", color=STATUS_COLOURS[s], label=status_name(s)
+            )
+            for s in shown
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.35),
+        ncol=max(len(shown), 1),
+        frameon=False,
+        fontsize=8,
+    )
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

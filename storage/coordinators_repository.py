@@ -1,0 +1,646 @@
+"""Repositories of the coordinator side: cases, invites with guess limits, the plan, nudges."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from flows.conversation import ConversationRef
+from flows.coordination import (
+    NO_CASE,
+    ActionItem,
+    ActionStatus,
+    ActionUpdateItem,
+    CaseSummary,
+    InviteItem,
+    MemberItem,
+    NewAction,
+    OrganisationItem,
+    Owner,
+    OwnerKind,
+)
+from flows.domain import Actor, Agenda, JoinOutcome, JoinResult, MeetingInfo, MeetingKind, Role
+from storage import models as m
+from storage.invite_codes import hash_code, new_code
+from storage.repositories import AgendaRepository, MembershipRepository, _meeting_info
+
+INVITE_VALID_FOR = timedelta(days=14)
+COORDINATOR_INVITE_VALID_FOR = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class GuessLimit:
+    """How many wrong codes a chat may try in a window before it is locked out for a while."""
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=30)
+
+
+class GuardedMembershipRepository(MembershipRepository):
+    """Membership with coordinators (who may have no case yet) and a limit on code guessing."""
+
+    def __init__(self, session: Session, limit: GuessLimit | None = None) -> None:
+        super().__init__(session)
+        self._limit = limit or GuessLimit()
+
+    def actor_for(self, ref: ConversationRef) -> Actor | None:
+        """The member behind a chat; a coordinator works in the case they chose last."""
+        person = self._person_for(ref)
+        if person is None:
+            return None
+        coordinator = self._s.get(m.Coordinator, person.id)
+        current = coordinator.current_case_id if coordinator is not None else None
+        if current is not None and _coordinates(self._s, person.id, current):
+            return Actor(person.id, current, Role.COORDINATOR, person.display_name, person.locale)
+        actor = super().actor_for(ref)
+        if actor is None and coordinator is not None:
+            return Actor(person.id, NO_CASE, Role.COORDINATOR, person.display_name, person.locale)
+        return actor
+
+    def redeem_invite(self, ref: ConversationRef, code: str, now: datetime) -> JoinResult:
+        """Uses a case or coordinator code, unless this chat is locked out for guessing."""
+        guessing = self._guessing(ref, now)
+        if guessing.locked_until is not None and guessing.locked_until > now:
+            return JoinResult(JoinOutcome.LOCKED)
+        result = self._redeem_coordinator(ref, code, now)
+        if result is None:
+            result = super().redeem_invite(ref, code, now)
+        if result.outcome is JoinOutcome.UNKNOWN:
+            self._count_failure(guessing, now)
+            if guessing.locked_until is not None and guessing.locked_until > now:
+                return JoinResult(JoinOutcome.LOCKED)
+        elif result.outcome is JoinOutcome.JOINED:
+            guessing.failures, guessing.locked_until = 0, None
+        self._s.flush()
+        return result
+
+    def _redeem_coordinator(
+        self, ref: ConversationRef, code: str, now: datetime
+    ) -> JoinResult | None:
+        """Uses an operator's coordinator code; None when the code is not one."""
+        invite = self._s.scalar(
+            select(m.CoordinatorInvite)
+            .where(m.CoordinatorInvite.code_hash == hash_code(code))
+            .with_for_update()
+        )
+        if invite is None:
+            return None
+        person = self._person_for(ref)
+        if invite.used_at is not None:
+            if person is not None and invite.used_by_person_id == person.id:
+                return JoinResult(JoinOutcome.ALREADY_MEMBER)
+            return JoinResult(JoinOutcome.USED)
+        if invite.expires_at <= now:
+            return JoinResult(JoinOutcome.EXPIRED)
+        if person is None:
+            person = m.Person(display_name=invite.display_name, locale="sv", created_at=now)
+            self._s.add(person)
+            self._s.flush()
+            self._s.add(
+                m.ChatIdentity(
+                    person_id=person.id,
+                    platform=ref.platform,
+                    external_user_id=ref.user_id,
+                    private_chat_id=None if ref.is_group else ref.chat_id,
+                )
+            )
+        coordinator = self._s.get(m.Coordinator, person.id)
+        if coordinator is None:
+            self._s.add(m.Coordinator(person_id=person.id, may_open_cases=True, created_at=now))
+        else:
+            coordinator.may_open_cases = True
+        invite.used_at, invite.used_by_person_id = now, person.id
+        self._s.flush()
+        return JoinResult(JoinOutcome.JOINED, self.actor_for(ref))
+
+    def _guessing(self, ref: ConversationRef, now: datetime) -> m.InviteGuessing:
+        """This chat's count of wrong codes (a fresh window when the last one is over)."""
+        row = self._s.scalar(
+            select(m.InviteGuessing).where(
+                m.InviteGuessing.platform == ref.platform,
+                m.InviteGuessing.chat_id == ref.chat_id,
+            )
+        )
+        if row is None:
+            row = m.InviteGuessing(
+                platform=ref.platform, chat_id=ref.chat_id, failures=0, window_started_at=now
+            )
+            try:
+                with self._s.begin_nested():
+                    self._s.add(row)
+            except IntegrityError:
+                # Two processes saw the first wrong code of this chat at once; use theirs.
+                return self._guessing(ref, now)
+        return row
+
+    def _count_failure(self, row: m.InviteGuessing, now: datetime) -> None:
+        """Counts one wrong code; too many in the window lock the chat out."""
+        if row.window_started_at + self._limit.window <= now:
+            row.failures, row.window_started_at = 0, now
+        row.failures += 1
+        if row.failures >= self._limit.max_failures:
+            row.locked_until = now + self._limit.lockout
+            row.failures, row.window_started_at = 0, now
+
+
+def _coordinates(session: Session, person_id: int, case_id: int) -> bool:
+    """True when the person is an active coordinator of this open case."""
+    found = session.scalar(
+        select(m.Membership.id)
+        .join(m.Case, m.Case.id == m.Membership.case_id)
+        .where(
+            m.Membership.case_id == case_id,
+            m.Membership.person_id == person_id,
+            m.Membership.role == Role.COORDINATOR,
+            m.Membership.active.is_(True),
+            m.Case.status == "open",
+        )
+    )
+    return found is not None
+
+
+class CoordinationRepository:
+    """Implements the coordination port: cases, organisations, invites, meetings, the plan."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    # --- coordinators and cases ---------------------------------------------------------
+
+    def create_coordinator_invite(
+        self, display_name: str, now: datetime, valid_for: timedelta = COORDINATOR_INVITE_VALID_FOR
+    ) -> str:
+        """A one-time code for a new coordinator (operators); only its hash is kept."""
+        code = new_code()
+        self._s.add(
+            m.CoordinatorInvite(
+                display_name=display_name,
+                code_hash=hash_code(code),
+                created_at=now,
+                expires_at=now + valid_for,
+            )
+        )
+        self._s.flush()
+        return code
+
+    def may_open_cases(self, person_id: int) -> bool:
+        """True for coordinators an operator created."""
+        coordinator = self._s.get(m.Coordinator, person_id)
+        return coordinator is not None and coordinator.may_open_cases
+
+    def open_case(self, person_id: int, youth_name: str, now: datetime) -> CaseSummary:
+        """Opens a case (K-n) with this person as coordinator and makes it their current case."""
+        case = m.Case(reference=f"tmp-{uuid.uuid4().hex[:24]}", status="open", created_at=now)
+        self._s.add(case)
+        self._s.flush()
+        case.reference = f"K-{case.id}"
+        self._s.add(m.CaseProfile(case_id=case.id, youth_name=youth_name, opened_by_id=person_id))
+        self._s.add(
+            m.Membership(
+                case_id=case.id,
+                person_id=person_id,
+                role=Role.COORDINATOR,
+                active=True,
+                joined_at=now,
+            )
+        )
+        self._s.flush()
+        self.select_case(person_id, case.id, now)
+        self._audit(now, person_id, case.id, "case.open", "case", case.id)
+        return CaseSummary(case.id, case.reference, youth_name, True)
+
+    def cases_of(self, person_id: int) -> Sequence[CaseSummary]:
+        """Open cases this person coordinates, oldest first."""
+        ids = self._s.scalars(
+            select(m.Membership.case_id)
+            .join(m.Case, m.Case.id == m.Membership.case_id)
+            .where(
+                m.Membership.person_id == person_id,
+                m.Membership.role == Role.COORDINATOR,
+                m.Membership.active.is_(True),
+                m.Case.status == "open",
+            )
+            .order_by(m.Case.id)
+        ).all()
+        return [c for c in (self.case(i) for i in ids) if c is not None]
+
+    def select_case(self, person_id: int, case_id: int, now: datetime) -> bool:
+        """Makes a case this person coordinates their current one."""
+        if not _coordinates(self._s, person_id, case_id):
+            return False
+        coordinator = self._s.get(m.Coordinator, person_id)
+        if coordinator is None:
+            coordinator = m.Coordinator(person_id=person_id, may_open_cases=False, created_at=now)
+            self._s.add(coordinator)
+        coordinator.current_case_id = case_id
+        self._s.flush()
+        return True
+
+    def case(self, case_id: int) -> CaseSummary | None:
+        """One case with its young person's name."""
+        case = self._s.get(m.Case, case_id)
+        if case is None:
+            return None
+        profile = self._s.get(m.CaseProfile, case_id)
+        name = profile.youth_name if profile else self._youth_name(case_id)
+        return CaseSummary(case.id, case.reference, name, case.status == "open")
+
+    def _youth_name(self, case_id: int) -> str:
+        """The name of the young person who joined, for cases opened outside the chat."""
+        name = self._s.scalar(
+            select(m.Person.display_name)
+            .join(m.Membership, m.Membership.person_id == m.Person.id)
+            .where(m.Membership.case_id == case_id, m.Membership.role == Role.YOUTH)
+            .limit(1)
+        )
+        return name or "–"
+
+    def close_case(self, case_id: int, person_id: int, now: datetime) -> None:
+        """Closes the case; its reminders stop because only open cases are looked at."""
+        case = self._s.get_one(m.Case, case_id)
+        case.status, case.closed_at = "closed", now
+        self._audit(now, person_id, case_id, "case.close", "case", case_id)
+        self._s.flush()
+
+    def all_cases(self) -> Sequence[tuple[CaseSummary, datetime, int]]:
+        """Every case with when it was opened and how many members it has (operators)."""
+        result = []
+        for case in self._s.scalars(select(m.Case).order_by(m.Case.id)):
+            summary = self.case(case.id)
+            assert summary is not None
+            count = len(self.members(case.id))
+            result.append((summary, case.created_at, count))
+        return result
+
+    # --- organisations, members, invites -------------------------------------------------
+
+    def organisations(self, case_id: int) -> Sequence[OrganisationItem]:
+        """The organisations of a case, in the order they were added."""
+        rows = self._s.execute(
+            select(m.Organisation.id, m.Organisation.name)
+            .join(m.CaseOrganisation, m.CaseOrganisation.organisation_id == m.Organisation.id)
+            .where(m.CaseOrganisation.case_id == case_id)
+            .order_by(m.CaseOrganisation.id)
+        ).all()
+        return [OrganisationItem(i, n) for i, n in rows]
+
+    def add_organisation(self, case_id: int, name: str) -> OrganisationItem:
+        """Adds an organisation to the case; one with the same name is reused."""
+        existing = next(
+            (
+                o
+                for o in self._s.scalars(select(m.Organisation))
+                if o.name.casefold() == name.casefold()
+            ),
+            None,
+        )
+        if existing is None:
+            existing = m.Organisation(name=name, kind="other")
+            self._s.add(existing)
+            self._s.flush()
+        linked = self._s.scalar(
+            select(m.CaseOrganisation.id).where(
+                m.CaseOrganisation.case_id == case_id,
+                m.CaseOrganisation.organisation_id == existing.id,
+            )
+        )
+        if linked is None:
+            self._s.add(m.CaseOrganisation(case_id=case_id, organisation_id=existing.id))
+            self._s.flush()
+        return OrganisationItem(existing.id, existing.name)
+
+    def members(self, case_id: int) -> Sequence[MemberItem]:
+        """Active members of a case, in the order they joined."""
+        rows = self._s.execute(
+            select(m.Person.id, m.Person.display_name, m.Membership.role, m.Organisation.name)
+            .join(m.Membership, m.Membership.person_id == m.Person.id)
+            .outerjoin(m.Organisation, m.Organisation.id == m.Membership.organisation_id)
+            .where(m.Membership.case_id == case_id, m.Membership.active.is_(True))
+            .order_by(m.Membership.joined_at, m.Membership.id)
+        ).all()
+        return [MemberItem(pid, name, role, org) for pid, name, role, org in rows]
+
+    def open_invites(self, case_id: int, now: datetime) -> Sequence[InviteItem]:
+        """Invites of a case not yet used and still valid."""
+        rows = self._s.execute(
+            select(m.Invite, m.Organisation.name)
+            .outerjoin(m.Organisation, m.Organisation.id == m.Invite.organisation_id)
+            .where(
+                m.Invite.case_id == case_id,
+                m.Invite.used_at.is_(None),
+                m.Invite.expires_at > now,
+            )
+            .order_by(m.Invite.id)
+        ).all()
+        return [InviteItem(i.display_name, i.role, org, i.expires_at) for i, org in rows]
+
+    def create_invite(
+        self,
+        case_id: int,
+        role: Role,
+        name: str,
+        organisation_id: int | None,
+        created_by: int,
+        now: datetime,
+        valid_for: timedelta = INVITE_VALID_FOR,
+    ) -> str:
+        """A single-use code bound to this case and role; only its hash is stored."""
+        code = new_code()
+        invite = m.Invite(
+            case_id=case_id,
+            role=role,
+            display_name=name,
+            organisation_id=organisation_id,
+            code_hash=hash_code(code),
+            created_at=now,
+            expires_at=now + valid_for,
+        )
+        self._s.add(invite)
+        self._s.flush()
+        self._audit(now, created_by, case_id, "invite.create", "invite", invite.id)
+        return code
+
+    # --- meetings and agenda ---------------------------------------------------------------
+
+    def schedule_meetings(
+        self,
+        case_id: int,
+        kind: MeetingKind,
+        starts: Sequence[datetime],
+        remote_link: str | None,
+        series: tuple[int, int, str] | None,
+        now: datetime,
+    ) -> list[int]:
+        """Adds the meetings; the first has `kind`, later ones of a series are follow-ups."""
+        series_id: str | None = None
+        if series is not None:
+            series_id = uuid.uuid4().hex
+            weekday, weeks, local_time = series
+            self._s.add(
+                m.MeetingSeries(
+                    id=series_id,
+                    case_id=case_id,
+                    weekday=weekday,
+                    interval_weeks=weeks,
+                    local_time=local_time,
+                    created_at=now,
+                )
+            )
+        rows = [
+            m.Meeting(
+                case_id=case_id,
+                kind=kind if n == 0 else MeetingKind.FOLLOW_UP,
+                starts_at=start,
+                duration_minutes=90,
+                remote_link=remote_link,
+                series_id=series_id,
+            )
+            for n, start in enumerate(starts)
+        ]
+        self._s.add_all(rows)
+        self._s.flush()
+        return [r.id for r in rows]
+
+    def upcoming_meetings(self, case_id: int, now: datetime) -> Sequence[MeetingInfo]:
+        """Meetings that have not started, soonest first."""
+        rows = self._s.scalars(
+            select(m.Meeting)
+            .where(m.Meeting.case_id == case_id, m.Meeting.starts_at > now)
+            .order_by(m.Meeting.starts_at)
+        )
+        return [_meeting_info(r) for r in rows]
+
+    def agenda(self, case_id: int, now: datetime) -> Agenda:
+        """The shared agenda of the next meeting."""
+        return AgendaRepository(self._s).agenda(case_id, now)
+
+    # --- the plan ----------------------------------------------------------------------------
+
+    def owners(self, case_id: int) -> Sequence[Owner]:
+        """Organisations, then professional and network members, then the family."""
+        owners = [Owner(OwnerKind.ORGANISATION, o.id, o.name) for o in self.organisations(case_id)]
+        owners += [
+            Owner(OwnerKind.PERSON, mem.person_id, mem.name)
+            for mem in self.members(case_id)
+            if mem.role in (Role.PROFESSIONAL, Role.NETWORK, Role.COORDINATOR)
+        ]
+        owners.append(Owner(OwnerKind.FAMILY, None, _FAMILY_NAME))
+        return owners
+
+    def actions(self, case_id: int, with_history: bool = False) -> Sequence[ActionItem]:
+        """The plan of a case, by due date."""
+        rows = self._s.scalars(
+            select(m.PlanAction)
+            .where(m.PlanAction.case_id == case_id)
+            .order_by(m.PlanAction.due_date, m.PlanAction.id)
+        ).all()
+        return [self._item(r, with_history) for r in rows]
+
+    def action(self, action_id: int) -> ActionItem | None:
+        """One action with its history."""
+        row = self._s.get(m.PlanAction, action_id)
+        return self._item(row, True) if row is not None else None
+
+    def add_actions(
+        self, case_id: int, actions: Sequence[NewAction], author_id: int, now: datetime
+    ) -> list[int]:
+        """Adds actions to the plan, each with an opening entry in its history."""
+        ids = []
+        for new in actions:
+            row = m.PlanAction(
+                case_id=case_id,
+                description=new.description,
+                due_date=new.due,
+                status=ActionStatus.OPEN.value,
+                created_at=now,
+                updated_at=now,
+            )
+            self._set_owner(row, new.owner)
+            self._s.add(row)
+            self._s.flush()
+            if new.owner.kind is OwnerKind.FAMILY:
+                self._s.add(m.ActionOwnerFamily(action_id=row.id))
+            ids.append(row.id)
+        self._s.flush()
+        self._audit(now, author_id, case_id, "plan.add", "plan_action", None)
+        return ids
+
+    def change_action(
+        self,
+        action_id: int,
+        author_id: int,
+        now: datetime,
+        *,
+        description: str | None = None,
+        owner: Owner | None = None,
+    ) -> bool:
+        """Edits or reassigns an action; the change is kept as a note in its history."""
+        row = self._s.get(m.PlanAction, action_id)
+        if row is None:
+            return False
+        if description is not None:
+            row.description = description
+        if owner is not None:
+            family = self._s.get(m.ActionOwnerFamily, action_id)
+            if family is not None:
+                self._s.delete(family)
+            self._set_owner(row, owner)
+            if owner.kind is OwnerKind.FAMILY:
+                self._s.add(m.ActionOwnerFamily(action_id=action_id))
+        row.updated_at = now
+        change = "reassigned" if owner is not None else "edited"
+        self._s.add(
+            m.ActionUpdate(
+                action_id=action_id,
+                author_id=author_id,
+                status=row.status,
+                note=None,
+                new_due_date=None,
+                created_at=now,
+            )
+        )
+        self._audit(now, author_id, row.case_id, f"plan.{change}", "plan_action", action_id)
+        self._s.flush()
+        return True
+
+    def record_update(
+        self,
+        action_id: int,
+        author_id: int,
+        status: ActionStatus,
+        note: str | None,
+        new_due: date | None,
+        now: datetime,
+    ) -> bool:
+        """Adds a lägesrapport; the action takes its status (and new date)."""
+        row = self._s.get(m.PlanAction, action_id)
+        if row is None:
+            return False
+        row.status, row.updated_at = status.value, now
+        if new_due is not None:
+            row.due_date = new_due
+        self._s.add(
+            m.ActionUpdate(
+                action_id=action_id,
+                author_id=author_id,
+                status=status.value,
+                note=note,
+                new_due_date=new_due,
+                created_at=now,
+            )
+        )
+        self._audit(now, author_id, row.case_id, "plan.update", "plan_action", action_id)
+        self._s.flush()
+        return True
+
+    def actions_owned_by(self, person_id: int) -> Sequence[ActionItem]:
+        """Open actions in open cases this person owns, soonest first."""
+        rows = self._s.scalars(
+            select(m.PlanAction)
+            .join(m.Case, m.Case.id == m.PlanAction.case_id)
+            .where(
+                m.Case.status == "open",
+                m.PlanAction.status.not_in([ActionStatus.DONE.value, ActionStatus.CANCELLED.value]),
+            )
+            .order_by(m.PlanAction.due_date, m.PlanAction.id)
+        ).all()
+        return [self._item(r) for r in rows if person_id in self.owner_people(r)]
+
+    def may_update(self, action_id: int, person_id: int) -> bool:
+        """Owners and the case's coordinators may answer for an action."""
+        row = self._s.get(m.PlanAction, action_id)
+        if row is None:
+            return False
+        return person_id in self.owner_people(row) or _coordinates(self._s, person_id, row.case_id)
+
+    def owner_people(self, row: m.PlanAction) -> set[int]:
+        """Who is reminded about an action: the person, the organisation's members in the
+        case, or for the family the caregivers (a young person is never nagged about a plan)."""
+        if row.owner_person_id is not None:
+            return {row.owner_person_id}
+        query = select(m.Membership.person_id).where(
+            m.Membership.case_id == row.case_id, m.Membership.active.is_(True)
+        )
+        if row.owner_organisation_id is not None:
+            query = query.where(
+                m.Membership.organisation_id == row.owner_organisation_id,
+                m.Membership.role == Role.PROFESSIONAL,
+            )
+        elif self._s.get(m.ActionOwnerFamily, row.id) is not None:
+            query = query.where(m.Membership.role == Role.CAREGIVER)
+        else:
+            return set()
+        return set(self._s.scalars(query))
+
+    def _set_owner(self, row: m.PlanAction, owner: Owner) -> None:
+        """Points the action's owner columns at a person, an organisation or nobody (family)."""
+        row.owner_person_id = owner.id if owner.kind is OwnerKind.PERSON else None
+        row.owner_organisation_id = owner.id if owner.kind is OwnerKind.ORGANISATION else None
+
+    def _item(self, row: m.PlanAction, with_history: bool = False) -> ActionItem:
+        """A plan action row as a domain value."""
+        case = self._s.get_one(m.Case, row.case_id)
+        history: tuple[ActionUpdateItem, ...] = ()
+        if with_history:
+            updates = self._s.execute(
+                select(m.ActionUpdate, m.Person.display_name)
+                .outerjoin(m.Person, m.Person.id == m.ActionUpdate.author_id)
+                .where(m.ActionUpdate.action_id == row.id)
+                .order_by(m.ActionUpdate.created_at, m.ActionUpdate.id)
+            ).all()
+            history = tuple(
+                ActionUpdateItem(u.created_at, name, ActionStatus(u.status), u.note, u.new_due_date)
+                for u, name in updates
+            )
+        return ActionItem(
+            id=row.id,
+            case_id=row.case_id,
+            case_reference=case.reference,
+            description=row.description,
+            owner=self._owner_of(row),
+            due=row.due_date,
+            status=ActionStatus(row.status),
+            history=history,
+        )
+
+    def _owner_of(self, row: m.PlanAction) -> Owner:
+        """The owner of an action row."""
+        if row.owner_person_id is not None:
+            person = self._s.get_one(m.Person, row.owner_person_id)
+            return Owner(OwnerKind.PERSON, person.id, person.display_name)
+        if row.owner_organisation_id is not None:
+            org = self._s.get_one(m.Organisation, row.owner_organisation_id)
+            return Owner(OwnerKind.ORGANISATION, org.id, org.name)
+        return Owner(OwnerKind.FAMILY, None, _FAMILY_NAME)
+
+    def _audit(
+        self,
+        now: datetime,
+        actor: int | None,
+        case_id: int | None,
+        action: str,
+        object_type: str,
+        object_id: int | None,
+    ) -> None:
+        """One audit row (never content)."""
+        self._s.add(
+            m.AuditEvent(
+                at=now,
+                actor_person_id=actor,
+                case_id=case_id,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+            )
+        )
+
+
+# The family as an owner has no name of its own: texts show the catalogue's word for it.
+_FAMILY_NAME = ""

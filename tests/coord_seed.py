@@ -1,0 +1,55 @@
+"""Helpers for coordinator-side tests: a coordinator in a chat, invite codes from replies."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue
+from bot.followup_report import file_makers
+from bot.nudge_config import NudgeConfig, ReportConfig
+from bot.nudges import coordinator_sources
+from bot.scheduler import tick
+from flows.conversation import ConversationRef
+from storage.unit_of_work import UnitOfWork
+from tests.chat import PLATFORM, Chat
+from tests.conftest import FakeClock
+
+_CODE = re.compile(r"/start (\S+)")
+
+
+def chat(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, user: str
+) -> Chat:
+    """A private chat of one user, with the report file makers registered."""
+    ref = ConversationRef(PLATFORM, user, user)
+    return Chat(sessions, catalogue, clock, ref, file_makers=file_makers(clock))
+
+
+def coordinator_code(sessions: sessionmaker[Session], clock: FakeClock, name: str) -> str:
+    """What `samverkan admin add-coordinator` hands the operator."""
+    with UnitOfWork(sessions) as uow:
+        code = uow.coordination.create_coordinator_invite(name, clock.now)
+        uow.commit()
+    return code
+
+
+def code_in(text: str) -> str:
+    """The invite code in the bot's "invite created" message."""
+    found = _CODE.search(text)
+    assert found is not None, text
+    return found.group(1)
+
+
+def run_tick(
+    sessions: sessionmaker[Session],
+    clock: FakeClock,
+    nudges: NudgeConfig | None = None,
+    reports: ReportConfig | None = None,
+) -> list[int]:
+    """One scheduler run over the coordinator side's due-sources."""
+    sources = coordinator_sources(
+        nudges or NudgeConfig(), reports or ReportConfig(), "Europe/Stockholm"
+    )
+    return tick(sessions, sources, clock.now)
