@@ -70,6 +70,9 @@ class GuardedMembershipRepository(MembershipRepository):
         if guessing.locked_until is not None and guessing.locked_until > now:
             return JoinResult(JoinOutcome.LOCKED)
         result = self._redeem_coordinator(ref, code, now)
+        if result is None and self._for_closed_case(code):
+            # A closed case takes nobody in; the code is not used up by trying.
+            result = JoinResult(JoinOutcome.EXPIRED)
         if result is None:
             result = super().redeem_invite(ref, code, now)
         if result.outcome is JoinOutcome.UNKNOWN:
@@ -80,6 +83,15 @@ class GuardedMembershipRepository(MembershipRepository):
             guessing.failures, guessing.locked_until = 0, None
         self._s.flush()
         return result
+
+    def _for_closed_case(self, code: str) -> bool:
+        """True when the code is an invite to a case that has been closed."""
+        status = self._s.scalar(
+            select(m.Case.status)
+            .join(m.Invite, m.Invite.case_id == m.Case.id)
+            .where(m.Invite.code_hash == hash_code(code))
+        )
+        return status is not None and status != "open"
 
     def _redeem_coordinator(
         self, ref: ConversationRef, code: str, now: datetime

@@ -1,0 +1,247 @@
+"""Nudges: one digest per person per run, neutral by default, quiet hours, one-time escalation."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue
+from bot.nudge_config import NudgeConfig, NudgeContent
+from bot.nudges import is_quiet, stage_of
+from flows.conversation import ConversationRef
+from flows.coordination import ActionStatus, NewAction, Owner, OwnerKind
+from flows.domain import Role
+from storage import models as m
+from storage.unit_of_work import UnitOfWork
+from tests.chat import PLATFORM, Chat
+from tests.conftest import FakeClock
+from tests.coord_seed import chat, run_tick
+
+MONDAY = date(2026, 11, 23)
+CASE = 1
+
+
+def _person(uow: UnitOfWork, name: str, now: datetime) -> int:
+    """A person reachable in a private chat named after them."""
+    person = uow.cases.add_person(name, "sv", now)
+    uow.cases.link_identity(person.id, ConversationRef(PLATFORM, name.lower(), name.lower()))
+    return person.id
+
+
+def seed(sessions: sessionmaker[Session], now: datetime, dues: dict[str, date]) -> dict[str, int]:
+    """Case K-1: Maria coordinates, Sara works at BUP, Kim is a caregiver; BUP owns `dues`."""
+    with UnitOfWork(sessions) as uow:
+        maria = _person(uow, "Maria", now)
+        case = uow.coordination.open_case(maria, "Alex", now)
+        bup = uow.coordination.add_organisation(case.id, "BUP")
+        sara = _person(uow, "Sara", now)
+        uow.session.add(
+            m.Membership(
+                case_id=case.id,
+                person_id=sara,
+                role=Role.PROFESSIONAL,
+                organisation_id=bup.id,
+                active=True,
+                joined_at=now,
+            )
+        )
+        kim = _person(uow, "Kim", now)
+        uow.cases.add_member(case.id, kim, Role.CAREGIVER, now)
+        owner = Owner(OwnerKind.ORGANISATION, bup.id, "BUP")
+        ids = uow.coordination.add_actions(
+            case.id, [NewAction(owner, text, due) for text, due in dues.items()], maria, now
+        )
+        uow.commit()
+    return dict(zip(dues, ids, strict=True))
+
+
+@pytest.fixture
+def people(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> dict[str, Chat]:
+    """The three people's private chats."""
+    return {n: chat(sessions, catalogue, clock, n) for n in ("maria", "sara", "kim")}
+
+
+def test_many_actions_falling_due_make_one_digest_per_person_per_run(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(
+        sessions,
+        clock.now,
+        {
+            "Boka utredning": MONDAY + timedelta(days=2),
+            "Skicka remiss": MONDAY + timedelta(days=1),
+            "Ring skolan": MONDAY,
+            "Läkarintyg": MONDAY - timedelta(days=1),
+            "Långt fram": MONDAY + timedelta(days=30),
+        },
+    )
+    run_tick(sessions, clock)
+    sara = people["sara"].receive()
+    assert [s.message_id for s in sara] == ["nudge.digest"]
+    assert people["sara"].text() == (
+        "Du har 4 åtgärder i ärende K-1, 1 är försenad, 1 ska vara klar i dag, 2 förfaller snart."
+    )
+    assert people["kim"].receive() == [] and people["maria"].receive() == []
+    run_tick(sessions, clock)
+    assert people["sara"].receive() == []
+
+
+def test_a_nudge_carries_no_case_text_by_default_only_a_button(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {"Boka neuropsykiatrisk utredning": MONDAY})
+    run_tick(sessions, clock)
+    people["sara"].receive()
+    text = people["sara"].text()
+    assert "utredning" not in text and "Alex" not in text and "BUP" not in text
+    assert "K-1" in text
+    assert people["sara"].choices() == ["Visa mina åtgärder"]
+    people["sara"].tap("n:actions")
+    assert people["sara"].ids() == ["pro.home"]
+    assert people["sara"].choices()[0].startswith("K-1: Boka neuropsykiatrisk")
+
+
+def test_the_operator_can_choose_the_fuller_form(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {"Boka neuropsykiatrisk utredning": MONDAY})
+    run_tick(sessions, clock, nudges=NudgeConfig(content=NudgeContent.FULL))
+    people["sara"].receive()
+    assert "K-1: Boka neuropsykiatrisk utredning – senast måndag 23 november" in (
+        people["sara"].text()
+    )
+
+
+def test_nudges_wait_out_quiet_hours(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {"Ring skolan": MONDAY + timedelta(days=1)})
+    clock.now = datetime(2026, 11, 23, 19, 30, tzinfo=UTC)  # 20.30 in Stockholm
+    assert run_tick(sessions, clock) == []
+    clock.now = datetime(2026, 11, 24, 6, 59, tzinfo=UTC)  # 07.59
+    assert run_tick(sessions, clock) == []
+    clock.now = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 08.00
+    run_tick(sessions, clock)
+    assert [s.message_id for s in people["sara"].receive()] == ["nudge.digest"]
+    assert "1 ska vara klar i dag" in people["sara"].text()
+
+
+def test_nudges_wait_for_monday_unless_weekends_are_allowed(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {"Ring skolan": date(2026, 11, 30)})
+    clock.now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # Saturday
+    assert run_tick(sessions, clock) == []
+    run_tick(sessions, clock, nudges=NudgeConfig(weekends=True))
+    assert [s.message_id for s in people["sara"].receive()] == ["nudge.digest"]
+
+
+def test_the_coordinator_is_told_once_when_an_action_is_long_overdue(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {"Läkarintyg": MONDAY - timedelta(days=6)})
+    run_tick(sessions, clock)
+    assert people["maria"].receive() == [], "six days late is not yet past the threshold"
+    assert [s.message_id for s in people["sara"].receive()] == ["nudge.digest"]
+    clock.now += timedelta(days=1)
+    run_tick(sessions, clock)
+    assert [s.message_id for s in people["maria"].receive()] == ["nudge.escalation"]
+    assert people["maria"].text() == "En åtgärd i ärende K-1 är försenad mer än 7 dagar."
+    overdue_nudges = 0
+    for _ in range(10):
+        clock.now += timedelta(days=1)
+        run_tick(sessions, clock)
+        assert people["maria"].receive() == []
+        overdue_nudges += len(people["sara"].receive())
+    # Sara keeps getting an overdue reminder every third weekday-run, never a burst.
+    assert 2 <= overdue_nudges <= 4
+
+
+def test_done_actions_and_closed_cases_are_left_alone(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    ids = seed(sessions, clock.now, {"Klar sak": MONDAY, "Annan sak": MONDAY})
+    with UnitOfWork(sessions) as uow:
+        uow.coordination.record_update(ids["Klar sak"], 1, ActionStatus.DONE, None, None, clock.now)
+        uow.commit()
+    run_tick(sessions, clock)
+    assert "Du har 1 åtgärd" in people["sara"].receive()[0].rendered.text
+    with UnitOfWork(sessions) as uow:
+        uow.coordination.close_case(CASE, 1, clock.now)
+        uow.commit()
+    clock.now += timedelta(days=3)
+    assert run_tick(sessions, clock) == []
+
+
+def test_a_new_date_starts_the_reminders_over(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    ids = seed(sessions, clock.now, {"Ring skolan": MONDAY})
+    run_tick(sessions, clock)
+    assert len(people["sara"].receive()) == 1
+    with UnitOfWork(sessions) as uow:
+        uow.coordination.record_update(
+            ids["Ring skolan"],
+            2,
+            ActionStatus.IN_PROGRESS,
+            None,
+            MONDAY + timedelta(days=1),
+            clock.now,
+        )
+        uow.commit()
+    run_tick(sessions, clock)
+    assert "1 förfaller snart" in people["sara"].receive()[0].rendered.text
+    with UnitOfWork(sessions) as uow:
+        stages = uow.session.scalars(select(m.NudgeSent.stage).order_by(m.NudgeSent.id)).all()
+    assert stages == ["on", "before"]
+
+
+def test_family_actions_remind_the_caregivers_not_the_young_person(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {})
+    with UnitOfWork(sessions) as uow:
+        alex = _person(uow, "Alex", clock.now)
+        uow.cases.add_member(CASE, alex, Role.YOUTH, clock.now)
+        uow.coordination.add_actions(
+            CASE, [NewAction(Owner(OwnerKind.FAMILY, None, ""), "Ansök", MONDAY)], 1, clock.now
+        )
+        uow.commit()
+    run_tick(sessions, clock)
+    assert [s.message_id for s in people["kim"].receive()] == ["nudge.digest"]
+    assert people["sara"].receive() == [], "Sara owns nothing here"
+    with UnitOfWork(sessions) as uow:
+        targets = uow.session.scalars(select(m.Outbox.chat_id)).all()
+    assert "alex" not in targets
+
+
+@pytest.mark.parametrize(
+    ("due", "stage"),
+    [
+        (MONDAY + timedelta(days=3), None),
+        (MONDAY + timedelta(days=2), "before"),
+        (MONDAY + timedelta(days=1), "before"),
+        (MONDAY, "on"),
+        (MONDAY - timedelta(days=1), "overdue:0"),
+        (MONDAY - timedelta(days=3), "overdue:0"),
+        (MONDAY - timedelta(days=4), "overdue:1"),
+    ],
+)
+def test_stages_follow_the_configured_schedule(due: date, stage: str | None) -> None:
+    assert stage_of(due, MONDAY, NudgeConfig()) == stage
+
+
+def test_quiet_hours_may_pass_midnight_or_be_off() -> None:
+    config = NudgeConfig()
+    monday = datetime(2026, 11, 23)
+    assert is_quiet(monday.replace(hour=22), config)
+    assert is_quiet(monday.replace(hour=7, minute=59), config)
+    assert not is_quiet(monday.replace(hour=12), config)
+    off = replace(config, quiet_start=time(0, 0), quiet_end=time(0, 0))
+    assert not is_quiet(monday.replace(hour=3), off)

@@ -1,0 +1,129 @@
+"""A professional answers about the actions they own: one tap, a reason, a new date, a note."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue
+from flows.coordination import ActionStatus
+from storage.unit_of_work import UnitOfWork
+from tests.chat import Chat
+from tests.conftest import FakeClock
+from tests.coord_seed import chat, code_in, coordinator_code
+
+
+def _case_with_plan(maria: Chat, youth: str, plan: str) -> str:
+    """Maria opens a case with BUP and a plan, and invites Sara from BUP; Sara's code."""
+    maria.send("/meny")
+    if "Öppna ett nytt ärende" not in maria.choices():
+        maria.choose("Byt ärende")
+    maria.choose("Öppna ett nytt ärende")
+    maria.send(youth)
+    maria.choose("Till ärendet")
+    maria.choose("Verksamheter")
+    maria.choose("Lägg till en verksamhet")
+    maria.send("BUP")
+    maria.choose("Till ärendet")
+    maria.choose("Planen")
+    maria.choose("Klistra in")
+    maria.send(plan)
+    maria.choose("Ja")
+    maria.choose("Till ärendet")
+    maria.choose("Bjud in")
+    maria.choose("Yrkesperson")
+    maria.choose("BUP")
+    maria.send("Sara")
+    return code_in(maria.text())
+
+
+@pytest.fixture
+def sara(sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock) -> Chat:
+    """Sara from BUP in two cases, K-1 (two actions for BUP, one for the family) and K-2."""
+    maria = chat(sessions, catalogue, clock, "maria")
+    maria.send(f"/start {coordinator_code(sessions, clock, 'Maria')}")
+    first = _case_with_plan(
+        maria,
+        "Alex",
+        "BUP: Boka utredning — 15 dec\nBUP: Skicka remiss — 1 dec\nFamiljen: Ansök — 20 dec",
+    )
+    second = _case_with_plan(maria, "Robin", "BUP: Läkarintyg — 10 dec")
+    sara = chat(sessions, catalogue, clock, "sara")
+    sara.send(f"/start {first}")
+    sara.send(f"/start {second}")
+    sara.send("/meny")
+    return sara
+
+
+def test_the_list_shows_every_open_action_across_cases_soonest_first(sara: Chat) -> None:
+    assert sara.ids() == ["pro.home"]
+    assert "Du har 3 öppna åtgärder" in sara.text()
+    assert sara.choices() == [
+        "K-1: Skicka remiss (tisdag 1 december)",
+        "K-2: Läkarintyg (torsdag 10 december)",
+        "K-1: Boka utredning (tisdag 15 december)",
+        "Visa igen",
+    ]
+
+
+def test_blocked_asks_why_and_keeps_the_reason_and_the_note(
+    sara: Chat, sessions: sessionmaker[Session]
+) -> None:
+    sara.choose("Skicka remiss")
+    sara.choose("Hinder")
+    assert sara.ids() == ["status.reason_ask"]
+    sara.send("Väntar på samtycke")
+    sara.send("Frågar igen på fredag")
+    assert sara.ids() == ["status.saved", "pro.home"]
+    with UnitOfWork(sessions) as uow:
+        action = next(a for a in uow.coordination.actions(1) if a.description == "Skicka remiss")
+        full = uow.coordination.action(action.id)
+    assert full is not None and full.status is ActionStatus.BLOCKED
+    assert [(u.status, u.note, u.author) for u in full.history][-1] == (
+        ActionStatus.BLOCKED,
+        "Väntar på samtycke\nFrågar igen på fredag",
+        "Sara",
+    )
+
+
+def test_in_progress_and_a_new_date_in_words(sara: Chat, sessions: sessionmaker[Session]) -> None:
+    sara.choose("Läkarintyg")
+    sara.choose("Pågår")
+    sara.choose("Ingen kommentar")
+    sara.choose("Läkarintyg")
+    sara.choose("Nytt datum")
+    sara.send("31 nov")
+    assert sara.ids() == ["status.date_unknown", "status.date_ask"]
+    sara.send("2026-01-01")
+    assert sara.ids() == ["status.date_out_of_range", "status.date_ask"]
+    sara.send("nästa fredag")
+    sara.choose("Ingen kommentar")
+    assert "Tack! Sparat: pågår, nytt datum fredag 4 december." in sara.text()
+    with UnitOfWork(sessions) as uow:
+        (action,) = uow.coordination.actions(2)
+    assert action.status is ActionStatus.IN_PROGRESS and action.due == date(2026, 12, 4)
+
+
+def test_done_actions_leave_the_list_and_back_changes_nothing(
+    sara: Chat, sessions: sessionmaker[Session]
+) -> None:
+    sara.choose("Boka utredning")
+    sara.choose("Tillbaka")
+    assert sara.ids() == ["pro.home"] and len(sara.choices()) == 4
+    sara.choose("Boka utredning")
+    sara.choose("Klar")
+    sara.choose("Ingen kommentar")
+    assert "Du har 2 öppna åtgärder" in sara.text()
+
+
+def test_someone_elses_action_cannot_be_answered(
+    sara: Chat, sessions: sessionmaker[Session]
+) -> None:
+    with UnitOfWork(sessions) as uow:
+        family = next(a for a in uow.coordination.actions(1) if a.description == "Ansök")
+        sara_id = uow.members.actor_for(sara.ref).person_id  # type: ignore[union-attr]
+        assert not uow.coordination.may_update(family.id, sara_id)
+    sara.tap(f"a:{family.id}")
+    assert sara.ids() == ["common.stale_choice", "pro.home"]
