@@ -36,6 +36,56 @@ SAMPLE: dict[str, object] = {
     "shared_count": 2,
     "kind": "question",
     "role": "youth",
+    # Coordinator side (cases, invites, plan, status replies, nudges, reports).
+    "youth": "Alex",
+    "code": "7K2QF-ABCDE",
+    "count": 2,
+    "counts": {"open": 1, "in_progress": 1, "blocked": 0, "done": 1, "cancelled": 0},
+    "status": "in_progress",
+    "days": 7,
+    "due": date(2026, 12, 15),
+    "new_due": date(2026, 12, 18),
+    "due_soon": 1,
+    "due_today": 1,
+    "overdue": 1,
+    "empty": False,
+    "first": datetime(2026, 12, 1, 12, tzinfo=UTC),
+    "at": datetime(2026, 12, 1, 12, tzinfo=UTC),
+    "link": True,
+    "weeks": 2,
+    "owner": "BUP",
+    "version": 1,
+    "cases": ["K-1", "K-2"],
+    "orgs": ["BUP", "Skolan"],
+    "members": [{"name": "Sara", "role": "professional", "org": "BUP"}],
+    "invites": [
+        {
+            "name": "Kim",
+            "role": "caregiver",
+            "org": None,
+            "expires": datetime(2026, 12, 7, tzinfo=UTC),
+        }
+    ],
+    "people": [
+        {
+            "name": "Alex",
+            "role": "youth",
+            "questions": ["Varför?"],
+            "views": 2,
+            "participation": "part",
+        }
+    ],
+    "open_actions": [
+        {"text": "Boka", "owner": "", "family": True, "due": date(2026, 12, 15)},
+    ],
+    "problems": [{"line": 2, "problem": "no_owner"}],
+    "items": [{"owner": "", "new_owner": False, "text": "Ansök", "due": date(2026, 12, 4)}],
+    "history": [
+        {"at": datetime(2026, 12, 1, tzinfo=UTC), "status": "blocked", "note": "x", "new_due": None}
+    ],
+    "actions": [{"case": "K-1", "text": "Boka", "due": date(2026, 12, 15), "stage": "overdue"}],
+    # Loop variables of the lists above (the parameter scan cannot tell them apart).
+    **{v: None for v in ("a", "h", "i", "m", "o", "p")},
 }
 
 
