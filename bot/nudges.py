@@ -28,6 +28,8 @@ from storage.unit_of_work import UnitOfWork
 
 # The coordinator's messages that carry a report; if one of them finally fails, they are told.
 REPORT_MESSAGES = ("coord.agenda", "coord.report", "coord.report_timeline")
+# Failed reports older than this are history, not news: nobody is told about them any more.
+FAILED_REPORT_HORIZON = timedelta(days=14)
 ESCALATED = "escalated"
 
 
@@ -294,7 +296,9 @@ class FailedReportSource:
         """One plain message per failed report row (it has no file, so it can get through)."""
         rows = uow.session.execute(
             select(m.Outbox.id, m.Outbox.platform, m.Outbox.chat_id, m.Outbox.params).where(
-                m.Outbox.status == "failed", m.Outbox.message_id.in_(REPORT_MESSAGES)
+                m.Outbox.status == "failed",
+                m.Outbox.message_id.in_(REPORT_MESSAGES),
+                m.Outbox.created_at > now - FAILED_REPORT_HORIZON,
             )
         ).all()
         notices = []
