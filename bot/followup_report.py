@@ -204,6 +204,31 @@ class AgendaHtmlFile:
         self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
     ) -> RenderedFile:
         """The HTML agenda of the case's next meeting."""
-        agenda = uow.agenda.agenda(_case_id(params), self.clock())
-        html = render_agenda(agenda, catalogue, locale, DocumentFormat.HTML)
+        case_id = _case_id(params)
+        agenda = uow.agenda.agenda(case_id, self.clock())
+        actions = [a for a in uow.coordination.actions(case_id) if not a.status.is_closed]
+        html = agenda_with_actions(
+            render_agenda(agenda, catalogue, locale, DocumentFormat.HTML),
+            render_open_actions(actions, catalogue, locale),
+        )
         return RenderedFile(f"dagordning-{agenda.case_reference}.html", "text/html", html.encode())
+
+
+def render_open_actions(actions: list[ActionItem], catalogue: Catalogue, locale: str) -> str:
+    """The agenda's section on open plan actions carried over from earlier meetings."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    catalogue.add_locale_helpers(env, locale, TextFormat.HTML)
+    return env.get_template("agenda_actions.html.j2").render(actions=actions)
+
+
+def agenda_with_actions(agenda_html: str, actions_html: str) -> str:
+    """The shared agenda document with the open actions added at its end."""
+    # The agenda template is the foundation's; the plan section is added, not woven in.
+    head, marker, tail = agenda_html.rpartition("</body>")
+    return f"{head}{actions_html}{marker}{tail}" if marker else agenda_html + actions_html

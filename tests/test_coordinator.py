@@ -139,7 +139,12 @@ def test_the_agenda_is_there_on_demand_with_open_actions_carried_over(maria: Cha
     assert maria.ids() == ["coord.agenda", "coord.home"]
     assert "Ingen har delat något än." in maria.text()
     assert "• Boka utredning (BUP, senast tisdag 15 december)" in maria.text()
-    assert maria.turn[0].rendered.file is not None
+    document = maria.turn[0].rendered.file
+    assert document is not None
+    html = document.data.decode()
+    assert "Öppna åtgärder från tidigare möten" in html
+    assert "Boka utredning – BUP, senast tisdag 15 december (ej påbörjad)" in html
+    assert html.rstrip().endswith("</html>")
 
 
 def test_the_shared_picture_choice_says_it_is_not_ready_yet(maria: Chat) -> None:
