@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -238,6 +238,16 @@ def _meetings_within(uow: UnitOfWork, now: datetime, lead: timedelta) -> Iterato
     )
 
 
+def _timed(reply: Reply, meeting: m.Meeting, lead_hours: int) -> Reply:
+    """Adds when a report was meant to go out, and that it is useless once the meeting began
+    (the `due_at`/`expires_at` contract of the scheduler's delivery)."""
+    timing: dict[str, ParamValue] = {
+        "due_at": meeting.starts_at - timedelta(hours=lead_hours),
+        "expires_at": meeting.starts_at,
+    }
+    return replace(reply, params={**reply.params, **timing})
+
+
 @dataclass(frozen=True, slots=True)
 class AgendaSource:
     """Sends each coordinator the agenda of a meeting, the configured hours before it."""
@@ -252,7 +262,11 @@ class AgendaSource:
             agenda = uow.coordination.agenda(
                 meeting.case_id, meeting.starts_at - timedelta(seconds=1)
             )
-            reply = agenda_reply(meeting.case_id, agenda, uow.coordination.actions(meeting.case_id))
+            reply = _timed(
+                agenda_reply(meeting.case_id, agenda, uow.coordination.actions(meeting.case_id)),
+                meeting,
+                self.config.agenda_lead_hours,
+            )
             for person_id in _coordinators(uow, meeting.case_id):
                 key = _key("agenda", meeting.id, person_id)
                 notices.append(Notice(reply, person_id=person_id, dedup_key=key))
@@ -280,7 +294,8 @@ class FollowupReportSource:
                 meeting.case_id, reference, uow.coordination.actions(meeting.case_id), today
             )
             for person_id in _coordinators(uow, meeting.case_id):
-                for n, reply in enumerate(replies):
+                for n, untimed in enumerate(replies):
+                    reply = _timed(untimed, meeting, self.config.followup_lead_hours)
                     key = _key("followup", meeting.id, person_id, n)
                     notices.append(Notice(reply, person_id=person_id, dedup_key=key))
         return notices
