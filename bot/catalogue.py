@@ -212,6 +212,9 @@ class Catalogue:
             return Markup(text) if fmt is TextFormat.HTML else text
 
         env.globals["t"] = nested
+        # A language's name in that language ("svenska", "English"), so a language menu
+        # lists a new locale directory with no new message.
+        env.globals["language_name"] = lambda code: self.source("_format.language_name", code)
 
     def _environment(self, locale: str) -> Environment:
         """The Jinja2 environment that renders this locale's messages."""

@@ -29,11 +29,14 @@ from bot.delivery import Deliverer
 from bot.demo import seed_demo
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
+from bot.ics import meeting_file_makers
 from bot.matrix.login import MatrixStartError
 from bot.matrix.service import run_matrix
 from bot.reports import DocumentFormat, render_agenda
 from bot.telegram.service import TelegramService
 from flows.domain import Role
+from flows.meeting_request import answer_notice
+from flows.picture_loop import publication_notices
 from flows.wiring import default_engine
 from storage.db import make_engine, session_factory
 from storage.schema import (
@@ -114,6 +117,50 @@ def build_parser() -> argparse.ArgumentParser:
     followup.add_argument("--output", type=Path, help="write to this file (needed for png)")
     followup.add_argument("--locale", choices=["sv", "en"], help="language of the report")
     add_coordinator_commands(sub, add_db_options)
+
+    picture = sub.add_parser("picture", help="the shared picture (gemensam bild)")
+    picture_sub = picture.add_subparsers(dest="picture_command", required=True, metavar="ACTION")
+    publish = picture_sub.add_parser(
+        "publish",
+        help="publish a new version of a case's shared picture and ask the family to answer",
+        description="Stores the text as the next version and queues a message to each young "
+        "person and adult of the case; the running bot sends it.",
+    )
+    add_db_options(publish)
+    publish.add_argument("--case", required=True, help="case reference (K-7) or number")
+    publish.add_argument(
+        "--file", required=True, type=Path, help="UTF-8 text file with the shared picture"
+    )
+
+    request = sub.add_parser(
+        "request", help="requests for a new meeting from young people and adults"
+    )
+    request_sub = request.add_subparsers(dest="request_command", required=True, metavar="ACTION")
+    request_list = request_sub.add_parser("list", help="the unanswered requests of a case")
+    add_db_options(request_list)
+    request_list.add_argument("--case", required=True, help="case reference (K-7) or number")
+    request_answer = request_sub.add_parser(
+        "answer", help="answer a request; the person who asked gets the answer in the chat"
+    )
+    add_db_options(request_answer)
+    request_answer.add_argument("--id", required=True, type=int, help="request number")
+    request_answer.add_argument("--text", required=True, help="the answer, e.g. a new time")
+
+    org = sub.add_parser("org", help="organisations (verksamheter) and their presentations")
+    org_sub = org.add_subparsers(dest="org_command", required=True, metavar="ACTION")
+    org_list = org_sub.add_parser("list", help="list organisations with number and kind")
+    add_db_options(org_list)
+    describe_org = org_sub.add_parser(
+        "set-description",
+        help="set the short 'who we are / what we offer' text the family reads",
+        description="Without --text or --file, the description is cleared and the default "
+        "text for the organisation's kind is shown again.",
+    )
+    add_db_options(describe_org)
+    describe_org.add_argument("--org", required=True, help="organisation number or exact name")
+    text_source = describe_org.add_mutually_exclusive_group()
+    text_source.add_argument("--text", help="the description")
+    text_source.add_argument("--file", type=Path, help="UTF-8 text file with the description")
     return parser
 
 
@@ -162,6 +209,15 @@ def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
         case "admin" | "case":
             require_current(engine)
             return run_coordinator_command(args, config, engine)
+        case "picture":
+            require_current(engine)
+            return _publish_picture(args, config, engine)
+        case "org":
+            require_current(engine)
+            return _org(args, engine)
+        case "request":
+            require_current(engine)
+            return _request(args, config, engine)
     return EXIT_USAGE
 
 
@@ -199,12 +255,15 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
         default_locale=config.default_locale, timezone=config.timezone
     )
     sessions = session_factory(engine)
-    handler = EventHandler(sessions, default_engine(), config.default_locale)
+    # The language menu lists the default language first, then the others.
+    languages = sorted(catalogue.locales, key=lambda code: code != catalogue.default_locale)
+    handler = EventHandler(sessions, default_engine(locales=languages), config.default_locale)
     if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
         return EXIT_USAGE
     adapters: list[Adapter] = []
-    makers = file_makers()
+    # Calendar files for the families, reports and timelines for the coordinators.
+    makers = {**file_makers(), **meeting_file_makers()}
     if config.telegram.enabled:
         try:
             secrets = telegram_secrets(config.telegram)
@@ -311,6 +370,99 @@ def _report(args: argparse.Namespace, config: Config, engine: Engine) -> int:
     locale = args.locale or config.default_locale
     sys.stdout.write(render_agenda(agenda, catalogue, locale, DocumentFormat(args.format)))
     return 0
+
+
+def _publish_picture(args: argparse.Namespace, config: Config, engine: Engine) -> int:
+    """Publishes a shared picture from a file and queues the questions to the family."""
+    text = _read_text(args.file)
+    if text is None:
+        return EXIT_USAGE
+    now = system_clock()
+    with UnitOfWork(session_factory(engine)) as uow:
+        case = uow.cases.find_case(args.case)
+        if case is None:
+            print(f"samverkan: no case {args.case!r}", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        coordinators = uow.families.coordinators(case.id)
+        author = coordinators[0] if coordinators else None
+        published = uow.families.publish(case.id, author, text, now)
+        notices = publication_notices(
+            published.picture, published.recipients.person_ids, published.recipients.group_chats
+        )
+        uow.audit.record(now, author, case.id, "publish", "shared_picture", published.picture.id)
+        queued = sum(len(uow.outbox.enqueue_notice(n, now, config.default_locale)) for n in notices)
+        uow.commit()
+    version = published.picture.version
+    print(f"{case.reference}: shared picture version {version}, {queued} messages queued")
+    return 0
+
+
+def _org(args: argparse.Namespace, engine: Engine) -> int:
+    """Lists organisations or sets one's description."""
+    with UnitOfWork(session_factory(engine)) as uow:
+        if args.org_command == "list":
+            for each in uow.families.all_organisations():
+                marker = "" if each.description else " (default text)"
+                print(f"{each.id}\t{each.kind}\t{each.name}{marker}")
+            return 0
+        org = uow.families.find_organisation(args.org)
+        if org is None:
+            print(f"samverkan: no organisation {args.org!r}", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        text: str | None = args.text
+        if args.file is not None:
+            text = _read_text(args.file)
+            if text is None:
+                return EXIT_USAGE
+        cleaned = text.strip() if text else None
+        uow.families.set_organisation_description(org.id, cleaned or None)
+        uow.audit.record(system_clock(), None, None, "describe", "organisation", org.id)
+        uow.commit()
+    print(f"{org.name}: {'description set' if cleaned else 'default text restored'}")
+    return 0
+
+
+def _request(args: argparse.Namespace, config: Config, engine: Engine) -> int:
+    """Lists open meeting requests of a case, or answers one."""
+    now = system_clock()
+    with UnitOfWork(session_factory(engine)) as uow:
+        if args.request_command == "list":
+            case = uow.cases.find_case(args.case)
+            if case is None:
+                print(f"samverkan: no case {args.case!r}", file=sys.stderr)
+                return EXIT_NOT_FOUND
+            for open_request in uow.families.open_requests(case.id):
+                asked = f"{open_request.created_at:%Y-%m-%d %H:%M} UTC"
+                print(f"{open_request.id}\t{asked}\t{open_request.reason or ''}")
+            return 0
+        answer = args.text.strip()
+        if not answer:
+            print("samverkan: the answer is empty", file=sys.stderr)
+            return EXIT_USAGE
+        asked_by = uow.families.answer_request(args.id, answer, now)
+        if asked_by is None:
+            print(f"samverkan: no open request {args.id}", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        uow.outbox.enqueue_notice(
+            answer_notice(asked_by, args.id, answer), now, config.default_locale
+        )
+        uow.audit.record(now, None, None, "answer", "meeting_request", args.id)
+        uow.commit()
+    print(f"request {args.id} answered")
+    return 0
+
+
+def _read_text(path: Path) -> str | None:
+    """A UTF-8 text file's content, or None (with a message) when it cannot be used."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"samverkan: cannot read {path}: {type(exc).__name__}", file=sys.stderr)
+        return None
+    if not text:
+        print(f"samverkan: {path} is empty", file=sys.stderr)
+        return None
+    return text
 
 
 if __name__ == "__main__":

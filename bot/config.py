@@ -122,6 +122,15 @@ class MatrixConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderConfig:
+    """When families are reminded: before a meeting, and of an unanswered shared picture."""
+
+    meeting_hours_before: tuple[float, ...] = (48.0, 2.0)
+    picture_after_hours: float = 72.0
+    picture_max_reminders: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the bot reads at start."""
 
@@ -134,13 +143,21 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     nudges: NudgeConfig = field(default_factory=NudgeConfig)
     reports: ReportConfig = field(default_factory=ReportConfig)
+    reminders: ReminderConfig = field(default_factory=ReminderConfig)
 
 
-def _get(table: dict[str, Any], section: str, key: str, kind: type, default: Any) -> Any:
+def _get(
+    table: dict[str, Any],
+    section: str,
+    key: str,
+    kind: type | tuple[type, ...],
+    default: Any,
+) -> Any:
     """One typed key of one section, with a clear error naming it."""
     value = table.get(section, {}).get(key, default)
     if not isinstance(value, kind):
-        raise ConfigError(f"[{section}] {key} must be a {kind.__name__}, got {value!r}")
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise ConfigError(f"[{section}] {key} must be a {names}, got {value!r}")
     return value
 
 
@@ -156,7 +173,17 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
             raise ConfigError(f"config file not found: {path}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    known = {"database", "bot", "console", "logging", "matrix", "telegram", "nudges", "reports"}
+    known = {
+        "database",
+        "bot",
+        "console",
+        "logging",
+        "matrix",
+        "telegram",
+        "nudges",
+        "reports",
+        "reminders",
+    }
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
@@ -176,6 +203,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         telegram=_telegram(data),
         nudges=nudges,
         reports=reports,
+        reminders=_reminders(data),
     )
     _validate(config)
     return config
@@ -255,6 +283,25 @@ def _telegram(data: dict[str, Any]) -> TelegramConfig:
                 "[telegram] webhook_public_url must be the https:// address Telegram posts to"
             )
     return settings
+
+
+def _reminders(data: dict[str, Any]) -> ReminderConfig:
+    """The [reminders] section, checked: hours are positive numbers, the count is not negative."""
+    defaults = ReminderConfig()
+    before = _get(
+        data, "reminders", "meeting_hours_before", list, list(defaults.meeting_hours_before)
+    )
+    if not all(isinstance(h, int | float) and not isinstance(h, bool) and h > 0 for h in before):
+        raise ConfigError("[reminders] meeting_hours_before must be a list of positive hours")
+    after = _get(
+        data, "reminders", "picture_after_hours", (int, float), defaults.picture_after_hours
+    )
+    if isinstance(after, bool) or after <= 0:
+        raise ConfigError("[reminders] picture_after_hours must be a positive number of hours")
+    count = _get(data, "reminders", "picture_max_reminders", int, defaults.picture_max_reminders)
+    if isinstance(count, bool) or count < 0:
+        raise ConfigError("[reminders] picture_max_reminders must be 0 or more")
+    return ReminderConfig(tuple(float(h) for h in before), float(after), count)
 
 
 def _validate(config: Config) -> None:

@@ -1,4 +1,5 @@
-"""The demo case: a young person, a caregiver, a coordinator and a meeting next week."""
+"""The demo case: a young person, a caregiver, a coordinator, two professionals, a meeting
+next week and a first shared picture."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from zoneinfo import ZoneInfo
 
 from flows.conversation import ConversationRef
 from flows.domain import MeetingKind, Role
+from flows.family_domain import OrganisationKind
 from storage.unit_of_work import UnitOfWork
 
 DEMO_YOUTH_NAME = "Alex"
 MEETING_HOUR = time(14, 0)
+DEMO_PICTURE = (
+    "Alex går i åttan. Skolan går bra i idrott och bild. Det är svårt att sova och att orka "
+    "gå till skolan på morgonen. Alex vill ha hjälp med sömnen och att få vara med kompisar. "
+    "Kim vill veta vem man ska ringa när det blir svårt."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +38,27 @@ def seed_demo(uow: UnitOfWork, ref: ConversationRef, now: datetime, timezone: st
     youth = uow.cases.add_person(DEMO_YOUTH_NAME, "sv", now)
     uow.cases.link_identity(youth.id, ref)
     uow.cases.add_member(case.id, youth.id, Role.YOUTH, now)
-    for name, role in (("Kim", Role.CAREGIVER), ("Sara", Role.COORDINATOR)):
+    organisations = {
+        kind: uow.families.add_organisation(name, kind.value)
+        for kind, name in (
+            (OrganisationKind.SOCIALTJANST, "Socialtjänsten i Storstad"),
+            (OrganisationKind.BUP, "BUP Storstad"),
+            (OrganisationKind.SKOLA, "Storskolan"),
+        )
+    }
+    coordinator_id = 0
+    for name, role, kind in (
+        ("Kim", Role.CAREGIVER, None),
+        ("Sara", Role.COORDINATOR, OrganisationKind.SOCIALTJANST),
+        ("Jonas", Role.PROFESSIONAL, OrganisationKind.BUP),
+        ("Lena", Role.PROFESSIONAL, OrganisationKind.SKOLA),
+    ):
         person = uow.cases.add_person(name, "sv", now)
         uow.cases.add_member(case.id, person.id, role, now)
+        if kind is not None:
+            uow.families.set_member_organisation(case.id, person.id, organisations[kind])
+        if role is Role.COORDINATOR:
+            coordinator_id = person.id
     uow.cases.add_meeting(
         case.id,
         MeetingKind.FIRST,
@@ -41,6 +66,8 @@ def seed_demo(uow: UnitOfWork, ref: ConversationRef, now: datetime, timezone: st
         duration_minutes=90,
         place="BUP, Storgatan 1",
     )
+    # A first version of the shared picture, so the picture loop can be tried right away.
+    uow.families.publish(case.id, coordinator_id, DEMO_PICTURE, now)
     return DemoCase(case.reference, DEMO_YOUTH_NAME)
 
 

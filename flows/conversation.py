@@ -27,6 +27,10 @@ class Command(StrEnum):
     HELP = "help"
     PAUSE = "pause"
     MENU = "menu"
+    MEETING = "meeting"
+    PICTURE = "picture"
+    ASK_MEETING = "ask_meeting"
+    LANGUAGE = "language"
 
 
 # Swedish words first: they are what users see in the help texts. Telegram only
@@ -41,6 +45,17 @@ COMMAND_ALIASES: dict[str, Command] = {
     "pause": Command.PAUSE,
     "meny": Command.MENU,
     "menu": Command.MENU,
+    "mote": Command.MEETING,
+    "möte": Command.MEETING,
+    "meeting": Command.MEETING,
+    "bild": Command.PICTURE,
+    "picture": Command.PICTURE,
+    "nyttmote": Command.ASK_MEETING,
+    "nyttmöte": Command.ASK_MEETING,
+    "newmeeting": Command.ASK_MEETING,
+    "sprak": Command.LANGUAGE,
+    "språk": Command.LANGUAGE,
+    "language": Command.LANGUAGE,
 }
 
 

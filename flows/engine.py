@@ -6,7 +6,7 @@ so a whole conversation can be walked in a test with no network and no database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -109,6 +109,22 @@ class Flow(Protocol):
 # never among the offered choices; choices with this prefix go to the flow, which decides.
 NOTICE_CHOICE_PREFIX = "n:"
 
+
+class Sidetrack(Flow, Protocol):
+    """A short flow any member can open from anywhere (a command or a button in a notice).
+
+    When it is done it returns a state whose flow is `RETURN`, and the engine goes back to
+    the member's own flow, so "när är mötet?" works the same for every role.
+    """
+
+    def opens(self, event: Event) -> bool:
+        """True when this event (a command, a notice's button) opens the sidetrack."""
+        ...
+
+
+# The flow name a sidetrack's last step returns: "back to the member's own flow".
+RETURN = FlowState(flow="", step="")
+
 ONBOARDING = "onboarding"
 WAITING_FOR_CODE = FlowState(flow=ONBOARDING, step="waiting_for_code")
 
@@ -123,9 +139,15 @@ _JOIN_FAILURES = {
 class Engine:
     """Routes events to the flow of the user's role and keeps the generic commands."""
 
-    def __init__(self, flows_by_role: Mapping[Role, Flow], fallback: Flow) -> None:
+    def __init__(
+        self,
+        flows_by_role: Mapping[Role, Flow],
+        fallback: Flow,
+        sidetracks: Sequence[Sidetrack] = (),
+    ) -> None:
         self._flows_by_role = dict(flows_by_role)
         self._fallback = fallback
+        self._sidetracks = {s.name: s for s in sidetracks}
 
     def flow_for(self, actor: Actor) -> Flow:
         """The flow a member of this role talks to."""
@@ -176,9 +198,26 @@ class Engine:
 
     def _member(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Handles an event from someone who is a member of a case."""
-        flow = self.flow_for(ctx.actor)
+        return self._settle(self._member_step(current, event, ctx), ctx)
+
+    def _member_step(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """One step of the member's own flow, or of the sidetrack they are in."""
+        own = self.flow_for(ctx.actor)
+        # A sidetrack's command or a notice's button works from anywhere, even in a pause:
+        # someone who taps "Läs och svara" wants to read, not to be welcomed back.
+        opener = next((s for s in self._sidetracks.values() if s.opens(event)), None)
+        if opener is not None:
+            return opener.start(ctx)
+        if (
+            isinstance(event, ChoiceMade)
+            and event.choice_id.startswith(NOTICE_CHOICE_PREFIX)
+            and current.flow in self._sidetracks
+        ):
+            # A notice's button belongs to the member's own flow, even if a sidetrack is open.
+            return own.handle(own.start(ctx).state, event, ctx)
+        flow = self._active(current, ctx)
         if current.flow != flow.name:
-            return flow.start(ctx)
+            return own.start(ctx)
         if current.paused:
             return self._welcome_back(current, ctx)
         match event:
@@ -188,7 +227,7 @@ class Engine:
             case CommandIssued(command=Command.PAUSE):
                 return Transition(replace(current, paused=True), (say("common.paused"),))
             case CommandIssued(command=Command.MENU):
-                return flow.start(ctx)
+                return own.start(ctx)
             case CommandIssued(command=Command.START) | Resume():
                 return self._welcome_back(current, ctx)
             case UnknownCommand(name=name):
@@ -207,12 +246,27 @@ class Engine:
             case _:
                 return flow.handle(current, event, ctx)
 
+    def _active(self, current: FlowState, ctx: StepContext) -> Flow:
+        """The sidetrack the conversation is in, or else the member's own flow."""
+        return self._sidetracks.get(current.flow) or self.flow_for(ctx.actor)
+
+    def _settle(self, transition: Transition, ctx: StepContext) -> Transition:
+        """Goes back to the member's own flow when a sidetrack is done."""
+        if transition.state.flow != RETURN.flow:
+            return transition
+        started = self.flow_for(ctx.actor).start(ctx)
+        return Transition(
+            started.state,
+            (*transition.replies, *started.replies),
+            (*transition.notices, *started.notices),
+        )
+
     def _welcome_back(self, current: FlowState, ctx: StepContext) -> Transition:
         """Greets a returning user and shows where they were."""
-        flow = self.flow_for(ctx.actor)
+        flow = self._active(current, ctx)
         resumed = flow.resume(replace(current, paused=False), ctx)
         welcome = say("common.welcome_back", name=ctx.actor.display_name)
-        return Transition(resumed.state, (welcome, *resumed.replies))
+        return self._settle(Transition(resumed.state, (welcome, *resumed.replies)), ctx)
 
 
 def _stranger(current: FlowState, event: Event) -> Transition:

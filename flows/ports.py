@@ -17,6 +17,7 @@ from flows.domain import (
     QuestionItem,
     ViewAspect,
 )
+from flows.family_ports import FamiliesPort
 
 
 class MembershipPort(Protocol):
@@ -96,4 +97,9 @@ class Ports(Protocol):
     @property
     def preparation(self) -> PreparationPort:
         """A person's preparation."""
+        ...
+
+    @property
+    def families(self) -> FamiliesPort:
+        """The families' side: family list, meeting info, shared picture, requests, language."""
         ...

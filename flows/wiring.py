@@ -1,22 +1,44 @@
-"""Which flow each role talks to."""
+"""Which flow each role talks to, and the sidetracks every member can open."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from flows.caregiver_prep import CaregiverPreparation
 from flows.coordinator import CoordinatorFlow
 from flows.domain import Role
 from flows.engine import Engine
+from flows.language import LanguageChoice
+from flows.meeting_info import MeetingInformation
+from flows.meeting_request import MeetingRequestFlow
 from flows.member_home import MemberHome
+from flows.picture_loop import PictureLoop
+from flows.private_chat import PrivateChatOnly
 from flows.professional import ProfessionalHome
 from flows.youth_prep import YouthPreparation
 
+DEFAULT_LOCALES = ("sv", "en")
 
-def default_engine() -> Engine:
-    """The engine with every flow that exists, by role."""
+
+def default_engine(locales: Sequence[str] = DEFAULT_LOCALES) -> Engine:
+    """The engine with every flow that exists, by role; `locales` are the languages offered."""
+    caregiver = CaregiverPreparation()
     return Engine(
         {
-            Role.YOUTH: YouthPreparation(),
+            # The young person's own words are never shown in a group chat (the adults read it).
+            Role.YOUTH: PrivateChatOnly(
+                YouthPreparation(), "youth.private_only", "youth.private_only_help"
+            ),
+            Role.CAREGIVER: caregiver,
+            Role.NETWORK: caregiver,
             Role.COORDINATOR: CoordinatorFlow(),
             Role.PROFESSIONAL: ProfessionalHome(),
         },
         fallback=MemberHome(),
+        sidetracks=(
+            MeetingInformation(),
+            PictureLoop(),
+            MeetingRequestFlow(),
+            LanguageChoice(tuple(locales)),
+        ),
     )

@@ -24,6 +24,7 @@ stateDiagram-v2
     menu --> review: Steg 4
     review --> review: dela / sluta dela
     review --> menu: klar
+    menu --> [*]: mötet, gemensam bild, nytt möte, språk (sidetracks)
 ```
 """
 
@@ -35,6 +36,7 @@ from enum import StrEnum
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.domain import ItemKind, Participation, Preparation, ViewAspect
 from flows.engine import FlowState, StateValue, StepContext, Transition
+from flows.family_menu import family_menu_choices
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.text_rules import QUESTION_MAX_CHARS, VIEW_MAX_CHARS, CleanText, clean_text
 
@@ -134,6 +136,7 @@ class YouthPreparation:
             Choice("view", "youth.menu.view", _progress(2)),
             Choice("participation", "youth.menu.participation", _progress(3)),
             Choice("review", "youth.menu.review", _progress(4)),
+            *family_menu_choices(ctx),
             Choice("pause", "youth.menu.pause"),
         )
         menu = say(

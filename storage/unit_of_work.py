@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
+from storage.families_repository import FamiliesRepository
 from storage.matrix_repository import MatrixRepository
 from storage.repositories import (
     AgendaRepository,
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.cases = CaseAdminRepository(self.session)
         self.matrix = MatrixRepository(self.session)
+        self.families = FamiliesRepository(self.session)
         return self
 
     def commit(self) -> None:

@@ -20,7 +20,9 @@ from bot.clock import Clock
 from bot.delivery import Deliverer
 from bot.files import FileMaker
 from bot.handler import EventHandler
+from bot.ics import meeting_file_makers
 from flows.conversation import ChoiceMade, ConversationRef, Inbound, Resume, parse_text
+from flows.engine import Engine
 from flows.replies import Reply
 from flows.wiring import default_engine
 from storage.repositories import PendingMessage
@@ -65,13 +67,19 @@ class Chat:
         clock: Clock,
         ref: ConversationRef,
         file_makers: Mapping[str, FileMaker] | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.ref = ref
         self._sessions = sessions
-        self._handler = EventHandler(sessions, default_engine(), clock=clock)
+        self._handler = EventHandler(sessions, engine or default_engine(), clock=clock)
         self._transport = RecordingTransport()
         self._deliverer = Deliverer(
-            sessions, catalogue, {PLATFORM: self._transport}, clock=clock, file_makers=file_makers
+            sessions,
+            catalogue,
+            {PLATFORM: self._transport},
+            clock=clock,
+            # The meeting's calendar file unless a test brings its own makers.
+            file_makers=meeting_file_makers() if file_makers is None else file_makers,
         )
         self.turn: list[Sent] = []
         self.history: list[Sent] = []

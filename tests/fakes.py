@@ -20,6 +20,16 @@ from flows.domain import (
     ViewAspect,
     ViewItem,
 )
+from flows.family_domain import (
+    FamilyItem,
+    FamilyItemKind,
+    MeetingOverview,
+    MeetingRequestInfo,
+    OrganisationInfo,
+    PictureAnswer,
+    PictureInfo,
+    Verdict,
+)
 
 
 @dataclass
@@ -120,8 +130,129 @@ class MemoryPreparation:
 
 
 @dataclass
+class MemoryFamilies:
+    """The families' port in memory: family list, shared picture, requests, languages."""
+
+    items: dict[int, tuple[int, FamilyItem]] = field(default_factory=dict)
+    pictures: list[PictureInfo] = field(default_factory=list)
+    answers: dict[tuple[int, int], PictureAnswer] = field(default_factory=dict)
+    requests: dict[int, tuple[int, int, MeetingRequestInfo]] = field(default_factory=dict)
+    overview: MeetingOverview | None = None
+    orgs: tuple[OrganisationInfo, ...] = ()
+    coordinator_ids: tuple[int, ...] = ()
+    locales: dict[int, str] = field(default_factory=dict)
+    chats: list[tuple[int, ConversationRef]] = field(default_factory=list)
+    next_id: int = 1
+
+    def _id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def note_chat(self, actor: Actor, ref: ConversationRef, now: datetime) -> None:
+        if (actor.person_id, ref) not in self.chats:
+            self.chats.append((actor.person_id, ref))
+
+    def family_items(self, case_id: int, viewer_id: int) -> tuple[FamilyItem, ...]:
+        return tuple(
+            item
+            for case, item in self.items.values()
+            if case == case_id and (item.author_id == viewer_id or item.in_family_list)
+        )
+
+    def family_item(self, item_id: int, author_id: int) -> FamilyItem | None:
+        _, item = self.items.get(item_id, (0, None))
+        return item if item is not None and item.author_id == author_id else None
+
+    def add_family_item(
+        self,
+        case_id: int,
+        author_id: int,
+        kind: FamilyItemKind,
+        text: str,
+        in_family_list: bool,
+        now: datetime,
+    ) -> int:
+        item_id = self._id()
+        item = FamilyItem(
+            item_id, author_id, f"person {author_id}", kind, text, in_family_list, False
+        )
+        self.items[item_id] = (case_id, item)
+        return item_id
+
+    def edit_family_item(self, item_id: int, author_id: int, text: str, now: datetime) -> bool:
+        item = self.family_item(item_id, author_id)
+        if item is not None:
+            self.items[item_id] = (self.items[item_id][0], replace(item, text=text))
+        return item is not None
+
+    def delete_family_item(self, item_id: int, author_id: int) -> bool:
+        return self.family_item(item_id, author_id) is not None and bool(self.items.pop(item_id))
+
+    def set_family_item_flags(
+        self,
+        item_id: int,
+        author_id: int,
+        now: datetime,
+        *,
+        in_family_list: bool | None = None,
+        shared: bool | None = None,
+    ) -> bool:
+        item = self.family_item(item_id, author_id)
+        if item is None:
+            return False
+        if in_family_list is not None:
+            item = replace(item, in_family_list=in_family_list)
+        if shared is not None:
+            item = replace(item, shared=shared)
+        self.items[item_id] = (self.items[item_id][0], item)
+        return True
+
+    def meeting_overview(self, case_id: int, now: datetime) -> MeetingOverview | None:
+        return self.overview
+
+    def organisations(self, case_id: int) -> tuple[OrganisationInfo, ...]:
+        return self.orgs
+
+    def latest_picture(self, case_id: int) -> PictureInfo | None:
+        return self.pictures[-1] if self.pictures else None
+
+    def picture_answer(self, picture_id: int, person_id: int) -> PictureAnswer | None:
+        return self.answers.get((picture_id, person_id))
+
+    def answer_picture(
+        self, picture_id: int, person_id: int, verdict: Verdict, comment: str | None, now: datetime
+    ) -> int:
+        answer_id = self._id()
+        self.answers[(picture_id, person_id)] = PictureAnswer(answer_id, verdict, comment, now)
+        return answer_id
+
+    def coordinators(self, case_id: int) -> tuple[int, ...]:
+        return self.coordinator_ids
+
+    def case_reference(self, case_id: int) -> str:
+        return f"K-{case_id}"
+
+    def open_request(self, case_id: int, person_id: int) -> MeetingRequestInfo | None:
+        found = [r for c, p, r in self.requests.values() if (c, p) == (case_id, person_id)]
+        return found[-1] if found and found[-1].answered_at is None else None
+
+    def request_meeting(self, case_id: int, person_id: int, reason: str, now: datetime) -> int:
+        request_id = self._id()
+        self.requests[request_id] = (
+            case_id,
+            person_id,
+            MeetingRequestInfo(request_id, reason, now, None),
+        )
+        return request_id
+
+    def set_locale(self, person_id: int, locale: str) -> None:
+        self.locales[person_id] = locale
+
+
+@dataclass
 class MemoryPorts:
     """Everything a flow step may use, in memory."""
 
     members: MemoryMembers = field(default_factory=MemoryMembers)
     preparation: MemoryPreparation = field(default_factory=MemoryPreparation)
+    families: MemoryFamilies = field(default_factory=MemoryFamilies)

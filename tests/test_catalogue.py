@@ -86,6 +86,37 @@ SAMPLE: dict[str, object] = {
     "actions": [{"case": "K-1", "text": "Boka", "due": date(2026, 12, 15), "stage": "overdue"}],
     # Loop variables of the lists above (the parameter scan cannot tell them apart).
     **{v: None for v in ("a", "h", "i", "m", "o", "p")},
+    # The families' side (bot/locales/*/families.toml).
+    "meeting_kind": "first",
+    "ends_at": datetime(2026, 12, 1, 14, 30, tzinfo=UTC),
+    "minutes": 90,
+    "place": "BUP, Storgatan 1",
+    "invitees": [
+        {"role": "youth", "organisation": None},
+        {"role": "professional", "organisation": "BUP"},
+    ],
+    "organisations": [
+        {"name": "BUP", "description": None, "kind": "bup"},
+        {"name": "Skolan", "description": "Vi finns här.", "kind": None},
+    ],
+    "published_at": datetime(2026, 12, 1, 13, tzinfo=UTC),
+    "answered": "partly",
+    "verdict": "disagree",
+    "comment": "Det stämmer inte.",
+    "reason": "Det har blivit värre.",
+    "asked_at": datetime(2026, 12, 1, 13, tzinfo=UTC),
+    "answer": "Vi ses på fredag.",
+    "group": True,
+    "hidden": 1,
+    "shared": False,
+    "groups": [
+        {
+            "kind": "question",
+            "items": [
+                {"text": "Fråga", "author": "Kim", "mine": True, "family": False, "shared": True}
+            ],
+        }
+    ],
 }
 
 
@@ -97,7 +128,7 @@ def samples() -> dict[str, object]:
         for source in load_locale(Catalogue().locales_dir / locale).values():
             names |= set(re.findall(r"{{\s*([a-z_]+)", source))
             names |= set(re.findall(r"{%\s*(?:if|elif)\s+([a-z_]+)", source))
-    builtin = {"t", "loop", "q", "c"}
+    builtin = {"t", "loop", "q", "c", "i", "o", "g", "not", "language_name"}
     missing = names - set(SAMPLE) - builtin
     assert not missing, f"add sample values for template parameters {sorted(missing)}"
     return SAMPLE

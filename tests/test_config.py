@@ -53,3 +53,25 @@ def test_mistakes_are_named(tmp_path: Path, content: str, message: str) -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_reminders_are_configurable_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[reminders]\nmeeting_hours_before = [24, 1.5]\npicture_after_hours = 48\n"
+        "picture_max_reminders = 2\n"
+    )
+    reminders = load_config(path, environ={}).reminders
+    assert reminders.meeting_hours_before == (24.0, 1.5)
+    assert (reminders.picture_after_hours, reminders.picture_max_reminders) == (48.0, 2)
+    assert load_config(EXAMPLE, environ={}).reminders.meeting_hours_before == (48.0, 2.0)
+    for bad, key in (
+        ("meeting_hours_before = [24, -1]", "meeting_hours_before"),
+        ('meeting_hours_before = "48"', "meeting_hours_before"),
+        ("picture_after_hours = 0", "picture_after_hours"),
+        ("picture_max_reminders = -1", "picture_max_reminders"),
+        ("picture_max_reminders = 1.5", "picture_max_reminders"),
+    ):
+        path.write_text(f"[reminders]\n{bad}\n")
+        with pytest.raises(ConfigError, match=key):
+            load_config(path, environ={})

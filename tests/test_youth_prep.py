@@ -53,6 +53,9 @@ def test_menu_shows_the_four_steps_and_the_meeting_time(alex: Chat) -> None:
         "Steg 2 av 4: Min bild",
         "Steg 3 av 4: Hur jag vill vara med",
         "Steg 4 av 4: Välj vad du delar",
+        "När är mötet?",
+        "Be om ett nytt möte",
+        "Språk / Language",
         "Pausa",
     ]
     # The seeded meeting is 30 November 2026, 10.00 UTC = 11.00 in Stockholm.

@@ -1,0 +1,92 @@
+"""Due-sources of the families' side: meeting reminders and the shared picture's reminder.
+
+Both read only rows (meetings, pictures, answers) and give notices with dedup keys, so a tick
+that runs twice, late, or in two processes enqueues each reminder once. Reminders carry no
+case free text: a time, a version number and a button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.config import ReminderConfig
+from bot.scheduler import DueSource
+from flows import meeting_info
+from flows.domain import Role
+from flows.engine import Notice
+from flows.picture_loop import reminder_notices
+from flows.replies import Choice, say
+from storage.families_repository import PICTURE_ROLES
+from storage.unit_of_work import UnitOfWork
+
+MEETING_ROLES = tuple(Role)
+
+
+@dataclass(slots=True)
+class MeetingReminders:
+    """Reminds every member of a meeting `before` it starts (e.g. two days and two hours).
+
+    In a family group chat the group gets one reminder; members not seen in a group get it
+    privately. When the bot was down past an earlier reminder, only the latest due one is sent,
+    so nobody gets "in two days" and "in two hours" at once.
+    """
+
+    before: Sequence[timedelta] = (timedelta(days=2), timedelta(hours=2))
+    name: str = "meeting_reminders"
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        """The reminders due at `now`."""
+        if not self.before:
+            return
+        horizon = now + max(self.before)
+        for meeting in uow.families.meetings_between(now, horizon):
+            passed = [b for b in self.before if meeting.starts_at - b <= now]
+            if not passed:
+                continue
+            offset = min(passed)
+            # The start time is in the key: a meeting moved to a new time is reminded again.
+            key = f"meeting-reminder:{meeting.id}:{meeting.starts_at.isoformat()}:{offset}"
+            reply = say(
+                "meeting.reminder",
+                Choice(meeting_info.OPEN_CHOICE, "menu.meeting"),
+                starts_at=meeting.starts_at,
+            )
+            targets = uow.families.recipients(meeting.case_id, MEETING_ROLES, group_first=True)
+            for person_id in targets.person_ids:
+                yield Notice(reply, person_id=person_id, dedup_key=f"{key}:{person_id}")
+            for chat in targets.group_chats:
+                yield Notice(reply, chat=chat, dedup_key=f"{key}:group")
+
+
+@dataclass(slots=True)
+class PictureReminders:
+    """Reminds whoever has not answered the newest shared picture, at most `max_reminders`.
+
+    Reminder n falls due `after` × n from publishing; each has its own dedup key, so there are
+    never more than `max_reminders` per person and version, whatever the ticks do.
+    """
+
+    after: timedelta = timedelta(days=3)
+    max_reminders: int = 1
+    name: str = "picture_reminders"
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        """The reminders due at `now`."""
+        if self.max_reminders <= 0:
+            return
+        for picture, case_id, waiting in uow.families.unanswered_pictures(now - self.after):
+            number = min(int((now - picture.published_at) / self.after), self.max_reminders)
+            targets = uow.families.recipients(
+                case_id, PICTURE_ROLES, group_first=False, only=frozenset(waiting)
+            )
+            yield from reminder_notices(picture, targets.person_ids, targets.group_chats, number)
+
+
+def family_due_sources(config: ReminderConfig) -> list[DueSource]:
+    """The families' due-sources as the deployment configured them."""
+    return [
+        MeetingReminders(tuple(timedelta(hours=h) for h in config.meeting_hours_before)),
+        PictureReminders(timedelta(hours=config.picture_after_hours), config.picture_max_reminders),
+    ]

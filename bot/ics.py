@@ -1,0 +1,69 @@
+"""The meeting's calendar file (RFC 5545), made at send time from the meeting row.
+
+Times are written in the deployment's time zone with its VTIMEZONE, so a calendar shows the
+meeting at the right local time on both sides of a daylight-saving change. The file carries
+no case free text beyond the place and the video link the invitation already names.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar, Event
+
+from bot.catalogue import Catalogue, RenderedFile, TextFormat
+from bot.delivery import PermanentSendError
+from flows.meeting_info import ICS_KIND
+from flows.replies import Params
+from storage.unit_of_work import UnitOfWork
+
+MEDIA_TYPE = "text/calendar"
+PRODID = "-//Samverkansboten//samverkansboten//SV"
+
+
+class MissingMeeting(PermanentSendError):
+    """The attachment names a meeting that no longer exists: no retry can make its file."""
+
+
+class MeetingIcsMaker:
+    """Makes the .ics file of one meeting."""
+
+    kind = ICS_KIND
+
+    def make(
+        self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
+    ) -> RenderedFile:
+        """The calendar file of the meeting named by params["meeting_id"]."""
+        meeting_id = params.get("meeting_id")
+        meeting = uow.families.meeting(meeting_id) if isinstance(meeting_id, int) else None
+        if meeting is None:
+            raise MissingMeeting(f"meeting {meeting_id!r}")
+        zone = catalogue.timezone
+        starts = meeting.starts_at.astimezone(zone)
+        event = Event()
+        # A stable UID: a calendar that imports the file again updates the same event.
+        event.add("uid", f"meeting-{meeting.id}@samverkansboten")
+        event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
+        event.add("dtstart", starts)
+        event.add("dtend", starts + timedelta(minutes=meeting.duration_minutes))
+        event.add("summary", catalogue.render("meeting.ics_summary", {}, locale, TextFormat.PLAIN))
+        description = catalogue.render(
+            "meeting.ics_description", {"link": meeting.remote_link}, locale, TextFormat.PLAIN
+        )
+        event.add("description", description)
+        if meeting.place:
+            event.add("location", meeting.place)
+        if meeting.remote_link:
+            event.add("url", meeting.remote_link)
+        calendar = Calendar()
+        calendar.add("prodid", PRODID)
+        calendar.add("version", "2.0")
+        calendar.add("method", "PUBLISH")
+        calendar.add_component(event)
+        calendar.add_missing_timezones()
+        return RenderedFile(f"mote-{starts:%Y-%m-%d}.ics", MEDIA_TYPE, calendar.to_ical())
+
+
+def meeting_file_makers() -> dict[str, MeetingIcsMaker]:
+    """The file makers the deliverer needs for the families' messages, by kind."""
+    return {ICS_KIND: MeetingIcsMaker()}

@@ -1,0 +1,119 @@
+"""Plain language: LIX readability of the catalogue's texts, and who each text is written for.
+
+LIX = words / sentences + 100 × long words / words, where a long word has more than six
+letters. Below 30 is very easy, 30–40 easy (children's books, plain newspapers), 40–50 middle.
+The young people's texts aim at a 12–14-year-old; the adults' may be a little harder.
+
+A message's audience follows from its id's first part (see AUDIENCE_BY_PREFIX): a new group
+of texts is placed there when it is added, or it is not checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Audience(StrEnum):
+    """Who reads a text, which sets how plain it must be."""
+
+    YOUTH = "youth"
+    CAREGIVER = "caregiver"
+    # Coordinators, professionals, operators: written for work, not scored.
+    PROFESSIONAL = "professional"
+
+
+# The first part of a message id → who reads it. Texts a young person can see are YOUTH even
+# when adults see them too (menus, meeting info, the shared picture, errors, joining).
+AUDIENCE_BY_PREFIX: dict[str, Audience] = {
+    "youth": Audience.YOUTH,
+    "common": Audience.YOUTH,
+    "join": Audience.YOUTH,
+    "onboarding": Audience.YOUTH,
+    "text": Audience.YOUTH,
+    "participation": Audience.YOUTH,
+    "menu": Audience.YOUTH,
+    "meeting": Audience.YOUTH,
+    "org_default": Audience.YOUTH,
+    "picture": Audience.YOUTH,
+    "request": Audience.YOUTH,
+    "language": Audience.YOUTH,
+    # The chat adapters' own messages (undecryptable message, sorry-something-failed, the
+    # command menu) reach young people too.
+    "telegram": Audience.YOUTH,
+    "matrix": Audience.YOUTH,
+    "caregiver": Audience.CAREGIVER,
+    "member": Audience.PROFESSIONAL,
+    "alert": Audience.PROFESSIONAL,
+    "report": Audience.PROFESSIONAL,
+    "role": Audience.PROFESSIONAL,
+    "console": Audience.PROFESSIONAL,
+    "_format": Audience.PROFESSIONAL,
+}
+
+# Highest LIX allowed per text, and for the average of the young people's texts.
+MAX_LIX = {Audience.YOUTH: 35.0, Audience.CAREGIVER: 40.0}
+MAX_AVERAGE_YOUTH_LIX = 25.0
+# LIX describes running text. A button label of two words, one of them long, scores 50+ and
+# says nothing about readability, so texts shorter than this are not scored.
+MIN_WORDS = 6
+LONG_WORD = 6
+
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+_JINJA_STATEMENT = re.compile(r"\{%.*?%\}", re.S)
+# A parameter (a name, a date, a number) reads like one short word.
+_JINJA_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+_SENTENCE_END = re.compile(r"[.!?:]+(?=\s|$)")
+# "1. ", "X. " (a numbered item), "• " or "- " opening a line is a list marker, not a sentence.
+_LIST_MARKER = re.compile(r"^(?:(?:\d{1,3}|X)[.)]|[•\-–])\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Readability:
+    """The LIX of one text and what it is made of."""
+
+    lix: float
+    words: int
+    sentences: int
+    long_words: int
+
+
+def audience(message_id: str) -> Audience | None:
+    """Who reads a message, by the first part of its id; None when it is not classified."""
+    return AUDIENCE_BY_PREFIX.get(message_id.split(".", 1)[0])
+
+
+def template_text(template: str) -> str:
+    """The words a reader sees of a catalogue template: tags dropped, parameters as "X".
+
+    Both branches of an {% if %} are kept: each must be plain, and the reader sees one.
+    """
+    text = _JINJA_COMMENT.sub("", template)
+    text = _JINJA_STATEMENT.sub(" ", text)
+    text = _JINJA_EXPRESSION.sub("X", text)
+    return _TAG.sub("", text)
+
+
+def readability(text: str) -> Readability:
+    """LIX of a text. A line without closing punctuation (a heading, a list item) is a sentence."""
+    words = _WORD.findall(text)
+    sentences = 0
+    for line in text.splitlines():
+        stripped = _LIST_MARKER.sub("", line.strip())
+        if not _WORD.search(stripped):
+            continue
+        ends = len(_SENTENCE_END.findall(stripped))
+        # A quotation or bracket may close the line after the full stop: «Så här.»
+        tail = stripped.rstrip("»\"”)'")
+        if not tail or tail[-1] not in ".!?:":
+            ends += 1
+        sentences += ends
+    sentences = max(sentences, 1)
+    long_words = sum(1 for w in words if sum(ch.isalpha() for ch in w) > LONG_WORD)
+    if not words:
+        return Readability(0.0, 0, sentences, 0)
+    value = len(words) / sentences + 100 * long_words / len(words)
+    return Readability(round(value, 1), len(words), sentences, long_words)

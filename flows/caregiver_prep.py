@@ -1,0 +1,388 @@
+"""Caregiver preparation: the adults' questions, "vår bild", wishes, and what not to raise
+in front of the child, privately or together in a family group chat.
+
+What is written in a group chat goes on the family list, which every adult of the case sees
+with who wrote what; what is written privately stays with its author until they move it to
+the family list. Each adult changes only their own items. Nothing the young person wrote is
+ever read here (it lives in other tables, behind the youth flow).
+
+```mermaid
+stateDiagram-v2
+    [*] --> menu
+    menu --> list: Vår lista
+    menu --> add_kind: Skriv något nytt
+    list --> add_kind: Skriv något nytt
+    add_kind --> add_text: fråga / vår bild / önskan / inte inför barnet
+    add_text --> list: text / avbryt
+    menu --> mine: Ändra det jag skrivit
+    list --> mine: Ändra det jag skrivit
+    mine --> item: ett eget inlägg
+    item --> edit: Ändra texten
+    edit --> item: text / avbryt
+    item --> delete: Ta bort
+    delete --> mine: ja / nej
+    item --> item: visa för de andra vuxna / dela med mötet
+    item --> mine: Tillbaka
+    menu --> [*]: mötet, gemensam bild, nytt möte, språk (sidetracks)
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flows.conversation import ChoiceMade, Event, TextMessage
+from flows.engine import FlowState, StateValue, StepContext, Transition
+from flows.family_domain import FamilyItem, FamilyItemKind
+from flows.family_menu import family_menu_choices
+from flows.replies import Choice, ParamValue, Reply, say
+from flows.text_rules import VIEW_MAX_CHARS, CleanText, clean_text
+
+FLOW_NAME = "caregiver_prep"
+ITEM_MAX_CHARS = VIEW_MAX_CHARS
+# Kinds written and read only in private chats, never in a group chat.
+PRIVATE_ONLY = frozenset({FamilyItemKind.NOT_WITH_CHILD})
+
+
+class Step(StrEnum):
+    """The steps of the caregiver preparation flow."""
+
+    MENU = "menu"
+    LIST = "list"
+    ADD_KIND = "add_kind"
+    ADD_TEXT = "add_text"
+    MINE = "mine"
+    ITEM = "item"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+CANCEL = Choice("cancel", "common.cancel")
+BACK = Choice("back", "common.back")
+MENU_CHOICE = Choice("menu", "common.to_menu")
+
+
+def _state(step: Step, **data: StateValue) -> FlowState:
+    """A state of this flow."""
+    return FlowState(flow=FLOW_NAME, step=step.value, data=data)
+
+
+def _int(value: StateValue) -> int:
+    """A state value that must be an id."""
+    return int(value) if value is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class CaregiverPreparation:
+    """The preparation of caregivers and other close adults."""
+
+    name: str = FLOW_NAME
+
+    # --- entering steps -------------------------------------------------------------
+
+    def start(self, ctx: StepContext) -> Transition:
+        """Shows the menu (and remembers the chat, so reminders find the group)."""
+        ctx.ports.families.note_chat(ctx.actor, ctx.ref, ctx.now)
+        return self._menu(ctx)
+
+    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
+        """Shows the current step again."""
+        ctx.ports.families.note_chat(ctx.actor, ctx.ref, ctx.now)
+        step = Step(state.step)
+        if step is Step.LIST:
+            return self._list(ctx)
+        if step is Step.ADD_KIND:
+            return self._add_kind(ctx)
+        if step is Step.ADD_TEXT:
+            return self._add_text(FamilyItemKind(str(state.data.get("kind"))))
+        if step is Step.MINE:
+            return self._mine(ctx)
+        if step in (Step.ITEM, Step.EDIT, Step.DELETE):
+            item = self._own(state, ctx)
+            if item is None:
+                return self._mine(ctx)
+            if step is Step.EDIT:
+                return self._edit(item)
+            if step is Step.DELETE:
+                return self._delete(item)
+            return self._item(item, ctx)
+        return self._menu(ctx)
+
+    def help(self, state: FlowState) -> Reply:
+        """Explains the current step."""
+        return say(f"caregiver.help.{Step(state.step).value}")
+
+    def _menu(self, ctx: StepContext, *before: Reply) -> Transition:
+        """The adults' menu: the list, add, change own, and the shared family choices."""
+        meeting = ctx.ports.members.next_meeting(ctx.actor.case_id, ctx.now)
+        mine = self._own_items(ctx)
+        choices = [Choice("list", "caregiver.menu.list"), Choice("add", "caregiver.menu.add")]
+        if mine:
+            choices.append(Choice("mine", "caregiver.menu.mine"))
+        choices += family_menu_choices(ctx)
+        reply = say(
+            "caregiver.menu",
+            *choices,
+            name=ctx.actor.display_name,
+            group=ctx.ref.is_group,
+            meeting_at=meeting.starts_at if meeting else None,
+        )
+        return Transition(_state(Step.MENU), (*before, reply))
+
+    def _list(self, ctx: StepContext, *before: Reply) -> Transition:
+        """The family list and own private items, each with who wrote it."""
+        items = ctx.ports.families.family_items(ctx.actor.case_id, ctx.actor.person_id)
+        choices = [Choice("add", "caregiver.menu.add")]
+        if self._own_items(ctx):
+            choices.append(Choice("mine", "caregiver.menu.mine"))
+        choices.append(MENU_CHOICE)
+        # A group chat may include the child, or someone the adults did not think of:
+        # what is "not in front of the child" is only ever shown in private chats.
+        hidden = [i for i in items if not _may_show(i, ctx)]
+        groups: list[ParamValue] = []
+        for kind in FamilyItemKind:
+            entries: list[ParamValue] = [
+                _entry(i, ctx.actor.person_id) for i in items if i.kind is kind and i not in hidden
+            ]
+            if entries:
+                groups.append({"kind": kind.value, "items": entries})
+        reply = say(
+            "caregiver.list",
+            *choices,
+            groups=groups,
+            group=ctx.ref.is_group,
+            hidden=len(hidden),
+        )
+        return Transition(_state(Step.LIST), (*before, reply))
+
+    def _add_kind(self, ctx: StepContext, *before: Reply) -> Transition:
+        """Asks what kind of thing the adult wants to write (in a group, not the private kind)."""
+        group = ctx.ref.is_group
+        choices = [
+            Choice(k.value, f"caregiver.kind.{k.value}")
+            for k in FamilyItemKind
+            if not (group and k in PRIVATE_ONLY)
+        ]
+        reply = say("caregiver.add_kind", *choices, CANCEL, group=group)
+        return Transition(_state(Step.ADD_KIND), (*before, reply))
+
+    def _add_text(self, kind: FamilyItemKind, *before: Reply) -> Transition:
+        """Asks for the text of the new item."""
+        reply = say(f"caregiver.ask.{kind.value}", CANCEL, max=ITEM_MAX_CHARS)
+        return Transition(_state(Step.ADD_TEXT, kind=kind.value), (*before, reply))
+
+    def _mine(self, ctx: StepContext, *before: Reply) -> Transition:
+        """Lists the adult's own items to pick one (never someone else's)."""
+        mine = self._own_items(ctx)
+        if not mine:
+            return self._list(ctx, *before)
+        choices = [Choice(f"i:{i.id}", "common.item", {"text": i.text}) for i in mine]
+        reply = say("caregiver.mine", *choices, BACK)
+        return Transition(_state(Step.MINE), (*before, reply))
+
+    def _item(self, item: FamilyItem, ctx: StepContext, *before: Reply) -> Transition:
+        """One own item: change it, delete it, show it to the other adults, share it."""
+        choices = [
+            Choice("edit", "caregiver.item.edit"),
+            Choice("delete", "caregiver.item.delete"),
+            Choice(
+                "family",
+                "caregiver.item.family_off" if item.in_family_list else "caregiver.item.family_on",
+            ),
+            Choice(
+                "share", "caregiver.item.share_off" if item.shared else "caregiver.item.share_on"
+            ),
+            BACK,
+        ]
+        reply = say(
+            "caregiver.item",
+            *choices,
+            text=item.text,
+            kind=item.kind.value,
+            family=item.in_family_list,
+            shared=item.shared,
+        )
+        return Transition(_state(Step.ITEM, item_id=item.id), (*before, reply))
+
+    def _edit(self, item: FamilyItem, *before: Reply) -> Transition:
+        """Asks for the new text, showing the old one."""
+        reply = say("caregiver.edit_ask", CANCEL, text=item.text)
+        return Transition(_state(Step.EDIT, item_id=item.id), (*before, reply))
+
+    def _delete(self, item: FamilyItem) -> Transition:
+        """Asks to confirm deleting an own item."""
+        reply = say(
+            "caregiver.delete_confirm",
+            Choice("yes", "caregiver.delete_yes"),
+            Choice("no", "caregiver.delete_no"),
+            text=item.text,
+        )
+        return Transition(_state(Step.DELETE, item_id=item.id), (reply,))
+
+    # --- handling events --------------------------------------------------------------
+
+    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Routes the event to the handler of the current step."""
+        ctx.ports.families.note_chat(ctx.actor, ctx.ref, ctx.now)
+        step = Step(state.step)
+        if step is Step.MENU:
+            return self._on_menu(event, ctx)
+        if step is Step.LIST:
+            return self._on_list(event, ctx)
+        if step is Step.ADD_KIND:
+            return self._on_add_kind(event, ctx)
+        if step is Step.ADD_TEXT:
+            return self._on_add_text(state, event, ctx)
+        if step is Step.MINE:
+            return self._on_mine(event, ctx)
+        if step is Step.ITEM:
+            return self._on_item(state, event, ctx)
+        if step is Step.EDIT:
+            return self._on_edit(state, event, ctx)
+        return self._on_delete(state, event, ctx)
+
+    def _on_menu(self, event: Event, ctx: StepContext) -> Transition:
+        """Opens what the adult picked."""
+        match _choice(event):
+            case "list":
+                return self._list(ctx)
+            case "add":
+                return self._add_kind(ctx)
+            case "mine":
+                return self._mine(ctx)
+        return self._menu(ctx, say("common.not_understood"))
+
+    def _on_list(self, event: Event, ctx: StepContext) -> Transition:
+        """Adds, changes own items, or goes to the menu."""
+        match _choice(event):
+            case "add":
+                return self._add_kind(ctx)
+            case "mine":
+                return self._mine(ctx)
+            case "menu":
+                return self._menu(ctx)
+        return self._list(ctx, say("common.not_understood"))
+
+    def _on_add_kind(self, event: Event, ctx: StepContext) -> Transition:
+        """Asks for the text of the chosen kind."""
+        choice = _choice(event)
+        if choice in {k.value for k in FamilyItemKind}:
+            kind = FamilyItemKind(str(choice))
+            if ctx.ref.is_group and kind in PRIVATE_ONLY:
+                return self._add_kind(ctx, say("caregiver.private_only"))
+            return self._add_text(kind)
+        if choice == CANCEL.id:
+            return self._list(ctx)
+        return self._add_kind(ctx, say("common.not_understood"))
+
+    def _on_add_text(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Stores the new item: on the family list when written in a group chat."""
+        kind = FamilyItemKind(str(state.data.get("kind")))
+        if _choice(event) == CANCEL.id:
+            return self._list(ctx)
+        if not isinstance(event, TextMessage):
+            return self._add_text(kind, say("common.need_text"))
+        checked = clean_text(event.text, ITEM_MAX_CHARS)
+        if not isinstance(checked, CleanText):
+            return self._add_text(kind, say(f"text.{checked.value}", max=ITEM_MAX_CHARS))
+        ctx.ports.families.add_family_item(
+            ctx.actor.case_id,
+            ctx.actor.person_id,
+            kind,
+            checked.text,
+            in_family_list=ctx.ref.is_group,
+            now=ctx.now,
+        )
+        saved = say("caregiver.saved", group=ctx.ref.is_group, name=ctx.actor.display_name)
+        return self._list(ctx, saved)
+
+    def _on_mine(self, event: Event, ctx: StepContext) -> Transition:
+        """Opens the picked own item."""
+        choice = _choice(event)
+        if choice is not None and choice.startswith("i:"):
+            item = ctx.ports.families.family_item(int(choice[2:]), ctx.actor.person_id)
+            if item is not None and _may_show(item, ctx):
+                return self._item(item, ctx)
+        return self._list(ctx)
+
+    def _on_item(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Changes, deletes, moves or shares the item."""
+        item = self._own(state, ctx)
+        if item is None:
+            return self._mine(ctx)
+        families = ctx.ports.families
+        match _choice(event):
+            case "edit":
+                return self._edit(item)
+            case "delete":
+                return self._delete(item)
+            case "family":
+                families.set_family_item_flags(
+                    item.id, ctx.actor.person_id, ctx.now, in_family_list=not item.in_family_list
+                )
+            case "share":
+                families.set_family_item_flags(
+                    item.id, ctx.actor.person_id, ctx.now, shared=not item.shared
+                )
+            case "back":
+                return self._mine(ctx)
+            case _:
+                return self._item(item, ctx, say("common.not_understood"))
+        updated = families.family_item(item.id, ctx.actor.person_id)
+        return self._item(updated or item, ctx, say("caregiver.item.updated"))
+
+    def _on_edit(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Stores the new text of an own item."""
+        item = self._own(state, ctx)
+        if item is None:
+            return self._mine(ctx)
+        if _choice(event) == CANCEL.id:
+            return self._item(item, ctx)
+        if not isinstance(event, TextMessage):
+            return self._edit(item, say("common.need_text"))
+        checked = clean_text(event.text, ITEM_MAX_CHARS)
+        if not isinstance(checked, CleanText):
+            return self._edit(item, say(f"text.{checked.value}", max=ITEM_MAX_CHARS))
+        ctx.ports.families.edit_family_item(item.id, ctx.actor.person_id, checked.text, ctx.now)
+        return self._list(ctx, say("caregiver.changed"))
+
+    def _on_delete(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Deletes the item after a yes."""
+        if _choice(event) == "yes":
+            ctx.ports.families.delete_family_item(
+                _int(state.data.get("item_id")), ctx.actor.person_id
+            )
+            return self._mine(ctx, say("caregiver.deleted"))
+        return self._mine(ctx)
+
+    def _own(self, state: FlowState, ctx: StepContext) -> FamilyItem | None:
+        """The own item the state points at (a private-only one only in a private chat)."""
+        item = ctx.ports.families.family_item(_int(state.data.get("item_id")), ctx.actor.person_id)
+        return item if item is not None and _may_show(item, ctx) else None
+
+    def _own_items(self, ctx: StepContext) -> tuple[FamilyItem, ...]:
+        """The adult's own items in this case that may be shown in this chat."""
+        items = ctx.ports.families.family_items(ctx.actor.case_id, ctx.actor.person_id)
+        return tuple(i for i in items if i.author_id == ctx.actor.person_id and _may_show(i, ctx))
+
+
+def _may_show(item: FamilyItem, ctx: StepContext) -> bool:
+    """False for a private-only item (not in front of the child) in a group chat."""
+    return not (ctx.ref.is_group and item.kind in PRIVATE_ONLY)
+
+
+def _entry(item: FamilyItem, viewer_id: int) -> dict[str, ParamValue]:
+    """One line of the list: text, who wrote it, and who can see it."""
+    return {
+        "text": item.text,
+        "author": item.author_name,
+        "mine": item.author_id == viewer_id,
+        "family": item.in_family_list,
+        "shared": item.shared,
+    }
+
+
+def _choice(event: Event) -> str | None:
+    """The id of the choice made, or None for any other event."""
+    return event.choice_id if isinstance(event, ChoiceMade) else None

@@ -1,0 +1,67 @@
+"""Language: each person picks the language the bot speaks to them (and writes dates in).
+
+The languages are the catalogue's locale directories, handed in at wiring time, so a new
+language is a directory of texts and no change here.
+
+```mermaid
+stateDiagram-v2
+    [*] --> pick: /sprak, menu choice
+    pick --> [*]: a language (stored)
+    pick --> [*]: Tillbaka
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flows.conversation import ChoiceMade, Command, CommandIssued, Event
+from flows.engine import RETURN, FlowState, StepContext, Transition
+from flows.replies import Choice, Reply, say
+
+FLOW_NAME = "language"
+PICK = FlowState(FLOW_NAME, "pick")
+PREFIX = "lang:"
+# A menu choice with this id opens the language choice from any flow.
+OPEN_CHOICE = "language:open"
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageChoice:
+    """Picking a language."""
+
+    locales: tuple[str, ...] = ("sv", "en")
+    name: str = FLOW_NAME
+
+    def opens(self, event: Event) -> bool:
+        """/sprak or a menu's language choice opens it."""
+        if isinstance(event, CommandIssued):
+            return event.command is Command.LANGUAGE
+        return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
+
+    def start(self, ctx: StepContext) -> Transition:
+        """Offers every language, each named in its own language."""
+        choices = [
+            Choice(f"{PREFIX}{code}", "language.option", {"code": code}) for code in self.locales
+        ]
+        reply = say(
+            "language.pick", *choices, Choice("back", "common.back"), current=ctx.actor.locale
+        )
+        return Transition(PICK, (reply,))
+
+    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
+        """Shows the languages again."""
+        return self.start(ctx)
+
+    def help(self, state: FlowState) -> Reply:
+        """Explains the language choice."""
+        return say("language.help")
+
+    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Stores the chosen language; the reply is already in it."""
+        choice = event.choice_id if isinstance(event, ChoiceMade) else ""
+        code = choice.removeprefix(PREFIX)
+        if choice.startswith(PREFIX) and code in self.locales:
+            ctx.ports.families.set_locale(ctx.actor.person_id, code)
+            return Transition(RETURN, (say("language.saved", code=code),))
+        return Transition(RETURN, ())

@@ -1,0 +1,127 @@
+"""Ask for a meeting: a young person or an adult asks for a new flerpartsamtal, with a reason.
+
+The request is stored and tracked until the coordinator answers; the coordinators are told at
+once. A sidetrack: /nyttmote or a menu choice opens it.
+
+```mermaid
+stateDiagram-v2
+    [*] --> ask: /nyttmote, menu (nothing open)
+    [*] --> waiting: /nyttmote, menu (a request is open)
+    waiting --> ask: ask again
+    waiting --> [*]: Tillbaka
+    ask --> [*]: reason (saved, coordinator told)
+    ask --> [*]: avbryt
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
+from flows.engine import RETURN, FlowState, Notice, StepContext, Transition
+from flows.replies import Choice, Reply, say
+from flows.text_rules import CleanText, clean_text
+
+FLOW_NAME = "meeting_request"
+REASON_MAX_CHARS = 500
+# A menu choice with this id opens the request from any flow.
+OPEN_CHOICE = "request:open"
+
+
+class Step(StrEnum):
+    """The steps of asking for a meeting."""
+
+    WAITING = "waiting"
+    ASK = "ask"
+
+
+CANCEL = Choice("cancel", "common.cancel")
+BACK = Choice("back", "common.back")
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRequestFlow:
+    """Asking the coordinator for a new meeting."""
+
+    name: str = FLOW_NAME
+
+    def opens(self, event: Event) -> bool:
+        """/nyttmote or a menu's "ask for a meeting" choice opens it."""
+        if isinstance(event, CommandIssued):
+            return event.command is Command.ASK_MEETING
+        return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
+
+    def start(self, ctx: StepContext) -> Transition:
+        """Shows an open request, or asks why a meeting is needed."""
+        open_request = ctx.ports.families.open_request(ctx.actor.case_id, ctx.actor.person_id)
+        if open_request is None:
+            return self._ask()
+        reply = say(
+            "request.waiting",
+            Choice("again", "request.again"),
+            BACK,
+            asked_at=open_request.created_at,
+            reason=open_request.reason,
+        )
+        return Transition(FlowState(FLOW_NAME, Step.WAITING.value), (reply,))
+
+    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
+        """Shows the step again."""
+        if state.step == Step.ASK.value:
+            return self._ask()
+        return self.start(ctx)
+
+    def help(self, state: FlowState) -> Reply:
+        """Explains asking for a meeting."""
+        return say("request.help")
+
+    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Routes the event to the handler of the current step."""
+        choice = event.choice_id if isinstance(event, ChoiceMade) else None
+        if state.step == Step.WAITING.value:
+            if choice == "again":
+                return self._ask()
+            return Transition(RETURN, ())
+        if choice == CANCEL.id:
+            return Transition(RETURN, (say("request.cancelled"),))
+        if not isinstance(event, TextMessage):
+            return self._ask(say("common.need_text"))
+        checked = clean_text(event.text, REASON_MAX_CHARS)
+        if not isinstance(checked, CleanText):
+            return self._ask(say(f"text.{checked.value}", max=REASON_MAX_CHARS))
+        return self._send(checked.text, ctx)
+
+    def _ask(self, *before: Reply) -> Transition:
+        """Asks for a short reason."""
+        reply = say("request.ask", CANCEL, max=REASON_MAX_CHARS)
+        return Transition(FlowState(FLOW_NAME, Step.ASK.value), (*before, reply))
+
+    def _send(self, reason: str, ctx: StepContext) -> Transition:
+        """Stores the request and tells every coordinator of the case."""
+        families = ctx.ports.families
+        request_id = families.request_meeting(
+            ctx.actor.case_id, ctx.actor.person_id, reason, ctx.now
+        )
+        alert = say(
+            "alert.meeting_request",
+            name=ctx.actor.display_name,
+            role=ctx.actor.role.value,
+            case=families.case_reference(ctx.actor.case_id),
+            reason=reason,
+        )
+        notices = tuple(
+            Notice(alert, person_id=coordinator, dedup_key=f"meeting-request:{request_id}")
+            for coordinator in families.coordinators(ctx.actor.case_id)
+        )
+        return Transition(RETURN, (say("request.sent"),), notices)
+
+
+def answer_notice(person_id: int, request_id: int, answer: str) -> Notice:
+    """Tells the person who asked for a meeting what the coordinator answered."""
+    return Notice(
+        say("request.answered", answer=answer),
+        person_id=person_id,
+        dedup_key=f"meeting-request-answer:{request_id}",
+    )
