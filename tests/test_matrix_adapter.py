@@ -163,14 +163,14 @@ def test_family_room_with_two_caregivers_who_join_with_their_own_codes(
             await kim.say(family, f"/start {case.caregiver_code}")
             welcome_kim, home_kim = await kim.next_from(bot.user_id, family, 2)
             assert welcome_kim.body == say(catalogue, "join.joined", name="Kim")
-            assert "Hej Kim! Du är med i ärende" in home_kim.body
+            assert "Hej Kim! Här förbereder ni vuxna mötet." in home_kim.body
 
             await sam.knows_devices_of(family, bot.user_id, kim.user_id)
             await sam.say(family, f"/start {second_code}")
             # Sam reads the whole room: Kim's welcome, then their own, all decrypted.
             seen_by_sam = await sam.next_from(bot.user_id, family, 4)
             assert seen_by_sam[2].body == say(catalogue, "join.joined", name="Sam")
-            assert "Hej Sam! Du är med i ärende" in seen_by_sam[3].body
+            assert "Hej Sam! Här förbereder ni vuxna mötet." in seen_by_sam[3].body
             assert all(e.decrypted for e in seen_by_sam)
             assert [e.body for e in await kim.next_from(bot.user_id, family, 2)] == [
                 e.body for e in seen_by_sam[2:]

@@ -219,15 +219,15 @@ def test_a_family_group_with_two_adults(
             await emulator.send_message(FAMILY_GROUP, KIM, "Ska vi ta med Alex?", "group")
             await emulator.send_command(FAMILY_GROUP, SAM, "/start@AnnanBot", chat_type="group")
             await kim.command(f"/hjalp@{BOT_USERNAME}")
-            assert kim.text().startswith("Här kan du se när nästa möte är.")
-            assert len(kim.turn) == 2  # help + the home screen, nothing for the chatter
+            assert kim.text().startswith("Välj vad du vill göra.")
+            assert len(kim.turn) == 2  # help + the adults' menu, nothing for the chatter
 
             # Each adult's button press is answered for that adult.
-            await sam.tap("Visa igen")
-            assert "Hej Sam!" in sam.text()
+            await sam.tap("Vår lista")
+            assert "Listan är tom." in sam.text()
 
             # Someone else in the group pressing Sam's button is answered, but Sam keeps them.
-            sams_buttons, refresh = await sam.button("Visa igen")
+            sams_buttons, refresh = await sam.button("Skriv något nytt")
             guest = bot.user(GUEST, FAMILY_GROUP, "group")
             await guest.press(sams_buttons["message_id"], refresh)
             assert "behöver du en kod" in guest.text()
@@ -236,7 +236,7 @@ def test_a_family_group_with_two_adults(
                 for m in await emulator.bot_messages(FAMILY_GROUP)
                 if m["message_id"] == sams_buttons["message_id"]
             ]
-            assert still["reply_markup"]["inline_keyboard"][0][0]["text"] == "Visa igen"
+            assert still["reply_markup"]["inline_keyboard"][0][0]["text"] == "Skriv något nytt"
             no_refusals(bot)
 
         with UnitOfWork(db) as uow:
@@ -263,7 +263,16 @@ def test_command_menu_and_an_answer_to_what_the_bot_cannot_read(
                 for call in strict.state.sent("setMyCommands")
             }
             assert set(menus) == {None, "en"}, "Swedish for everyone, English for English phones"
-            assert [c["command"] for c in menus[None]] == ["start", "hjalp", "paus", "meny"]
+            assert [c["command"] for c in menus[None]] == [
+                "start",
+                "hjalp",
+                "paus",
+                "meny",
+                "mote",
+                "bild",
+                "nyttmote",
+                "sprak",
+            ]
             assert menus[None][1]["description"] == "Hjälp: vad kan jag göra här?"
             assert menus["en"][1]["description"] == "Help: what can I do here?"
             # A sticker: no text, so the flows cannot use it; the bot says what it can read.

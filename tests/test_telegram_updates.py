@@ -113,4 +113,13 @@ def test_a_sticker_gets_a_helpful_answer_and_service_messages_none() -> None:
 
 
 def test_the_command_menu_has_the_swedish_names_telegram_allows() -> None:
-    assert menu_commands() == ["start", "hjalp", "paus", "meny"]
+    assert menu_commands() == [
+        "start",
+        "hjalp",
+        "paus",
+        "meny",
+        "mote",
+        "bild",
+        "nyttmote",
+        "sprak",
+    ]
