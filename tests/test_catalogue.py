@@ -108,6 +108,7 @@ SAMPLE: dict[str, object] = {
     "answer": "Vi ses på fredag.",
     "group": True,
     "hidden": 1,
+    "family": True,
     "shared": False,
     "groups": [
         {

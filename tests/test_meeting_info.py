@@ -131,7 +131,7 @@ def test_every_role_can_ask_with_the_command(
     professional.send("/mote")
     assert professional.ids() == ["meeting.info"]
     professional.choose("Tillbaka")
-    assert professional.ids() == ["member.home"]
+    assert professional.ids() == ["pro.home"]
 
 
 def test_with_no_meeting_booked_the_answer_says_so(
