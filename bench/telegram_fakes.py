@@ -1,0 +1,264 @@
+"""A fake Telegram network, Updates as Telegram sends them, and the bare baseline bot.
+
+Imports python-telegram-bot and the standard library only, so a baseline process that uses
+just this module carries none of our bot's code or libraries (bench/memory.py relies on it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBUserWarning
+
+BOT_ID = 4242
+TOKEN = f"{BOT_ID}:bench-token-not-a-secret"
+# A fixed "now" keeps every run's data identical: Monday 23 November 2026, 09.00 UTC.
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+# --- a fake Telegram network ----------------------------------------------------------------
+
+
+BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Samverkansboten", "username": "sv_bot"}
+
+
+class FakeTelegramNetwork(BaseRequest):
+    """Answers Bot API calls in-process, as Telegram would, without a socket.
+
+    The request body is encoded exactly as python-telegram-bot's HTTP client would encode it,
+    and the answer is JSON that the library parses back into objects, so both sides of the
+    library's own work are in the measurement.
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self._message_id = 0
+
+    @property
+    def read_timeout(self) -> float | None:
+        """No network, no timeout."""
+        return None
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        """Answers one Bot API method."""
+        endpoint = url.rsplit("/", 1)[-1]
+        self.calls[endpoint] += 1
+        params: dict[str, Any] = {}
+        if request_data is not None:
+            # What the HTTP client would put on the wire.
+            params = {k: _loads(v) for k, v in request_data.json_parameters.items()}
+        result: object = True
+        if endpoint == "getMe":
+            result = BOT_USER
+        elif endpoint in ("sendMessage", "sendDocument"):
+            self._message_id += 1
+            result = {
+                "message_id": self._message_id,
+                "date": int(NOW.timestamp()),
+                "chat": {"id": params.get("chat_id", 0), "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+            if "reply_markup" in params:
+                result["reply_markup"] = params["reply_markup"]
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+def _loads(value: str) -> object:
+    """A form value back as JSON where it is JSON (reply_markup), else as it is."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def build_application(network: FakeTelegramNetwork) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A python-telegram-bot Application on the fake network, without polling."""
+    return (
+        Application.builder()
+        .token(TOKEN)
+        .request(network)
+        .get_updates_request(FakeTelegramNetwork())
+        .updater(None)
+        .build()
+    )
+
+
+# --- updates as Telegram sends them ----------------------------------------------------------
+
+
+_update_ids = itertools.count(1)
+
+
+@dataclass
+class UpdateFactory:
+    """Builds Update objects for private chats, numbered like Telegram's (unique per process).
+
+    Update ids are the inbox's de-duplication key, so two factories must never reuse one.
+    """
+
+    bot: Any
+    next_id: int = 0
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": "Bench"}
+
+    def text(self, user_id: int, text_: str) -> Update:
+        """The user writes a line."""
+        self.next_id = next(_update_ids)
+        data = {
+            "update_id": self.next_id,
+            "message": {
+                "message_id": self.next_id,
+                "date": int(NOW.timestamp()),
+                "chat": {"id": user_id, "type": "private", "first_name": "Bench"},
+                "from": self._user(user_id),
+                "text": text_,
+                **(
+                    {"entities": [{"type": "bot_command", "offset": 0, "length": len(text_)}]}
+                    if text_.startswith("/")
+                    else {}
+                ),
+            },
+        }
+        return Update.de_json(data, self.bot)
+
+    def tap(self, user_id: int, choice_id: str) -> Update:
+        """The user taps an inline button under the bot's last message."""
+        self.next_id = next(_update_ids)
+        data = {
+            "update_id": self.next_id,
+            "callback_query": {
+                "id": f"cq{self.next_id}",
+                "from": self._user(user_id),
+                "chat_instance": f"ci{user_id}",
+                "data": choice_id,
+                "message": {
+                    "message_id": self.next_id,
+                    "date": int(NOW.timestamp()),
+                    "chat": {"id": user_id, "type": "private", "first_name": "Bench"},
+                    "from": BOT_USER,
+                    "text": "…",
+                },
+            },
+        }
+        return Update.de_json(data, self.bot)
+
+
+# The young person's round through all four steps; it ends where it began (the menu) and
+# leaves the same rows behind (the question it adds, it deletes), so it can repeat forever.
+# ("tap", id) is a button; ("text", …) is typed. "4" picks the fourth question in the list:
+# each seeded youth has three, so the fourth is the one just added.
+YOUTH_ROUND: tuple[tuple[str, str], ...] = (
+    ("tap", "questions"),
+    ("tap", "add"),
+    ("text", "Varför måste jag byta skola efter jul?"),
+    ("tap", "delete"),
+    ("text", "4"),
+    ("tap", "yes"),
+    ("tap", "next"),
+    ("text", "Det funkar bra med fotbollen och min mentor."),
+    ("tap", "skip"),
+    ("tap", "skip"),
+    ("tap", "skip"),
+    ("tap", "done"),
+)
+
+
+def youth_updates(factory: UpdateFactory, user_ids: Sequence[int], rounds: int = 1) -> list[Update]:
+    """Each user walks `rounds` rounds; users take turns, as real traffic interleaves."""
+    updates: list[Update] = []
+    for _ in range(rounds):
+        for kind, value in YOUTH_ROUND:
+            for user_id in user_ids:
+                if kind == "tap":
+                    updates.append(factory.tap(user_id, value))
+                else:
+                    updates.append(factory.text(user_id, value))
+    return updates
+
+
+# --- the baseline: a bare python-telegram-bot ConversationHandler ----------------------------
+
+BASELINE_MENU = 0
+
+
+def build_baseline(network: FakeTelegramNetwork) -> Any:
+    """A ConversationHandler that answers every text or tap with a text and four buttons."""
+    app = build_application(network)
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"Steg {n}", callback_data=f"step{n}")] for n in range(1, 5)]
+    )
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """Greets and shows the menu."""
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, "Hej!", reply_markup=keyboard)
+        return BASELINE_MENU
+
+    async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """Answers a typed line with the menu."""
+        assert update.effective_chat is not None
+        await context.bot.send_message(
+            update.effective_chat.id, "<b>Sparat.</b> Vad vill du göra nu?", "HTML",
+            reply_markup=keyboard,
+        )  # fmt: skip
+        return BASELINE_MENU
+
+    async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """Answers a tap with the menu."""
+        assert update.callback_query is not None and update.effective_chat is not None
+        await update.callback_query.answer()
+        await context.bot.send_message(
+            update.effective_chat.id, "<b>Steg 1 av 4.</b> Dina frågor:", "HTML",
+            reply_markup=keyboard,
+        )  # fmt: skip
+        return BASELINE_MENU
+
+    with warnings.catch_warnings():
+        # per_message=False with a CallbackQueryHandler is what we want: one state per chat.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        conversation = ConversationHandler(
+            entry_points=[CommandHandler("start", start)],
+            states={
+                BASELINE_MENU: [
+                    CallbackQueryHandler(on_tap),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+                ]
+            },
+            fallbacks=[],
+        )
+    app.add_handler(conversation)
+    return app
