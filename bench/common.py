@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import sys
 import time
 import uuid
@@ -254,12 +255,20 @@ CHUNK = 5_000
 
 
 def fresh_sqlite(path: Path) -> Engine:
-    """A migrated SQLite database at `path` (removed first if it exists)."""
+    """A migrated SQLite database at `path` (replacing any file there).
+
+    Migrations run once per directory, into a template file that later databases copy:
+    the benchmarks measure the bot, not Alembic.
+    """
+    template = path.parent / "_migrated-template.sqlite3"
+    if not template.exists():
+        engine = make_engine(f"sqlite:///{template}")
+        upgrade(engine)
+        engine.dispose()  # the last connection to close checkpoints the WAL into the file
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    return engine
+    shutil.copyfile(template, path)
+    return make_engine(f"sqlite:///{path}")
 
 
 def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False) -> Seeded:

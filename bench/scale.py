@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,8 @@ from storage.db import make_engine
 from storage.models import Outbox
 from storage.schema import upgrade
 
-QUERY_REPEAT = 300
-TICK_REPEAT = 3
 
-
-async def one_size(cases: int, users: int, directory: Path) -> dict[str, Any]:
+async def one_size(cases: int, users: int, directory: Path, repeat: Repeats) -> dict[str, Any]:
     """Seeds one database and measures messages, two ticks and the due-row query on it."""
     engine = fresh_sqlite(directory / f"scale-{cases}.sqlite3")
     started = time.perf_counter()
@@ -90,7 +88,7 @@ async def one_size(cases: int, users: int, directory: Path) -> dict[str, Any]:
     first: list[tuple[float, float, list[int]]] = []
     again: list[tuple[float, float, list[int]]] = []
     tick_stall = 0.0
-    for _ in range(TICK_REPEAT):
+    for _ in range(repeat.ticks):
         result, stall = await with_heartbeat(timed_tick)
         first.append(result)
         tick_stall = max(tick_stall, stall)
@@ -103,7 +101,7 @@ async def one_size(cases: int, users: int, directory: Path) -> dict[str, Any]:
     enqueued = len(first[0][2])
     again_cpu = statistics.median(r[0] for r in again)
     again_new = len(again[0][2])
-    query = time_query(engine, due_rows_query(TODAY), QUERY_REPEAT)
+    query = time_query(engine, due_rows_query(TODAY), repeat.queries)
     await bot.app.shutdown()
     plan_actions = seeded.rows.get("plan_action", 0)
     plan = explain(engine, due_rows_query(TODAY))
@@ -130,7 +128,15 @@ async def one_size(cases: int, users: int, directory: Path) -> dict[str, Any]:
     }
 
 
-def postgres_query(cases: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Repeats:
+    """How often the tick and the due-row query are repeated for their medians."""
+
+    ticks: int = 3
+    queries: int = 300
+
+
+def postgres_query(cases: int, repeat: Repeats) -> dict[str, Any]:
     """The due-row query on a throwaway PostgreSQL seeded with `cases` cases' plan actions."""
     from tests.support.postgres import PostgresUnavailable, throwaway_postgres
 
@@ -140,7 +146,7 @@ def postgres_query(cases: int) -> dict[str, Any]:
             try:
                 upgrade(engine)
                 seeded = seed(engine, cases, plan_only=True)
-                times = time_query(engine, due_rows_query(TODAY), QUERY_REPEAT)
+                times = time_query(engine, due_rows_query(TODAY), repeat.queries)
                 return {
                     "plan_actions": seeded.rows["plan_action"],
                     "query_ms": median_ms(times),
@@ -154,10 +160,10 @@ def postgres_query(cases: int) -> dict[str, Any]:
 
 
 async def run(
-    sizes: list[int], users: int, directory: Path, postgres_cases: int | None
+    sizes: list[int], users: int, directory: Path, postgres_cases: int | None, repeat: Repeats
 ) -> dict[str, Any]:
     """Measures every size, then the PostgreSQL query, and prints the tables."""
-    results = [await one_size(n, users, directory) for n in sizes]
+    results = [await one_size(n, users, directory, repeat) for n in sizes]
     base = results[0]
     print_table(
         f"Scale: {users} young people × 12 messages, then two ticks, per size "
@@ -195,7 +201,7 @@ async def run(
         ],
     )
     largest = results[-1]
-    pg = postgres_query(postgres_cases) if postgres_cases else {"unavailable": "skipped"}
+    pg = postgres_query(postgres_cases, repeat) if postgres_cases else {"unavailable": "skipped"}
     rows: list[tuple[object, ...]] = [
         (
             "SQLite",
@@ -251,6 +257,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="cases (5 plan actions each) for the PostgreSQL query check",
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--tick-repeat", type=int, default=3, help="ticks per size for a median")
+    parser.add_argument("--query-repeat", type=int, default=300, help="due-row queries timed")
     args = parser.parse_args(argv)
     log_quietly()
     header("scale invariance")
@@ -262,6 +270,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 args.users,
                 Path(directory),
                 None if args.no_postgres else args.postgres_cases,
+                Repeats(args.tick_repeat, args.query_repeat),
             )
         )
 

@@ -1,0 +1,53 @@
+"""Every benchmark still runs end to end (tiny sizes); the figures themselves are not checked.
+
+Timing is never asserted here: the benchmarks print it. These tests catch a script that rots,
+and check the parts of a run that must hold whatever the machine: work really happened,
+the tick's dedup holds, and the due-row query uses its index.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import delivery, memory, per_message, scale, startup
+
+
+def test_per_message_runs_both_paths_and_ours_commits(capsys: pytest.CaptureFixture[str]) -> None:
+    result = per_message.main(["--cases", "10", "--users", "2", "--rounds", "1"])
+    assert result["updates"] == 2 * 12
+    assert result["commits_per_update"] == 1.0  # every one of our updates committed
+    assert "bare PTB ConversationHandler" in capsys.readouterr().out
+
+
+def test_scale_ticks_once_per_nudge_and_uses_the_index(capsys: pytest.CaptureFixture[str]) -> None:
+    sizes = ["--sizes", "8,16", "--users", "1"]
+    result = scale.main([*sizes, "--no-postgres", "--tick-repeat", "1", "--query-repeat", "3"])
+    for size in result["sizes"]:
+        assert size["tick_enqueued"] > 0
+        assert size["tick_again_new"] == 0  # a second tick finds the same nudges: no new rows
+        assert size["messages"] == 12
+    assert "ix_plan_action_status_due" in " ".join(result["sizes"][-1]["plan"])
+
+
+def test_memory_runs_each_side_in_its_own_process(capsys: pytest.CaptureFixture[str]) -> None:
+    result = memory.main(["--cases", "6", "--messages", "24"])
+    assert result["ours"]["messages"] == 24
+    assert result["baseline"]["messages"] == 24
+    assert result["ours"]["peak"] > 0
+
+
+def test_delivery_sends_every_nudge(capsys: pytest.CaptureFixture[str]) -> None:
+    result = delivery.main(["--sizes", "12"])
+    assert result["sizes"][12]["ours_sent"] == 12  # every pending row reached the network
+    assert result["sizes"][12]["baseline_sent"] == 12
+
+
+@pytest.mark.slow
+def test_startup_reaches_ready(capsys: pytest.CaptureFixture[str]) -> None:
+    result = startup.main(["--cases", "5", "--repeat", "1"])
+    assert set(result["seconds"]) == {
+        "python -c (bare interpreter)",
+        "bare PTB Application (initialize)",
+        "samverkan run, empty database",
+        "samverkan run, 5 cases",
+    }
