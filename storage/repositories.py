@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,28 +53,16 @@ class MembershipRepository:
     def actor_for(self, ref: ConversationRef) -> Actor | None:
         """The person behind this chat user, in their most recently joined active case."""
         row = self._s.execute(
-            select(m.Person, m.Membership)
-            .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
-            .join(m.Membership, m.Membership.person_id == m.Person.id)
-            .join(m.Case, m.Case.id == m.Membership.case_id)
-            .where(
-                m.ChatIdentity.platform == ref.platform,
-                m.ChatIdentity.external_user_id == ref.user_id,
-                m.Membership.active.is_(True),
-                m.Case.status == "open",
-            )
-            .order_by(m.Membership.joined_at.desc(), m.Membership.id.desc())
-            .limit(1)
+            _ACTOR_FOR, {"platform": ref.platform, "user_id": ref.user_id}
         ).first()
         if row is None:
             return None
-        person, membership = row
         return Actor(
-            person_id=person.id,
-            case_id=membership.case_id,
-            role=membership.role,
-            display_name=person.display_name,
-            locale=person.locale,
+            person_id=row.person_id,
+            case_id=row.case_id,
+            role=row.role,
+            display_name=row.display_name,
+            locale=row.locale,
         )
 
     def redeem_invite(self, ref: ConversationRef, code: str, now: datetime) -> JoinResult:
@@ -128,12 +117,7 @@ class MembershipRepository:
 
     def next_meeting(self, case_id: int, now: datetime) -> MeetingInfo | None:
         """The next meeting of the case that has not started."""
-        meeting = self._s.scalar(
-            select(m.Meeting)
-            .where(m.Meeting.case_id == case_id, m.Meeting.starts_at > now)
-            .order_by(m.Meeting.starts_at)
-            .limit(1)
-        )
+        meeting = self._s.scalar(_NEXT_MEETING, {"case_id": case_id, "now": now})
         return _meeting_info(meeting) if meeting else None
 
     def _person_for(self, ref: ConversationRef) -> m.Person | None:
@@ -156,21 +140,10 @@ class PreparationRepository:
 
     def preparation(self, case_id: int, person_id: int) -> Preparation:
         """Everything this person prepared for this case, oldest first."""
-        questions = self._s.scalars(
-            select(m.Question)
-            .where(m.Question.case_id == case_id, m.Question.author_id == person_id)
-            .order_by(m.Question.id)
-        )
-        views = self._s.scalars(
-            select(m.View)
-            .where(m.View.case_id == case_id, m.View.author_id == person_id)
-            .order_by(m.View.id)
-        )
-        pref = self._s.scalar(
-            select(m.Preference).where(
-                m.Preference.case_id == case_id, m.Preference.person_id == person_id
-            )
-        )
+        key = {"case_id": case_id, "person_id": person_id}
+        questions = self._s.scalars(_OWN_QUESTIONS, key)
+        views = self._s.scalars(_OWN_VIEWS, key)
+        pref = self._s.scalar(_OWN_PREFERENCE, key)
         return Preparation(
             questions=tuple(QuestionItem(q.id, q.text, q.shared) for q in questions),
             views=tuple(ViewItem(v.id, v.aspect, v.text, v.shared) for v in views),
@@ -365,15 +338,7 @@ class ConversationRepository:
 
     def load(self, ref: ConversationRef) -> tuple[FlowState, int] | None:
         """The state of a conversation and its version, locking the row where the database can."""
-        row = self._s.scalar(
-            select(m.ConversationState)
-            .where(
-                m.ConversationState.platform == ref.platform,
-                m.ConversationState.chat_id == ref.chat_id,
-                m.ConversationState.user_id == ref.user_id,
-            )
-            .with_for_update()
-        )
+        row = self._s.scalar(_LOAD_STATE, _ref_params(ref))
         if row is None:
             return None
         state = FlowState(
@@ -413,14 +378,13 @@ class ConversationRepository:
                 raise StaleConversation(ref) from exc
             return
         result = self._s.execute(
-            update(m.ConversationState)
-            .where(
-                m.ConversationState.platform == ref.platform,
-                m.ConversationState.chat_id == ref.chat_id,
-                m.ConversationState.user_id == ref.user_id,
-                m.ConversationState.version == expected_version,
-            )
-            .values(version=expected_version + 1, **values)
+            _SAVE_STATE,
+            {
+                **_ref_params(ref),
+                "expected_version": expected_version,
+                "new_version": expected_version + 1,
+                **{f"new_{k}": v for k, v in values.items()},
+            },
         )
         if getattr(result, "rowcount", 0) != 1:
             raise StaleConversation(ref)
@@ -468,26 +432,28 @@ class OutboxRepository:
         key: str | None,
     ) -> list[int]:
         """Inserts pending rows; a given key is used for the (single) reply."""
-        rows = [
-            m.Outbox(
-                platform=platform,
-                chat_id=chat_id,
-                message_id=reply.message,
-                params=encode_params(reply.params),
-                choices=encode_choices(reply.choices),
-                attachment=encode_attachment(reply.attachment),
-                locale=locale,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                idempotency_key=key or uuid.uuid4().hex,
-                created_at=now,
-            )
+        # Core inserts, one per reply in order: nothing reads these rows back as objects in
+        # this transaction, so the ORM's flush machinery would be pure cost.
+        return [
+            self._s.execute(
+                _INSERT_OUTBOX,
+                {
+                    "platform": platform,
+                    "chat_id": chat_id,
+                    "message_id": reply.message,
+                    "params": encode_params(reply.params),
+                    "choices": encode_choices(reply.choices),
+                    "attachment": encode_attachment(reply.attachment),
+                    "locale": locale,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "idempotency_key": key or uuid.uuid4().hex,
+                    "created_at": now,
+                },
+            ).scalar_one()
             for reply in replies
         ]
-        self._s.add_all(rows)
-        self._s.flush()
-        return [row.id for row in rows]
 
     def enqueue_notice(self, notice: Notice, now: datetime, default_locale: str) -> list[int]:
         """Adds rows for a notice: to each private chat of a person, or to one chat.
@@ -524,7 +490,7 @@ class OutboxRepository:
             key = None
             if notice.dedup_key is not None:
                 key = _dedup_key(notice.dedup_key, platform, chat_id)
-                exists = self._s.scalar(select(m.Outbox.id).where(m.Outbox.idempotency_key == key))
+                exists = self._s.scalar(_OUTBOX_BY_KEY, {"key": key})
                 if exists is not None:
                     continue
             ids += self._add(platform, chat_id, (notice.reply,), locale, now, key)
@@ -534,14 +500,10 @@ class OutboxRepository:
         self, now: datetime, ids: list[int] | None = None, limit: int = 100
     ) -> list[PendingMessage]:
         """Due pending rows, oldest first (optionally only the given ids)."""
-        stmt = (
-            select(m.Outbox)
-            .where(m.Outbox.status == "pending", m.Outbox.next_attempt_at <= now)
-            .order_by(m.Outbox.id)
-            .limit(limit)
-        )
-        if ids is not None:
-            stmt = stmt.where(m.Outbox.id.in_(ids))
+        if ids is None:
+            rows = self._s.execute(_PENDING, {"now": now, "limit": limit})
+        else:
+            rows = self._s.execute(_PENDING_AMONG, {"now": now, "limit": limit, "ids": ids})
         return [
             PendingMessage(
                 id=row.id,
@@ -557,16 +519,12 @@ class OutboxRepository:
                 idempotency_key=row.idempotency_key,
                 attempts=row.attempts,
             )
-            for row in self._s.scalars(stmt)
+            for row in rows
         ]
 
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
         """Records a successful send."""
-        self._s.execute(
-            update(m.Outbox)
-            .where(m.Outbox.id == outbox_id)
-            .values(status="sent", sent_at=now, attempts=m.Outbox.attempts + 1)
-        )
+        self._s.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
 
     def mark_failed_attempt(
         self, outbox_id: int, error: str, now: datetime, retry_in: timedelta | None
@@ -588,6 +546,12 @@ class InboxRepository:
 
     def record(self, platform: str, platform_event_id: str, now: datetime) -> bool:
         """True the first time an update is seen, False for a replay."""
+        values = {"platform": platform, "platform_event_id": platform_event_id, "received_at": now}
+        dialect = self._s.get_bind().dialect.name
+        if dialect in _INSERT_EVENT_ONCE:
+            # One statement instead of a look-up plus an insert in a savepoint: the unique
+            # constraint decides, and a replay inserts nothing.
+            return self._s.execute(_INSERT_EVENT_ONCE[dialect], values).first() is not None
         seen = self._s.scalar(
             select(m.InboxEvent.id).where(
                 m.InboxEvent.platform == platform,
@@ -766,3 +730,114 @@ def _meeting_info(meeting: m.Meeting) -> MeetingInfo:
         place=meeting.place,
         remote_link=meeting.remote_link,
     )
+
+
+# Statements of the per-message path, built once: building a statement costs more CPU than
+# running it on SQLite (bench/per_message.py), so the hot queries take bound parameters.
+# Columns rather than entities: an Actor is a small value, and loading objects into the
+# session's identity map costs more than the query on SQLite.
+_ACTOR_FOR = (
+    select(
+        m.Person.id.label("person_id"),
+        m.Membership.case_id,
+        m.Membership.role,
+        m.Person.display_name,
+        m.Person.locale,
+    )
+    .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+    .join(m.Membership, m.Membership.person_id == m.Person.id)
+    .join(m.Case, m.Case.id == m.Membership.case_id)
+    .where(
+        m.ChatIdentity.platform == bindparam("platform"),
+        m.ChatIdentity.external_user_id == bindparam("user_id"),
+        m.Membership.active.is_(True),
+        m.Case.status == "open",
+    )
+    .order_by(m.Membership.joined_at.desc(), m.Membership.id.desc())
+    .limit(1)
+)
+_NEXT_MEETING = (
+    select(m.Meeting)
+    .where(m.Meeting.case_id == bindparam("case_id"), m.Meeting.starts_at > bindparam("now"))
+    .order_by(m.Meeting.starts_at)
+    .limit(1)
+)
+_OWN_QUESTIONS = (
+    select(m.Question)
+    .where(
+        m.Question.case_id == bindparam("case_id"), m.Question.author_id == bindparam("person_id")
+    )
+    .order_by(m.Question.id)
+)
+_OWN_VIEWS = (
+    select(m.View)
+    .where(m.View.case_id == bindparam("case_id"), m.View.author_id == bindparam("person_id"))
+    .order_by(m.View.id)
+)
+_OWN_PREFERENCE = select(m.Preference).where(
+    m.Preference.case_id == bindparam("case_id"), m.Preference.person_id == bindparam("person_id")
+)
+_STATE_OF_REF = (
+    m.ConversationState.platform == bindparam("ref_platform"),
+    m.ConversationState.chat_id == bindparam("ref_chat_id"),
+    m.ConversationState.user_id == bindparam("ref_user_id"),
+)
+_LOAD_STATE = select(m.ConversationState).where(*_STATE_OF_REF).with_for_update()
+# The updates skip the ORM's session synchronisation: no caller reads the updated objects
+# back in the same transaction, and evaluating the criteria against the session costs more
+# than the statement itself.
+_SAVE_STATE = (
+    update(m.ConversationState)
+    .where(*_STATE_OF_REF, m.ConversationState.version == bindparam("expected_version"))
+    .values(
+        version=bindparam("new_version"),
+        **{
+            k: bindparam(f"new_{k}")
+            for k in ("flow", "step", "data", "offered", "paused", "updated_at")
+        },
+    )
+    .execution_options(synchronize_session=False)
+)
+_OUTBOX_BY_KEY = select(m.Outbox.id).where(m.Outbox.idempotency_key == bindparam("key"))
+_PENDING = (
+    select(
+        m.Outbox.id,
+        m.Outbox.platform,
+        m.Outbox.chat_id,
+        m.Outbox.message_id,
+        m.Outbox.params,
+        m.Outbox.choices,
+        m.Outbox.attachment,
+        m.Outbox.locale,
+        m.Outbox.idempotency_key,
+        m.Outbox.attempts,
+    )
+    .where(m.Outbox.status == "pending", m.Outbox.next_attempt_at <= bindparam("now"))
+    .order_by(m.Outbox.id)
+    .limit(bindparam("limit"))
+)
+_PENDING_AMONG = _PENDING.where(m.Outbox.id.in_(bindparam("ids", expanding=True)))
+_MARK_SENT = (
+    update(m.Outbox)
+    .where(m.Outbox.id == bindparam("outbox_id"))
+    .values(status="sent", sent_at=bindparam("now"), attempts=m.Outbox.attempts + 1)
+    .execution_options(synchronize_session=False)
+)
+_OUTBOX_TABLE = m.Base.metadata.tables["outbox"]
+_INSERT_OUTBOX = insert(_OUTBOX_TABLE).returning(_OUTBOX_TABLE.c.id)
+# RETURNING says whether a row went in (rowcount is not reliable with every driver).
+_INBOX_TABLE = m.Base.metadata.tables["inbox_event"]
+_INSERT_EVENT_ONCE = {
+    "sqlite": sqlite.insert(_INBOX_TABLE)
+    .on_conflict_do_nothing(index_elements=["platform", "platform_event_id"])
+    .returning(_INBOX_TABLE.c.id),
+    "postgresql": postgresql.insert(_INBOX_TABLE)
+    .on_conflict_do_nothing(index_elements=["platform", "platform_event_id"])
+    .returning(_INBOX_TABLE.c.id),
+}
+
+
+def _ref_params(ref: ConversationRef) -> dict[str, str]:
+    """The bound parameters that pick one conversation's state row."""
+    # Named apart from the columns: an UPDATE binds its new values under the column names.
+    return {"ref_platform": ref.platform, "ref_chat_id": ref.chat_id, "ref_user_id": ref.user_id}
