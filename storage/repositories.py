@@ -475,15 +475,7 @@ class OutboxRepository:
                 locale = person.locale if person else default_locale
             targets.append((notice.chat.platform, notice.chat.chat_id, locale))
         else:
-            rows = self._s.execute(
-                select(m.ChatIdentity.platform, m.ChatIdentity.private_chat_id, m.Person.locale)
-                .join(m.Person, m.Person.id == m.ChatIdentity.person_id)
-                .where(
-                    m.ChatIdentity.person_id == notice.person_id,
-                    m.ChatIdentity.private_chat_id.is_not(None),
-                )
-                .order_by(m.ChatIdentity.id)
-            ).all()
+            rows = self._s.execute(_PRIVATE_CHATS, {"person_id": notice.person_id}).all()
             targets += [(platform, str(chat), locale) for platform, chat, locale in rows]
         ids: list[int] = []
         for platform, chat_id, locale in targets:
@@ -797,6 +789,15 @@ _SAVE_STATE = (
         },
     )
     .execution_options(synchronize_session=False)
+)
+_PRIVATE_CHATS = (
+    select(m.ChatIdentity.platform, m.ChatIdentity.private_chat_id, m.Person.locale)
+    .join(m.Person, m.Person.id == m.ChatIdentity.person_id)
+    .where(
+        m.ChatIdentity.person_id == bindparam("person_id"),
+        m.ChatIdentity.private_chat_id.is_not(None),
+    )
+    .order_by(m.ChatIdentity.id)
 )
 _OUTBOX_BY_KEY = select(m.Outbox.id).where(m.Outbox.idempotency_key == bindparam("key"))
 _PENDING = (
