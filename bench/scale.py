@@ -224,7 +224,8 @@ async def run(
             )
         )
     print_table(
-        "Due-row query (open plan actions due in 3 days, today or yesterday), wall time",
+        "Due-row query (open plan actions due in 3 days, today or yesterday): wall time in the "
+        "bot, with driver and SQLAlchemy; the server's own time is in EXPLAIN ANALYZE below",
         ("database", "plan actions", "median ms", "p95 ms", "index used"),
         rows,
     )

@@ -30,8 +30,6 @@ from bot.demo import seed_demo
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
-from bot.matrix.login import MatrixStartError
-from bot.matrix.service import run_matrix
 from bot.reports import DocumentFormat, render_agenda
 from bot.telegram.service import TelegramService
 from flows.domain import Role
@@ -264,6 +262,7 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
     adapters: list[Adapter] = []
     # Calendar files for the families, reports and timelines for the coordinators.
     makers = {**file_makers(), **meeting_file_makers()}
+    start_errors: tuple[type[Exception], ...] = (ConfigError,)
     if config.telegram.enabled:
         try:
             secrets = telegram_secrets(config.telegram)
@@ -282,6 +281,12 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
         # Telegram finishes the updates in hand before it stops, so it is stopped, not cancelled.
         adapters.append(Adapter(service.run(handle_signals=False), stop=service.stop))
     if config.matrix.enabled:
+        # Imported only when enabled: nio takes seconds to import (bench/startup.py), and a
+        # bot without Matrix should not wait for it.
+        from bot.matrix.login import MatrixStartError
+        from bot.matrix.service import run_matrix
+
+        start_errors = (ConfigError, MatrixStartError)
         matrix = run_matrix(
             config.matrix,
             sessions,
@@ -298,7 +303,7 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
         adapters.append(Adapter(run_console(handler, deliverer, sys.stdin, sys.stdout)))
     try:
         asyncio.run(_run_side_by_side(adapters))
-    except (ConfigError, MatrixStartError) as exc:  # found only on connecting
+    except start_errors as exc:  # found only on connecting
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
