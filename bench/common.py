@@ -24,10 +24,6 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
     Update,
 )
 from telegram.ext import (
@@ -35,11 +31,14 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bench.telegram_fakes import NOW, FakeTelegramNetwork, build_application
+from bench.telegram_fakes import BOT_ID, BOT_USER, NOW, FakeTelegramNetwork, build_application
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.delivery import Deliverer
 from bot.handler import EventHandler
-from flows.conversation import ChoiceMade, ConversationRef, Inbound, parse_text
+from bot.telegram.pacer import Pacer, PacerLimits
+from bot.telegram.transport import TelegramTransport
+from bot.telegram.updates import BotIdentity, translate
+from flows.conversation import Inbound
 from flows.domain import MeetingKind, Participation, Role, ViewAspect
 from flows.engine import Notice
 from flows.replies import say
@@ -93,27 +92,6 @@ class CommitMeter:
 # --- our bot behind python-telegram-bot ------------------------------------------------------
 
 
-class PtbTransport:
-    """Sends rendered messages with python-telegram-bot: HTML and inline keyboards."""
-
-    platform = PLATFORM
-    text_format = TextFormat.HTML
-
-    def __init__(self, bot: Any) -> None:
-        self._bot = bot
-
-    async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
-        """One sendMessage with one button per row."""
-        markup = None
-        if message.choices:
-            markup = InlineKeyboardMarkup(
-                [[InlineKeyboardButton(c.label, callback_data=c.id)] for c in message.choices]
-            )
-        await self._bot.send_message(
-            chat_id=int(chat_id), text=message.text, parse_mode="HTML", reply_markup=markup
-        )
-
-
 class NullTransport:
     """Takes every message and does nothing: the core path without any platform."""
 
@@ -124,24 +102,20 @@ class NullTransport:
         """Drops the message."""
 
 
+# Pacing is waiting, not work: the per-message benchmarks let every send through at once.
+UNPACED = PacerLimits(per_second=1_000_000, chat_interval=0.0, group_per_minute=1_000_000)
+IDENTITY = BotIdentity(BOT_ID, str(BOT_USER["username"]))
+
+
 def inbound_from(update: Update) -> Inbound | None:
-    """Translates an Update into our platform-free event, as a Telegram adapter does."""
-    if update.callback_query is not None:
-        query: CallbackQuery = update.callback_query
-        if query.message is None or query.data is None:
-            return None
-        ref = ConversationRef(PLATFORM, str(query.message.chat.id), str(query.from_user.id))
-        return Inbound(ref, ChoiceMade(query.data), str(update.update_id))
-    message: Message | None = update.message
-    if message is None or message.text is None or message.from_user is None:
-        return None
-    ref = ConversationRef(PLATFORM, str(message.chat.id), str(message.from_user.id))
-    return Inbound(ref, parse_text(message.text), str(update.update_id))
+    """The Telegram adapter's own translation of an update (None if it has no event)."""
+    translated = translate(update, IDENTITY)
+    return translated if isinstance(translated, Inbound) else None
 
 
 @dataclass
 class OurBot:
-    """Our full path behind a python-telegram-bot Application (stand-in Telegram adapter)."""
+    """Our full path behind a python-telegram-bot Application on the fake network."""
 
     app: Any
     handler: EventHandler
@@ -150,24 +124,37 @@ class OurBot:
 
 
 def build_our_bot(
-    sessions: sessionmaker[Session], catalogue: Catalogue, null_transport: bool = False
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    null_transport: bool = False,
+    limits: PacerLimits = UNPACED,
 ) -> OurBot:
-    """The handler and deliverer wired to a PTB Application on the fake network."""
+    """The Telegram adapter's parts on a PTB Application with the fake network.
+
+    bot.telegram.service.TelegramService builds its own Application on a real HTTP client,
+    so this wires the same parts the same way: the adapter's `translate`, the button press
+    answered and its keyboard removed, the handler in a worker thread, then delivery through
+    TelegramTransport and its Pacer (mirroring TelegramService._on_update and _on_callback).
+    """
     network = FakeTelegramNetwork()
     app = build_application(network)
     handler = EventHandler(sessions, default_engine(), clock=lambda: NOW)
-    transport: Any = NullTransport() if null_transport else PtbTransport(app.bot)
+    transport: Any = (
+        NullTransport() if null_transport else TelegramTransport(app.bot, Pacer(limits))
+    )
     deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport}, clock=lambda: NOW)
 
     async def on_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Translates the update, handles it in one transaction, then sends the replies."""
+        """Answers a press, translates, handles in one transaction, then sends the replies."""
         assert isinstance(update, Update)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+            await update.callback_query.edit_message_reply_markup(reply_markup=None)
         inbound = inbound_from(update)
         if inbound is None:
             return
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        await deliverer.deliver(handler.handle(inbound))
+        ids = await asyncio.to_thread(handler.handle, inbound)
+        await deliverer.deliver(ids)
 
     app.add_handler(TypeHandler(Update, on_update))
     return OurBot(app, handler, deliverer, network)

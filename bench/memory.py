@@ -102,7 +102,10 @@ def run(cases: int, messages: int, directory: Path) -> dict[str, Any]:
     baseline = run_child("baseline", db, messages, user_ids)
     ours = run_child("ours", db, messages, user_ids)
     rows = []
-    for name, r in (("bare PTB ConversationHandler", baseline), ("ours via PTB", ours)):
+    for name, r in (
+        ("bare PTB ConversationHandler", baseline),
+        ("ours: bot.telegram adapter + core", ours),
+    ):
         rows.append(
             (
                 name,

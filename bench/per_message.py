@@ -153,7 +153,7 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
         (base_net.calls["sendMessage"] - sends_before["base"]) / n,
     )
     our = PathResult(
-        "ours via PTB (adapter translation + core)",
+        "ours: bot.telegram adapter + core",
         our_cpu,
         our_commit,
         (ours.network.calls["sendMessage"] - sends_before["ours"]) / n,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -47,8 +48,11 @@ class FakeTelegramNetwork(BaseRequest):
     library's own work are in the measurement.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.calls: Counter[str] = Counter()
+        # When each sendMessage arrived, by `clock`: the pacer bench reads its rate from it.
+        self.sent_at: list[float] = []
+        self._clock = clock
         self._message_id = 0
 
     @property
@@ -83,6 +87,7 @@ class FakeTelegramNetwork(BaseRequest):
         if endpoint == "getMe":
             result = BOT_USER
         elif endpoint in ("sendMessage", "sendDocument"):
+            self.sent_at.append(self._clock())
             self._message_id += 1
             result = {
                 "message_id": self._message_id,

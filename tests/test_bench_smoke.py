@@ -36,10 +36,13 @@ def test_memory_runs_each_side_in_its_own_process(capsys: pytest.CaptureFixture[
     assert result["ours"]["peak"] > 0
 
 
-def test_delivery_sends_every_nudge(capsys: pytest.CaptureFixture[str]) -> None:
+def test_delivery_sends_every_nudge_with_and_without_the_pacer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     result = delivery.main(["--sizes", "12"])
     assert result["sizes"][12]["ours_sent"] == 12  # every pending row reached the network
     assert result["sizes"][12]["baseline_sent"] == 12
+    assert result["paced"][12]["sent"] == 12  # and through the Telegram pacer too
 
 
 @pytest.mark.slow
