@@ -51,6 +51,7 @@ def test_startup_reaches_ready(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(result["seconds"]) == {
         "python -c (bare interpreter)",
         "bare PTB Application (initialize)",
-        "samverkan run, empty database",
-        "samverkan run, 5 cases",
+        "samverkan run, terminal, empty database",
+        "samverkan run, terminal, 5 cases",
+        "samverkan run, Telegram, 5 cases",  # ready = its first getUpdates reached us
     }
