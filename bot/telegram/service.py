@@ -16,9 +16,8 @@ import signal
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
@@ -36,6 +35,11 @@ from bot.telegram.updates import BotIdentity, Ignored, NotText, translate
 from flows.conversation import COMMAND_ALIASES, ChoiceMade, Command, ConversationRef, Inbound
 from flows.replies import say
 from storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    # Imported where used: aiohttp serves only the webhook mode and takes a noticeable part
+    # of start-up to import (bench/startup.py); polling bots do not need it.
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +201,8 @@ class TelegramService:
                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
             )
             return None
+        from aiohttp import web
+
         runner = web.AppRunner(self._webhook_app())
         await runner.setup()
         site = web.TCPSite(runner, self._settings.webhook_listen, self._settings.webhook_port)
@@ -210,12 +216,16 @@ class TelegramService:
 
     def _webhook_app(self) -> web.Application:
         """The HTTP endpoint Telegram posts updates to; it checks the secret token."""
+        from aiohttp import web
+
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post(self._settings.webhook_path, self._on_webhook)
         return app
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         """Accepts one update from Telegram if it carries our secret token."""
+        from aiohttp import web
+
         given = request.headers.get(SECRET_HEADER, "")
         if self._webhook_secret and not hmac.compare_digest(
             given.encode(), self._webhook_secret.encode()
