@@ -6,15 +6,6 @@ import io
 from collections.abc import Callable, Sequence
 from datetime import date
 
-import matplotlib
-
-# No display on a server: render straight to PNG bytes.
-matplotlib.use("Agg")
-
-from matplotlib import dates as mdates
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-
 from flows.coordination import ActionItem, ActionStatus
 
 # Colours that stay apart for the common kinds of colour blindness (Okabe–Ito).
@@ -36,6 +27,16 @@ def render_timeline(
     today_label: str,
 ) -> bytes:
     """A PNG of the plan: each action a dot at its due date on its owner's row."""
+    # Imported here, not at the top: matplotlib takes a noticeable part of a second to
+    # import, and every `samverkan run` would pay for it at start-up (bench/startup.py).
+    import matplotlib
+
+    # No display on a server: render straight to PNG bytes.
+    matplotlib.use("Agg")
+    from matplotlib import dates as mdates
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     live = [a for a in actions if a.status is not ActionStatus.CANCELLED]
     owners = list(dict.fromkeys(owner_name(a) for a in live))
     figure = Figure(figsize=(8, 1.2 + 0.6 * max(len(owners), 1)), dpi=100)
