@@ -73,14 +73,19 @@ class _Due:
     stage: str
 
 
-def _open_actions(uow: UnitOfWork) -> list[tuple[m.PlanAction, str]]:
-    """Actions not done or cancelled, in open cases, with their case reference."""
+def _open_actions(uow: UnitOfWork, due_by: date) -> list[tuple[m.PlanAction, str]]:
+    """Actions not done or cancelled, in open cases, due by `due_by`, with their reference.
+
+    The date bound matters: actions due later can have no stage yet, and without it every
+    tick loaded every open action of every case (bench/scale.py: 0.9 s at 5,000 cases).
+    """
     rows = uow.session.execute(
         select(m.PlanAction, m.Case.reference)
         .join(m.Case, m.Case.id == m.PlanAction.case_id)
         .where(
             m.Case.status == "open",
             m.PlanAction.status.not_in([ActionStatus.DONE.value, ActionStatus.CANCELLED.value]),
+            m.PlanAction.due_date <= due_by,
         )
         .order_by(m.PlanAction.due_date, m.PlanAction.id)
     ).all()
@@ -128,7 +133,9 @@ class NudgeSource:
             return []
         today = local.date()
         by_person: dict[int, list[_Due]] = defaultdict(list)
-        for action, reference in _open_actions(uow):
+        # stage_of gives no stage to an action due more than days_before days from today.
+        due_by = today + timedelta(days=self.config.days_before)
+        for action, reference in _open_actions(uow, due_by):
             stage = stage_of(action.due_date, today, self.config)
             if stage is None:
                 continue
@@ -190,9 +197,7 @@ class EscalationSource:
             return []
         limit = local.date() - timedelta(days=self.config.escalate_after_days)
         late: dict[tuple[int, int, str], list[m.PlanAction]] = defaultdict(list)
-        for action, reference in _open_actions(uow):
-            if action.due_date > limit:
-                continue
+        for action, reference in _open_actions(uow, limit):
             for person_id in _coordinators(uow, action.case_id):
                 if not _already(uow, action, person_id, ESCALATED):
                     late[(person_id, action.case_id, reference)].append(action)
