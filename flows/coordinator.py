@@ -62,6 +62,7 @@ from flows.coordination import (
 )
 from flows.domain import Agenda, MeetingKind, Role
 from flows.engine import NOTICE_CHOICE_PREFIX, FlowState, StateValue, StepContext, Transition
+from flows.picture_loop import publication_notices
 from flows.plan_parse import (
     PlanLine,
     looks_like_personnummer,
@@ -103,6 +104,8 @@ class Step(StrEnum):
     PLAN = "plan"
     PLAN_PASTE = "plan_paste"
     PLAN_CONFIRM = "plan_confirm"
+    PICTURE_TEXT = "picture_text"
+    PICTURE_CONFIRM = "picture_confirm"
     ADD_OWNER = "add_owner"
     ADD_TEXT = "add_text"
     ADD_DATE = "add_date"
@@ -113,6 +116,7 @@ class Step(StrEnum):
     CLOSE_CONFIRM = "close_confirm"
 
 
+PICTURE_MAX_CHARS = 8000
 CANCEL = Choice("cancel", "common.cancel")
 BACK = Choice("back", "common.back")
 HOME_CHOICE = Choice("home", "coord.to_home")
@@ -214,6 +218,10 @@ class CoordinatorFlow:
             return self._ask_meeting_link(state)
         if step is Step.PLAN_CONFIRM:
             return self._confirm_plan(ctx, str(data.get("text", "")))
+        if step is Step.PICTURE_TEXT:
+            return self._ask_picture(ctx)
+        if step is Step.PICTURE_CONFIRM:
+            return self._confirm_picture(str(data.get("text", "")))
         if step in (Step.ADD_OWNER, Step.ADD_TEXT, Step.ADD_DATE):
             return self._ask_add(ctx, state)
         if step in (Step.ACTION, Step.ACTION_EDIT, Step.ACTION_OWNER, Step.ACTION_CANCEL):
@@ -367,6 +375,58 @@ class CoordinatorFlow:
         """Where a status reply given by the coordinator returns to."""
         return self._plan(ctx, *before)
 
+    def _ask_picture(self, ctx: StepContext, *before: Reply) -> Transition:
+        """Asks for the gemensam bild as text, showing which version it will become."""
+        latest = ctx.ports.families.latest_picture(ctx.actor.case_id)
+        reply = say(
+            "coord.picture.ask",
+            CANCEL,
+            version=(latest.version if latest else 0) + 1,
+            max=PICTURE_MAX_CHARS,
+        )
+        return Transition(_state(Step.PICTURE_TEXT), (*before, reply))
+
+    def _confirm_picture(self, text: str) -> Transition:
+        """Shows the text back and asks before the family is asked to answer it."""
+        reply = say(
+            "coord.picture.confirm",
+            Choice("publish", "coord.picture.publish"),
+            CANCEL,
+            text=text,
+        )
+        # The draft waits in the conversation state, like a pasted plan, until confirmed.
+        return Transition(_state(Step.PICTURE_CONFIRM, text=text), (reply,))
+
+    def _on_picture_text(self, event: Event, ctx: StepContext) -> Transition:
+        """Takes the written or pasted picture and asks to confirm it."""
+        if _choice(event) == "cancel":
+            return self._home(ctx)
+        if not isinstance(event, TextMessage):
+            return self._ask_picture(ctx, say("common.need_text"))
+        checked = clean_text(event.text, PICTURE_MAX_CHARS)
+        if not isinstance(checked, CleanText):
+            return self._ask_picture(ctx, say(f"text.{checked.value}", max=PICTURE_MAX_CHARS))
+        return self._confirm_picture(checked.text)
+
+    def _on_picture_confirm(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Publishes the new version; the young person and the adults are asked to answer."""
+        if _choice(event) != "publish":
+            return self._home(ctx, say("coord.picture.not_published"))
+        text = str(state.data.get("text", ""))
+        published = ctx.ports.families.publish(
+            ctx.actor.case_id, ctx.actor.person_id, text, ctx.now
+        )
+        notices = publication_notices(
+            published.picture, published.recipients.person_ids, published.recipients.group_chats
+        )
+        done = say(
+            "coord.picture.published",
+            version=published.picture.version,
+            asked=len(published.recipients.person_ids) + len(published.recipients.group_chats),
+        )
+        home = self._home(ctx, done)
+        return Transition(home.state, home.replies, notices)
+
     def _ask_paste(self, *before: Reply) -> Transition:
         """Asks for the plan as lines."""
         return Transition(_state(Step.PLAN_PASTE), (*before, say("coord.paste_ask", CANCEL)))
@@ -488,6 +548,7 @@ class CoordinatorFlow:
             Step.MEETING_WHEN: self._on_meeting_when,
             Step.PLAN: self._on_plan,
             Step.PLAN_PASTE: self._on_paste,
+            Step.PICTURE_TEXT: self._on_picture_text,
             Step.CLOSE_CONFIRM: self._on_close,
         }
         if step in handlers:
@@ -497,6 +558,7 @@ class CoordinatorFlow:
             Step.INVITE_NAME: self._on_invite_name,
             Step.MEETING_LINK: self._on_meeting_link,
             Step.PLAN_CONFIRM: self._on_confirm,
+            Step.PICTURE_CONFIRM: self._on_picture_confirm,
             Step.ADD_OWNER: self._on_add,
             Step.ADD_TEXT: self._on_add,
             Step.ADD_DATE: self._on_add,
@@ -540,7 +602,7 @@ class CoordinatorFlow:
             case "agenda":
                 return self._home(ctx, *self._agenda_replies(ctx))
             case "picture":
-                return self._home(ctx, say("coord.picture_not_ready"))
+                return self._ask_picture(ctx)
             case "plan":
                 return self._plan(ctx)
             case "report":

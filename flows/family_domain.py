@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flows.conversation import ConversationRef
 from flows.domain import MeetingInfo, Role
 
 
@@ -109,3 +110,20 @@ class MeetingRequestInfo:
     reason: str | None
     created_at: datetime
     answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipients:
+    """Where to reach a set of members: privately by person id, or once per group chat."""
+
+    person_ids: tuple[int, ...]
+    group_chats: tuple[ConversationRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPicture:
+    """A new version of the shared picture, and who should be asked to answer it."""
+
+    picture: PictureInfo
+    case_reference: str
+    recipients: Recipients

@@ -15,6 +15,7 @@ from flows.family_domain import (
     OrganisationInfo,
     PictureAnswer,
     PictureInfo,
+    PublishedPicture,
     Verdict,
 )
 
@@ -76,6 +77,12 @@ class FamiliesPort(Protocol):
 
     def latest_picture(self, case_id: int) -> PictureInfo | None:
         """The newest published version of the shared picture."""
+        ...
+
+    def publish(
+        self, case_id: int, author_id: int | None, text: str, now: datetime
+    ) -> PublishedPicture:
+        """Stores a new version and says who should be asked to answer it."""
         ...
 
     def picture_answer(self, picture_id: int, person_id: int) -> PictureAnswer | None:

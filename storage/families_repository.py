@@ -7,7 +7,6 @@ commits. The young person's own items live in other tables and are never read he
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -24,6 +23,8 @@ from flows.family_domain import (
     OrganisationInfo,
     PictureAnswer,
     PictureInfo,
+    PublishedPicture,
+    Recipients,
     Verdict,
 )
 from storage import models as m
@@ -33,23 +34,6 @@ from storage.repositories import _meeting_info
 ADULT_ROLES = (Role.CAREGIVER, Role.NETWORK)
 # Who is asked to answer the shared picture.
 PICTURE_ROLES = (Role.YOUTH, Role.CAREGIVER, Role.NETWORK)
-
-
-@dataclass(frozen=True, slots=True)
-class Recipients:
-    """Where to reach a set of members: privately by person id, or once per group chat."""
-
-    person_ids: tuple[int, ...]
-    group_chats: tuple[ConversationRef, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedPicture:
-    """A new version of the shared picture, and who should be asked to answer it."""
-
-    picture: PictureInfo
-    case_reference: str
-    recipients: Recipients
 
 
 class FamiliesRepository:

@@ -55,6 +55,7 @@ SAMPLE: dict[str, object] = {
     "weeks": 2,
     "owner": "BUP",
     "version": 1,
+    "asked": 3,
     "cases": ["K-1", "K-2"],
     "orgs": ["BUP", "Skolan"],
     "members": [{"name": "Sara", "role": "professional", "org": "BUP"}],

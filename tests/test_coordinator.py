@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from flows.coordination import ActionStatus
+from flows.domain import Role
+from flows.picture_loop import OPEN_CHOICE
 from storage import models as m
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
@@ -147,9 +149,42 @@ def test_the_agenda_is_there_on_demand_with_open_actions_carried_over(maria: Cha
     assert html.rstrip().endswith("</html>")
 
 
-def test_the_shared_picture_choice_says_it_is_not_ready_yet(maria: Chat) -> None:
+def test_the_coordinator_publishes_the_shared_picture_and_the_family_is_asked(
+    maria: Chat, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    with UnitOfWork(sessions) as uow:
+        case = uow.cases.find_case("K-1")
+        assert case is not None
+        code = uow.cases.create_invite(case.id, Role.YOUTH, "Alex", clock.now)
+        uow.commit()
+    alex = chat(sessions, catalogue, clock, "alex")
+    alex.send(f"/start {code}")
+
     maria.choose("Skriv gemensam bild")
-    assert maria.ids() == ["coord.picture_not_ready", "coord.home"]
+    assert maria.ids() == ["coord.picture.ask"]
+    assert "version 1" in maria.text()
+    maria.send("Alex trivs på fotbollen men sover dåligt.")
+    assert maria.ids() == ["coord.picture.confirm"]
+    assert "Alex trivs på fotbollen men sover dåligt." in maria.text()
+    maria.choose("Publicera")
+    assert maria.ids() == ["coord.picture.published", "coord.home"]
+    assert "Version 1 är publicerad. 1 mottagare" in maria.text()
+
+    assert [s.message_id for s in alex.receive()] == ["picture.published"]
+    alex.tap(OPEN_CHOICE)  # the notice's "Läs och svara" button
+    assert alex.ids() == ["picture.show"]
+    assert "Alex trivs på fotbollen men sover dåligt." in alex.text()
+
+
+def test_a_shared_picture_is_not_published_without_a_yes(
+    maria: Chat, sessions: sessionmaker[Session]
+) -> None:
+    maria.choose("Skriv gemensam bild")
+    maria.send("Ett utkast")
+    maria.choose("Avbryt")
+    assert maria.ids() == ["coord.picture.not_published", "coord.home"]
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalars(select(m.SharedPicture)).all() == []
 
 
 def test_a_coordinator_switches_between_cases_and_closes_one(
