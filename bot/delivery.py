@@ -1,27 +1,33 @@
-"""Sends outbox rows through the platform transports and records the outcome."""
+"""Sends outbox rows through the platform transports and records the outcome.
+
+Delivery is at least once with bounded duplicates: a row is claimed (status "sending"), sent,
+then marked sent in a second transaction. A process that dies between the send and the mark
+leaves the row claimed; once the claim runs out (or, on SQLite, when the one process starts
+again) it is sent again, with the same idempotency key, so a platform that honours keys
+(Matrix txnId) shows it once. Any other crash point loses nothing and repeats nothing.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
-from dataclasses import replace
-from datetime import timedelta
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from babel.dates import format_timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.files import FileMaker, UnknownFileKind
-from flows.replies import Reply
+from flows.engine import Notice
+from flows.replies import Reply, say
+from storage.outbox_repository import PendingMessage
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 8
-BASE_BACKOFF = timedelta(seconds=5)
-MAX_BACKOFF = timedelta(hours=1)
 
 
 class PermanentSendError(Exception):
@@ -47,14 +53,41 @@ class Transport(Protocol):
         ...
 
 
-def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with full jitter, capped."""
-    ceiling = min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-    return timedelta(seconds=random.uniform(ceiling.total_seconds() / 2, ceiling.total_seconds()))
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    """How hard and how long we try, and when a message counts as late."""
+
+    max_attempts: int = 12
+    base_backoff: timedelta = timedelta(seconds=5)
+    max_backoff: timedelta = timedelta(minutes=30)
+    # A claimed row is another dispatcher's to take after this: longer than any one send.
+    claim_for: timedelta = timedelta(seconds=120)
+    # A reminder sent this much after its due time says how late it is.
+    late_after: timedelta = timedelta(minutes=15)
+    batch_size: int = 50
+
+
+DEFAULT_POLICY = DeliveryPolicy()
+# A rate limit asks for a wait, not a failure; never come back sooner than this.
+MIN_RETRY_AFTER = timedelta(seconds=1)
+
+
+def backoff(
+    attempts: int, policy: DeliveryPolicy = DEFAULT_POLICY, rng: random.Random | None = None
+) -> timedelta:
+    """Exponential backoff with "equal jitter": half the step is fixed, half random, capped.
+
+    The fixed half keeps retries from coming back at once; the random half spreads the
+    retries of many messages that failed together (a platform outage) over time.
+    """
+    step = min(policy.base_backoff * (2 ** max(attempts - 1, 0)), policy.max_backoff)
+    half = step.total_seconds() / 2
+    return timedelta(seconds=half + (rng or random).uniform(0, half))
 
 
 class Deliverer:
-    """Delivers pending outbox rows; a row is marked sent only after the platform took it."""
+    """Claims due outbox rows and sends them; a row is marked sent only after the platform
+    took it."""
 
     def __init__(
         self,
@@ -63,59 +96,171 @@ class Deliverer:
         transports: Mapping[str, Transport],
         clock: Clock = system_clock,
         file_makers: Mapping[str, FileMaker] | None = None,
+        *,
+        process_id: str = "local",
+        policy: DeliveryPolicy = DEFAULT_POLICY,
+        rng: random.Random | None = None,
     ) -> None:
         self._sessions = sessions
         self._catalogue = catalogue
         self._transports = dict(transports)
         self._clock = clock
         self._file_makers = dict(file_makers or {})
+        self._process_id = process_id
+        self._policy = policy
+        self._rng = rng or random.Random()
+
+    @property
+    def platforms(self) -> Collection[str]:
+        """The platforms this deliverer can send to."""
+        return self._transports.keys()
 
     async def deliver(self, ids: list[int] | None = None) -> int:
-        """Sends the given (or all due) pending rows in order; returns how many were sent."""
-        with UnitOfWork(self._sessions) as uow:
-            pending = [
-                p for p in uow.outbox.pending(self._clock(), ids) if p.platform in self._transports
-            ]
-        sent = 0
-        for message in pending:
-            transport = self._transports[message.platform]
-            try:
-                rendered = self._render(message.reply, message.locale, transport.text_format)
-                await transport.send(message.chat_id, rendered, message.idempotency_key)
-            except RetryAfter as exc:
-                log.info("outbox %d: platform asks to wait %.1f s", message.id, exc.seconds)
-                self._record_failure(message.id, "RetryAfter", timedelta(seconds=exc.seconds))
-            except (PermanentSendError, UnknownFileKind) as exc:
-                log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
-                self._record_failure(message.id, type(exc).__name__, None)
-            except Exception as exc:  # any transport error is retried later, never lost
-                attempts = message.attempts + 1
-                retry = backoff(attempts) if attempts < MAX_ATTEMPTS else None
-                log.warning(
-                    "outbox %d attempt %d failed: %s", message.id, attempts, type(exc).__name__
-                )
-                self._record_failure(message.id, type(exc).__name__, retry)
-            else:
-                with UnitOfWork(self._sessions) as uow:
-                    uow.outbox.mark_sent(message.id, self._clock())
-                    uow.commit()
-                sent += 1
+        """Sends the given (or up to a batch of due) rows in order; returns how many were sent.
+
+        The rows must already be committed: replies to the chat in hand are sent at once this
+        way, and rows another dispatcher claimed first are simply left to it.
+        """
+        sent, _claimed = await self._round(ids)
         return sent
 
-    def _render(self, reply: Reply, locale: str, fmt: TextFormat) -> RenderedMessage:
-        """Renders the text and choices, and makes the attached file if there is one."""
-        rendered = self._catalogue.render_reply(reply, locale, fmt)
+    async def drain(self) -> int:
+        """Sends everything due now, batch by batch; returns how many were sent."""
+        total = 0
+        while True:
+            sent, claimed = await self._round(None)
+            total += sent
+            if claimed == 0:
+                return total
+
+    async def _round(self, ids: list[int] | None) -> tuple[int, int]:
+        """Claims one batch and sends it: (sent, claimed)."""
+        with UnitOfWork(self._sessions) as uow:
+            claimed = uow.outbox.claim(
+                self._process_id,
+                self._clock(),
+                self._policy.claim_for,
+                self.platforms,
+                ids,
+                self._policy.batch_size,
+            )
+            uow.commit()
+        sent = 0
+        for message in claimed:
+            sent += await self._send_one(message)
+        # A handled row is sent, failed, dropped or due again only later: drain() ends.
+        return sent, len(claimed)
+
+    async def _send_one(self, message: PendingMessage) -> int:
+        """Sends one claimed row and records the outcome; 1 if it was sent."""
+        now = self._clock()
+        if message.expires_at is not None and now >= message.expires_at:
+            log.info(
+                "outbox %d dropped: no longer relevant since %s",
+                message.id,
+                message.expires_at.isoformat(),
+            )
+            with UnitOfWork(self._sessions) as uow:
+                uow.outbox.mark_dropped(message.id, "Expired")
+                uow.commit()
+            return 0
+        if message.unreachable:
+            log.info("outbox %d failed: chat is marked unreachable", message.id)
+            with UnitOfWork(self._sessions) as uow:
+                uow.outbox.mark_failed(message.id, "RecipientUnreachable")
+                uow.commit()
+            return 0
+        transport = self._transports[message.platform]
+        try:
+            rendered = self._render(message, transport.text_format, now)
+            await transport.send(message.chat_id, rendered, message.idempotency_key)
+        except RetryAfter as exc:
+            wait = max(timedelta(seconds=exc.seconds), MIN_RETRY_AFTER)
+            log.info("outbox %d: platform asks to wait %.1f s", message.id, wait.total_seconds())
+            self._retry(message, "RetryAfter", now + wait, count_attempt=False)
+        except (PermanentSendError, UnknownFileKind) as exc:
+            log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
+            self._give_up(
+                message, type(exc).__name__, permanent=isinstance(exc, PermanentSendError)
+            )
+        except Exception as exc:  # any transport error is retried later, never lost
+            log.warning(
+                "outbox %d attempt %d failed: %s", message.id, message.attempts, type(exc).__name__
+            )
+            if message.attempts >= self._policy.max_attempts:
+                self._give_up(message, type(exc).__name__, permanent=False)
+            else:
+                retry_at = now + backoff(message.attempts, self._policy, self._rng)
+                self._retry(message, type(exc).__name__, retry_at, count_attempt=True)
+        else:
+            with UnitOfWork(self._sessions) as uow:
+                uow.outbox.mark_sent(message.id, self._clock())
+                uow.commit()
+            return 1
+        return 0
+
+    def _render(self, message: PendingMessage, fmt: TextFormat, now: datetime) -> RenderedMessage:
+        """Renders the text and choices, notes lateness, and makes the attached file."""
+        reply = message.reply
+        rendered = self._catalogue.render_reply(reply, message.locale, fmt)
+        if message.due_at is not None and now - message.due_at >= self._policy.late_after:
+            note = self._catalogue.render(
+                "delivery.late",
+                {
+                    "due_at": message.due_at,
+                    "late_by": format_timedelta(
+                        now - message.due_at, locale=message.locale, threshold=1.1
+                    ),
+                },
+                message.locale,
+                fmt,
+            )
+            rendered = replace(rendered, text=f"{rendered.text}\n\n{note}")
         if reply.attachment is None:
             return rendered
         maker = self._file_makers.get(reply.attachment.kind)
         if maker is None:
             raise UnknownFileKind(reply.attachment.kind)
         with UnitOfWork(self._sessions) as uow:
-            file = maker.make(uow, reply.attachment.params, locale, self._catalogue)
+            file = maker.make(uow, reply.attachment.params, message.locale, self._catalogue)
         return replace(rendered, file=file)
 
-    def _record_failure(self, outbox_id: int, error: str, retry_in: timedelta | None) -> None:
-        """Stores a failed attempt (error class only: never message content)."""
+    def _retry(
+        self, message: PendingMessage, error: str, at: datetime, *, count_attempt: bool
+    ) -> None:
+        """Puts the row back for a later attempt (error class only: never content)."""
         with UnitOfWork(self._sessions) as uow:
-            uow.outbox.mark_failed_attempt(outbox_id, error, self._clock(), retry_in)
+            uow.outbox.retry_later(message.id, error, at, count_attempt=count_attempt)
             uow.commit()
+
+    def _give_up(self, message: PendingMessage, error: str, *, permanent: bool) -> None:
+        """Marks the row failed; a permanent refusal also marks the chat unreachable and
+        tells the case coordinators, once, in the same transaction."""
+        now = self._clock()
+        with UnitOfWork(self._sessions) as uow:
+            uow.outbox.mark_failed(message.id, error)
+            if permanent and uow.outbox.mark_unreachable(
+                message.platform, message.chat_id, error, now
+            ):
+                contacts = uow.outbox.coordinators_to_tell(message.platform, message.chat_id)
+                for contact in contacts:
+                    notice = Notice(
+                        unreachable_notice(contact.case_reference, contact.member_name),
+                        person_id=contact.coordinator_person_id,
+                        dedup_key=(
+                            f"unreachable:{message.platform}:{message.chat_id}:"
+                            f"{contact.case_id}:{now.isoformat()}"
+                        ),
+                    )
+                    uow.outbox.enqueue_notice(notice, now, self._catalogue.default_locale)
+                log.warning(
+                    "chat of outbox %d marked unreachable; %d coordinator(s) told",
+                    message.id,
+                    len(contacts),
+                )
+            uow.commit()
+
+
+def unreachable_notice(case_reference: str, member_name: str) -> Reply:
+    """What a coordinator is told when someone in their case can no longer be reached."""
+    return say("delivery.unreachable", case=case_reference, name=member_name)

@@ -59,6 +59,8 @@ class EventHandler:
             ):
                 log.info("replayed %s update ignored", ref.platform)
                 return []
+            # Whoever writes to us can be reached again, whatever a platform said before.
+            uow.outbox.mark_reachable(ref.platform, ref.chat_id)
             loaded = uow.conversations.load(ref)
             state, version = loaded if loaded is not None else (None, None)
             transition = self._engine.step(state, inbound.event, ref=ref, now=now, ports=uow)

@@ -1,23 +1,43 @@
-"""The tick: asks every due-source what has fallen due and turns it into outbox rows.
+"""The tick, and APScheduler 3 as nothing more than the ticker that runs it.
 
 A due-source looks at rows in the database (meetings, plan actions, shared pictures) and
 returns notices with dedup keys, so a tick that runs twice, or in two processes, still
-enqueues each reminder once. The scheduler that calls `tick` holds no state of its own.
+enqueues each reminder once. The scheduler holds no state of its own: its few jobs have fixed
+ids and live in memory; every reminder lives in the database, so nothing is lost when the
+process stops, and a tick after a downtime finds what fell due meanwhile.
+
+Contract for due-sources, so reminders survive downtime sensibly: give the notice's reply a
+`due_at` parameter (when it was meant to go out; a message sent much later says how late it
+is) and, where it stops making sense at some point, an `expires_at` parameter (e.g. the end
+of the meeting it announces; it is then dropped with a log line instead of sent). A source
+should also not return reminders whose moment has passed for good.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.engine import Notice
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+JOB_TICK = "samverkan-tick"
+JOB_DISPATCH = "samverkan-dispatch"
+JOB_KEEP = "samverkan-keep"
+
+# Any number; PostgreSQL advisory locks are named by integers. One tick at a time over all
+# processes: the others skip theirs (the dedup keys would make a second pass harmless, but
+# it would be wasted work).
+TICK_LOCK_KEY = 7_460_001
 
 
 class DueSource(Protocol):
@@ -35,10 +55,18 @@ def tick(
     sources: Sequence[DueSource],
     now: datetime,
     default_locale: str = "sv",
-) -> list[int]:
-    """One pass over every source in one transaction; returns the new outbox ids."""
+) -> list[int] | None:
+    """One pass over every source in one transaction; the new outbox ids, or None when
+    another process is ticking right now."""
     ids: list[int] = []
     with UnitOfWork(sessions) as uow:
+        if uow.session.get_bind().dialect.name == "postgresql":
+            got = uow.session.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TICK_LOCK_KEY}
+            ).scalar()
+            if not got:
+                log.debug("tick skipped: another process is ticking")
+                return None
         for source in sources:
             found = 0
             for notice in source.due(uow, now):
@@ -49,3 +77,57 @@ def tick(
                 log.info("tick: %s enqueued %d messages", source.name, found)
         uow.commit()
     return ids
+
+
+@dataclass(frozen=True, slots=True)
+class TickerSettings:
+    """How often each periodic job runs, and how late a run may still start."""
+
+    tick_every: timedelta = timedelta(seconds=30)
+    dispatch_every: timedelta = timedelta(seconds=5)
+    keep_every: timedelta = timedelta(seconds=10)
+
+
+DEFAULT_TICKER = TickerSettings()
+
+
+Job = Callable[[], Awaitable[object]]
+
+
+class Ticker:
+    """Three periodic jobs on an asyncio APScheduler: tick, dispatch, keep (heartbeat and
+    channel leases). Coalesced, one instance each: a run that was missed is run once."""
+
+    def __init__(self, settings: TickerSettings, tick: Job, dispatch: Job, keep: Job) -> None:
+        self._settings = settings
+        self._jobs = {JOB_TICK: tick, JOB_DISPATCH: dispatch, JOB_KEEP: keep}
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+
+    def start(self) -> None:
+        """Adds the jobs and starts; must be called from the running event loop."""
+        every = {
+            JOB_TICK: self._settings.tick_every,
+            JOB_DISPATCH: self._settings.dispatch_every,
+            JOB_KEEP: self._settings.keep_every,
+        }
+        for job_id, job in self._jobs.items():
+            interval = every[job_id]
+            self.scheduler.add_job(
+                job,
+                "interval",
+                seconds=interval.total_seconds(),
+                id=job_id,
+                name=job_id,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                # A run more than one interval late is skipped: the next one does its work,
+                # since every job looks at the database afresh.
+                misfire_grace_time=max(int(interval.total_seconds()), 1),
+            )
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        """Stops the jobs without waiting for the next runs."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

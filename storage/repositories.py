@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,17 +27,8 @@ from flows.domain import (
     ViewAspect,
     ViewItem,
 )
-from flows.engine import FlowState, Notice
-from flows.replies import Reply
+from flows.engine import FlowState
 from storage import models as m
-from storage.codec import (
-    decode_attachment,
-    decode_choices,
-    decode_params,
-    encode_attachment,
-    encode_choices,
-    encode_params,
-)
 from storage.invite_codes import hash_code, new_code
 
 
@@ -397,173 +385,6 @@ class StaleConversation(RuntimeError):
         super().__init__(f"conversation state changed concurrently on {ref.platform}")
 
 
-@dataclass(frozen=True, slots=True)
-class PendingMessage:
-    """An outbox row ready to be rendered and sent."""
-
-    id: int
-    platform: str
-    chat_id: str
-    reply: Reply
-    locale: str
-    idempotency_key: str
-    attempts: int
-
-
-class OutboxRepository:
-    """Outgoing messages as rows: enqueued with the change, sent after commit."""
-
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
-    def enqueue(
-        self, platform: str, chat_id: str, replies: tuple[Reply, ...], locale: str, now: datetime
-    ) -> list[int]:
-        """Adds one pending row per reply, in order."""
-        return self._add(platform, chat_id, replies, locale, now, None)
-
-    def _add(
-        self,
-        platform: str,
-        chat_id: str,
-        replies: tuple[Reply, ...],
-        locale: str,
-        now: datetime,
-        key: str | None,
-    ) -> list[int]:
-        """Inserts pending rows; a given key is used for the (single) reply."""
-        # Core inserts, one per reply in order: nothing reads these rows back as objects in
-        # this transaction, so the ORM's flush machinery would be pure cost.
-        return [
-            self._s.execute(
-                _INSERT_OUTBOX,
-                {
-                    "platform": platform,
-                    "chat_id": chat_id,
-                    "message_id": reply.message,
-                    "params": encode_params(reply.params),
-                    "choices": encode_choices(reply.choices),
-                    "attachment": encode_attachment(reply.attachment),
-                    "locale": locale,
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "idempotency_key": key or uuid.uuid4().hex,
-                    "created_at": now,
-                },
-            ).scalar_one()
-            for reply in replies
-        ]
-
-    def enqueue_notice(self, notice: Notice, now: datetime, default_locale: str) -> list[int]:
-        """Adds rows for a notice: to each private chat of a person, or to one chat.
-
-        With a dedup key, a chat that already has a row for the key gets no second one.
-        """
-        targets: list[tuple[str, str, str]] = []
-        if notice.chat is not None:
-            locale = default_locale
-            if notice.person_id is None:
-                person = self._s.scalar(
-                    select(m.Person)
-                    .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
-                    .where(
-                        m.ChatIdentity.platform == notice.chat.platform,
-                        m.ChatIdentity.external_user_id == notice.chat.user_id,
-                    )
-                )
-                locale = person.locale if person else default_locale
-            targets.append((notice.chat.platform, notice.chat.chat_id, locale))
-        else:
-            rows = self._s.execute(_PRIVATE_CHATS, {"person_id": notice.person_id}).all()
-            targets += [(platform, str(chat), locale) for platform, chat, locale in rows]
-        ids: list[int] = []
-        for platform, chat_id, locale in targets:
-            key = None
-            if notice.dedup_key is not None:
-                key = _dedup_key(notice.dedup_key, platform, chat_id)
-                exists = self._s.scalar(_OUTBOX_BY_KEY, {"key": key})
-                if exists is not None:
-                    continue
-            ids += self._add(platform, chat_id, (notice.reply,), locale, now, key)
-        return ids
-
-    def pending(
-        self, now: datetime, ids: list[int] | None = None, limit: int = 100
-    ) -> list[PendingMessage]:
-        """Due pending rows, oldest first (optionally only the given ids)."""
-        if ids is None:
-            rows = self._s.execute(_PENDING, {"now": now, "limit": limit})
-        else:
-            rows = self._s.execute(_PENDING_AMONG, {"now": now, "limit": limit, "ids": ids})
-        return [
-            PendingMessage(
-                id=row.id,
-                platform=row.platform,
-                chat_id=row.chat_id,
-                reply=Reply(
-                    row.message_id,
-                    decode_params(row.params),
-                    decode_choices(row.choices),
-                    decode_attachment(row.attachment),
-                ),
-                locale=row.locale,
-                idempotency_key=row.idempotency_key,
-                attempts=row.attempts,
-            )
-            for row in rows
-        ]
-
-    def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        """Records a successful send."""
-        self._s.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
-
-    def mark_failed_attempt(
-        self, outbox_id: int, error: str, now: datetime, retry_in: timedelta | None
-    ) -> None:
-        """Records a failed send: retry later, or give up when `retry_in` is None."""
-        values: dict[str, object] = {"attempts": m.Outbox.attempts + 1, "last_error": error[:200]}
-        if retry_in is None:
-            values["status"] = "failed"
-        else:
-            values["next_attempt_at"] = now + retry_in
-        self._s.execute(update(m.Outbox).where(m.Outbox.id == outbox_id).values(**values))
-
-
-class InboxRepository:
-    """Inbound updates recorded by platform id, so a replay has no effect."""
-
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
-    def record(self, platform: str, platform_event_id: str, now: datetime) -> bool:
-        """True the first time an update is seen, False for a replay."""
-        values = {"platform": platform, "platform_event_id": platform_event_id, "received_at": now}
-        dialect = self._s.get_bind().dialect.name
-        if dialect in _INSERT_EVENT_ONCE:
-            # One statement instead of a look-up plus an insert in a savepoint: the unique
-            # constraint decides, and a replay inserts nothing.
-            return self._s.execute(_INSERT_EVENT_ONCE[dialect], values).first() is not None
-        seen = self._s.scalar(
-            select(m.InboxEvent.id).where(
-                m.InboxEvent.platform == platform,
-                m.InboxEvent.platform_event_id == platform_event_id,
-            )
-        )
-        if seen is not None:
-            return False
-        try:
-            with self._s.begin_nested():
-                self._s.add(
-                    m.InboxEvent(
-                        platform=platform, platform_event_id=platform_event_id, received_at=now
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-
 class AuditRepository:
     """Audit trail: who did what to which object; never content."""
 
@@ -707,11 +528,6 @@ class CaseAdminRepository:
         return code
 
 
-def _dedup_key(key: str, platform: str, chat_id: str) -> str:
-    """A fixed-length idempotency key for one notice key in one chat."""
-    return hashlib.sha256(f"{key}\0{platform}\0{chat_id}".encode()).hexdigest()
-
-
 def _meeting_info(meeting: m.Meeting) -> MeetingInfo:
     """A meeting row as a domain value."""
     return MeetingInfo(
@@ -790,52 +606,6 @@ _SAVE_STATE = (
     )
     .execution_options(synchronize_session=False)
 )
-_PRIVATE_CHATS = (
-    select(m.ChatIdentity.platform, m.ChatIdentity.private_chat_id, m.Person.locale)
-    .join(m.Person, m.Person.id == m.ChatIdentity.person_id)
-    .where(
-        m.ChatIdentity.person_id == bindparam("person_id"),
-        m.ChatIdentity.private_chat_id.is_not(None),
-    )
-    .order_by(m.ChatIdentity.id)
-)
-_OUTBOX_BY_KEY = select(m.Outbox.id).where(m.Outbox.idempotency_key == bindparam("key"))
-_PENDING = (
-    select(
-        m.Outbox.id,
-        m.Outbox.platform,
-        m.Outbox.chat_id,
-        m.Outbox.message_id,
-        m.Outbox.params,
-        m.Outbox.choices,
-        m.Outbox.attachment,
-        m.Outbox.locale,
-        m.Outbox.idempotency_key,
-        m.Outbox.attempts,
-    )
-    .where(m.Outbox.status == "pending", m.Outbox.next_attempt_at <= bindparam("now"))
-    .order_by(m.Outbox.id)
-    .limit(bindparam("limit"))
-)
-_PENDING_AMONG = _PENDING.where(m.Outbox.id.in_(bindparam("ids", expanding=True)))
-_MARK_SENT = (
-    update(m.Outbox)
-    .where(m.Outbox.id == bindparam("outbox_id"))
-    .values(status="sent", sent_at=bindparam("now"), attempts=m.Outbox.attempts + 1)
-    .execution_options(synchronize_session=False)
-)
-_OUTBOX_TABLE = m.Base.metadata.tables["outbox"]
-_INSERT_OUTBOX = insert(_OUTBOX_TABLE).returning(_OUTBOX_TABLE.c.id)
-# RETURNING says whether a row went in (rowcount is not reliable with every driver).
-_INBOX_TABLE = m.Base.metadata.tables["inbox_event"]
-_INSERT_EVENT_ONCE = {
-    "sqlite": sqlite.insert(_INBOX_TABLE)
-    .on_conflict_do_nothing(index_elements=["platform", "platform_event_id"])
-    .returning(_INBOX_TABLE.c.id),
-    "postgresql": postgresql.insert(_INBOX_TABLE)
-    .on_conflict_do_nothing(index_elements=["platform", "platform_event_id"])
-    .returning(_INBOX_TABLE.c.id),
-}
 
 
 def _ref_params(ref: ConversationRef) -> dict[str, str]:

@@ -7,15 +7,15 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
+from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
 from storage.matrix_repository import MatrixRepository
+from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.repositories import (
     AgendaRepository,
     AuditRepository,
     CaseAdminRepository,
     ConversationRepository,
-    InboxRepository,
-    OutboxRepository,
     PreparationRepository,
 )
 
@@ -41,6 +41,8 @@ class UnitOfWork:
         self.cases = CaseAdminRepository(self.session)
         self.matrix = MatrixRepository(self.session)
         self.families = FamiliesRepository(self.session)
+        self.processes = ProcessRepository(self.session)
+        self.leases = LeaseRepository(self.session)
         return self
 
     def commit(self) -> None:

@@ -6,5 +6,6 @@ Each feature keeps its models in a module of its own here; import it below.
 from storage.models.coordinators import *  # noqa: F403
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base
+from storage.models.delivery import *  # noqa: F403
 from storage.models.families import *  # noqa: F403
 from storage.models.matrix import *  # noqa: F403

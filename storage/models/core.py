@@ -312,7 +312,11 @@ class Outbox(Base):
     """An outgoing message, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # Keeps one chat's messages in order when several dispatchers claim rows.
+        Index("ix_outbox_chat_status", "platform", "chat_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -331,6 +335,12 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # Durable delivery (migration 0004): status is pending → sending → sent / failed / dropped.
+    # While "sending", next_attempt_at is when the claim runs out and the row may be taken again.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    # When a reminder was meant to go out (to note lateness) and after when it makes no sense.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InboxEvent(Base):

@@ -1,0 +1,111 @@
+"""One bot process: registers itself, catches up after downtime, then ticks and dispatches.
+
+On start it first sends what is due (reminders that fell due while it was down go out once,
+late but not lost), then hands the periodic work to the ticker. On SQLite it holds the lock
+file, so it knows it is alone and may take back every claim a crashed predecessor left.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels import DEFAULT_LEASES, ChannelKeeper, InboundChannel, LeaseSettings
+from bot.clock import Clock, system_clock
+from bot.delivery import Deliverer
+from bot.instance import SqliteProcessLock
+from bot.scheduler import DEFAULT_TICKER, DueSource, Ticker, TickerSettings, tick
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Processes silent for this long are left out of `samverkan status` and, a day on, forgotten.
+PROCESS_FORGOTTEN_AFTER = timedelta(days=1)
+
+
+class Runtime:
+    """Start, periodic work and stop of one bot process."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        deliverer: Deliverer,
+        process_id: str,
+        sources: Sequence[DueSource] = (),
+        channels: Sequence[InboundChannel] = (),
+        *,
+        default_locale: str = "sv",
+        ticker: TickerSettings = DEFAULT_TICKER,
+        leases: LeaseSettings = DEFAULT_LEASES,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._sessions = sessions
+        self._deliverer = deliverer
+        self._sources = list(sources)
+        self._default_locale = default_locale
+        self._clock = clock
+        self.process_id = process_id
+        self.lock = SqliteProcessLock.for_engine(engine)
+        self.keeper = ChannelKeeper(sessions, channels, process_id, leases, clock)
+        self.ticker = Ticker(ticker, self.tick_once, self.dispatch_once, self.keep_once)
+
+    async def start(self) -> None:
+        """Takes the SQLite lock, registers, catches up, takes channels, starts the ticker.
+
+        Raises AnotherProcessRunning when a second process opens the same SQLite file.
+        """
+        if self.lock is not None:
+            self.lock.acquire()
+        now = self._clock()
+        with UnitOfWork(self._sessions) as uow:
+            uow.processes.forget_before(now - PROCESS_FORGOTTEN_AFTER)
+            uow.processes.register(self.process_id, socket.gethostname(), os.getpid(), now)
+            if self.lock is not None:
+                # Alone on this database: whatever is "sending" was left by a dead process.
+                released = uow.outbox.release_all_claims(now)
+                if released:
+                    log.info("took back %d messages a stopped process was sending", released)
+            uow.commit()
+        log.info("process %s started", self.process_id)
+        await self.tick_once()
+        await self.keep_once()
+        self.ticker.start()
+
+    async def tick_once(self) -> None:
+        """Turns what has fallen due into outbox rows, then sends what is due."""
+        now = self._clock()
+        ids = tick(self._sessions, self._sources, now, self._default_locale)
+        if ids is not None:
+            with UnitOfWork(self._sessions) as uow:
+                uow.processes.record_tick(self.process_id, now)
+                uow.commit()
+        await self.dispatch_once()
+
+    async def dispatch_once(self) -> int:
+        """Sends everything due now; returns how many were sent."""
+        return await self._deliverer.drain()
+
+    async def keep_once(self) -> None:
+        """Heartbeat, and the channel leases."""
+        with UnitOfWork(self._sessions) as uow:
+            uow.processes.heartbeat(self.process_id, self._clock())
+            uow.commit()
+        await self.keeper.keep()
+
+    async def stop(self) -> None:
+        """Stops the ticker and the channels, gives the leases back, notes the stop."""
+        self.ticker.shutdown()
+        await self.keeper.release_all()
+        with UnitOfWork(self._sessions) as uow:
+            uow.processes.stopped(self.process_id, self._clock())
+            uow.commit()
+        if self.lock is not None:
+            self.lock.release()
+        log.info("process %s stopped", self.process_id)

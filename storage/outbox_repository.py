@@ -1,0 +1,560 @@
+"""The outbox and the inbox: outgoing messages as rows, inbound updates by platform id.
+
+An outbox row is written in the same transaction as the change that caused it. Dispatchers
+claim due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer anyway), send
+them, and mark the outcome:
+
+```mermaid
+stateDiagram-v2
+    [*] --> pending: enqueued with the change
+    pending --> sending: claimed (attempts + 1)
+    sending --> sent: the platform took it
+    sending --> pending: transient error, retry at next_attempt_at
+    sending --> failed: permanent error, or the last attempt
+    sending --> dropped: a reminder that no longer makes sense
+    sending --> sending: claim ran out (process died), claimed again
+    failed --> pending: operator retries
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from flows.domain import Role
+from flows.engine import Notice
+from flows.replies import Reply
+from storage import models as m
+from storage.codec import (
+    decode_attachment,
+    decode_choices,
+    decode_params,
+    encode_attachment,
+    encode_choices,
+    encode_params,
+)
+
+# Parameters of a notice's reply that the outbox also keeps as columns (see bot/scheduler.py).
+DUE_AT_PARAM = "due_at"
+EXPIRES_AT_PARAM = "expires_at"
+
+
+class OutboxStatus(StrEnum):
+    """Where an outgoing message is on its way."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DROPPED = "dropped"
+
+
+OPEN = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """An outbox row ready to be rendered and sent."""
+
+    id: int
+    platform: str
+    chat_id: str
+    reply: Reply
+    locale: str
+    idempotency_key: str
+    attempts: int
+    due_at: datetime | None = None
+    expires_at: datetime | None = None
+    unreachable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FailedMessage:
+    """A message that was given up on, as the operator sees it (no content)."""
+
+    id: int
+    platform: str
+    chat_id: str
+    message_id: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    """How the outbox stands, for `samverkan status`."""
+
+    pending: int
+    sending: int
+    failed: int
+    oldest_open_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseContact:
+    """A coordinator to tell that someone in their case can no longer be reached."""
+
+    case_id: int
+    case_reference: str
+    coordinator_person_id: int
+    member_name: str
+
+
+class OutboxRepository:
+    """Outgoing messages as rows: enqueued with the change, claimed and sent after commit."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def enqueue(
+        self, platform: str, chat_id: str, replies: tuple[Reply, ...], locale: str, now: datetime
+    ) -> list[int]:
+        """Adds one pending row per reply, in order."""
+        return self._add(platform, chat_id, replies, locale, now, None)
+
+    def enqueue_notice(self, notice: Notice, now: datetime, default_locale: str) -> list[int]:
+        """Adds rows for a notice: to each private chat of a person, or to one chat.
+
+        With a dedup key, a chat that already has a row for the key gets no second one.
+        """
+        targets: list[tuple[str, str, str]] = []
+        if notice.chat is not None:
+            locale = default_locale
+            if notice.person_id is None:
+                person = self._s.scalar(
+                    select(m.Person)
+                    .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+                    .where(
+                        m.ChatIdentity.platform == notice.chat.platform,
+                        m.ChatIdentity.external_user_id == notice.chat.user_id,
+                    )
+                )
+                locale = person.locale if person else default_locale
+            targets.append((notice.chat.platform, notice.chat.chat_id, locale))
+        else:
+            rows = self._s.execute(
+                select(m.ChatIdentity.platform, m.ChatIdentity.private_chat_id, m.Person.locale)
+                .join(m.Person, m.Person.id == m.ChatIdentity.person_id)
+                .where(
+                    m.ChatIdentity.person_id == notice.person_id,
+                    m.ChatIdentity.private_chat_id.is_not(None),
+                )
+                .order_by(m.ChatIdentity.id)
+            ).all()
+            targets += [(platform, str(chat), locale) for platform, chat, locale in rows]
+        ids: list[int] = []
+        for platform, chat_id, locale in targets:
+            key = None
+            if notice.dedup_key is not None:
+                key = _dedup_key(notice.dedup_key, platform, chat_id)
+                exists = self._s.scalar(select(m.Outbox.id).where(m.Outbox.idempotency_key == key))
+                if exists is not None:
+                    continue
+            ids += self._add(platform, chat_id, (notice.reply,), locale, now, key)
+        return ids
+
+    def _add(
+        self,
+        platform: str,
+        chat_id: str,
+        replies: tuple[Reply, ...],
+        locale: str,
+        now: datetime,
+        key: str | None,
+    ) -> list[int]:
+        """Inserts pending rows; a given key is used for the (single) reply."""
+        rows = [
+            m.Outbox(
+                platform=platform,
+                chat_id=chat_id,
+                message_id=reply.message,
+                params=encode_params(reply.params),
+                choices=encode_choices(reply.choices),
+                attachment=encode_attachment(reply.attachment),
+                locale=locale,
+                status=OutboxStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                idempotency_key=key or uuid.uuid4().hex,
+                created_at=now,
+                due_at=_time_param(reply, DUE_AT_PARAM),
+                expires_at=_time_param(reply, EXPIRES_AT_PARAM),
+            )
+            for reply in replies
+        ]
+        if key is not None:
+            try:
+                # Two processes may find the same reminder due at once: the second one's
+                # insert meets the unique key and is simply not made.
+                with self._s.begin_nested():
+                    self._s.add_all(rows)
+            except IntegrityError:
+                return []
+        else:
+            self._s.add_all(rows)
+        self._s.flush()
+        return [row.id for row in rows]
+
+    def pending(
+        self, now: datetime, ids: list[int] | None = None, limit: int = 100
+    ) -> list[PendingMessage]:
+        """Due pending rows, oldest first (optionally only the given ids); claims nothing."""
+        stmt = (
+            select(m.Outbox)
+            .where(m.Outbox.status == OutboxStatus.PENDING.value, m.Outbox.next_attempt_at <= now)
+            .order_by(m.Outbox.id)
+            .limit(limit)
+        )
+        if ids is not None:
+            stmt = stmt.where(m.Outbox.id.in_(ids))
+        return [_pending(row, unreachable=False) for row in self._s.scalars(stmt)]
+
+    def claim(
+        self,
+        process_id: str,
+        now: datetime,
+        claim_for: timedelta,
+        platforms: Collection[str],
+        ids: Sequence[int] | None = None,
+        limit: int = 50,
+    ) -> list[PendingMessage]:
+        """Claims due rows for one dispatcher, in the order to send them.
+
+        Due means pending and due, or "sending" by a claim that ran out (its process died).
+        Rows other dispatchers have locked are skipped, and a row is only taken when every
+        older open row of its chat is taken with it: one chat's messages stay in order.
+        """
+        due = (
+            select(m.Outbox.id, m.Outbox.platform, m.Outbox.chat_id)
+            .where(
+                m.Outbox.status.in_(OPEN),
+                m.Outbox.next_attempt_at <= now,
+                m.Outbox.platform.in_(list(platforms)),
+            )
+            .order_by(m.Outbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if ids is not None:
+            due = due.where(m.Outbox.id.in_(list(ids)))
+        found = self._s.execute(due).all()
+        if not found:
+            return []
+        candidates = {row.id for row in found}
+        # Every open row of these chats up to the newest candidate, to find gaps.
+        open_rows = self._s.execute(
+            select(m.Outbox.id, m.Outbox.platform, m.Outbox.chat_id)
+            .where(
+                m.Outbox.status.in_(OPEN),
+                m.Outbox.chat_id.in_({row.chat_id for row in found}),
+                m.Outbox.id <= max(candidates),
+            )
+            .order_by(m.Outbox.id)
+        ).all()
+        by_chat: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for row in open_rows:
+            by_chat[(row.platform, row.chat_id)].append(row.id)
+        taken: list[int] = []
+        for chat_ids in by_chat.values():
+            for outbox_id in chat_ids:
+                if outbox_id not in candidates:
+                    break  # an older message of this chat is elsewhere: wait for it
+                taken.append(outbox_id)
+        if not taken:
+            return []
+        self._s.execute(
+            update(m.Outbox)
+            .where(m.Outbox.id.in_(taken))
+            .values(
+                status=OutboxStatus.SENDING.value,
+                claimed_by=process_id,
+                next_attempt_at=now + claim_for,
+                attempts=m.Outbox.attempts + 1,
+            )
+        )
+        rows = self._s.scalars(select(m.Outbox).where(m.Outbox.id.in_(taken)).order_by(m.Outbox.id))
+        rows_list = list(rows)
+        unreachable = {
+            (platform, chat_id)
+            for platform, chat_id in self._s.execute(
+                select(m.UnreachableChat.platform, m.UnreachableChat.chat_id).where(
+                    m.UnreachableChat.chat_id.in_({r.chat_id for r in rows_list})
+                )
+            )
+        }
+        return [
+            _pending(row, unreachable=(row.platform, row.chat_id) in unreachable)
+            for row in rows_list
+        ]
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """Records that the platform took the message."""
+        self._s.execute(
+            update(m.Outbox)
+            .where(m.Outbox.id == outbox_id)
+            .values(status=OutboxStatus.SENT.value, sent_at=now, claimed_by=None)
+        )
+
+    def retry_later(
+        self, outbox_id: int, error: str, at: datetime, *, count_attempt: bool = True
+    ) -> None:
+        """Puts a claimed row back to pending until `at` (a rate limit is no failed attempt)."""
+        values: dict[str, object] = {
+            "status": OutboxStatus.PENDING.value,
+            "next_attempt_at": at,
+            "last_error": error[:200],
+            "claimed_by": None,
+        }
+        if not count_attempt:
+            values["attempts"] = m.Outbox.attempts - 1
+        self._s.execute(update(m.Outbox).where(m.Outbox.id == outbox_id).values(**values))
+
+    def mark_failed(self, outbox_id: int, error: str) -> None:
+        """Gives up on a message; it stays visible to the operator, who may retry it."""
+        self._s.execute(
+            update(m.Outbox)
+            .where(m.Outbox.id == outbox_id)
+            .values(status=OutboxStatus.FAILED.value, last_error=error[:200], claimed_by=None)
+        )
+
+    def mark_dropped(self, outbox_id: int, reason: str) -> None:
+        """Drops a message that no longer makes sense (the meeting it announces is over)."""
+        self._s.execute(
+            update(m.Outbox)
+            .where(m.Outbox.id == outbox_id)
+            .values(status=OutboxStatus.DROPPED.value, last_error=reason[:200], claimed_by=None)
+        )
+
+    def release_all_claims(self, now: datetime) -> int:
+        """Makes every "sending" row due again; only for a process that knows it is alone."""
+        result = self._s.execute(
+            update(m.Outbox)
+            .where(m.Outbox.status == OutboxStatus.SENDING.value)
+            .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, claimed_by=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def counts(self) -> OutboxCounts:
+        """Open and failed rows, and when the oldest open row was written."""
+        by_status: dict[str, int] = {
+            status: count
+            for status, count in self._s.execute(
+                select(m.Outbox.status, func.count())
+                .where(m.Outbox.status.in_((*OPEN, OutboxStatus.FAILED.value)))
+                .group_by(m.Outbox.status)
+            )
+        }
+        oldest = self._s.scalar(
+            select(func.min(m.Outbox.created_at)).where(m.Outbox.status.in_(OPEN))
+        )
+        return OutboxCounts(
+            pending=by_status.get(OutboxStatus.PENDING.value, 0),
+            sending=by_status.get(OutboxStatus.SENDING.value, 0),
+            failed=by_status.get(OutboxStatus.FAILED.value, 0),
+            oldest_open_at=oldest,
+        )
+
+    def failed(self, limit: int = 100) -> list[FailedMessage]:
+        """The failed messages, oldest first."""
+        rows = self._s.scalars(
+            select(m.Outbox)
+            .where(m.Outbox.status == OutboxStatus.FAILED.value)
+            .order_by(m.Outbox.id)
+            .limit(limit)
+        )
+        return [
+            FailedMessage(
+                row.id,
+                row.platform,
+                row.chat_id,
+                row.message_id,
+                row.attempts,
+                row.last_error,
+                row.created_at,
+            )
+            for row in rows
+        ]
+
+    def retry_failed(self, now: datetime, ids: Sequence[int] | None = None) -> int:
+        """Makes failed messages pending again with fresh attempts; their chats count as
+        reachable again, since the operator asks to try."""
+        where = [m.Outbox.status == OutboxStatus.FAILED.value]
+        if ids is not None:
+            where.append(m.Outbox.id.in_(list(ids)))
+        chats = self._s.execute(select(m.Outbox.platform, m.Outbox.chat_id).where(*where)).all()
+        for platform, chat_id in set(chats):
+            self.mark_reachable(platform, chat_id)
+        result = self._s.execute(
+            update(m.Outbox)
+            .where(*where)
+            .values(
+                status=OutboxStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                last_error=None,
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_unreachable(self, platform: str, chat_id: str, error: str, now: datetime) -> bool:
+        """Notes that a platform refused a chat for good; True if it was reachable until now."""
+        exists = self._s.scalar(
+            select(m.UnreachableChat.id).where(
+                m.UnreachableChat.platform == platform, m.UnreachableChat.chat_id == chat_id
+            )
+        )
+        if exists is not None:
+            return False
+        try:
+            with self._s.begin_nested():
+                self._s.add(
+                    m.UnreachableChat(
+                        platform=platform, chat_id=chat_id, since=now, error=error[:64]
+                    )
+                )
+        except IntegrityError:
+            return False  # another dispatcher noted it at the same moment
+        return True
+
+    def mark_reachable(self, platform: str, chat_id: str) -> None:
+        """Forgets that a chat was unreachable (its user wrote to us again)."""
+        row = self._s.scalar(
+            select(m.UnreachableChat).where(
+                m.UnreachableChat.platform == platform, m.UnreachableChat.chat_id == chat_id
+            )
+        )
+        if row is not None:
+            self._s.delete(row)
+            self._s.flush()
+
+    def coordinators_to_tell(self, platform: str, chat_id: str) -> list[CaseContact]:
+        """The coordinators of every case of the people behind a chat (not themselves).
+
+        People behind a chat: whose private chat it is, or who have talked in it (a group).
+        """
+        private = select(m.ChatIdentity.person_id).where(
+            m.ChatIdentity.platform == platform, m.ChatIdentity.private_chat_id == chat_id
+        )
+        talked = (
+            select(m.ChatIdentity.person_id)
+            .join(
+                m.ConversationState,
+                (m.ConversationState.platform == m.ChatIdentity.platform)
+                & (m.ConversationState.user_id == m.ChatIdentity.external_user_id),
+            )
+            .where(m.ConversationState.platform == platform, m.ConversationState.chat_id == chat_id)
+        )
+        people = set(self._s.scalars(private).all()) | set(self._s.scalars(talked).all())
+        if not people:
+            return []
+        members = self._s.execute(
+            select(m.Membership.case_id, m.Person.display_name, m.Case.reference)
+            .join(m.Person, m.Person.id == m.Membership.person_id)
+            .join(m.Case, m.Case.id == m.Membership.case_id)
+            .where(m.Membership.person_id.in_(people), m.Membership.active.is_(True))
+            .order_by(m.Membership.case_id, m.Person.id)
+        ).all()
+        contacts: list[CaseContact] = []
+        for case_id, name, reference in members:
+            coordinators = self._s.scalars(
+                select(m.Membership.person_id)
+                .where(
+                    m.Membership.case_id == case_id,
+                    m.Membership.role == Role.COORDINATOR,
+                    m.Membership.active.is_(True),
+                    m.Membership.person_id.not_in(people),
+                )
+                .order_by(m.Membership.person_id)
+            ).all()
+            contacts += [CaseContact(case_id, reference, c, name) for c in coordinators]
+        return contacts
+
+
+class InboxRepository:
+    """Inbound updates recorded by platform id, so a replay has no effect."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def record(self, platform: str, platform_event_id: str, now: datetime) -> bool:
+        """True the first time an update is seen, False for a replay."""
+        values = {"platform": platform, "platform_event_id": platform_event_id, "received_at": now}
+        dialect = self._s.get_bind().dialect.name
+        if dialect in _INSERT_EVENT_ONCE:
+            # One statement instead of a look-up plus an insert in a savepoint: the unique
+            # constraint decides, and a replay inserts nothing.
+            return self._s.execute(_INSERT_EVENT_ONCE[dialect], values).first() is not None
+        seen = self._s.scalar(
+            select(m.InboxEvent.id).where(
+                m.InboxEvent.platform == platform,
+                m.InboxEvent.platform_event_id == platform_event_id,
+            )
+        )
+        if seen is not None:
+            return False
+        try:
+            with self._s.begin_nested():
+                self._s.add(
+                    m.InboxEvent(
+                        platform=platform, platform_event_id=platform_event_id, received_at=now
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+# RETURNING says whether a row went in (rowcount is not reliable with every driver).
+_INBOX_TABLE = m.Base.metadata.tables["inbox_event"]
+_INSERT_EVENT_ONCE = {
+    "sqlite": sqlite.insert(_INBOX_TABLE)
+    .on_conflict_do_nothing(index_elements=["platform", "platform_event_id"])
+    .returning(_INBOX_TABLE.c.id),
+    "postgresql": postgresql.insert(_INBOX_TABLE)
+    .on_conflict_do_nothing(index_elements=["platform", "platform_event_id"])
+    .returning(_INBOX_TABLE.c.id),
+}
+
+
+def _pending(row: m.Outbox, *, unreachable: bool) -> PendingMessage:
+    """An outbox row as a message to send."""
+    return PendingMessage(
+        id=row.id,
+        platform=row.platform,
+        chat_id=row.chat_id,
+        reply=Reply(
+            row.message_id,
+            decode_params(row.params),
+            decode_choices(row.choices),
+            decode_attachment(row.attachment),
+        ),
+        locale=row.locale,
+        idempotency_key=row.idempotency_key,
+        attempts=row.attempts,
+        due_at=row.due_at,
+        expires_at=row.expires_at,
+        unreachable=unreachable,
+    )
+
+
+def _time_param(reply: Reply, name: str) -> datetime | None:
+    """A datetime parameter of a reply, if it has one by that name."""
+    value = reply.params.get(name)
+    return value if isinstance(value, datetime) else None
+
+
+def _dedup_key(key: str, platform: str, chat_id: str) -> str:
+    """A fixed-length idempotency key for one notice key in one chat."""
+    return hashlib.sha256(f"{key}\0{platform}\0{chat_id}".encode()).hexdigest()
