@@ -5,14 +5,16 @@ A process polls a channel only while it holds the channel's lease. The holder re
 `renew_every`; if it dies, the lease lapses after `ttl` and another process takes over, so
 takeover is bounded by `ttl + renew_every`. A holder that cannot renew (database gone) stops
 its channel `margin` before its lease runs out, so two pollers never overlap. Adapters
-therefore keep one poll shorter than `margin` (e.g. a long-poll timeout of 10 s for a margin
-of 15 s) and stop promptly when asked.
+therefore ask `may_poll()` before each poll, keep one poll shorter than `margin` (e.g. a
+long-poll timeout of 10 s for a margin of 15 s), and stop promptly when asked.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -31,8 +33,13 @@ class InboundChannel(Protocol):
     # Stable over restarts and the same in every process, e.g. "telegram" or "matrix".
     name: str
 
-    async def start(self) -> None:
-        """Starts polling in the background and returns."""
+    async def start(self, may_poll: Callable[[], bool]) -> None:
+        """Starts polling in the background and returns.
+
+        The poller asks `may_poll()` before every poll and skips the poll when it says no:
+        a process whose event loop was held up cannot renew its lease in time, and must not
+        poll on once another process may have taken the channel over.
+        """
         ...
 
     async def stop(self) -> None:
@@ -98,7 +105,7 @@ class ChannelKeeper:
                 self._held_until[channel.name] = now + self._settings.ttl
                 if not running:
                     log.info("took the lease on channel %s; polling", channel.name)
-                    await channel.start()
+                    await channel.start(functools.partial(self.holds, channel.name))
             elif running:
                 await self._stop(channel)
 
@@ -116,3 +123,64 @@ class ChannelKeeper:
         log.info("stopping channel %s: lease lost or given up", channel.name)
         self._held_until.pop(channel.name, None)
         await channel.stop()
+
+
+# How often a running poller checks that it still may poll, and how long a stop may take
+# before the poller is cancelled.
+WATCH_EVERY_S = 1.0
+STOP_GRACE_S = 10.0
+
+
+class TaskChannel:
+    """An inbound channel whose poller is a coroutine that runs until its stop event is set
+    (the Matrix sync loop): started and stopped by the keeper, stopped also as soon as
+    `may_poll()` says no. Keep one poll shorter than the lease margin."""
+
+    def __init__(self, name: str, run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        self.name = name
+        self._run = run
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failures: asyncio.Queue[BaseException] = asyncio.Queue()
+
+    async def start(self, may_poll: Callable[[], bool]) -> None:
+        """Starts the poller and a watch on the lease."""
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._guarded(self._stop, may_poll))
+
+    async def stop(self) -> None:
+        """Asks the poller to stop and waits for it (cancels it after a grace period)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_S)
+        except TimeoutError:
+            task.cancel()
+
+    async def failure(self) -> None:
+        """Returns never, or raises the error that ended the poller (e.g. a bad login)."""
+        raise await self._failures.get()
+
+    async def _guarded(self, stop: asyncio.Event, may_poll: Callable[[], bool]) -> None:
+        """Runs the poller; reports an error that ends it."""
+        watch = asyncio.create_task(self._watch(stop, may_poll))
+        try:
+            await self._run(stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("channel %s stopped by %s", self.name, type(exc).__name__)
+            self._failures.put_nowait(exc)
+        finally:
+            watch.cancel()
+
+    async def _watch(self, stop: asyncio.Event, may_poll: Callable[[], bool]) -> None:
+        """Stops the poller the moment the lease may no longer be ours."""
+        while not stop.is_set():
+            if not may_poll():
+                log.warning("channel %s: lease not renewed in time; stopping", self.name)
+                stop.set()
+                return
+            await asyncio.sleep(WATCH_EVERY_S)

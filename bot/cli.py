@@ -1,4 +1,4 @@
-"""The `samverkan` command: demo, run, database migrations, invites and reports."""
+"""The `samverkan` command: demo, run, migrations, invites, reports, status and the outbox."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from bot.followup_report import file_makers
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
 from bot.reports import DocumentFormat, render_agenda
+from bot.status import print_status
 from bot.telegram.service import TelegramService
 from flows.domain import Role
 from flows.meeting_request import answer_notice
@@ -52,6 +53,7 @@ log = logging.getLogger("samverkan")
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_SCHEMA = 4
+EXIT_BUSY = 5
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +96,26 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", required=True, help="first name or pseudonym of the invitee")
     create.add_argument("--days", type=int, default=14, help="days the code is valid (default 14)")
+
+    status = sub.add_parser(
+        "status",
+        help="health: outbox counts, oldest waiting message, last tick, who polls which channel",
+    )
+    add_db_options(status)
+
+    outbox = sub.add_parser("outbox", help="outgoing messages the bot gave up on")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    listing = outbox_sub.add_parser("list", help="list outgoing messages (no content is shown)")
+    add_db_options(listing)
+    listing.add_argument(
+        "--failed", action="store_true", required=True, help="only failed messages (required)"
+    )
+    listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    retry = outbox_sub.add_parser("retry", help="send failed messages again, with fresh attempts")
+    add_db_options(retry)
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, action="append", dest="ids", help="a message id")
+    which.add_argument("--all", action="store_true", help="every failed message")
 
     report = sub.add_parser("report", help="print reports")
     report_sub = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
@@ -176,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.log_level != "DEBUG":
         # Alembic narrates every schema check at INFO; operators only need its warnings.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # APScheduler narrates every job run; our jobs log what they do themselves.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     engine = make_engine(config.database_url)
     try:
         return _dispatch(args, config, engine)
@@ -216,6 +240,13 @@ def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
         case "request":
             require_current(engine)
             return _request(args, config, engine)
+        case "status":
+            require_current(engine)
+            print_status(engine, system_clock(), sys.stdout)
+            return 0
+        case "outbox":
+            require_current(engine)
+            return _outbox(args, engine)
     return EXIT_USAGE
 
 
@@ -361,6 +392,25 @@ def _invite(args: argparse.Namespace, engine: Engine) -> int:
         uow.commit()
     print(code)
     return 0
+
+
+def _outbox(args: argparse.Namespace, engine: Engine) -> int:
+    """Lists failed messages, or makes them pending again."""
+    with UnitOfWork(session_factory(engine)) as uow:
+        if args.outbox_command == "list":
+            failed = uow.outbox.failed(args.limit)
+            if not failed:
+                print("no failed messages")
+            for row in failed:
+                print(
+                    f"{row.id}  {row.created_at:%Y-%m-%d %H:%M} UTC  {row.platform}:{row.chat_id}"
+                    f"  {row.message_id}  attempts {row.attempts}  {row.last_error or '-'}"
+                )
+            return 0
+        count = uow.outbox.retry_failed(system_clock(), None if args.all else args.ids)
+        uow.commit()
+    print(f"{count} message(s) will be sent again by the running bot")
+    return 0 if count or args.all else EXIT_NOT_FOUND
 
 
 def _report(args: argparse.Namespace, config: Config, engine: Engine) -> int:

@@ -7,6 +7,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from platformdirs import user_data_path
 
 from bot.catalogue import available_locales
+from bot.channels import LeaseSettings
+from bot.delivery import DeliveryPolicy
 from bot.nudge_config import (
     NudgeConfig,
     ReportConfig,
@@ -23,6 +26,7 @@ from bot.nudge_config import (
     nudge_config,
     report_config,
 )
+from bot.scheduler import TickerSettings
 
 DATABASE_URL_ENV = "SAMVERKAN_DATABASE_URL"
 # What Telegram accepts as a webhook secret_token.
@@ -131,6 +135,39 @@ class ReminderConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """The [delivery] section: retries, the ticker, channel leases."""
+
+    tick_seconds: int = 30
+    dispatch_seconds: int = 5
+    max_attempts: int = 12
+    claim_seconds: int = 120
+    late_note_after_minutes: int = 15
+    lease_seconds: int = 90
+
+    def policy(self) -> DeliveryPolicy:
+        """The retry policy of the deliverer."""
+        return DeliveryPolicy(
+            max_attempts=self.max_attempts,
+            claim_for=timedelta(seconds=self.claim_seconds),
+            late_after=timedelta(minutes=self.late_note_after_minutes),
+        )
+
+    def ticker(self) -> TickerSettings:
+        """How often the periodic jobs run (leases are renewed three times per lease)."""
+        return TickerSettings(
+            tick_every=timedelta(seconds=self.tick_seconds),
+            dispatch_every=timedelta(seconds=self.dispatch_seconds),
+            keep_every=timedelta(seconds=self.lease_seconds / 3),
+        )
+
+    def leases(self) -> LeaseSettings:
+        """Channel lease timing: renewed every third, given up at half of the lease."""
+        ttl = timedelta(seconds=self.lease_seconds)
+        return LeaseSettings(ttl=ttl, renew_every=ttl / 3, margin=ttl / 2)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the bot reads at start."""
 
@@ -144,6 +181,7 @@ class Config:
     nudges: NudgeConfig = field(default_factory=NudgeConfig)
     reports: ReportConfig = field(default_factory=ReportConfig)
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
 
 def _get(
@@ -183,6 +221,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         "nudges",
         "reports",
         "reminders",
+        "delivery",
     }
     unknown = set(data) - known
     if unknown:
@@ -204,6 +243,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         nudges=nudges,
         reports=reports,
         reminders=_reminders(data),
+        delivery=_delivery(data),
     )
     _validate(config)
     return config
@@ -304,6 +344,22 @@ def _reminders(data: dict[str, Any]) -> ReminderConfig:
     return ReminderConfig(tuple(float(h) for h in before), float(after), count)
 
 
+def _delivery(data: dict[str, Any]) -> DeliveryConfig:
+    """The [delivery] section; every number must be a positive whole number."""
+    defaults = DeliveryConfig()
+    values = {
+        key: _get(data, "delivery", key, int, getattr(defaults, key))
+        for key in DeliveryConfig.__dataclass_fields__
+    }
+    for key, value in values.items():
+        if value < 1:
+            raise ConfigError(f"[delivery] {key} must be at least 1, got {value}")
+    unknown = set(data.get("delivery", {})) - set(values)
+    if unknown:
+        raise ConfigError(f"unknown [delivery] key(s): {', '.join(sorted(unknown))}")
+    return DeliveryConfig(**values)
+
+
 def _validate(config: Config) -> None:
     """Checks values that have a fixed set of meanings."""
     locales = available_locales()
@@ -316,5 +372,14 @@ def _validate(config: Config) -> None:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"[bot] timezone is not a known time zone: {config.timezone!r}") from exc
+    if (
+        config.matrix.enabled
+        and config.matrix.sync_timeout_seconds * 3 > config.delivery.lease_seconds
+    ):
+        # A sync started just before the lease margin must end before another process may
+        # take the channel over (see bot/channels.py).
+        raise ConfigError(
+            "[matrix] sync_timeout_seconds must be at most a third of [delivery] lease_seconds"
+        )
     if config.log_level not in LOG_LEVELS:
         raise ConfigError(f"[logging] level must be one of {', '.join(LOG_LEVELS)}")

@@ -9,6 +9,7 @@ again) it is sent again, with the same idempotency key, so a platform that honou
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Collection, Mapping
@@ -148,6 +149,9 @@ class Deliverer:
         sent = 0
         for message in claimed:
             sent += await self._send_one(message)
+            # Database calls block the loop; let inbound handling and lease renewal in
+            # between, so a long catch-up after downtime starves nobody.
+            await asyncio.sleep(0)
         # A handled row is sent, failed, dropped or due again only later: drain() ends.
         return sent, len(claimed)
 

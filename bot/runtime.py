@@ -74,8 +74,8 @@ class Runtime:
                     log.info("took back %d messages a stopped process was sending", released)
             uow.commit()
         log.info("process %s started", self.process_id)
-        await self.tick_once()
         await self.keep_once()
+        await self.tick_once()
         self.ticker.start()
 
     async def tick_once(self) -> None:

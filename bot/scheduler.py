@@ -68,13 +68,10 @@ def tick(
                 log.debug("tick skipped: another process is ticking")
                 return None
         for source in sources:
-            found = 0
-            for notice in source.due(uow, now):
-                new = uow.outbox.enqueue_notice(notice, now, default_locale)
-                found += len(new)
-                ids += new
-            if found:
-                log.info("tick: %s enqueued %d messages", source.name, found)
+            new = uow.outbox.enqueue_notices(list(source.due(uow, now)), now, default_locale)
+            if new:
+                log.info("tick: %s enqueued %d messages", source.name, len(new))
+            ids += new
         uow.commit()
     return ids
 

@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -59,6 +60,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     DROPPED = "dropped"
 
+
+T = TypeVar("T")
 
 OPEN = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 
@@ -129,41 +132,76 @@ class OutboxRepository:
 
         With a dedup key, a chat that already has a row for the key gets no second one.
         """
-        targets: list[tuple[str, str, str]] = []
-        if notice.chat is not None:
-            locale = default_locale
-            if notice.person_id is None:
-                person = self._s.scalar(
-                    select(m.Person)
-                    .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
-                    .where(
-                        m.ChatIdentity.platform == notice.chat.platform,
-                        m.ChatIdentity.external_user_id == notice.chat.user_id,
-                    )
+        return self.enqueue_notices([notice], now, default_locale)
+
+    def enqueue_notices(
+        self, notices: Sequence[Notice], now: datetime, default_locale: str
+    ) -> list[int]:
+        """Adds rows for many notices with a few queries (a tick may find thousands due)."""
+        targets = self._targets(notices, default_locale)
+        keys = [
+            _dedup_key(n.dedup_key, platform, chat)
+            for n, platform, chat, _ in targets
+            if n.dedup_key is not None
+        ]
+        existing: set[str] = set()
+        for chunk in _chunks(keys):
+            existing.update(
+                self._s.scalars(
+                    select(m.Outbox.idempotency_key).where(m.Outbox.idempotency_key.in_(chunk))
                 )
-                locale = person.locale if person else default_locale
-            targets.append((notice.chat.platform, notice.chat.chat_id, locale))
-        else:
+            )
+        ids: list[int] = []
+        for notice, platform, chat_id, locale in targets:
+            key = None
+            if notice.dedup_key is not None:
+                key = _dedup_key(notice.dedup_key, platform, chat_id)
+                if key in existing:
+                    continue
+                existing.add(key)
+            ids += self._add(platform, chat_id, (notice.reply,), locale, now, key)
+        return ids
+
+    def _targets(
+        self, notices: Sequence[Notice], default_locale: str
+    ) -> list[tuple[Notice, str, str, str]]:
+        """(notice, platform, chat, locale) for every chat each notice goes to, in order."""
+        person_ids = list({n.person_id for n in notices if n.person_id is not None})
+        private: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+        for chunk in _chunks(person_ids):
             rows = self._s.execute(
-                select(m.ChatIdentity.platform, m.ChatIdentity.private_chat_id, m.Person.locale)
+                select(
+                    m.ChatIdentity.person_id,
+                    m.ChatIdentity.platform,
+                    m.ChatIdentity.private_chat_id,
+                    m.Person.locale,
+                )
                 .join(m.Person, m.Person.id == m.ChatIdentity.person_id)
                 .where(
-                    m.ChatIdentity.person_id == notice.person_id,
+                    m.ChatIdentity.person_id.in_(chunk),
                     m.ChatIdentity.private_chat_id.is_not(None),
                 )
                 .order_by(m.ChatIdentity.id)
             ).all()
-            targets += [(platform, str(chat), locale) for platform, chat, locale in rows]
-        ids: list[int] = []
-        for platform, chat_id, locale in targets:
-            key = None
-            if notice.dedup_key is not None:
-                key = _dedup_key(notice.dedup_key, platform, chat_id)
-                exists = self._s.scalar(select(m.Outbox.id).where(m.Outbox.idempotency_key == key))
-                if exists is not None:
-                    continue
-            ids += self._add(platform, chat_id, (notice.reply,), locale, now, key)
-        return ids
+            for person_id, platform, chat, locale in rows:
+                private[person_id].append((platform, str(chat), locale))
+        targets: list[tuple[Notice, str, str, str]] = []
+        for notice in notices:
+            if notice.chat is None:
+                assert notice.person_id is not None
+                targets += [(notice, p, c, loc) for p, c, loc in private[notice.person_id]]
+                continue
+            person = self._s.scalar(
+                select(m.Person)
+                .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+                .where(
+                    m.ChatIdentity.platform == notice.chat.platform,
+                    m.ChatIdentity.external_user_id == notice.chat.user_id,
+                )
+            )
+            locale = person.locale if person else default_locale
+            targets.append((notice, notice.chat.platform, notice.chat.chat_id, locale))
+        return targets
 
     def _add(
         self,
@@ -553,6 +591,12 @@ def _time_param(reply: Reply, name: str) -> datetime | None:
     """A datetime parameter of a reply, if it has one by that name."""
     value = reply.params.get(name)
     return value if isinstance(value, datetime) else None
+
+
+def _chunks(values: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """Slices for IN lists that stay well below the databases' parameter limits."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _dedup_key(key: str, platform: str, chat_id: str) -> str:
