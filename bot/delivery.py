@@ -147,15 +147,16 @@ class Deliverer:
             )
             uow.commit()
         sent = 0
+        refused: set[tuple[str, str]] = set()  # chats refused for good during this round
         for message in claimed:
-            sent += await self._send_one(message)
+            sent += await self._send_one(message, refused)
             # Database calls block the loop; let inbound handling and lease renewal in
             # between, so a long catch-up after downtime starves nobody.
             await asyncio.sleep(0)
         # A handled row is sent, failed, dropped or due again only later: drain() ends.
         return sent, len(claimed)
 
-    async def _send_one(self, message: PendingMessage) -> int:
+    async def _send_one(self, message: PendingMessage, refused: set[tuple[str, str]]) -> int:
         """Sends one claimed row and records the outcome; 1 if it was sent."""
         now = self._clock()
         if message.expires_at is not None and now >= message.expires_at:
@@ -168,7 +169,7 @@ class Deliverer:
                 uow.outbox.mark_dropped(message.id, "Expired")
                 uow.commit()
             return 0
-        if message.unreachable:
+        if message.unreachable or (message.platform, message.chat_id) in refused:
             log.info("outbox %d failed: chat is marked unreachable", message.id)
             with UnitOfWork(self._sessions) as uow:
                 uow.outbox.mark_failed(message.id, "RecipientUnreachable")
@@ -184,9 +185,10 @@ class Deliverer:
             self._retry(message, "RetryAfter", now + wait, count_attempt=False)
         except (PermanentSendError, UnknownFileKind) as exc:
             log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
-            self._give_up(
-                message, type(exc).__name__, permanent=isinstance(exc, PermanentSendError)
-            )
+            permanent = isinstance(exc, PermanentSendError)
+            if permanent:
+                refused.add((message.platform, message.chat_id))
+            self._give_up(message, type(exc).__name__, permanent=permanent)
         except Exception as exc:  # any transport error is retried later, never lost
             log.warning(
                 "outbox %d attempt %d failed: %s", message.id, message.attempts, type(exc).__name__

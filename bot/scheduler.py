@@ -102,6 +102,11 @@ class Ticker:
 
     def start(self) -> None:
         """Adds the jobs and starts; must be called from the running event loop."""
+        self.add_jobs()
+        self.scheduler.start()
+
+    def add_jobs(self) -> None:
+        """Adds (or replaces, by their fixed ids) the periodic jobs."""
         every = {
             JOB_TICK: self._settings.tick_every,
             JOB_DISPATCH: self._settings.dispatch_every,
@@ -122,7 +127,6 @@ class Ticker:
                 # since every job looks at the database afresh.
                 misfire_grace_time=max(int(interval.total_seconds()), 1),
             )
-        self.scheduler.start()
 
     def shutdown(self) -> None:
         """Stops the jobs without waiting for the next runs."""
