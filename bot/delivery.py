@@ -214,9 +214,7 @@ class Deliverer:
                 "delivery.late",
                 {
                     "due_at": message.due_at,
-                    "late_by": format_timedelta(
-                        now - message.due_at, locale=message.locale, threshold=1.1
-                    ),
+                    "late_by": format_timedelta(now - message.due_at, locale=message.locale),
                 },
                 message.locale,
                 fmt,

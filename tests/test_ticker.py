@@ -1,0 +1,127 @@
+"""The ticker and the tick: fixed jobs, reminders enqueued once, and a downtime that loses
+nothing — each reminder that fell due while the bot was down goes out once after restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.delivery import Deliverer
+from bot.instance import new_process_id
+from bot.runtime import Runtime
+from bot.scheduler import JOB_DISPATCH, JOB_KEEP, JOB_TICK, Ticker, TickerSettings, tick
+from tests.conftest import FakeClock
+from tests.support.reminders import PLATFORM, MeetingReminders, seed_meetings
+
+
+async def nothing() -> None:
+    """A job that does nothing."""
+
+
+def test_the_ticker_has_three_fixed_coalesced_jobs_that_replace_themselves() -> None:
+    async def scenario() -> None:
+        ticker = Ticker(TickerSettings(), nothing, nothing, nothing)
+        ticker.start()
+        ticker.add_jobs()  # a second registration replaces, never duplicates
+        jobs = {job.id: job for job in ticker.scheduler.get_jobs()}
+        ticker.shutdown()
+        assert set(jobs) == {JOB_TICK, JOB_DISPATCH, JOB_KEEP}
+        assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
+        assert jobs[JOB_TICK].trigger.interval == timedelta(seconds=30)
+        assert jobs[JOB_TICK].misfire_grace_time == 30
+        assert jobs[JOB_DISPATCH].misfire_grace_time == 5
+
+    asyncio.run(scenario())
+
+
+def test_a_reminder_found_due_by_many_ticks_is_enqueued_once(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    seed_meetings(sessions, [clock.now + timedelta(hours=1)] * 3, clock.now)
+    sources = [MeetingReminders()]
+    assert len(tick(sessions, sources, clock.now) or []) == 3
+    clock.advance(seconds=30)
+    assert tick(sessions, sources, clock.now) == []
+
+
+@dataclass
+class Phone:
+    """Every chat's screen; one chat's network is down for a while."""
+
+    platform: str = PLATFORM
+    text_format: TextFormat = TextFormat.PLAIN
+    screens: dict[str, list[str]] = field(default_factory=dict)
+    down: set[str] = field(default_factory=set)
+
+    async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
+        """Shows the message, unless the chat's network is down."""
+        if chat_id in self.down:
+            raise ConnectionError
+        self.screens.setdefault(chat_id, []).append(message.text)
+
+
+def test_reminders_due_while_the_bot_was_down_are_sent_once_after_restart(
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    t0 = clock.now  # Monday 10.00 UTC; reminders go two hours before each meeting
+    hours = [2, 3, 3 + 50 / 60, 4.5, 0.75]
+    on_time, down_1h, down_10min, after, over = seed_meetings(
+        sessions, [t0 + timedelta(hours=h) for h in hours], t0, duration=30
+    )
+    phone = Phone(down={over})
+
+    def bot() -> Runtime:
+        """A bot process on this database, with the fake clock."""
+        me = new_process_id()
+        deliverer = Deliverer(sessions, catalogue, {PLATFORM: phone}, clock=clock, process_id=me)
+        return Runtime(engine, sessions, deliverer, me, [MeetingReminders()], clock=clock)
+
+    async def run_for_a_while() -> None:
+        runtime = bot()
+        await runtime.start()
+        await runtime.stop()
+
+    asyncio.run(run_for_a_while())  # 10.00: the first reminder is due; "over" fails to send
+    assert list(phone.screens) == [on_time]
+
+    clock.advance(hours=2)  # the bot is down from 10.00 to 12.00; "over" ended at 11.15
+    phone.down.clear()
+    with caplog.at_level(logging.INFO, logger="bot.delivery"):
+        asyncio.run(run_for_a_while())
+
+    assert Counter({chat: len(texts) for chat, texts in phone.screens.items()}) == {
+        on_time: 1,
+        down_1h: 1,
+        down_10min: 1,
+    }
+    assert phone.screens[down_1h][0].endswith(
+        "Förlåt, det här kommer 1 timme för sent. "
+        "Det skulle ha kommit måndag 23 november kl. 12.00."
+    )
+    assert "för sent" not in phone.screens[down_10min][0]  # 10 minutes: no excuse needed
+    assert "dropped: no longer relevant" in caplog.text
+
+    clock.now = t0 + timedelta(hours=2.5)  # 12.30: the last one falls due while running
+    runtime = bot()
+
+    async def keep_running() -> None:
+        await runtime.start()
+        clock.advance(seconds=30)
+        await runtime.tick_once()
+        await runtime.stop()
+
+    asyncio.run(keep_running())
+    assert [len(phone.screens[c]) for c in (on_time, down_1h, down_10min, after)] == [1, 1, 1, 1]
+    assert over not in phone.screens
