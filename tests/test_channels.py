@@ -1,0 +1,96 @@
+"""Channel leases: one process polls a channel; another takes over only once the lease
+lapsed; a holder that cannot renew stops polling before anyone else may start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels import ChannelKeeper, LeaseSettings
+from storage.unit_of_work import UnitOfWork
+from tests.conftest import FakeClock
+
+TTL = timedelta(seconds=30)
+SETTINGS = LeaseSettings(ttl=TTL, renew_every=timedelta(seconds=10), margin=timedelta(seconds=15))
+
+
+def acquire(sessions: sessionmaker[Session], holder: str, clock: FakeClock) -> bool:
+    """One attempt to take or renew the "telegram" lease."""
+    with UnitOfWork(sessions) as uow:
+        held = uow.leases.acquire("telegram", holder, clock.now, TTL)
+        uow.commit()
+    return held
+
+
+def test_a_lease_has_one_holder_and_passes_on_only_when_it_lapses(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    assert acquire(sessions, "a", clock)
+    assert not acquire(sessions, "b", clock)
+    clock.advance(seconds=20)
+    assert acquire(sessions, "a", clock)  # renewed until 10.00.50
+    clock.advance(seconds=29)
+    assert not acquire(sessions, "b", clock)
+    clock.advance(seconds=1)  # a died: nothing renewed it
+    assert acquire(sessions, "b", clock)
+    assert not acquire(sessions, "a", clock)  # a comes back: too late, b has it
+    with UnitOfWork(sessions) as uow:
+        (lease,) = uow.leases.holders()
+        uow.leases.release("telegram", "b", clock.now)  # a clean stop hands it on at once
+        uow.commit()
+    assert (lease.holder, lease.acquired_at, lease.expires_at) == ("b", clock.now, clock.now + TTL)
+    assert acquire(sessions, "a", clock)
+
+
+@dataclass
+class FakeChannel:
+    """Records when it was started and stopped, and whether it could poll."""
+
+    name: str = "telegram"
+    events: list[str] = field(default_factory=list)
+    may_poll: Callable[[], bool] | None = None
+
+    async def start(self, may_poll: Callable[[], bool]) -> None:
+        """Notes the start."""
+        self.events.append("start")
+        self.may_poll = may_poll
+
+    async def stop(self) -> None:
+        """Notes the stop."""
+        self.events.append("stop")
+
+
+def test_the_channel_runs_while_its_lease_is_held_and_moves_when_the_holder_dies(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    first, second = FakeChannel(), FakeChannel()
+    a = ChannelKeeper(sessions, [first], "a", SETTINGS, clock)
+    b = ChannelKeeper(sessions, [second], "b", SETTINGS, clock)
+
+    async def scenario() -> None:
+        await a.keep()
+        await b.keep()
+        assert (first.events, second.events) == (["start"], [])
+        assert first.may_poll is not None and first.may_poll()
+
+        # a's event loop hangs (or its database is gone): no renewal. It stops polling by
+        # itself `margin` before the lease ends, before anyone else may take over.
+        clock.advance(seconds=15)
+        assert not first.may_poll()
+        await b.keep()
+        assert second.events == []  # not yet: the lease still runs
+        clock.advance(seconds=15)
+        await b.keep()
+        assert second.events == ["start"]
+        await a.keep()  # a wakes up and learns it lost the channel
+        assert first.events == ["start", "stop"]
+
+        await b.release_all()
+        await a.keep()
+        assert (first.events, second.events) == (["start", "stop", "start"], ["start", "stop"])
+
+    asyncio.run(scenario())
