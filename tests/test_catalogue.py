@@ -119,6 +119,8 @@ SAMPLE: dict[str, object] = {
             ],
         }
     ],
+    "due_at": datetime(2026, 12, 1, 11, tzinfo=UTC),
+    "late_by": "2 timmar",
 }
 
 

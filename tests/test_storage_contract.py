@@ -158,14 +158,18 @@ def test_outbox_rows_keep_order_and_back_off_after_failures(
 ) -> None:
     with UnitOfWork(sessions) as uow:
         ids = uow.outbox.enqueue("test", "c", (say("a"), say("b")), "sv", clock.now)
-        uow.outbox.mark_failed_attempt(ids[0], "Timeout", clock.now, timedelta(seconds=30))
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        claimed = uow.outbox.claim("p1", clock.now, timedelta(minutes=2), ["test"])
+        assert [c.id for c in claimed] == ids
+        uow.outbox.retry_later(ids[0], "Timeout", clock.now + timedelta(seconds=30))
         uow.outbox.mark_sent(ids[1], clock.now)
         uow.commit()
     with UnitOfWork(sessions) as uow:
         assert uow.outbox.pending(clock.now) == []
         later = uow.outbox.pending(clock.now + timedelta(seconds=31))
         assert [(p.id, p.attempts, p.reply.message) for p in later] == [(ids[0], 1, "a")]
-        uow.outbox.mark_failed_attempt(ids[0], "Blocked", clock.now, None)
+        uow.outbox.mark_failed(ids[0], "Blocked")
         uow.commit()
     with UnitOfWork(sessions) as uow:
         assert uow.outbox.pending(clock.now + timedelta(days=1)) == []

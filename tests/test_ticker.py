@@ -1,5 +1,5 @@
-"""The ticker and the tick: fixed jobs, reminders enqueued once, and a downtime that loses
-nothing — each reminder that fell due while the bot was down goes out once after restart."""
+"""The ticker (APScheduler with fixed jobs) and a downtime that loses nothing: each reminder
+that fell due while the bot was down goes out once after restart, late ones say so."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.delivery import Deliverer
 from bot.instance import new_process_id
 from bot.runtime import Runtime
-from bot.scheduler import JOB_DISPATCH, JOB_KEEP, JOB_TICK, Ticker, TickerSettings, tick
+from bot.scheduler import JOB_DISPATCH, JOB_KEEP, JOB_TICK, Ticker, TickerSettings
 from tests.conftest import FakeClock
 from tests.support.reminders import PLATFORM, MeetingReminders, seed_meetings
 
@@ -40,16 +40,6 @@ def test_the_ticker_has_three_fixed_coalesced_jobs_that_replace_themselves() -> 
         assert jobs[JOB_DISPATCH].misfire_grace_time == 5
 
     asyncio.run(scenario())
-
-
-def test_a_reminder_found_due_by_many_ticks_is_enqueued_once(
-    sessions: sessionmaker[Session], clock: FakeClock
-) -> None:
-    seed_meetings(sessions, [clock.now + timedelta(hours=1)] * 3, clock.now)
-    sources = [MeetingReminders()]
-    assert len(tick(sessions, sources, clock.now) or []) == 3
-    clock.advance(seconds=30)
-    assert tick(sessions, sources, clock.now) == []
 
 
 @dataclass
