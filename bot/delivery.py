@@ -169,6 +169,16 @@ class Deliverer:
                 uow.outbox.mark_dropped(message.id, "Expired")
                 uow.commit()
             return 0
+        if message.attempts > self._policy.max_attempts:
+            # Claimed this often with no outcome recorded: each try ended the process that
+            # made it. Sending once more would only end this one too.
+            log.warning(
+                "outbox %d failed: %d claims without an outcome", message.id, message.attempts
+            )
+            with UnitOfWork(self._sessions) as uow:
+                uow.outbox.mark_failed(message.id, "TooManyAttempts")
+                uow.commit()
+            return 0
         if message.unreachable or (message.platform, message.chat_id) in refused:
             log.info("outbox %d failed: chat is marked unreachable", message.id)
             with UnitOfWork(self._sessions) as uow:
