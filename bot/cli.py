@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot.catalogue import Catalogue, TextFormat
+from bot.channels import TaskChannel
 from bot.clock import system_clock
 from bot.config import Config, ConfigError, load_config, telegram_secrets
 from bot.console import LOCAL_USER, ConsoleTransport, run_console
@@ -27,10 +28,15 @@ from bot.coordinator_cli import (
 )
 from bot.delivery import Deliverer
 from bot.demo import seed_demo
+from bot.family_reminders import family_due_sources
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
+from bot.instance import AnotherProcessRunning, new_process_id
+from bot.nudges import coordinator_sources
 from bot.reports import DocumentFormat, render_agenda
+from bot.runtime import Runtime
+from bot.scheduler import DueSource
 from bot.status import print_status
 from bot.telegram.service import TelegramService
 from flows.domain import Role
@@ -279,7 +285,11 @@ def _demo(args: argparse.Namespace, config: Config, engine: Engine) -> int:
 
 
 def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -> int:
-    """Runs the enabled adapters until they end."""
+    """Runs the enabled adapters until they end (or SIGTERM), with the ticker beside them.
+
+    Telegram and Matrix are inbound channels under a lease: with several processes on one
+    PostgreSQL database, each is polled by one process at a time (bot/channels.py).
+    """
     catalogue = catalogue or Catalogue(
         default_locale=config.default_locale, timezone=config.timezone
     )
@@ -290,27 +300,31 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
     if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
         return EXIT_USAGE
-    adapters: list[Adapter] = []
     # Calendar files for the families, reports and timelines for the coordinators.
     makers = {**file_makers(), **meeting_file_makers()}
     start_errors: tuple[type[Exception], ...] = (ConfigError,)
+    channels: list[TaskChannel] = []
     if config.telegram.enabled:
         try:
             secrets = telegram_secrets(config.telegram)
         except ConfigError as exc:
             print(f"samverkan: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        service = TelegramService(
-            config.telegram,
-            secrets.token,
-            sessions,
-            handler,
-            catalogue,
-            webhook_secret=secrets.webhook_secret,
-            file_makers=makers,
-        )
-        # Telegram finishes the updates in hand before it stops, so it is stopped, not cancelled.
-        adapters.append(Adapter(service.run(handle_signals=False), stop=service.stop))
+
+        async def run_telegram(stop: asyncio.Event) -> None:
+            service = TelegramService(
+                config.telegram,
+                secrets.token,
+                sessions,
+                handler,
+                catalogue,
+                webhook_secret=secrets.webhook_secret,
+                file_makers=makers,
+            )
+            # Telegram finishes the updates in hand before it stops: stopped, not cancelled.
+            await _until_stopped(service.run(handle_signals=False), stop, service.stop)
+
+        channels.append(TaskChannel("telegram", run_telegram))
     if config.matrix.enabled:
         # Imported only when enabled: nio takes seconds to import (bench/startup.py), and a
         # bot without Matrix should not wait for it.
@@ -318,26 +332,83 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
         from bot.matrix.service import run_matrix
 
         start_errors = (ConfigError, MatrixStartError)
-        matrix = run_matrix(
-            config.matrix,
-            sessions,
-            handler,
-            catalogue,
-            default_locale=config.default_locale,
-            file_makers=makers,
+        # Messages of a channel are sent by its adapter, so only its holder sends them.
+        channels.append(
+            TaskChannel(
+                "matrix",
+                lambda stop: run_matrix(
+                    config.matrix,
+                    sessions,
+                    handler,
+                    catalogue,
+                    default_locale=config.default_locale,
+                    file_makers=makers,
+                    stop=stop,
+                ),
+            )
         )
-        adapters.append(Adapter(matrix))
-    if config.console_enabled:
-        deliverer = Deliverer(
-            sessions, catalogue, {"console": ConsoleTransport(sys.stdout)}, file_makers=makers
-        )
-        adapters.append(Adapter(run_console(handler, deliverer, sys.stdin, sys.stdout)))
+    process_id = new_process_id()
+    transports = {"console": ConsoleTransport(sys.stdout)} if config.console_enabled else {}
+    deliverer = Deliverer(
+        sessions,
+        catalogue,
+        transports,
+        file_makers=makers,
+        process_id=process_id,
+        policy=config.delivery.policy(),
+    )
+    sources: list[DueSource] = [
+        *coordinator_sources(config.nudges, config.reports, config.timezone),
+        *family_due_sources(config.reminders),
+    ]
+    runtime = Runtime(
+        engine,
+        sessions,
+        deliverer,
+        process_id,
+        sources=sources,
+        channels=channels,
+        default_locale=config.default_locale,
+        ticker=config.delivery.ticker(),
+        leases=config.delivery.leases(),
+    )
+
+    async def serve() -> None:
+        await runtime.start()
+        # A channel's runner only ends in an error (e.g. a refused login); SIGTERM cancels
+        # the waits, and runtime.stop() then stops the channels gracefully.
+        adapters = [Adapter(channel.failure()) for channel in channels]
+        if config.console_enabled:
+            adapters.append(Adapter(run_console(handler, deliverer, sys.stdin, sys.stdout)))
+        try:
+            await _run_side_by_side(adapters)
+        finally:
+            await runtime.stop()
+
     try:
-        asyncio.run(_run_side_by_side(adapters))
+        asyncio.run(serve())
+    except AnotherProcessRunning as exc:
+        print(f"samverkan: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except start_errors as exc:  # found only on connecting
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
+
+
+async def _until_stopped(
+    main: Coroutine[Any, Any, None], stop: asyncio.Event, ask_to_stop: Callable[[], None]
+) -> None:
+    """Runs `main` until it ends or `stop` is set; then asks it to stop and waits for it."""
+    task = asyncio.ensure_future(main)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            ask_to_stop()
+        await task
+    finally:
+        stopped.cancel()
 
 
 @dataclass

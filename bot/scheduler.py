@@ -43,7 +43,10 @@ TICK_LOCK_KEY = 7_460_001
 class DueSource(Protocol):
     """Something that knows which reminders are due at a given time."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Names the source in log lines."""
+        ...
 
     def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
         """The notices due at `now`; each with a dedup key."""

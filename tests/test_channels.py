@@ -8,8 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import channels
 from bot.channels import ChannelKeeper, LeaseSettings
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
@@ -92,5 +94,40 @@ def test_the_channel_runs_while_its_lease_is_held_and_moves_when_the_holder_dies
         await b.release_all()
         await a.keep()
         assert (first.events, second.events) == (["start", "stop", "start"], ["start", "stop"])
+
+    asyncio.run(scenario())
+
+
+def test_a_task_channel_stops_its_poller_when_the_lease_may_have_passed_and_reports_errors(
+    sessions: sessionmaker[Session], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(channels, "WATCH_EVERY_S", 0.001)
+    polls: list[str] = []
+
+    async def sync_loop(stop: asyncio.Event) -> None:
+        """A Matrix-like loop: one sync per turn until asked to stop."""
+        while not stop.is_set():
+            polls.append("sync")
+            await asyncio.sleep(0)
+
+    async def broken(stop: asyncio.Event) -> None:
+        raise PermissionError("token revoked")
+
+    async def scenario() -> None:
+        matrix = channels.TaskChannel("matrix", sync_loop)
+        keeper = ChannelKeeper(sessions, [matrix], "a", SETTINGS, clock)
+        await keeper.keep()
+        while not polls:
+            await asyncio.sleep(0)
+        clock.advance(seconds=16)  # past the margin, not renewed: the watch stops the loop
+        await asyncio.sleep(0.05)
+        count = len(polls)
+        await asyncio.sleep(0.05)
+        assert len(polls) == count > 0
+
+        failing = channels.TaskChannel("telegram", broken)
+        await ChannelKeeper(sessions, [failing], "a", SETTINGS, clock).keep()
+        with pytest.raises(PermissionError):
+            await asyncio.wait_for(failing.failure(), 5)
 
     asyncio.run(scenario())
