@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -147,16 +147,16 @@ class Deliverer:
             )
             uow.commit()
         sent = 0
-        refused: set[tuple[str, str]] = set()  # chats refused for good during this round
+        chats = _ChatsThisRound()
         for message in claimed:
-            sent += await self._send_one(message, refused)
+            sent += await self._send_one(message, chats)
             # Database calls block the loop; let inbound handling and lease renewal in
             # between, so a long catch-up after downtime starves nobody.
             await asyncio.sleep(0)
         # A handled row is sent, failed, dropped or due again only later: drain() ends.
         return sent, len(claimed)
 
-    async def _send_one(self, message: PendingMessage, refused: set[tuple[str, str]]) -> int:
+    async def _send_one(self, message: PendingMessage, chats: _ChatsThisRound) -> int:
         """Sends one claimed row and records the outcome; 1 if it was sent."""
         now = self._clock()
         if message.expires_at is not None and now >= message.expires_at:
@@ -179,7 +179,13 @@ class Deliverer:
                 uow.outbox.mark_failed(message.id, "TooManyAttempts")
                 uow.commit()
             return 0
-        if message.unreachable or (message.platform, message.chat_id) in refused:
+        chat = (message.platform, message.chat_id)
+        if chat in chats.waiting:
+            # An older message of this chat has to wait: this one waits with it, in order.
+            error, at = chats.waiting[chat]
+            self._retry(message, error, at, count_attempt=False)
+            return 0
+        if message.unreachable or chat in chats.refused:
             log.info("outbox %d failed: chat is marked unreachable", message.id)
             with UnitOfWork(self._sessions) as uow:
                 uow.outbox.mark_failed(message.id, "RecipientUnreachable")
@@ -193,11 +199,12 @@ class Deliverer:
             wait = max(timedelta(seconds=exc.seconds), MIN_RETRY_AFTER)
             log.info("outbox %d: platform asks to wait %.1f s", message.id, wait.total_seconds())
             self._retry(message, "RetryAfter", now + wait, count_attempt=False)
+            chats.waiting[chat] = ("RetryAfter", now + wait)
         except (PermanentSendError, UnknownFileKind) as exc:
             log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
             permanent = isinstance(exc, PermanentSendError)
             if permanent:
-                refused.add((message.platform, message.chat_id))
+                chats.refused.add(chat)
             self._give_up(message, type(exc).__name__, permanent=permanent)
         except Exception as exc:  # any transport error is retried later, never lost
             log.warning(
@@ -208,6 +215,7 @@ class Deliverer:
             else:
                 retry_at = now + backoff(message.attempts, self._policy, self._rng)
                 self._retry(message, type(exc).__name__, retry_at, count_attempt=True)
+                chats.waiting[chat] = (type(exc).__name__, retry_at)
         else:
             with UnitOfWork(self._sessions) as uow:
                 uow.outbox.mark_sent(message.id, self._clock())
@@ -273,6 +281,15 @@ class Deliverer:
                     len(contacts),
                 )
             uow.commit()
+
+
+@dataclass
+class _ChatsThisRound:
+    """What one round learnt about chats: refused for good, or to be retried later (and
+    then their younger messages wait too, so a chat's messages never overtake each other)."""
+
+    refused: set[tuple[str, str]] = field(default_factory=set)
+    waiting: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
 
 
 def unreachable_notice(case_reference: str, member_name: str) -> Reply:

@@ -446,3 +446,28 @@ def test_a_message_whose_every_try_ended_its_process_is_given_up(
     with UnitOfWork(sessions) as uow:
         (failed,) = uow.outbox.failed()
     assert (failed.id, failed.attempts, failed.last_error) == (row, 4, "TooManyAttempts")
+
+
+def test_when_a_message_must_wait_the_younger_ones_of_its_chat_wait_with_it(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    class LimitedOnce(Platform):
+        async def send(self, chat_id: str, message: RenderedMessage, key: str) -> None:
+            if not self.refuse:
+                self.refuse.add("done")  # (used here as "already limited once")
+                raise RetryAfter(30)
+            self.received.append((chat_id, key, message.text))
+
+    ids = enqueue(sessions, clock.now, "alex", "join.used", "join.expired", "join.unknown")
+    platform = LimitedOnce()
+    deliver = deliverer(sessions, catalogue, platform, clock)
+    assert asyncio.run(deliver.drain()) == 0  # the 2nd and 3rd do not overtake the 1st
+    assert open_statuses(sessions) == {"pending": 3}
+    clock.advance(seconds=30)
+    assert asyncio.run(deliver.drain()) == 3
+    with UnitOfWork(sessions) as uow:
+        order = [
+            uow.session.scalar(select(m.Outbox.id).where(m.Outbox.idempotency_key == key))
+            for _, key, _ in platform.received
+        ]
+    assert order == ids

@@ -93,7 +93,7 @@ class RunningBot:
                 .where(
                     m.Outbox.platform == "telegram",
                     m.Outbox.chat_id == chat_id,
-                    m.Outbox.status == "pending",
+                    m.Outbox.status.in_(("pending", "sending")),  # not yet sent
                 )
             )
         return bool(seen) and not pending
