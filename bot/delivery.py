@@ -54,11 +54,15 @@ class Transport(Protocol):
         ...
 
 
+# Attempts before a message counts as failed, by default ([delivery] max_attempts).
+MAX_ATTEMPTS = 12
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryPolicy:
     """How hard and how long we try, and when a message counts as late."""
 
-    max_attempts: int = 12
+    max_attempts: int = MAX_ATTEMPTS
     base_backoff: timedelta = timedelta(seconds=5)
     max_backoff: timedelta = timedelta(minutes=30)
     # A claimed row is another dispatcher's to take after this: longer than any one send.
@@ -181,9 +185,13 @@ class Deliverer:
             return 0
         chat = (message.platform, message.chat_id)
         if chat in chats.waiting:
-            # An older message of this chat has to wait: this one waits with it, in order.
-            error, at = chats.waiting[chat]
-            self._retry(message, error, at, count_attempt=False)
+            # An older message of this chat has to wait: this one waits with it, in order,
+            # and shares its fate (the chat failed this attempt, or asked us to wait).
+            error, at, counted = chats.waiting[chat]
+            if counted and message.attempts >= self._policy.max_attempts:
+                self._give_up(message, error, permanent=False)
+            else:
+                self._retry(message, error, at, count_attempt=counted)
             return 0
         if message.unreachable or chat in chats.refused:
             log.info("outbox %d failed: chat is marked unreachable", message.id)
@@ -199,7 +207,7 @@ class Deliverer:
             wait = max(timedelta(seconds=exc.seconds), MIN_RETRY_AFTER)
             log.info("outbox %d: platform asks to wait %.1f s", message.id, wait.total_seconds())
             self._retry(message, "RetryAfter", now + wait, count_attempt=False)
-            chats.waiting[chat] = ("RetryAfter", now + wait)
+            chats.waiting[chat] = ("RetryAfter", now + wait, False)
         except (PermanentSendError, UnknownFileKind) as exc:
             log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
             permanent = isinstance(exc, PermanentSendError)
@@ -215,7 +223,7 @@ class Deliverer:
             else:
                 retry_at = now + backoff(message.attempts, self._policy, self._rng)
                 self._retry(message, type(exc).__name__, retry_at, count_attempt=True)
-                chats.waiting[chat] = (type(exc).__name__, retry_at)
+                chats.waiting[chat] = (type(exc).__name__, retry_at, True)
         else:
             with UnitOfWork(self._sessions) as uow:
                 uow.outbox.mark_sent(message.id, self._clock())
@@ -289,7 +297,8 @@ class _ChatsThisRound:
     then their younger messages wait too, so a chat's messages never overtake each other)."""
 
     refused: set[tuple[str, str]] = field(default_factory=set)
-    waiting: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
+    # chat → (error, retry at, whether it counts as an attempt)
+    waiting: dict[tuple[str, str], tuple[str, datetime, bool]] = field(default_factory=dict)
 
 
 def unreachable_notice(case_reference: str, member_name: str) -> Reply:

@@ -25,7 +25,7 @@ from flows.conversation import ChoiceMade, ConversationRef, Inbound, Resume, par
 from flows.engine import Engine
 from flows.replies import Reply
 from flows.wiring import default_engine
-from storage.repositories import PendingMessage
+from storage.outbox_repository import PendingMessage
 from storage.unit_of_work import UnitOfWork
 
 PLATFORM = "test"
