@@ -43,6 +43,9 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     # command menu) reach young people too.
     "telegram": Audience.YOUTH,
     "matrix": Audience.YOUTH,
+    # A late reminder's excuse reaches anyone; the "can no longer reach" notice goes to
+    # coordinators but is kept as plain as the rest.
+    "delivery": Audience.YOUTH,
     "caregiver": Audience.CAREGIVER,
     "member": Audience.PROFESSIONAL,
     "coord": Audience.PROFESSIONAL,

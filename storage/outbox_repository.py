@@ -282,7 +282,13 @@ class OutboxRepository:
         candidates = {row.id for row in found}
         # Every open row of these chats up to the newest candidate, to find gaps.
         open_rows = self._s.execute(
-            select(m.Outbox.id, m.Outbox.platform, m.Outbox.chat_id)
+            select(
+                m.Outbox.id,
+                m.Outbox.platform,
+                m.Outbox.chat_id,
+                m.Outbox.status,
+                m.Outbox.next_attempt_at,
+            )
             .where(
                 m.Outbox.status.in_(OPEN),
                 m.Outbox.chat_id.in_({row.chat_id for row in found}),
@@ -290,15 +296,24 @@ class OutboxRepository:
             )
             .order_by(m.Outbox.id)
         ).all()
-        by_chat: dict[tuple[str, str], list[int]] = defaultdict(list)
+        by_chat: dict[tuple[str, str], list[tuple[int, bool]]] = defaultdict(list)
         for row in open_rows:
-            by_chat[(row.platform, row.chat_id)].append(row.id)
+            # An older row blocks when another dispatcher is sending it or it waits for a
+            # retry. When rows are asked for by id (the replies in hand), an older row that
+            # is merely due does not: the dispatcher sends it on its own.
+            blocks = (
+                ids is None
+                or row.status == OutboxStatus.SENDING.value
+                or (row.next_attempt_at > now)
+            )
+            by_chat[(row.platform, row.chat_id)].append((row.id, blocks))
         taken: list[int] = []
-        for chat_ids in by_chat.values():
-            for outbox_id in chat_ids:
-                if outbox_id not in candidates:
+        for chat_rows in by_chat.values():
+            for outbox_id, blocks in chat_rows:
+                if outbox_id in candidates:
+                    taken.append(outbox_id)
+                elif blocks:
                     break  # an older message of this chat is elsewhere: wait for it
-                taken.append(outbox_id)
         if not taken:
             return []
         self._s.execute(
