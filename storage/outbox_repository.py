@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -532,6 +533,12 @@ class InboxRepository:
 
     def record(self, platform: str, platform_event_id: str, now: datetime) -> bool:
         """True the first time an update is seen, False for a replay."""
+        values = {"platform": platform, "platform_event_id": platform_event_id, "received_at": now}
+        dialect = self._s.get_bind().dialect.name
+        if dialect in _INSERT_EVENT_ONCE:
+            # One statement instead of a look-up plus an insert in a savepoint: the unique
+            # constraint decides, and a replay inserts nothing.
+            return self._s.execute(_INSERT_EVENT_ONCE[dialect], values).first() is not None
         seen = self._s.scalar(
             select(m.InboxEvent.id).where(
                 m.InboxEvent.platform == platform,
@@ -571,6 +578,18 @@ def due_rows(now: datetime, platforms: Collection[str], limit: int) -> Select[in
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+# RETURNING says whether a row went in (rowcount is not reliable with every driver).
+_INBOX_TABLE = m.Base.metadata.tables["inbox_event"]
+_INSERT_EVENT_ONCE = {
+    "sqlite": sqlite.insert(_INBOX_TABLE)
+    .on_conflict_do_nothing(index_elements=["platform", "platform_event_id"])
+    .returning(_INBOX_TABLE.c.id),
+    "postgresql": postgresql.insert(_INBOX_TABLE)
+    .on_conflict_do_nothing(index_elements=["platform", "platform_event_id"])
+    .returning(_INBOX_TABLE.c.id),
+}
 
 
 def _pending(row: m.Outbox, *, unreachable: bool) -> PendingMessage:
