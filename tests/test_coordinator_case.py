@@ -14,6 +14,7 @@ from bot.catalogue import Catalogue
 from bot.timeline import STATUS_COLOURS
 from flows.coordination import ActionStatus
 from flows.domain import MeetingKind
+from flows.picture_loop import OPEN_CHOICE
 from storage import models as m
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
@@ -127,35 +128,24 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
     run_tick(sessions, clock)
     assert maria.receive() == [], "the agenda of a meeting is sent once"
 
-    # After the meeting: the shared picture is published and answered. The families flow
-    # that publishes it is built on another branch, so the rows are written directly here.
+    # After the meeting: Maria publishes the shared picture in the chat; Alex answers that it
+    # is partly right, in his own words, and Kim asks for a new meeting.
     clock.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-    with UnitOfWork(sessions) as uow:
-        alex_id = uow.session.scalar(select(m.Person.id).where(m.Person.display_name == "Alex"))
-        kim_id = uow.session.scalar(select(m.Person.id).where(m.Person.display_name == "Kim"))
-        picture = m.SharedPicture(
-            case_id=1, version=1, text="Alex mår bättre i en mindre grupp.", published_at=clock.now
-        )
-        uow.session.add(picture)
-        uow.session.flush()
-        uow.session.add(
-            m.PictureResponse(
-                picture_id=picture.id,
-                person_id=alex_id,
-                verdict="partly",
-                comment="Det är skolvägen som är jobbig.",
-                answered_at=clock.now,
-            )
-        )
-        uow.session.add(
-            m.MeetingRequest(
-                case_id=1,
-                requested_by_id=kim_id,
-                reason="Vi vill prata om skolskjuts.",
-                created_at=clock.now,
-            )
-        )
-        uow.commit()
+    maria.choose("Skriv gemensam bild")
+    maria.send("Alex mår bättre i en mindre grupp.")
+    maria.choose("Publicera")
+    assert maria.ids() == ["coord.picture.published", "coord.home"]
+    assert [s.message_id for s in alex.receive()] == ["picture.published"]
+    assert [s.message_id for s in kim.receive()] == ["picture.published"]
+    alex.tap(OPEN_CHOICE)
+    alex.choose("Stämmer delvis")
+    alex.send("Det är skolvägen som är jobbig.")
+    assert alex.ids()[0] == "picture.thanks.comment"
+    assert "alert.picture" in [s.message_id for s in maria.receive()]
+    kim.send("/meny")
+    kim.choose("Be om ett nytt möte")
+    kim.send("Vi vill prata om skolskjuts.")
+    assert "alert.meeting_request" in [s.message_id for s in maria.receive()]
 
     # Maria pastes a four-line plan and confirms how it was read.
     maria.choose("Planen")
