@@ -27,7 +27,7 @@ from bot.coordinator_cli import (
     run_coordinator_command,
 )
 from bot.delivery import Deliverer
-from bot.demo import seed_demo
+from bot.demo import DEMO_ROLES, demo_user, seed_demo
 from bot.family_reminders import family_due_sources
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
@@ -39,6 +39,7 @@ from bot.runtime import Runtime
 from bot.scheduler import DueSource
 from bot.status import print_status
 from bot.telegram.service import TelegramService
+from flows.conversation import ConversationRef
 from flows.domain import Role
 from flows.meeting_request import answer_notice
 from flows.picture_loop import publication_notices
@@ -85,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_db_options(demo)
     demo.add_argument("--locale", choices=["sv", "en"], help="language of the demo user")
+    demo.add_argument(
+        "--as",
+        dest="as_role",
+        choices=[r.value for r in DEMO_ROLES],
+        default=Role.YOUTH.value,
+        help="who you are in the demo case: the young person Alex (default), the caregiver "
+        "Kim, the coordinator Sara or the professional Jonas",
+    )
 
     run = sub.add_parser("run", help="start the configured chat adapters")
     add_db_options(run)
@@ -271,20 +280,28 @@ def _demo(args: argparse.Namespace, config: Config, engine: Engine) -> int:
     upgrade(engine)
     sessions = session_factory(engine)
     catalogue = Catalogue(default_locale=config.default_locale, timezone=config.timezone)
+    user = demo_user(Role(args.as_role))
     with UnitOfWork(sessions) as uow:
-        demo = seed_demo(uow, LOCAL_USER, system_clock(), config.timezone)
+        demo = seed_demo(uow, system_clock(), config.timezone)
         if args.locale:
-            uow.cases.set_locale_for(LOCAL_USER, args.locale)
+            uow.cases.set_locale_for(user, args.locale)
         uow.commit()
+        actor = uow.members.actor_for(user)
+    name = actor.display_name if actor is not None else demo.youth_name
     locale = args.locale or config.default_locale
-    intro = {"case": demo.reference, "name": demo.youth_name}
+    intro = {"case": demo.reference, "name": name, "role": args.as_role}
     print(catalogue.render("console.intro", {}, locale, TextFormat.PLAIN))
     print(catalogue.render("console.demo_case", intro, locale, TextFormat.PLAIN))
     print()
-    return _serve(config, engine, catalogue)
+    return _serve(config, engine, catalogue, console_user=user)
 
 
-def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -> int:
+def _serve(
+    config: Config,
+    engine: Engine,
+    catalogue: Catalogue | None = None,
+    console_user: ConversationRef = LOCAL_USER,
+) -> int:
     """Runs the enabled adapters until they end (or SIGTERM), with the ticker beside them.
 
     Telegram and Matrix are inbound channels under a lease: with several processes on one
@@ -379,7 +396,8 @@ def _serve(config: Config, engine: Engine, catalogue: Catalogue | None = None) -
         # the waits, and runtime.stop() then stops the channels gracefully.
         adapters = [Adapter(channel.failure()) for channel in channels]
         if config.console_enabled:
-            adapters.append(Adapter(run_console(handler, deliverer, sys.stdin, sys.stdout)))
+            console = run_console(handler, deliverer, sys.stdin, sys.stdout, console_user)
+            adapters.append(Adapter(console))
         try:
             await _run_side_by_side(adapters)
         finally:

@@ -13,6 +13,8 @@ from flows.family_domain import OrganisationKind
 from storage.unit_of_work import UnitOfWork
 
 DEMO_YOUTH_NAME = "Alex"
+# The people of the demo case someone can be in the terminal: `samverkan demo --as ROLE`.
+DEMO_ROLES = (Role.YOUTH, Role.CAREGIVER, Role.COORDINATOR, Role.PROFESSIONAL)
 MEETING_HOUR = time(14, 0)
 DEMO_PICTURE = (
     "Alex går i åttan. Skolan går bra i idrott och bild. Det är svårt att sova och att orka "
@@ -29,14 +31,20 @@ class DemoCase:
     youth_name: str
 
 
-def seed_demo(uow: UnitOfWork, ref: ConversationRef, now: datetime, timezone: str) -> DemoCase:
-    """Creates the demo case once; later runs find it through the terminal user's membership."""
-    actor = uow.members.actor_for(ref)
+def demo_user(role: Role) -> ConversationRef:
+    """The terminal user who is the demo case's person with this role."""
+    user = "local" if role is Role.YOUTH else f"local-{role.value}"
+    return ConversationRef("console", user, user)
+
+
+def seed_demo(uow: UnitOfWork, now: datetime, timezone: str) -> DemoCase:
+    """Creates the demo case once; later runs find it through the young person's membership."""
+    actor = uow.members.actor_for(demo_user(Role.YOUTH))
     if actor is not None:
         return DemoCase(uow.cases.reference_of(actor.case_id), actor.display_name)
     case = uow.cases.create_case(now)
     youth = uow.cases.add_person(DEMO_YOUTH_NAME, "sv", now)
-    uow.cases.link_identity(youth.id, ref)
+    uow.cases.link_identity(youth.id, demo_user(Role.YOUTH))
     uow.cases.add_member(case.id, youth.id, Role.YOUTH, now)
     organisations = {
         kind: uow.families.add_organisation(name, kind.value)
@@ -55,6 +63,8 @@ def seed_demo(uow: UnitOfWork, ref: ConversationRef, now: datetime, timezone: st
     ):
         person = uow.cases.add_person(name, "sv", now)
         uow.cases.add_member(case.id, person.id, role, now)
+        if role in DEMO_ROLES and name != "Lena":
+            uow.cases.link_identity(person.id, demo_user(role))
         if kind is not None:
             uow.families.set_member_organisation(case.id, person.id, organisations[kind])
         if role is Role.COORDINATOR:

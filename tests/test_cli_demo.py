@@ -91,3 +91,14 @@ def test_help_documents_every_command(tmp_path: Path) -> None:
     result = run(["--help"], tmp_path)
     for command in ("demo", "run", "db", "invite", "report"):
         assert command in result.stdout
+
+
+def test_the_demo_can_be_tried_as_the_caregiver_and_the_coordinator(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'roles.sqlite3'}"
+    kim = run(["demo", "--as", "caregiver", "--db", db], tmp_path, "/meny\n")
+    assert kim.returncode == 0, kim.stderr
+    assert "Du är Kim (vårdnadshavare) i ärendet." in kim.stdout
+    assert "Be om ett nytt möte" in kim.stdout
+    sara = run(["demo", "--as", "coordinator", "--db", db], tmp_path, "/meny\n")
+    assert "Du är Sara (samordnare) i ärendet." in sara.stdout
+    assert "Skriv gemensam bild" in sara.stdout
