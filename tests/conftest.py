@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from storage.crypto import DataKey, Keyring, install_keyring
 from storage.db import make_engine, session_factory
 from storage.schema import upgrade
 from tests.support.postgres import throwaway_postgres
@@ -34,6 +35,15 @@ class FakeClock:
 def clock() -> FakeClock:
     """Monday 23 November 2026, 10.00 UTC."""
     return FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture(autouse=True)
+def data_keyring() -> Iterator[Keyring]:
+    """A fresh data key per test: free text is always encrypted, as in production."""
+    keyring = Keyring(DataKey.generate("test"))
+    install_keyring(keyring)
+    yield keyring
+    install_keyring(None)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flows.domain import MeetingKind, Participation, Role, ViewAspect
-from storage.types import UTCDateTime
+from storage.types import EncryptedJSON, EncryptedText, UTCDateTime
 
 # Named constraints so Alembic migrations can alter them on SQLite (batch mode) and PostgreSQL.
 NAMING = {
@@ -57,7 +57,8 @@ class Person(Base):
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    display_name: Mapped[str] = mapped_column(String(80))
+    # Encrypted like all free text: a name is personal data (storage/crypto.py).
+    display_name: Mapped[str] = mapped_column(EncryptedText())
     locale: Mapped[str] = mapped_column(String(16), default="sv")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -126,7 +127,7 @@ class Meeting(Base):
     kind: Mapped[MeetingKind] = mapped_column(_enum(MeetingKind, "meeting_kind"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
-    place: Mapped[str | None] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(EncryptedText())
     remote_link: Mapped[str | None] = mapped_column(String(500))
     series_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -140,7 +141,7 @@ class Question(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText())
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -156,7 +157,7 @@ class View(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     aspect: Mapped[ViewAspect] = mapped_column(_enum(ViewAspect, "view_aspect"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText())
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -184,7 +185,7 @@ class SharedPicture(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText())
     author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -199,7 +200,7 @@ class PictureResponse(Base):
     picture_id: Mapped[int] = mapped_column(ForeignKey("shared_picture.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     verdict: Mapped[str] = mapped_column(String(16))
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(EncryptedText())
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -215,7 +216,7 @@ class PlanAction(Base):
         ForeignKey("person.id", ondelete="SET NULL")
     )
     owner_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(EncryptedText())
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -233,7 +234,7 @@ class ActionUpdate(Base):
     )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
     new_due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -248,10 +249,10 @@ class MeetingRequest(Base):
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="SET NULL")
     )
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    answer: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class Consent(Base):
@@ -266,6 +267,8 @@ class Consent(Base):
     text_version: Mapped[str] = mapped_column(String(32))
     given: Mapped[bool] = mapped_column(Boolean)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Who gave it, when not the person it is about (a caregiver for a child under the age limit).
+    given_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -277,7 +280,7 @@ class Invite(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
-    display_name: Mapped[str] = mapped_column(String(80))
+    display_name: Mapped[str] = mapped_column(EncryptedText())
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -300,7 +303,7 @@ class ConversationState(Base):
     user_id: Mapped[str] = mapped_column(String(255))
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     offered: Mapped[list[str]] = mapped_column(JSON)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on every save: two processes handling the same chat cannot both win.
@@ -324,8 +327,8 @@ class Outbox(Base):
     # Message id + parameters, rendered at send time in the recipient's language and the
     # platform's format; parameters may hold user text, so they are case data.
     message_id: Mapped[str] = mapped_column(String(80))
-    params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    choices: Mapped[list[Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
+    choices: Mapped[list[Any]] = mapped_column(EncryptedJSON())
     attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     locale: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -368,3 +371,6 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(48))
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[int | None] = mapped_column(Integer)
+    # Set when the case is purged: actor_person_id is cleared and only this keyed pseudonym
+    # remains, so the audit trail still shows "the same person did these" without who.
+    actor_pseudonym: Mapped[str | None] = mapped_column(String(32))
