@@ -182,6 +182,22 @@ class Config:
     reports: ReportConfig = field(default_factory=ReportConfig)
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    privacy: PrivacyConfig = field(default_factory=lambda: PrivacyConfig())
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyConfig:
+    """Consent age and how long data is kept ([privacy] in the config file)."""
+
+    # Under this age a caregiver must consent too (13 in Sweden for information society
+    # services, dataskyddslagen 2018:218 1 kap. 5 §).
+    consent_age: int = 13
+    # Closed cases are erased this many days after they were closed.
+    closed_case_days: int = 365
+    # Pseudonymised audit rows of purged cases are kept this many days after the purge.
+    audit_days: int = 3650
+    # Sent or failed outgoing messages (they may hold quoted user text) are deleted after this.
+    outbox_days: int = 7
 
 
 def _get(
@@ -222,6 +238,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         "reports",
         "reminders",
         "delivery",
+        "privacy",
     }
     unknown = set(data) - known
     if unknown:
@@ -244,6 +261,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         reports=reports,
         reminders=_reminders(data),
         delivery=_delivery(data),
+        privacy=_privacy(data),
     )
     _validate(config)
     return config
@@ -283,6 +301,30 @@ def _matrix(data: dict[str, Any], env: Mapping[str, str]) -> MatrixConfig:
             f"{matrix.access_token_env} (an access token) in the environment"
         )
     return matrix
+def _privacy(data: dict[str, Any]) -> PrivacyConfig:
+    """The [privacy] section: whole numbers in sensible ranges, unknown keys refused."""
+    section = data.get("privacy", {})
+    defaults = PrivacyConfig()
+    known = set(PrivacyConfig.__dataclass_fields__)
+    unknown = set(section) - known
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [privacy]: {', '.join(sorted(unknown))}")
+    limits = {
+        "consent_age": (0, 18),
+        "closed_case_days": (1, 3650),
+        "audit_days": (1, 36500),
+        "outbox_days": (1, 365),
+    }
+    values: dict[str, int] = {}
+    for key, (low, high) in limits.items():
+        value = section.get(key, getattr(defaults, key))
+        # bool is an int in Python; `true` is never a meaningful number of days.
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(
+                f"[privacy] {key} must be a whole number from {low} to {high}, got {value!r}"
+            )
+        values[key] = value
+    return PrivacyConfig(**values)
 
 
 def _telegram(data: dict[str, Any]) -> TelegramConfig:
