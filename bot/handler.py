@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
 from flows.conversation import ConversationRef, Inbound
-from flows.engine import Engine
+from flows.engine import FORGOTTEN, Engine
 from storage.repositories import StaleConversation
 from storage.unit_of_work import UnitOfWork
 
@@ -64,7 +64,11 @@ class EventHandler:
             loaded = uow.conversations.load(ref)
             state, version = loaded if loaded is not None else (None, None)
             transition = self._engine.step(state, inbound.event, ref=ref, now=now, ports=uow)
-            uow.conversations.save(ref, transition.state, version, now)
+            if transition.state.flow == FORGOTTEN.flow and transition.state.step == FORGOTTEN.step:
+                # The person was erased: keep no trace of this conversation either.
+                uow.conversations.forget(ref)
+            else:
+                uow.conversations.save(ref, transition.state, version, now)
             actor = uow.members.actor_for(ref)
             locale = actor.locale if actor is not None else self._default_locale
             ids = uow.outbox.enqueue(ref.platform, ref.chat_id, transition.replies, locale, now)

@@ -31,6 +31,9 @@ class Command(StrEnum):
     PICTURE = "picture"
     ASK_MEETING = "ask_meeting"
     LANGUAGE = "language"
+    CONSENT = "consent"
+    MY_DATA = "my_data"
+    FORGET = "forget"
 
 
 # Swedish words first: they are what users see in the help texts. Telegram only
@@ -56,6 +59,16 @@ COMMAND_ALIASES: dict[str, Command] = {
     "sprak": Command.LANGUAGE,
     "språk": Command.LANGUAGE,
     "language": Command.LANGUAGE,
+    # Privacy commands (flows/consent.py): consent, "vad har ni om mig?", "glöm mig".
+    "samtycke": Command.CONSENT,
+    "consent": Command.CONSENT,
+    "minadata": Command.MY_DATA,
+    "mina_data": Command.MY_DATA,
+    "mydata": Command.MY_DATA,
+    "glommig": Command.FORGET,
+    "glom_mig": Command.FORGET,
+    "glömmig": Command.FORGET,
+    "forgetme": Command.FORGET,
 }
 
 

@@ -152,3 +152,47 @@ class Agenda:
     case_reference: str
     meeting: MeetingInfo | None
     contributions: tuple[SharedContribution, ...]
+
+
+class ConsentScope(StrEnum):
+    """What a consent is for: using the bot at all, or sharing between agencies (SIP)."""
+
+    BOT = "bot"
+    SIP = "sip"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentStatus:
+    """Where one person's consents stand in one case."""
+
+    bot: bool | None  # None: never asked; False: declined or withdrawn
+    sip: bool | None
+    under_age_limit: bool | None  # None: never asked (adults and professionals are not)
+    guardian: bool | None  # a caregiver's answer, for a child under the age limit
+
+    @property
+    def effective(self) -> bool:
+        """True when the person may use the bot and their shared items may be seen."""
+        if self.bot is not True:
+            return False
+        return self.under_age_limit is not True or self.guardian is True
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianRequest:
+    """A child of the case who waits for a caregiver's consent."""
+
+    youth_person_id: int
+    youth_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataSummary:
+    """How many things of each kind are stored about a person (kind → count)."""
+
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        """Everything counted."""
+        return sum(n for _, n in self.counts)

@@ -110,6 +110,25 @@ class Flow(Protocol):
 NOTICE_CHOICE_PREFIX = "n:"
 
 
+class Gate(Flow, Protocol):
+    """A flow that stands before every role's flow (consent): it decides when it takes over."""
+
+    def admits(self, event: Event, ctx: StepContext) -> bool:
+        """True when the role's flow may handle this event; False hands it to the gate."""
+        ...
+
+    def enter(self, event: Event, ctx: StepContext) -> Transition:
+        """Takes over the conversation because of this event."""
+        ...
+
+
+# A gate ends with one of these states: go on to the role's flow, or forget the conversation
+# (after erasure, the handler deletes the stored state instead of saving it).
+# (Their flow name is not RETURN's "", so a sidetrack's return can never be mistaken for them.)
+GATE_PASSED = FlowState(flow="gate", step="passed")
+FORGOTTEN = FlowState(flow="gate", step="forgotten")
+
+
 class Sidetrack(Flow, Protocol):
     """A short flow any member can open from anywhere (a command or a button in a notice).
 
@@ -144,10 +163,12 @@ class Engine:
         flows_by_role: Mapping[Role, Flow],
         fallback: Flow,
         sidetracks: Sequence[Sidetrack] = (),
+        gate: Gate | None = None,
     ) -> None:
         self._flows_by_role = dict(flows_by_role)
         self._fallback = fallback
         self._sidetracks = {s.name: s for s in sidetracks}
+        self._gate = gate
 
     def flow_for(self, actor: Actor) -> Flow:
         """The flow a member of this role talks to."""
@@ -187,18 +208,61 @@ class Engine:
         result = ports.members.redeem_invite(ref, code, now)
         if result.outcome is JoinOutcome.ALREADY_MEMBER and actor is not None:
             ctx = StepContext(ref, now, actor, ports)
-            return self._welcome_back(current, ctx)
+            return self._member(current, CommandIssued(Command.START), ctx)
         if result.outcome is not JoinOutcome.JOINED or result.actor is None:
             message = _JOIN_FAILURES.get(result.outcome, "join.unknown")
             return Transition(current, (say(message),))
         ctx = StepContext(ref, now, result.actor, ports)
-        started = self.flow_for(result.actor).start(ctx)
+        if self._gate is not None and not self._gate.admits(JoinWithCode(code), ctx):
+            started = self._after_gate(self._gate.enter(JoinWithCode(code), ctx), ctx)
+        else:
+            started = self.flow_for(result.actor).start(ctx)
         welcome = say("join.joined", name=result.actor.display_name)
-        return Transition(started.state, (welcome, *started.replies))
+        return Transition(started.state, (welcome, *started.replies), started.notices)
 
     def _member(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Handles an event from someone who is a member of a case."""
+        """Handles a member's event: through the gate when it says so, else the role's flow."""
+        gate = self._gate
+        if gate is not None and (current.flow == gate.name or not gate.admits(event, ctx)):
+            if current.flow != gate.name:
+                return self._after_gate(gate.enter(event, ctx), ctx)
+            return self._after_gate(self._gate_step(gate, current, event, ctx), ctx)
         return self._settle(self._member_step(current, event, ctx), ctx)
+
+    def _after_gate(self, transition: Transition, ctx: StepContext) -> Transition:
+        """When the gate lets the person through, the role's flow starts right after its words."""
+        if transition.state != GATE_PASSED:
+            return transition
+        started = self.flow_for(ctx.actor).start(ctx)
+        return Transition(
+            started.state,
+            (*transition.replies, *started.replies),
+            (*transition.notices, *started.notices),
+        )
+
+    def _gate_step(
+        self, gate: Gate, current: FlowState, event: Event, ctx: StepContext
+    ) -> Transition:
+        """The generic commands inside the gate; sidetracks stay closed until it lets go."""
+        if current.paused or isinstance(event, Resume) or event == CommandIssued(Command.START):
+            resumed = gate.resume(replace(current, paused=False), ctx)
+            welcome = say("common.welcome_back", name=ctx.actor.display_name)
+            return Transition(resumed.state, (welcome, *resumed.replies), resumed.notices)
+        match event:
+            case CommandIssued(command=Command.HELP):
+                resumed = gate.resume(current, ctx)
+                return Transition(resumed.state, (gate.help(current), *resumed.replies))
+            case CommandIssued(command=Command.PAUSE):
+                return Transition(replace(current, paused=True), (say("common.paused"),))
+            case CommandIssued(command=Command.MENU):
+                return gate.start(ctx)
+            case ChoiceMade(choice_id=choice_id) if choice_id not in current.offered:
+                resumed = gate.resume(current, ctx)
+                return Transition(resumed.state, (say("common.stale_choice"), *resumed.replies))
+            case ReminderDue():
+                return Transition(current, ())
+            case _:
+                return gate.handle(current, event, ctx)
 
     def _member_step(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
         """One step of the member's own flow, or of the sidetrack they are in."""
@@ -219,7 +283,7 @@ class Engine:
         if current.flow != flow.name:
             return own.start(ctx)
         if current.paused:
-            return self._welcome_back(current, ctx)
+            return self._welcome_back(current, ctx, flow)
         match event:
             case CommandIssued(command=Command.HELP):
                 resumed = flow.resume(current, ctx)
@@ -229,7 +293,7 @@ class Engine:
             case CommandIssued(command=Command.MENU):
                 return own.start(ctx)
             case CommandIssued(command=Command.START) | Resume():
-                return self._welcome_back(current, ctx)
+                return self._welcome_back(current, ctx, flow)
             case UnknownCommand(name=name):
                 resumed = flow.resume(current, ctx)
                 return Transition(
@@ -247,7 +311,9 @@ class Engine:
                 return flow.handle(current, event, ctx)
 
     def _active(self, current: FlowState, ctx: StepContext) -> Flow:
-        """The sidetrack the conversation is in, or else the member's own flow."""
+        """The gate or sidetrack the conversation is in, or else the member's own flow."""
+        if self._gate is not None and current.flow == self._gate.name:
+            return self._gate
         return self._sidetracks.get(current.flow) or self.flow_for(ctx.actor)
 
     def _settle(self, transition: Transition, ctx: StepContext) -> Transition:

@@ -9,6 +9,10 @@ from flows.conversation import ConversationRef
 from flows.domain import (
     Actor,
     Agenda,
+    ConsentScope,
+    ConsentStatus,
+    DataSummary,
+    GuardianRequest,
     ItemKind,
     JoinResult,
     MeetingInfo,
@@ -86,6 +90,51 @@ class AgendaPort(Protocol):
         ...
 
 
+class PrivacyPort(Protocol):
+    """Consent, the age question, export and erasure of one person's data."""
+
+    def consent(self, person_id: int, case_id: int) -> ConsentStatus:
+        """Where this person's consents stand in this case."""
+        ...
+
+    def record_consent(
+        self,
+        person_id: int,
+        case_id: int,
+        scope: ConsentScope,
+        given: bool,
+        text_version: str,
+        now: datetime,
+        given_by: int | None = None,
+    ) -> None:
+        """Records a consent given or declined (given_by: a caregiver consenting for a child)."""
+        ...
+
+    def record_age(self, person_id: int, under_limit: bool, age_limit: int, now: datetime) -> None:
+        """Records only whether the person is under the consent age."""
+        ...
+
+    def withdraw(self, person_id: int, case_id: int, now: datetime) -> int:
+        """Revokes the person's consents and stops sharing at once; returns items unshared."""
+        ...
+
+    def guardian_requests(self, caregiver_id: int, case_id: int) -> tuple[GuardianRequest, ...]:
+        """Children in this case who wait for this caregiver's consent."""
+        ...
+
+    def caregivers(self, case_id: int) -> tuple[int, ...]:
+        """Person ids of the active caregivers of a case."""
+        ...
+
+    def data_summary(self, person_id: int) -> DataSummary:
+        """How much is stored about a person (for the export and before erasure)."""
+        ...
+
+    def erase(self, person_id: int, now: datetime) -> DataSummary:
+        """Erases everything about the person; returns what was removed."""
+        ...
+
+
 class Ports(Protocol):
     """Everything a flow step may use, bound to one transaction."""
 
@@ -102,4 +151,6 @@ class Ports(Protocol):
     @property
     def families(self) -> FamiliesPort:
         """The families' side: family list, meeting info, shared picture, requests, language."""
+    def privacy(self) -> PrivacyPort:
+        """Consent, export and erasure."""
         ...

@@ -1,10 +1,11 @@
-"""Which flow each role talks to, and the sidetracks every member can open."""
+"""Which flow each role talks to, the sidetracks every member can open, and the consent gate."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from flows.caregiver_prep import CaregiverPreparation
+from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
 from flows.coordinator import CoordinatorFlow
 from flows.domain import Role
 from flows.engine import Engine
@@ -20,8 +21,14 @@ from flows.youth_prep import YouthPreparation
 DEFAULT_LOCALES = ("sv", "en")
 
 
-def default_engine(locales: Sequence[str] = DEFAULT_LOCALES) -> Engine:
-    """The engine with every flow that exists, by role; `locales` are the languages offered."""
+def default_engine(
+    locales: Sequence[str] = DEFAULT_LOCALES, consent_age: int = DEFAULT_AGE_LIMIT
+) -> Engine:
+    """The engine with every flow that exists, by role; `locales` are the languages offered.
+
+    Consent comes before everything (flows/consent.py): after joining, and whenever it is
+    missing or withdrawn; young people under `consent_age` need a caregiver's yes too.
+    """
     caregiver = CaregiverPreparation()
     return Engine(
         {
@@ -41,4 +48,5 @@ def default_engine(locales: Sequence[str] = DEFAULT_LOCALES) -> Engine:
             MeetingRequestFlow(),
             LanguageChoice(tuple(locales)),
         ),
+        gate=ConsentFlow(age_limit=consent_age),
     )

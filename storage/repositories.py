@@ -29,6 +29,7 @@ from flows.domain import (
 )
 from flows.engine import FlowState
 from storage import models as m
+from storage.access import AccessGate, VisibleItem
 from storage.invite_codes import hash_code, new_code
 
 
@@ -121,13 +122,15 @@ class MembershipRepository:
 
 
 class PreparationRepository:
-    """A person's own questions, view and participation, and what they share."""
+    """A person's own questions, view and participation, and what they share (behind the gate)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, gate: AccessGate | None = None) -> None:
         self._s = session
+        self._gate = gate or AccessGate(session)
 
     def preparation(self, case_id: int, person_id: int) -> Preparation:
         """Everything this person prepared for this case, oldest first."""
+        self._gate.require(person_id, case_id)
         key = {"case_id": case_id, "person_id": person_id}
         questions = self._s.scalars(_OWN_QUESTIONS, key)
         views = self._s.scalars(_OWN_VIEWS, key)
@@ -140,6 +143,7 @@ class PreparationRepository:
 
     def add_question(self, case_id: int, person_id: int, text: str, now: datetime) -> int:
         """Stores a new question, not shared."""
+        self._gate.may_change(person_id, case_id, person_id, now)
         question = m.Question(
             case_id=case_id,
             author_id=person_id,
@@ -155,6 +159,8 @@ class PreparationRepository:
     def question(self, question_id: int, person_id: int) -> QuestionItem | None:
         """One of this person's own questions; someone else's is None."""
         q = self._own_question(question_id, person_id)
+        if q is not None:
+            self._gate.require(person_id, q.case_id)
         return QuestionItem(q.id, q.text, q.shared) if q else None
 
     def edit_question(self, question_id: int, person_id: int, text: str, now: datetime) -> bool:
@@ -162,11 +168,16 @@ class PreparationRepository:
         q = self._own_question(question_id, person_id)
         if q is None:
             return False
+        self._gate.may_change(person_id, q.case_id, q.author_id, now)
         q.text, q.updated_at = text, now
         return True
 
     def delete_question(self, question_id: int, person_id: int) -> bool:
         """Deletes one of this person's questions."""
+        q = self._own_question(question_id, person_id)
+        if q is None:
+            return False
+        self._gate.require(person_id, q.case_id)
         result = self._s.execute(
             delete(m.Question).where(
                 m.Question.id == question_id, m.Question.author_id == person_id
@@ -178,6 +189,7 @@ class PreparationRepository:
         self, case_id: int, person_id: int, aspect: ViewAspect, text: str, now: datetime
     ) -> None:
         """Writes one part of the view; rewriting it keeps its sharing choice."""
+        self._gate.may_change(person_id, case_id, person_id, now)
         view = self._s.scalar(
             select(m.View).where(
                 m.View.case_id == case_id, m.View.author_id == person_id, m.View.aspect == aspect
@@ -202,6 +214,7 @@ class PreparationRepository:
         self, case_id: int, person_id: int, participation: Participation, now: datetime
     ) -> None:
         """Records how this person wants to take part."""
+        self._gate.may_change(person_id, case_id, person_id, now)
         pref = self._s.scalar(
             select(m.Preference).where(
                 m.Preference.case_id == case_id, m.Preference.person_id == person_id
@@ -225,6 +238,14 @@ class PreparationRepository:
         self, kind: ItemKind, item_id: int, person_id: int, shared: bool, now: datetime
     ) -> bool:
         """Shares or unshares one of this person's own items; others' items are untouched."""
+        case_column = {
+            ItemKind.QUESTION: (m.Question.case_id, m.Question.id),
+            ItemKind.VIEW: (m.View.case_id, m.View.id),
+        }.get(kind, (m.Preference.case_id, m.Preference.id))
+        case_id = self._s.scalar(select(case_column[0]).where(case_column[1] == item_id))
+        if case_id is None:
+            return False
+        self._gate.may_change(person_id, case_id, person_id, now)
         if kind is ItemKind.QUESTION:
             stmt = (
                 update(m.Question)
@@ -257,12 +278,14 @@ class PreparationRepository:
 class AgendaRepository:
     """The coordinator's agenda: what members shared, never what they kept private."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, gate: AccessGate | None = None) -> None:
         self._s = session
+        self._gate = gate or AccessGate(session)
 
     def agenda(self, case_id: int, now: datetime) -> Agenda:
         """Shared questions, views and participation wishes by person, for the next meeting."""
         case = self._s.get_one(m.Case, case_id)
+        shared = self._gate.shared_with_meeting(case_id)
         members = self._s.execute(
             select(m.Person, m.Membership.role)
             .join(m.Membership, m.Membership.person_id == m.Person.id)
@@ -275,7 +298,7 @@ class AgendaRepository:
             if person.id in seen:
                 continue
             seen.add(person.id)
-            contribution = self._shared_by(case_id, person, role)
+            contribution = _shared_by([i for i in shared if i.author_id == person.id], person, role)
             if contribution.questions or contribution.views or contribution.participation:
                 contributions.append(contribution)
         return Agenda(
@@ -284,38 +307,20 @@ class AgendaRepository:
             contributions=tuple(contributions),
         )
 
-    def _shared_by(self, case_id: int, person: m.Person, role: Role) -> SharedContribution:
-        """What one person shared in one case."""
-        questions = self._s.scalars(
-            select(m.Question.text)
-            .where(
-                m.Question.case_id == case_id,
-                m.Question.author_id == person.id,
-                m.Question.shared.is_(True),
-            )
-            .order_by(m.Question.id)
-        ).all()
-        views = self._s.execute(
-            select(m.View.aspect, m.View.text).where(
-                m.View.case_id == case_id, m.View.author_id == person.id, m.View.shared.is_(True)
-            )
-        ).all()
-        order = list(ViewAspect)
-        participation = self._s.scalar(
-            select(m.Preference.participation).where(
-                m.Preference.case_id == case_id,
-                m.Preference.person_id == person.id,
-                m.Preference.shared.is_(True),
-            )
-        )
-        return SharedContribution(
-            person_id=person.id,
-            display_name=person.display_name,
-            role=role,
-            questions=tuple(questions),
-            views=tuple(sorted(((a, t) for a, t in views), key=lambda v: order.index(v[0]))),
-            participation=participation,
-        )
+
+def _shared_by(items: list[VisibleItem], person: m.Person, role: Role) -> SharedContribution:
+    """What one person shared, from the items the gate let through."""
+    order = list(ViewAspect)
+    views = [(v.aspect, v.text) for v in items if v.kind is ItemKind.VIEW and v.aspect]
+    participation = next((i.text for i in items if i.kind is ItemKind.PREFERENCE), None)
+    return SharedContribution(
+        person_id=person.id,
+        display_name=person.display_name,
+        role=role,
+        questions=tuple(i.text for i in items if i.kind is ItemKind.QUESTION),
+        views=tuple(sorted(views, key=lambda v: order.index(v[0]))),
+        participation=Participation(participation) if participation else None,
+    )
 
 
 class ConversationRepository:
@@ -376,6 +381,17 @@ class ConversationRepository:
         )
         if getattr(result, "rowcount", 0) != 1:
             raise StaleConversation(ref)
+
+
+    def forget(self, ref: ConversationRef) -> None:
+        """Deletes the stored state of a conversation (after the person was erased)."""
+        self._s.execute(
+            delete(m.ConversationState).where(
+                m.ConversationState.platform == ref.platform,
+                m.ConversationState.chat_id == ref.chat_id,
+                m.ConversationState.user_id == ref.user_id,
+            )
+        )
 
 
 class StaleConversation(RuntimeError):

@@ -6,11 +6,13 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.access import AccessGate
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
 from storage.matrix_repository import MatrixRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
+from storage.privacy_repository import PrivacyRepository
 from storage.repositories import (
     AgendaRepository,
     AuditRepository,
@@ -30,10 +32,12 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
+        self.gate = AccessGate(self.session)
         self.members = GuardedMembershipRepository(self.session)
         self.coordination = CoordinationRepository(self.session)
-        self.preparation = PreparationRepository(self.session)
-        self.agenda = AgendaRepository(self.session)
+        self.preparation = PreparationRepository(self.session, self.gate)
+        self.agenda = AgendaRepository(self.session, self.gate)
+        self.privacy = PrivacyRepository(self.session, self.gate)
         self.conversations = ConversationRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.inbox = InboxRepository(self.session)

@@ -26,10 +26,16 @@ def case(sessions: sessionmaker[Session], clock: FakeClock) -> SeededCase:
 def alex(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
 ) -> Chat:
-    """Alex has joined the case with the youth invite and sees the menu."""
+    """Alex has joined with the youth invite, said yes to the bot and to sharing, sees the menu."""
     chat = Chat(sessions, catalogue, clock, ALEX)
     chat.send(f"/start {case.youth_code}")
-    assert chat.ids() == ["join.joined", "youth.menu"]
+    assert chat.ids() == ["join.joined", "consent.explain"]
+    chat.choose("Ja, det är okej")
+    assert chat.ids() == ["consent.thanks_ask_age", "consent.age"]
+    chat.send("15")
+    assert chat.ids() == ["consent.sip"]
+    chat.choose("Ja, alla får se")
+    assert chat.ids() == ["consent.sip.saved_yes", "youth.menu"]
     return chat
 
 

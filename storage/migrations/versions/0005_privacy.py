@@ -9,6 +9,7 @@ Create Date: 2026-11-23 02:00:00.000000
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,7 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # (table, column, old type, nullable): short strings and JSON that now hold ciphertext.
-_TO_TEXT: list[tuple[str, str, sa.types.TypeEngine[object], bool]] = [
+_TO_TEXT: list[tuple[str, str, sa.types.TypeEngine[Any], bool]] = [
     ("person", "display_name", sa.String(length=80), False),
     ("invite", "display_name", sa.String(length=80), False),
     ("meeting", "place", sa.String(length=200), True),

@@ -1,0 +1,430 @@
+"""Consent (samtycke): explains the bot honestly and asks before anything personal is stored.
+
+The engine runs this flow after a successful join and before the role's flow, and whenever
+consent is missing or withdrawn, a caregiver has a child waiting for their consent, or the
+person uses a privacy command (/samtycke, /minadata, /glommig). Young people are asked their
+age only after they said yes, and only "under the limit or not" is stored. Under the limit a
+caregiver of the same case must also say yes, in their own chat. Sharing between agencies
+(SIP) is asked and recorded apart from consent to use the bot.
+
+```mermaid
+stateDiagram-v2
+    [*] --> explain: joined / no consent
+    explain --> more: Berätta mer
+    more --> explain: Tillbaka
+    explain --> declined: Nej tack
+    declined --> explain: Jag har ändrat mig
+    explain --> age: Ja (ung person)
+    age --> age: inte en ålder
+    age --> waiting: under gränsen
+    waiting --> sip: vårdnadshavare sa ja
+    age --> sip: över gränsen
+    explain --> sip: Ja (vårdnadshavare, nätverk)
+    explain --> [*]: Ja (personal)
+    sip --> [*]: Ja / Nej
+    [*] --> guardian: ett barn väntar på mitt svar
+    guardian --> [*]: Ja / Nej
+    [*] --> status: /samtycke
+    status --> sip: Ändra delning
+    status --> withdrawn: Ta tillbaka
+    withdrawn --> forget: Radera allt
+    withdrawn --> explain: Behåll
+    [*] --> export: /minadata
+    [*] --> forget: /glommig
+    forget --> [*]: Ja, glöm mig (allt raderat)
+    forget --> [*]: Nej
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
+from flows.domain import ConsentScope, ConsentStatus, GuardianRequest, Role
+from flows.engine import FORGOTTEN, GATE_PASSED, FlowState, Notice, StepContext, Transition
+from flows.replies import Attachment, Choice, Reply, say
+
+FLOW_NAME = "consent"
+# Bumped whenever the explanation's meaning changes; recorded with every consent.
+TEXT_VERSION = "2026-11-23"
+DEFAULT_AGE_LIMIT = 13
+# Ages outside this range are typing mistakes, not ages of people in a case.
+YOUNGEST, OLDEST = 5, 30
+PRIVACY_COMMANDS = {Command.CONSENT, Command.MY_DATA, Command.FORGET}
+# Roles whose shared items can go to several agencies, so they are asked about SIP sharing.
+SIP_ROLES = {Role.YOUTH, Role.CAREGIVER, Role.NETWORK}
+
+
+class Step(StrEnum):
+    """The steps of the consent flow."""
+
+    EXPLAIN = "explain"
+    MORE = "more"
+    DECLINED = "declined"
+    AGE = "age"
+    WAITING = "waiting"
+    SIP = "sip"
+    GUARDIAN = "guardian"
+    STATUS = "status"
+    WITHDRAWN = "withdrawn"
+    FORGET = "forget"
+
+
+def _state(step: Step, **data: str | int | None) -> FlowState:
+    """A state of this flow."""
+    return FlowState(flow=FLOW_NAME, step=step.value, data=data)
+
+
+YES = Choice("yes", "consent.yes")
+NO = Choice("no", "consent.no")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentFlow:
+    """Asks for, shows and withdraws consent; exports and erases on request."""
+
+    age_limit: int = DEFAULT_AGE_LIMIT
+    name: str = FLOW_NAME
+
+    # --- the gate ----------------------------------------------------------------------
+
+    def admits(self, event: Event, ctx: StepContext) -> bool:
+        """Lets the role's flow go on only with consent and nothing waiting on this person."""
+        if isinstance(event, CommandIssued) and event.command in PRIVACY_COMMANDS:
+            return False
+        if not self._status(ctx).effective:
+            return False
+        return not self._requests(ctx)
+
+    def enter(self, event: Event, ctx: StepContext) -> Transition:
+        """Takes over: a privacy command, a missing consent, or a child waiting for an answer."""
+        if isinstance(event, CommandIssued):
+            if event.command is Command.MY_DATA:
+                return self._export(ctx)
+            if event.command is Command.FORGET:
+                return self._forget(ctx)
+            if event.command is Command.CONSENT:
+                return self._status_or_explain(ctx)
+        return self.start(ctx)
+
+    # --- entering steps ------------------------------------------------------------------
+
+    def start(self, ctx: StepContext) -> Transition:
+        """Shows what is needed now: the explanation, the wait, or a child's request."""
+        status = self._status(ctx)
+        if status.bot is None:
+            return self._explain(ctx)
+        if status.bot is False:
+            return self._declined(ctx)
+        if status.under_age_limit and status.guardian is not True:
+            return self._waiting(ctx)
+        requests = self._requests(ctx)
+        if requests:
+            return self._guardian(requests[0].youth_person_id, requests[0].youth_name)
+        if ctx.actor.role in SIP_ROLES and status.sip is None:
+            return self._sip(ctx)
+        return Transition(GATE_PASSED, ())
+
+    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
+        """Shows the current step again."""
+        match Step(state.step):
+            case Step.MORE:
+                return self._more()
+            case Step.AGE:
+                return self._age()
+            case Step.SIP:
+                return self._sip(ctx)
+            case Step.STATUS:
+                return self._status_or_explain(ctx)
+            case Step.FORGET:
+                return self._forget(ctx)
+            case Step.WITHDRAWN:
+                return self._withdrawn_offer()
+        return self.start(ctx)
+
+    def help(self, state: FlowState) -> Reply:
+        """Explains what the person can do here, and the privacy commands."""
+        return say("consent.help")
+
+    def _explain(self, ctx: StepContext, *before: Reply) -> Transition:
+        """The honest explanation, and the question."""
+        reply = say(
+            "consent.explain",
+            Choice("yes", "consent.explain.yes"),
+            Choice("more", "consent.explain.more"),
+            Choice("no", "consent.explain.no"),
+            role=ctx.actor.role.value,
+            platform=ctx.ref.platform,
+        )
+        return Transition(_state(Step.EXPLAIN), (*before, reply))
+
+    def _more(self) -> Transition:
+        """The longer explanation: rights, storage time, who runs the bot."""
+        reply = say(
+            "consent.more",
+            Choice("yes", "consent.explain.yes"),
+            Choice("no", "consent.explain.no"),
+        )
+        return Transition(_state(Step.MORE), (reply,))
+
+    def _declined(self, ctx: StepContext, *before: Reply) -> Transition:
+        """Nothing is stored; the person can change their mind."""
+        reply = say("consent.declined", Choice("again", "consent.declined.again"))
+        return Transition(_state(Step.DECLINED), (*before, reply))
+
+    def _age(self, *before: Reply) -> Transition:
+        """Asks the young person's age (or birth year)."""
+        return Transition(_state(Step.AGE), (*before, say("consent.age")))
+
+    def _waiting(self, ctx: StepContext, *before: Reply) -> Transition:
+        """A child waits for a caregiver's yes; says whether anyone has been asked."""
+        asked = bool(ctx.ports.privacy.caregivers(ctx.actor.case_id))
+        reply = say(
+            "consent.waiting",
+            Choice("check", "consent.waiting.check"),
+            asked=asked,
+            limit=self.age_limit,
+        )
+        return Transition(_state(Step.WAITING), (*before, reply))
+
+    def _sip(self, ctx: StepContext, *before: Reply) -> Transition:
+        """Asks whether what the person shares may go to every agency in the case."""
+        reply = say(
+            "consent.sip",
+            Choice("yes", "consent.sip.yes"),
+            Choice("no", "consent.sip.no"),
+        )
+        return Transition(_state(Step.SIP), (*before, reply))
+
+    def _guardian(self, youth_id: int, youth_name: str, *before: Reply) -> Transition:
+        """Asks a caregiver to consent for a child under the age limit."""
+        reply = say("consent.guardian", YES, NO, name=youth_name)
+        return Transition(
+            _state(Step.GUARDIAN, youth=youth_id, youth_name=youth_name), (*before, reply)
+        )
+
+    def _status_or_explain(self, ctx: StepContext) -> Transition:
+        """/samtycke: what the person agreed to, and how to change it."""
+        status = self._status(ctx)
+        if status.bot is not True:
+            return self._explain(ctx)
+        choices = [Choice("withdraw", "consent.status.withdraw")]
+        if ctx.actor.role in SIP_ROLES:
+            choices.insert(0, Choice("sip", "consent.status.sip"))
+        choices.append(Choice("back", "common.back"))
+        reply = say(
+            "consent.status",
+            *choices,
+            sip=status.sip,
+            waiting=status.under_age_limit is True and status.guardian is not True,
+        )
+        return Transition(_state(Step.STATUS), (reply,))
+
+    def _withdrawn_offer(self, *before: Reply) -> Transition:
+        """After a withdrawal: offers to erase everything."""
+        reply = say(
+            "consent.withdrawn.offer",
+            Choice("forget", "consent.withdrawn.forget"),
+            Choice("keep", "consent.withdrawn.keep"),
+        )
+        return Transition(_state(Step.WITHDRAWN), (*before, reply))
+
+    def _export(self, ctx: StepContext) -> Transition:
+        """/minadata: a readable summary, with everything as a JSON file."""
+        summary = ctx.ports.privacy.data_summary(ctx.actor.person_id)
+        reply = Reply(
+            "privacy.export",
+            params={
+                "counts": {kind: n for kind, n in summary.counts if n},
+                "total": summary.total,
+            },
+            attachment=Attachment("personal_data", {"person_id": ctx.actor.person_id}),
+        )
+        after = self.start(ctx)
+        return Transition(after.state, (reply, *after.replies), after.notices)
+
+    def _forget(self, ctx: StepContext) -> Transition:
+        """/glommig: says what will be erased, and asks to be sure."""
+        summary = ctx.ports.privacy.data_summary(ctx.actor.person_id)
+        reply = say(
+            "privacy.forget.confirm",
+            Choice("forget_yes", "privacy.forget.yes"),
+            Choice("forget_no", "privacy.forget.no"),
+            counts={kind: n for kind, n in summary.counts if n},
+        )
+        return Transition(_state(Step.FORGET), (reply,))
+
+    # --- handling events -----------------------------------------------------------------
+
+    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Routes the event to the handler of the current step."""
+        if isinstance(event, CommandIssued) and event.command in PRIVACY_COMMANDS:
+            return self.enter(event, ctx)
+        match Step(state.step):
+            case Step.EXPLAIN | Step.MORE:
+                return self._on_explain(state, event, ctx)
+            case Step.DECLINED:
+                return self._explain(ctx) if _choice(event) == "again" else self._declined(ctx)
+            case Step.AGE:
+                return self._on_age(event, ctx)
+            case Step.WAITING:
+                return self.start(ctx)
+            case Step.SIP:
+                return self._on_sip(event, ctx)
+            case Step.GUARDIAN:
+                return self._on_guardian(state, event, ctx)
+            case Step.STATUS:
+                return self._on_status(event, ctx)
+            case Step.WITHDRAWN:
+                if _choice(event) == "forget":
+                    return self._forget(ctx)
+                return self._explain(ctx)
+            case Step.FORGET:
+                return self._on_forget(event, ctx)
+        return self.start(ctx)
+
+    def _on_explain(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Records yes or no; anything typed is not stored, only answered."""
+        match _choice(event):
+            case "more":
+                return self._more()
+            case "no":
+                self._record(ctx, ConsentScope.BOT, given=False)
+                return self._declined(ctx)
+            case "yes":
+                self._record(ctx, ConsentScope.BOT, given=True)
+                if ctx.actor.role is Role.YOUTH and self._status(ctx).under_age_limit is None:
+                    return self._age(say("consent.thanks_ask_age"))
+                return self._next_after_yes(ctx)
+        again = self._more() if Step(state.step) is Step.MORE else self._explain(ctx)
+        return Transition(again.state, (say("consent.choose"), *again.replies))
+
+    def _next_after_yes(self, ctx: StepContext, *before: Reply) -> Transition:
+        """Goes on to whatever is still missing, thanking the person."""
+        after = self.start(ctx)
+        if after.state == GATE_PASSED:
+            return Transition(GATE_PASSED, (*before, say("consent.thanks")), after.notices)
+        return Transition(after.state, (*before, *after.replies), after.notices)
+
+    def _on_age(self, event: Event, ctx: StepContext) -> Transition:
+        """Reads an age or a birth year; stores only whether it is under the limit."""
+        if not isinstance(event, TextMessage):
+            return self._age(say("consent.age.invalid"))
+        age = _age_from(event.text, ctx.now)
+        if age is None:
+            return self._age(say("consent.age.invalid"))
+        under = age < self.age_limit
+        ctx.ports.privacy.record_age(ctx.actor.person_id, under, self.age_limit, ctx.now)
+        if not under:
+            return self._next_after_yes(ctx)
+        notices = tuple(
+            Notice(
+                say("consent.guardian.notice", name=ctx.actor.display_name),
+                person_id=caregiver,
+                dedup_key=f"guardian-consent:{ctx.actor.case_id}:{ctx.actor.person_id}",
+            )
+            for caregiver in ctx.ports.privacy.caregivers(ctx.actor.case_id)
+        )
+        waiting = self._waiting(ctx)
+        return Transition(waiting.state, waiting.replies, notices)
+
+    def _on_sip(self, event: Event, ctx: StepContext) -> Transition:
+        """Records the answer about sharing between agencies."""
+        choice = _choice(event)
+        if choice not in ("yes", "no"):
+            return self._sip(ctx, say("consent.choose"))
+        self._record(ctx, ConsentScope.SIP, given=choice == "yes")
+        return Transition(GATE_PASSED, (say(f"consent.sip.saved_{choice}"),))
+
+    def _on_guardian(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Records a caregiver's answer for a child, and tells the child."""
+        youth = int(state.data.get("youth") or 0)
+        name = str(state.data.get("youth_name") or "")
+        choice = _choice(event)
+        waiting = {r.youth_person_id for r in self._requests(ctx)}
+        if youth not in waiting:
+            return self.start(ctx)
+        if choice not in ("yes", "no"):
+            return self._guardian(youth, name, say("consent.choose"))
+        given = choice == "yes"
+        ctx.ports.privacy.record_consent(
+            youth,
+            ctx.actor.case_id,
+            ConsentScope.BOT,
+            given,
+            TEXT_VERSION,
+            ctx.now,
+            given_by=ctx.actor.person_id,
+        )
+        notice = Notice(
+            say(f"consent.guardian.told_{choice}"),
+            person_id=youth,
+            dedup_key=f"guardian-answer:{ctx.actor.case_id}:{youth}:{ctx.now.isoformat()}",
+        )
+        after = self.start(ctx)
+        replies = (say(f"consent.guardian.saved_{choice}", name=name), *after.replies)
+        return Transition(after.state, replies, (notice, *after.notices))
+
+    def _on_status(self, event: Event, ctx: StepContext) -> Transition:
+        """Changes SIP sharing, withdraws consent, or goes back."""
+        match _choice(event):
+            case "sip":
+                return self._sip(ctx)
+            case "withdraw":
+                stopped = ctx.ports.privacy.withdraw(
+                    ctx.actor.person_id, ctx.actor.case_id, ctx.now
+                )
+                return self._withdrawn_offer(say("consent.withdrawn", stopped=stopped))
+            case "back":
+                return self.start(ctx)
+        return self._status_or_explain(ctx)
+
+    def _on_forget(self, event: Event, ctx: StepContext) -> Transition:
+        """Erases everything after a clear yes; anything else keeps it all."""
+        if _choice(event) != "forget_yes":
+            kept = self.start(ctx)
+            return Transition(kept.state, (say("privacy.forget.kept"), *kept.replies), kept.notices)
+        removed = ctx.ports.privacy.erase(ctx.actor.person_id, ctx.now)
+        reply = say(
+            "privacy.forgotten",
+            counts={kind: n for kind, n in removed.counts if n},
+            total=removed.total,
+        )
+        return Transition(FORGOTTEN, (reply,))
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _status(self, ctx: StepContext) -> ConsentStatus:
+        """This person's consents in this case."""
+        return ctx.ports.privacy.consent(ctx.actor.person_id, ctx.actor.case_id)
+
+    def _requests(self, ctx: StepContext) -> tuple[GuardianRequest, ...]:
+        """Children waiting for this caregiver (none for other roles)."""
+        if ctx.actor.role is not Role.CAREGIVER:
+            return ()
+        return ctx.ports.privacy.guardian_requests(ctx.actor.person_id, ctx.actor.case_id)
+
+    def _record(self, ctx: StepContext, scope: ConsentScope, *, given: bool) -> None:
+        """Records the person's own answer against this text version."""
+        ctx.ports.privacy.record_consent(
+            ctx.actor.person_id, ctx.actor.case_id, scope, given, TEXT_VERSION, ctx.now
+        )
+
+
+def _age_from(text: str, now: datetime) -> int | None:
+    """An age ("14", "14 år") or a birth year ("2012"), or None when it is neither."""
+    digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+    if not digits or len(digits) > 4 or len(text.strip()) > 20:
+        return None
+    number = int(digits)
+    # A birth year: the age they turn this year, which errs towards "younger" (safer).
+    age = now.year - number if len(digits) == 4 else number
+    return age if YOUNGEST <= age <= OLDEST else None
+
+
+def _choice(event: Event) -> str | None:
+    """The id of the choice made, or None for any other event."""
+    return event.choice_id if isinstance(event, ChoiceMade) else None

@@ -1,0 +1,217 @@
+"""The one access gate for case data: active membership + role + consent + sharing state.
+
+Every read or write of what people wrote in a case goes through `AccessGate`. Repositories
+that touch case-data tables take a gate and call it first; tests/test_access_gate.py checks
+by static analysis that no other code queries those tables (see CASE_DATA_MODELS).
+
+Rules, in the order they are checked:
+1. The viewer is an active member of the case, and the case is open.
+2. The viewer's consent is in effect (a child under the age limit also needs a caregiver's).
+3. Everyone sees their own items.
+4. Someone else's item is seen only if it is shared, its author is still an active member
+   whose consent is in effect (a withdrawal stops sharing at once), and — for a viewer who
+   is only a professional — the author agreed to sharing between agencies (SIP).
+   Coordinators convene the meeting and see what is shared with it without SIP consent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows.domain import ConsentScope, ConsentStatus, ItemKind, Role, ViewAspect
+from storage import models as m
+
+# Tables holding what people write in a case. Only modules in tests/test_access_gate.py's
+# allow-list may name these models, and there every function doing so must call the gate.
+CASE_DATA_MODELS = (
+    "Question",
+    "View",
+    "Preference",
+    "SharedPicture",
+    "PictureResponse",
+    "PlanAction",
+    "ActionUpdate",
+    "MeetingRequest",
+)
+
+
+class AccessDenied(PermissionError):
+    """The gate said no; the message names the rule, never the data."""
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Someone the gate let into a case, with their roles there."""
+
+    person_id: int
+    case_id: int
+    roles: frozenset[Role]
+
+
+@dataclass(frozen=True, slots=True)
+class VisibleItem:
+    """One item a viewer may see."""
+
+    kind: ItemKind
+    id: int
+    author_id: int
+    text: str
+    shared: bool
+    aspect: ViewAspect | None = None
+
+
+class AccessGate:
+    """Decides who may see and change what in a case, and records it in the audit log."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    # --- who is let in -----------------------------------------------------------------
+
+    def require(
+        self, person_id: int, case_id: int, now: datetime | None = None, action: str = ""
+    ) -> Viewer:
+        """Lets an active, consenting member into their case, or raises AccessDenied."""
+        roles = self.roles(person_id, case_id)
+        if not roles:
+            raise AccessDenied("not an active member of this open case")
+        if not self.consent(person_id, case_id).effective:
+            raise AccessDenied("no consent in effect")
+        if now is not None and action:
+            self.audit(now, person_id, case_id, action, "case", case_id)
+        return Viewer(person_id, case_id, roles)
+
+    def roles(self, person_id: int, case_id: int) -> frozenset[Role]:
+        """The person's active roles in an open case (empty: not a member)."""
+        return frozenset(
+            self._s.scalars(
+                select(m.Membership.role)
+                .join(m.Case, m.Case.id == m.Membership.case_id)
+                .where(
+                    m.Membership.person_id == person_id,
+                    m.Membership.case_id == case_id,
+                    m.Membership.active.is_(True),
+                    m.Case.status == "open",
+                )
+            )
+        )
+
+    def consent(self, person_id: int, case_id: int) -> ConsentStatus:
+        """The person's consents in a case: the latest answer of each kind counts."""
+        own = self._latest(person_id, case_id, ConsentScope.BOT, by_other=False)
+        sip = self._latest(person_id, case_id, ConsentScope.SIP, by_other=False)
+        guardian = self._latest(person_id, case_id, ConsentScope.BOT, by_other=True)
+        age = self._s.get(m.AgeStatement, person_id)
+        return ConsentStatus(
+            bot=_answer(own),
+            sip=_answer(sip),
+            under_age_limit=age.under_limit if age is not None else None,
+            guardian=_answer(guardian),
+        )
+
+    # --- what is seen --------------------------------------------------------------------
+
+    def visible_items(self, viewer_id: int, case_id: int, now: datetime) -> list[VisibleItem]:
+        """Every item of the case this viewer may see; the read is audited."""
+        viewer = self.require(viewer_id, case_id, now, "read_items")
+        return [item for item in self._case_items(case_id) if self._may_see(viewer, item)]
+
+    def shared_with_meeting(self, case_id: int) -> list[VisibleItem]:
+        """Items shared with the meeting (agenda), by authors whose consent is in effect."""
+        meeting = Viewer(0, case_id, frozenset({Role.COORDINATOR}))
+        return [item for item in self._case_items(case_id) if self._may_see(meeting, item)]
+
+    def own_items(self, person_id: int, case_id: int) -> list[VisibleItem]:
+        """A member's own items (their own preparation)."""
+        self.require(person_id, case_id)
+        return [i for i in self._case_items(case_id) if i.author_id == person_id]
+
+    def may_change(self, person_id: int, case_id: int, author_id: int, now: datetime) -> None:
+        """Only the author changes an item, and only while let into the case; audited."""
+        self.require(person_id, case_id)
+        if author_id != person_id:
+            raise AccessDenied("only the author may change an item")
+        self.audit(now, person_id, case_id, "change_item", "item", None)
+
+    def audit(
+        self,
+        now: datetime,
+        person_id: int | None,
+        case_id: int | None,
+        action: str,
+        object_type: str,
+        object_id: int | None,
+    ) -> None:
+        """One audit row: who, what, when; never content."""
+        self._s.add(
+            m.AuditEvent(
+                at=now,
+                actor_person_id=person_id,
+                case_id=case_id,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+            )
+        )
+
+    def _may_see(self, viewer: Viewer, item: VisibleItem) -> bool:
+        """Rules 3 and 4 of the module docstring."""
+        if item.author_id == viewer.person_id:
+            return True
+        if not item.shared:
+            return False
+        if not self.roles(item.author_id, viewer.case_id):
+            return False
+        author = self.consent(item.author_id, viewer.case_id)
+        if not author.effective:
+            return False
+        only_professional = viewer.roles == frozenset({Role.PROFESSIONAL})
+        return not only_professional or author.sip is True
+
+    def _case_items(self, case_id: int) -> Iterable[VisibleItem]:
+        """Every question, view and participation wish of a case, oldest first."""
+        for q in self._s.scalars(
+            select(m.Question).where(m.Question.case_id == case_id).order_by(m.Question.id)
+        ):
+            yield VisibleItem(ItemKind.QUESTION, q.id, q.author_id, q.text, q.shared)
+        for v in self._s.scalars(
+            select(m.View).where(m.View.case_id == case_id).order_by(m.View.id)
+        ):
+            yield VisibleItem(ItemKind.VIEW, v.id, v.author_id, v.text, v.shared, v.aspect)
+        for p in self._s.scalars(
+            select(m.Preference).where(m.Preference.case_id == case_id).order_by(m.Preference.id)
+        ):
+            yield VisibleItem(
+                ItemKind.PREFERENCE, p.id, p.person_id, p.participation.value, p.shared
+            )
+
+    def _latest(
+        self, person_id: int, case_id: int, scope: ConsentScope, *, by_other: bool
+    ) -> m.Consent | None:
+        """The newest consent row of one kind."""
+        given_by = (
+            m.Consent.given_by_id.is_not(None) if by_other else m.Consent.given_by_id.is_(None)
+        )
+        return self._s.scalar(
+            select(m.Consent)
+            .where(
+                m.Consent.person_id == person_id,
+                m.Consent.case_id == case_id,
+                m.Consent.scope == scope.value,
+                given_by,
+            )
+            .order_by(m.Consent.recorded_at.desc(), m.Consent.id.desc())
+            .limit(1)
+        )
+
+
+def _answer(row: m.Consent | None) -> bool | None:
+    """None: never asked; True: given and not revoked; False: declined or revoked."""
+    if row is None:
+        return None
+    return row.given and row.revoked_at is None
