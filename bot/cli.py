@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from bot.catalogue import Catalogue, TextFormat
 from bot.channels import TaskChannel
@@ -34,6 +36,7 @@ from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
 from bot.nudges import coordinator_sources
+from bot.privacy_files import PersonalDataFile
 from bot.reports import DocumentFormat, render_agenda
 from bot.runtime import Runtime
 from bot.scheduler import DueSource
@@ -44,7 +47,20 @@ from flows.domain import Role
 from flows.meeting_request import answer_notice
 from flows.picture_loop import publication_notices
 from flows.wiring import default_engine
+from storage.crypto import (
+    DATA_KEY_ENV,
+    OLD_KEYS_ENV,
+    DataKey,
+    DataKeyError,
+    Keyring,
+    active_keyring,
+    install_keyring,
+    keyring_from_env,
+    load_or_create_key_file,
+)
 from storage.db import make_engine, session_factory
+from storage.keys import rotate
+from storage.retention import audit_trail, run_retention
 from storage.schema import (
     SchemaOutOfDate,
     current_revisions,
@@ -61,6 +77,7 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_SCHEMA = 4
 EXIT_BUSY = 5
+EXIT_KEY = 6
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,6 +114,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the configured chat adapters")
     add_db_options(run)
+
+    keys = sub.add_parser("keys", help="data keys for encryption at rest")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    keys_sub.add_parser("new", help=f"print a new key for {DATA_KEY_ENV}")
+    rotate_parser = keys_sub.add_parser(
+        "rotate",
+        help="re-encrypt everything under the current key (safe while the bot runs)",
+        description=f"Set the new key in {DATA_KEY_ENV} and the old ones in {OLD_KEYS_ENV}, "
+        "then run this. When it reports that only the new key is in use, drop the old keys.",
+    )
+    add_db_options(rotate_parser)
+
+    audit = sub.add_parser("audit", help="who read or changed what in a case (never content)")
+    add_db_options(audit)
+    audit.add_argument("--case", required=True, help="case reference (K-7) or number")
+
+    retention = sub.add_parser("retention", help="erase closed cases after the retention period")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True)
+    add_db_options(retention_sub.add_parser("run", help="run the daily retention job now"))
 
     db = sub.add_parser("db", help="database migrations")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -215,9 +251,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
         # APScheduler narrates every job run; our jobs log what they do themselves.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if args.command == "keys" and args.keys_command == "new":
+        print(DataKey.generate().encode())
+        return 0
+    try:
+        install_keyring(_keyring(args, config))
+    except DataKeyError as exc:  # a key that is set but malformed
+        print(f"samverkan: {exc}", file=sys.stderr)
+        return EXIT_KEY
+    if args.command not in ("db", "demo"):
+        try:
+            active_keyring()  # everything else reads or writes free text: say so up front
+        except DataKeyError as exc:
+            print(f"samverkan: {exc}", file=sys.stderr)
+            return EXIT_KEY
     engine = make_engine(config.database_url)
     try:
         return _dispatch(args, config, engine)
+    except DataKeyError as exc:
+        print(f"samverkan: {exc}", file=sys.stderr)
+        return EXIT_KEY
     except SchemaOutOfDate as exc:
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_SCHEMA
@@ -232,6 +285,7 @@ def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
             return _demo(args, config, engine)
         case "run":
             require_current(engine)
+            active_keyring()  # refuses to start without a data key, with the fix in the message
             return _serve(config, engine)
         case "db":
             return _db(args, engine)
@@ -246,6 +300,22 @@ def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
         case "admin" | "case":
             require_current(engine)
             return run_coordinator_command(args, config, engine)
+        case "keys":
+            require_current(engine)
+            report = rotate(engine, active_keyring())
+            print(
+                f"re-encrypted {report.reencrypted} values; keys in use: "
+                f"{', '.join(sorted(report.key_ids_in_use)) or 'none'}"
+            )
+            return 0
+        case "audit":
+            require_current(engine)
+            return _audit(args, engine)
+        case "retention":
+            require_current(engine)
+            purged = run_retention(engine, config.privacy, system_clock())
+            print(f"retention: {purged.cases} closed cases erased, {purged.messages} old messages")
+            return 0
         case "picture":
             require_current(engine)
             return _publish_picture(args, config, engine)
@@ -263,6 +333,24 @@ def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
             require_current(engine)
             return _outbox(args, engine)
     return EXIT_USAGE
+
+
+def _keyring(args: argparse.Namespace, config: Config) -> Keyring | None:
+    """The data key from the environment, else the demo's own key file beside its database.
+
+    `samverkan demo` makes that file; operator commands (invite, report, audit, …) on the
+    demo database use it too. `samverkan run` never does: it needs SAMVERKAN_DATA_KEY.
+    """
+    keyring = keyring_from_env(os.environ)
+    if keyring is not None or args.command == "run":
+        return keyring
+    url = make_url(config.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    key_file = Path(f"{url.database}.key")
+    if args.command == "demo" or key_file.exists():
+        return load_or_create_key_file(key_file)
+    return None
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -313,12 +401,20 @@ def _serve(
     sessions = session_factory(engine)
     # The language menu lists the default language first, then the others.
     languages = sorted(catalogue.locales, key=lambda code: code != catalogue.default_locale)
-    handler = EventHandler(sessions, default_engine(locales=languages), config.default_locale)
+    handler = EventHandler(
+        sessions,
+        default_engine(locales=languages, consent_age=config.privacy.consent_age),
+        config.default_locale,
+    )
     if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
         return EXIT_USAGE
     # Calendar files for the families, reports and timelines for the coordinators.
-    makers = {**file_makers(), **meeting_file_makers()}
+    makers = {
+        **file_makers(),
+        **meeting_file_makers(),
+        PersonalDataFile.kind: PersonalDataFile(),
+    }
     start_errors: tuple[type[Exception], ...] = (ConfigError,)
     channels: list[TaskChannel] = []
     if config.telegram.enabled:
@@ -607,6 +703,18 @@ def _read_text(path: Path) -> str | None:
         print(f"samverkan: {path} is empty", file=sys.stderr)
         return None
     return text
+
+
+def _audit(args: argparse.Namespace, engine: Engine) -> int:
+    """Prints a case's audit trail: when, who (id or pseudonym), what; never content."""
+    with UnitOfWork(session_factory(engine)) as uow:
+        case = uow.cases.find_case(args.case)
+        if case is None:
+            print(f"samverkan: no case {args.case!r}", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        for row in audit_trail(uow.session, case.id):
+            print(row)
+    return 0
 
 
 if __name__ == "__main__":

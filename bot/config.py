@@ -301,6 +301,8 @@ def _matrix(data: dict[str, Any], env: Mapping[str, str]) -> MatrixConfig:
             f"{matrix.access_token_env} (an access token) in the environment"
         )
     return matrix
+
+
 def _privacy(data: dict[str, Any]) -> PrivacyConfig:
     """The [privacy] section: whole numbers in sensible ranges, unknown keys refused."""
     section = data.get("privacy", {})

@@ -91,6 +91,8 @@ _KINDS = {
     "action_update": "action_update",
     "meeting_request": "meeting_request",
     "consent": "consent",
+    "age_statement": "age",
+    "invite": "invite",
     "membership": "membership",
     "outbox": "message",
     "conversation_state": "conversation",

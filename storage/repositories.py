@@ -382,7 +382,6 @@ class ConversationRepository:
         if getattr(result, "rowcount", 0) != 1:
             raise StaleConversation(ref)
 
-
     def forget(self, ref: ConversationRef) -> None:
         """Deletes the stored state of a conversation (after the person was erased)."""
         self._s.execute(
