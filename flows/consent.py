@@ -211,6 +211,10 @@ class ConsentFlow:
         status = self._status(ctx)
         if status.bot is not True:
             return self._explain(ctx)
+        requests = self._requests(ctx)
+        if requests:
+            # The notice told the caregiver to answer with /samtycke: the child comes first.
+            return self._guardian(requests[0].youth_person_id, requests[0].youth_name)
         choices = [Choice("withdraw", "consent.status.withdraw")]
         if ctx.actor.role in SIP_ROLES:
             choices.insert(0, Choice("sip", "consent.status.sip"))
@@ -281,7 +285,7 @@ class ConsentFlow:
             case Step.WITHDRAWN:
                 if _choice(event) == "forget":
                     return self._forget(ctx)
-                return self._explain(ctx)
+                return self._declined(ctx)
             case Step.FORGET:
                 return self._on_forget(event, ctx)
         return self.start(ctx)

@@ -10,6 +10,16 @@ QUESTION_MAX_CHARS = 1000
 VIEW_MAX_CHARS = 2000
 
 
+# Control characters corrupt terminals and logs; lone surrogates cannot even be stored.
+_DROP = frozenset({"Cc", "Cs"})
+_INVISIBLE = frozenset(
+    "\u200b\u2060\ufeff\u00ad\u180e"  # zero-width space, word joiner, BOM, soft hyphen
+    "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
+    "\u2066\u2067\u2068\u2069\u200e\u200f\u061c"  # bidi isolates and marks
+    "\u2028\u2029"  # line and paragraph separators (render as breaks in some clients only)
+)
+
+
 class TextProblem(StrEnum):
     """Why a piece of free text was not accepted."""
 
@@ -30,7 +40,11 @@ def clean_text(raw: str, max_chars: int) -> CleanText | TextProblem:
     text = unicodedata.normalize("NFC", raw)
     # Control characters (other than line breaks and tabs) can corrupt a terminal or a log
     # viewer and never carry meaning in a question.
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _DROP)
+    # Invisible characters that can hide or reorder text (bidi overrides that make a question
+    # read backwards to the coordinator, zero-width spaces) are dropped; the joiners that
+    # build emoji and some scripts (ZWJ, ZWNJ) carry meaning and stay.
+    text = "".join(ch for ch in text if ch not in _INVISIBLE).strip()
     if not text:
         return TextProblem.EMPTY
     if len(text) > max_chars:

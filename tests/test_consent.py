@@ -1,0 +1,230 @@
+"""Consent comes first: explained honestly, nothing personal kept before a yes, caregivers for
+children under the age limit, SIP sharing asked apart, withdrawal stops sharing at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue
+from flows.conversation import ConversationRef
+from storage import models as m
+from storage.db import make_engine, session_factory
+from storage.schema import upgrade
+from storage.unit_of_work import UnitOfWork
+from tests.chat import PLATFORM, Chat
+from tests.conftest import FakeClock
+from tests.seed import SeededCase, seed_case
+
+ALEX = ConversationRef(PLATFORM, "alex", "alex")
+KIM = ConversationRef(PLATFORM, "kim", "kim")
+
+
+@pytest.fixture
+def case(sessions: sessionmaker[Session], clock: FakeClock) -> SeededCase:
+    """A case with a meeting next week and invites for Alex and Kim."""
+    return seed_case(sessions, clock.now)
+
+
+def chat(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, ref: ConversationRef
+) -> Chat:
+    """A private chat of one user."""
+    return Chat(sessions, catalogue, clock, ref)
+
+
+def consents(sessions: sessionmaker[Session]) -> list[tuple[str, bool, bool]]:
+    """(scope, given, given by someone else) of every consent row, oldest first."""
+    with UnitOfWork(sessions) as uow:
+        rows = uow.session.scalars(select(m.Consent).order_by(m.Consent.id))
+        return [(r.scope, r.given, r.given_by_id is not None) for r in rows]
+
+
+def test_first_contact_explains_honestly_before_anything_else(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    assert alex.ids() == ["join.joined", "consent.explain"]
+    text = alex.text()
+    for promise in (
+        "Jag är en chattbot",
+        "Kommunen som bjöd in dig driver mig",
+        "det du skriver ser bara du",
+        "Dina föräldrar ser inte det du inte delar",
+        "krypterat",
+        "raderas när ärendet har varit stängt",
+        "/samtycke",
+    ):
+        assert promise in text
+    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
+    alex.choose("Berätta mer")
+    assert "/minadata" in alex.text() and "/glommig" in alex.text()
+
+
+def test_telegram_users_are_told_it_is_not_end_to_end_encrypted(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    tg = Chat(sessions, catalogue, clock, ConversationRef("telegram", "42", "42"))
+    tg._transport.platform = "telegram"  # the recording transport stands in for Telegram
+    tg._deliverer._transports = {"telegram": tg._transport}
+    tg.send(f"/start {case.youth_code}")
+    assert "inte krypterade hela vägen" in tg.text()
+
+
+def test_nothing_personal_is_stored_before_consent(
+    tmp_path: Path, catalogue: Catalogue, clock: FakeClock
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'consent.sqlite3'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    case = seed_case(sessions, clock.now)
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    secret = "JagMårDåligtHemmaZQX"
+    alex.send(secret)
+    assert alex.ids() == ["consent.choose", "consent.explain"]
+    alex.send("Nej tack")  # typed, not tapped: still not stored, still asked
+    alex.choose("Nej tack")
+    assert alex.ids() == ["consent.declined"]
+    alex.send(f"Kan jag fråga om {secret}?")
+    assert alex.said("consent.declined")
+    with UnitOfWork(sessions) as uow:
+        for model in (m.Question, m.View, m.Preference, m.AgeStatement):
+            assert uow.session.scalar(select(func.count()).select_from(model)) == 0
+    assert consents(sessions) == [("bot", False, False)]
+    engine.dispose()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert secret.encode() not in raw and "JagMår".encode() not in raw
+
+
+def test_a_young_person_over_the_age_limit_consents_alone_and_sip_is_asked_apart(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Ja, det är okej")
+    alex.send("fjorton")
+    assert alex.ids() == ["consent.age.invalid", "consent.age"]
+    alex.send("2012")  # a birth year works too: 14 in 2026
+    assert alex.ids() == ["consent.sip"]
+    alex.choose("Nej, bara den som håller i mötet")
+    assert alex.ids() == ["consent.sip.saved_no", "youth.menu"]
+    assert consents(sessions) == [("bot", True, False), ("sip", False, False)]
+    with UnitOfWork(sessions) as uow:
+        (row,) = uow.session.scalars(select(m.AgeStatement))
+        assert (row.under_limit, row.age_limit) == (False, 13)
+
+
+def test_under_13_needs_a_caregiver_who_confirms_in_their_own_chat(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Ja, det är okej")
+    alex.send("11")
+    assert alex.ids() == ["consent.waiting"]
+    assert "Ingen förälder är med här än" in alex.text()
+    alex.send("Får jag skriva nu?")
+    assert alex.ids() == ["consent.waiting"]
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(m.Question)) == 0
+
+    kim = chat(sessions, catalogue, clock, KIM)
+    kim.send(f"/start {case.caregiver_code}")
+    assert kim.ids() == ["join.joined", "consent.explain"]
+    assert "Dina föräldrar" not in kim.text()  # the caregiver's own explanation
+    kim.choose("Ja, det är okej")
+    assert kim.ids() == ["consent.guardian"]
+    assert "Alex" in kim.text()
+    kim.choose("Ja")
+    assert kim.ids() == ["consent.guardian.saved_yes", "consent.sip"]
+    kim.choose("Ja, alla får se")
+    assert kim.ids() == ["consent.sip.saved_yes", "member.home"]
+
+    alex.choose("Har de svarat?")
+    assert alex.ids() == ["consent.sip"]
+    alex.choose("Ja, alla får se")
+    assert alex.said("youth.menu")
+    assert consents(sessions) == [
+        ("bot", True, False),
+        ("bot", True, False),
+        ("bot", True, True),
+        ("sip", True, False),
+        ("sip", True, False),
+    ]
+
+
+def test_a_caregiver_already_in_the_case_is_told_and_answers_with_samtycke(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    kim = chat(sessions, catalogue, clock, KIM)
+    kim.send(f"/start {case.caregiver_code}")
+    kim.choose("Ja, det är okej")
+    kim.choose("Nej, bara den som håller i mötet")
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Ja, det är okej")
+    alex.send("10")
+    assert "Jag har frågat din förälder" in alex.text()
+    with UnitOfWork(sessions) as uow:
+        sent_to_kim = uow.session.scalars(
+            select(m.Outbox.message_id).where(m.Outbox.chat_id == "kim").order_by(m.Outbox.id)
+        ).all()
+    assert sent_to_kim[-1] == "consent.guardian.notice"
+    kim.send("/samtycke")
+    assert kim.ids() == ["consent.guardian"]
+    kim.choose("Nej")
+    assert kim.said("consent.guardian.saved_no")
+    alex.send("hallå?")
+    assert alex.ids() == ["consent.waiting"]
+
+
+def test_withdrawal_stops_sharing_at_once_and_offers_erasure(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Ja, det är okej")
+    alex.send("15")
+    alex.choose("Ja, alla får se")
+    alex.choose("Mina frågor")
+    alex.send("Varför byter jag skola?")
+    alex.send("/meny")
+    alex.choose("Välj vad du delar")
+    alex.choose("Varför byter jag skola?")
+    with UnitOfWork(sessions) as uow:
+        assert len(uow.agenda.agenda(case.case_id, clock.now).contributions) == 1
+
+    alex.send("/samtycke")
+    assert alex.ids() == ["consent.status"]
+    alex.choose("Ta tillbaka mitt ja")
+    assert alex.ids() == ["consent.withdrawn", "consent.withdrawn.offer"]
+    assert "(1 st.)" in alex.text()
+    with UnitOfWork(sessions) as uow:
+        assert uow.agenda.agenda(case.case_id, clock.now).contributions == ()
+    alex.choose("Nej, spara det")
+    assert alex.ids() == ["consent.declined"]
+    alex.send("/meny")  # the role's flow stays closed without consent
+    assert alex.ids() == ["consent.declined"]
+    alex.choose("Jag har ändrat mig")
+    alex.choose("Ja, det är okej")
+    assert alex.said("youth.menu")  # age and SIP answers are kept; nothing re-shared
+
+
+def test_privacy_commands_are_ascii_for_telegram() -> None:
+    from flows.conversation import COMMAND_ALIASES, Command
+
+    for command in (Command.CONSENT, Command.MY_DATA, Command.FORGET):
+        names = [n for n, c in COMMAND_ALIASES.items() if c is command]
+        assert any(n.isascii() and n.replace("_", "").isalnum() for n in names), command
+
+
+def test_consent_is_per_engine_configurable(engine: Engine) -> None:
+    from flows.consent import ConsentFlow
+    from flows.wiring import default_engine
+
+    assert default_engine(consent_age=15)._gate == ConsentFlow(age_limit=15)
