@@ -21,6 +21,7 @@ from bot.delivery import Deliverer
 from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
+from bot.privacy_files import PersonalDataFile
 from flows.conversation import ChoiceMade, ConversationRef, Inbound, Resume, parse_text
 from flows.engine import Engine
 from flows.replies import Reply
@@ -78,8 +79,12 @@ class Chat:
             catalogue,
             {PLATFORM: self._transport},
             clock=clock,
-            # The meeting's calendar file unless a test brings its own makers.
-            file_makers=meeting_file_makers() if file_makers is None else file_makers,
+            # The meeting's calendar file unless a test brings its own makers; the personal
+            # data export always.
+            file_makers={
+                PersonalDataFile.kind: PersonalDataFile(),
+                **(meeting_file_makers() if file_makers is None else file_makers),
+            },
         )
         self.turn: list[Sent] = []
         self.history: list[Sent] = []
