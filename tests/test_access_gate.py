@@ -63,9 +63,12 @@ def _names_case_data(node: ast.AST) -> bool:
             return True
         if isinstance(sub, ast.Name) and sub.id in CASE_DATA_MODELS:
             return True
-        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-            if RAW_SQL.search(sub.value):
-                return True
+        if (
+            isinstance(sub, ast.Constant)
+            and isinstance(sub.value, str)
+            and RAW_SQL.search(sub.value)
+        ):
+            return True
     return False
 
 
@@ -118,9 +121,9 @@ def ungated_functions(source: str, filename: str) -> list[str]:
             if not _names_case_data(func) or func.name in gated:
                 continue
             callers = [f for f in functions if func.name in _self_calls(f)]
-            if owner and func.name.startswith("_") and callers:
-                if all(c.name in gated for c in callers):
-                    continue
+            private = owner and func.name.startswith("_") and callers
+            if private and all(c.name in gated for c in callers):
+                continue
             problems.append(f"{filename}: {owner + '.' if owner else ''}{func.name}")
     return problems
 
