@@ -346,7 +346,8 @@ def _choice_from_number(state: FlowState, event: Event) -> Event:
     """Reads a typed number as the choice with that number, when one was offered."""
     if isinstance(event, TextMessage):
         text = event.text.strip()
-        if text.isdecimal() and 1 <= int(text) <= len(state.offered):
+        # Length first: int() of a 5,000-digit paste is slow and then refused by Python.
+        if text.isdecimal() and len(text) <= 3 and 1 <= int(text) <= len(state.offered):
             return ChoiceMade(state.offered[int(text) - 1])
     return event
 

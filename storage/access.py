@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from flows.domain import ConsentScope, ConsentStatus, ItemKind, Role, ViewAspect
 from storage import models as m
@@ -38,6 +38,10 @@ CASE_DATA_MODELS = (
     "ActionUpdate",
     "MeetingRequest",
 )
+
+
+# The rows the gate's answers are made of; writing any of them makes remembered answers stale.
+_GATE_INPUTS = (m.Membership, m.Consent, m.AgeStatement, m.Case, m.Person)
 
 
 class AccessDenied(PermissionError):
@@ -70,6 +74,33 @@ class AccessGate:
 
     def __init__(self, session: Session) -> None:
         self._s = session
+        # Answers are remembered only until the session writes anything (a flush or an
+        # UPDATE/DELETE statement), so a step that asks five times costs one query.
+        self._roles: dict[tuple[int, int], frozenset[Role]] = {}
+        self._consents: dict[tuple[int, int], ConsentStatus] = {}
+        event.listen(session, "after_flush", self._forget_on_flush)
+        event.listen(session, "do_orm_execute", self._forget_on_write)
+        event.listen(session, "after_rollback", self._forget)
+
+    def _forget(self, *_args: object) -> None:
+        """Drops remembered answers: the data they came from may have changed."""
+        self._roles.clear()
+        self._consents.clear()
+
+    def _forget_on_flush(self, session: Session, _context: object) -> None:
+        """A flush that wrote memberships, consents, ages or cases makes answers stale."""
+        written = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(obj, _GATE_INPUTS) for obj in written):
+            self._forget()
+
+    def _forget_on_write(self, state: ORMExecuteState) -> None:
+        """An UPDATE or DELETE through the session may change memberships or consents."""
+        if not state.is_select:
+            self._forget()
+
+    def _fresh(self) -> bool:
+        """True when unflushed changes exist, so remembered answers must not be used."""
+        return bool(self._s.new or self._s.dirty or self._s.deleted)
 
     # --- who is let in -----------------------------------------------------------------
 
@@ -88,7 +119,10 @@ class AccessGate:
 
     def roles(self, person_id: int, case_id: int) -> frozenset[Role]:
         """The person's active roles in an open case (empty: not a member)."""
-        return frozenset(
+        key = (person_id, case_id)
+        if key in self._roles and not self._fresh():
+            return self._roles[key]
+        roles = frozenset(
             self._s.scalars(
                 select(m.Membership.role)
                 .join(m.Case, m.Case.id == m.Membership.case_id)
@@ -100,19 +134,32 @@ class AccessGate:
                 )
             )
         )
+        self._roles[key] = roles
+        return roles
 
     def consent(self, person_id: int, case_id: int) -> ConsentStatus:
         """The person's consents in a case: the latest answer of each kind counts."""
-        own = self._latest(person_id, case_id, ConsentScope.BOT, by_other=False)
-        sip = self._latest(person_id, case_id, ConsentScope.SIP, by_other=False)
-        guardian = self._latest(person_id, case_id, ConsentScope.BOT, by_other=True)
+        key = (person_id, case_id)
+        if key in self._consents and not self._fresh():
+            return self._consents[key]
+        rows = self._s.execute(
+            select(m.Consent.scope, m.Consent.given_by_id, m.Consent.given, m.Consent.revoked_at)
+            .where(m.Consent.person_id == person_id, m.Consent.case_id == case_id)
+            .order_by(m.Consent.recorded_at, m.Consent.id)
+        ).all()
+        latest: dict[tuple[str, bool], bool] = {}
+        for scope, given_by, given, revoked_at in rows:
+            # Later rows overwrite earlier ones: the newest answer of each kind wins.
+            latest[(scope, given_by is not None)] = bool(given) and revoked_at is None
         age = self._s.get(m.AgeStatement, person_id)
-        return ConsentStatus(
-            bot=_answer(own),
-            sip=_answer(sip),
+        status = ConsentStatus(
+            bot=latest.get((ConsentScope.BOT.value, False)),
+            sip=latest.get((ConsentScope.SIP.value, False)),
             under_age_limit=age.under_limit if age is not None else None,
-            guardian=_answer(guardian),
+            guardian=latest.get((ConsentScope.BOT.value, True)),
         )
+        self._consents[key] = status
+        return status
 
     # --- what is seen --------------------------------------------------------------------
 
@@ -189,29 +236,3 @@ class AccessGate:
             yield VisibleItem(
                 ItemKind.PREFERENCE, p.id, p.person_id, p.participation.value, p.shared
             )
-
-    def _latest(
-        self, person_id: int, case_id: int, scope: ConsentScope, *, by_other: bool
-    ) -> m.Consent | None:
-        """The newest consent row of one kind."""
-        given_by = (
-            m.Consent.given_by_id.is_not(None) if by_other else m.Consent.given_by_id.is_(None)
-        )
-        return self._s.scalar(
-            select(m.Consent)
-            .where(
-                m.Consent.person_id == person_id,
-                m.Consent.case_id == case_id,
-                m.Consent.scope == scope.value,
-                given_by,
-            )
-            .order_by(m.Consent.recorded_at.desc(), m.Consent.id.desc())
-            .limit(1)
-        )
-
-
-def _answer(row: m.Consent | None) -> bool | None:
-    """None: never asked; True: given and not revoked; False: declined or revoked."""
-    if row is None:
-        return None
-    return row.given and row.revoked_at is None

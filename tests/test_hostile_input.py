@@ -1,0 +1,238 @@
+"""Hostile input: ≥ 10,000 strings through every free-text step. No crash, no markup or
+template evaluation, and every rejection explained to the user."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from bot.catalogue import Catalogue, TextFormat
+from flows.conversation import ConversationRef, TextMessage
+from flows.domain import ConsentScope, MeetingKind, Role
+from flows.engine import FlowState
+from flows.text_rules import QUESTION_MAX_CHARS, VIEW_MAX_CHARS, CleanText, clean_text
+from flows.wiring import default_engine
+from storage import models as m
+from storage.crypto import DataKey, Keyring, install_keyring
+from storage.db import make_engine, session_factory
+from storage.models import Base
+from storage.unit_of_work import UnitOfWork
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+FUZZ_STRINGS = int(os.environ.get("SAMVERKAN_FUZZ_STRINGS", "10000"))
+ALLOWED_TAGS = {"b", "i", "code"}
+TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)")
+
+HOSTILE = [
+    "{{ 7*7 }}",
+    "{% for x in range(3) %}loop{% endfor %}",
+    "{{ config.__class__.__init__.__globals__ }}",
+    "{# kommentar #}",
+    "<b>fet</b>",
+    "<script>alert(1)</script>",
+    "<a href='javascript:alert(1)'>x</a>",
+    "&amp;&lt;i&gt;",
+    "*fet* _kursiv_ `kod` [länk](http://127.0.0.1)",
+    "${jndi:ldap://127.0.0.1/a}",
+    "%s %d %(name)s",
+    "'); DROP TABLE question;--",
+    "\u202eolleh\u202c",
+    "\u2066isolerad\u2069",
+    "noll\u200bbredd",
+    "\ufeffbom",
+    "\x00\x07\x1b[31mröd\x1b[0m",
+    "\r\n\t",
+    "\ud800ensam",
+    "e\u0301",
+    "👩‍👩‍👧",
+    "عربي עברית",
+    "/start ABC",
+    "/hjälp",
+    "0",
+    "99",
+    "1",
+]
+
+hostile_text = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from(HOSTILE) | st.text(max_size=6), max_size=8).map("".join),
+    st.builds(
+        lambda piece, n: (piece * (n // max(len(piece), 1) + 1))[:n],
+        st.sampled_from([*HOSTILE, "a", "å "]),
+        st.integers(900, 6000),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A free-text step: who is there, the state, what is accepted and how it is refused."""
+
+    name: str
+    ref: ConversationRef
+    state: FlowState
+    max_chars: int | None
+    accepted: frozenset[str]
+
+
+@dataclass(frozen=True)
+class World:
+    """The seeded database and the steps to fuzz."""
+
+    engine: Engine
+    steps: tuple[Step, ...]
+    keyring: Keyring
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    """A young person mid-preparation, one who is asked their age, one not yet asked."""
+    keyring = Keyring(DataKey.generate("fuzz"))
+    install_keyring(keyring)
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    sessions = session_factory(engine)
+    refs = {n: ConversationRef("test", n, n) for n in ("alex", "robin", "sam")}
+    with UnitOfWork(sessions) as uow:
+        case = uow.cases.create_case(NOW)
+        uow.cases.add_meeting(case.id, MeetingKind.FIRST, NOW + timedelta(days=7), 90, "BUP")
+        ids = {}
+        for name, ref in refs.items():
+            person = uow.cases.add_person(name.title(), "sv", NOW)
+            uow.cases.link_identity(person.id, ref)
+            uow.cases.add_member(case.id, person.id, Role.YOUTH, NOW)
+            ids[name] = person.id
+        for name in ("alex", "robin"):
+            uow.privacy.record_consent(ids[name], case.id, ConsentScope.BOT, True, "v", NOW)
+            uow.privacy.record_consent(ids[name], case.id, ConsentScope.SIP, True, "v", NOW)
+        uow.privacy.record_age(ids["alex"], False, 13, NOW)
+        question = uow.preparation.add_question(case.id, ids["alex"], "Gammal fråga", NOW)
+        uow.commit()
+    prep = "youth_prep"
+    saved_q = frozenset({"youth.question.saved", "youth.question.changed"})
+    steps = (
+        Step(
+            "question_add",
+            refs["alex"],
+            FlowState(prep, "question_add"),
+            QUESTION_MAX_CHARS,
+            saved_q,
+        ),
+        Step("questions", refs["alex"], FlowState(prep, "questions"), QUESTION_MAX_CHARS, saved_q),
+        Step(
+            "question_edit",
+            refs["alex"],
+            FlowState(prep, "question_edit", {"question_id": question}),
+            QUESTION_MAX_CHARS,
+            saved_q,
+        ),
+        *(
+            Step(
+                f"view_{a}",
+                refs["alex"],
+                FlowState(prep, "view", {"aspect": a}),
+                VIEW_MAX_CHARS,
+                frozenset({"youth.view.saved"}),
+            )
+            for a in ("works", "hard", "help")
+        ),
+        Step(
+            "age",
+            refs["robin"],
+            FlowState("consent", "age"),
+            None,
+            frozenset({"consent.sip", "consent.waiting"}),
+        ),
+        Step("before_consent", refs["sam"], FlowState("consent", "explain"), None, frozenset()),
+    )
+    yield World(engine, steps, keyring)
+    engine.dispose()
+    install_keyring(None)
+
+
+@pytest.fixture(scope="module")
+def catalogue_once() -> Catalogue:
+    """The real catalogue."""
+    return Catalogue()
+
+
+REFUSALS = {
+    "text.empty",
+    "text.too_long",
+    "common.need_text",
+    "consent.age.invalid",
+    "consent.choose",
+}
+
+
+def test_hostile_strings_through_every_free_text_step(
+    world: World, catalogue_once: Catalogue
+) -> None:
+    install_keyring(world.keyring)  # the module's data was written under this key
+    engine = default_engine()
+    sessions = session_factory(world.engine)
+    per_step = -(-FUZZ_STRINGS // len(world.steps))
+    seen = {"strings": 0}
+
+    @settings(
+        max_examples=per_step * len(world.steps),
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(step=st.sampled_from(world.steps), text=hostile_text)
+    def one(step: Step, text: str) -> None:
+        seen["strings"] += 1
+        with UnitOfWork(sessions) as uow:  # never committed: every example starts clean
+            before = uow.session.scalar(select(func.count()).select_from(m.Question))
+            transition = engine.step(
+                step.state, TextMessage(text), ref=step.ref, now=NOW, ports=uow
+            )
+            ids = [r.message for r in transition.replies]
+            rendered = [
+                catalogue_once.render_reply(r, "sv", fmt)
+                for r in transition.replies
+                for fmt in (TextFormat.HTML, TextFormat.PLAIN)
+            ]
+            after = uow.session.scalar(select(func.count()).select_from(m.Question))
+        html_out = "\n".join(
+            rm.text for rm, i in zip(rendered, range(len(rendered)), strict=True) if i % 2 == 0
+        )
+        assert ids, "every message gets an answer"
+        # Only the catalogue's own emphasis tags: nothing the user wrote became markup.
+        assert {t.lower() for t in TAG.findall(html_out)} <= ALLOWED_TAGS
+        # A number typed where choices were offered picks a choice: that is not free text.
+        if step.name == "before_consent":
+            assert after == before, "nothing is stored before consent"
+            return
+        if step.max_chars is None:
+            assert ids[0] in REFUSALS | step.accepted or ids[0].startswith("consent."), ids
+            return
+        checked = clean_text(text, step.max_chars)
+        if isinstance(checked, CleanText):
+            if text.strip().isdecimal():
+                return  # read as the number of an offered choice
+            assert step.accepted & set(ids), ids
+            if step.name.startswith("question"):
+                # Shown back literally, escaped: never evaluated as a template or markup.
+                assert html.escape(checked.text, quote=False) in html_out.replace(
+                    "&#34;", '"'
+                ).replace("&#39;", "'")
+        else:
+            assert ids[0] == f"text.{checked.value}", ids
+            explained = rendered[0].text
+            assert explained.strip()
+            if checked.value == "too_long":
+                assert str(step.max_chars) in explained
+
+    one()
+    assert seen["strings"] >= FUZZ_STRINGS
