@@ -340,6 +340,7 @@ def _keyring(args: argparse.Namespace, config: Config) -> Keyring | None:
 
     `samverkan demo` makes that file; operator commands (invite, report, audit, …) on the
     demo database use it too. `samverkan run` never does: it needs SAMVERKAN_DATA_KEY.
+    Without any key, the first use of encrypted data stops with a message naming the fix.
     """
     keyring = keyring_from_env(os.environ)
     if keyring is not None or args.command == "run":

@@ -242,7 +242,7 @@ class ConsentFlow:
         reply = Reply(
             "privacy.export",
             params={
-                "counts": {kind: n for kind, n in summary.counts if n},
+                "kinds": {kind: n for kind, n in summary.counts if n},
                 "total": summary.total,
             },
             attachment=Attachment("personal_data", {"person_id": ctx.actor.person_id}),
@@ -257,7 +257,7 @@ class ConsentFlow:
             "privacy.forget.confirm",
             Choice("forget_yes", "privacy.forget.yes"),
             Choice("forget_no", "privacy.forget.no"),
-            counts={kind: n for kind, n in summary.counts if n},
+            kinds={kind: n for kind, n in summary.counts if n},
         )
         return Transition(_state(Step.FORGET), (reply,))
 
@@ -394,7 +394,7 @@ class ConsentFlow:
         removed = ctx.ports.privacy.erase(ctx.actor.person_id, ctx.now)
         reply = say(
             "privacy.forgotten",
-            counts={kind: n for kind, n in removed.counts if n},
+            kinds={kind: n for kind, n in removed.counts if n},
             total=removed.total,
         )
         return Transition(FORGOTTEN, (reply,))

@@ -155,6 +155,8 @@ def active_keyring() -> Keyring:
     """The installed keyring; without one nothing can be stored or read."""
     if _installed is None:
         raise DataKeyError(
-            f"no data key is set: set {DATA_KEY_ENV} (make one with `samverkan keys new`)"
+            f"no data key: everything people write is encrypted, so {DATA_KEY_ENV} must be "
+            "set. Make a key with `samverkan keys new`, keep it safe (apart from the database "
+            "backups), and set it in the environment."
         )
     return _installed

@@ -77,6 +77,9 @@ ERASURE_RULES: dict[str, Rule] = {
     "conversation_state": ByCode("the person's conversations, found by platform user id"),
     "audit_event": ByCode("kept, with the person replaced by a keyed pseudonym"),
     "inbox_event": Keep("platform update ids only, no link to a person"),
+    "matrix_account": Keep("the bot's own Matrix login, no person"),
+    "matrix_room": ByCode("the person's direct rooms, found by their Matrix user id"),
+    "matrix_offered_choices": ByCode("hashes of choices last shown in the person's chats"),
     "organisation": Keep("agencies, not people"),
     "case_file": Keep("a reference and dates; purged with the case (retention)"),
     "meeting": Keep("time and place of the case's meetings; purged with the case"),
@@ -96,6 +99,8 @@ _KINDS = {
     "membership": "membership",
     "outbox": "message",
     "conversation_state": "conversation",
+    "matrix_room": "conversation",
+    "matrix_offered_choices": "conversation",
 }
 
 
@@ -149,6 +154,11 @@ def _by_code_condition(session: Session, name: str, person_id: int) -> Any:
     if name == "conversation_state":
         cs = m.ConversationState
         return or_(*((cs.platform == p) & (cs.user_id == u) for p, u, _ in chats))
+    matrix = [(u, c) for p, u, c in chats if p == "matrix"]
+    if name == "matrix_room" and matrix:
+        return _table(name).c.direct_user_id.in_([u for u, _ in matrix])
+    if name == "matrix_offered_choices" and matrix:
+        return _table(name).c.chat_id.in_([c for pair in matrix for c in pair if c])
     return None
 
 
@@ -203,10 +213,11 @@ def erase(session: Session, person_id: int, now: datetime) -> DataSummary:
         .where(m.AuditEvent.actor_person_id == person_id)
         .values(actor_person_id=None, actor_pseudonym=pseudonym)
     )
-    for name in ("outbox", "conversation_state"):
-        cond = _by_code_condition(session, name, person_id)
-        if cond is not None:
-            session.execute(delete(_table(name)).where(cond))
+    for name, rule in ERASURE_RULES.items():
+        if isinstance(rule, ByCode) and name != "audit_event":
+            cond = _by_code_condition(session, name, person_id)
+            if cond is not None:
+                session.execute(delete(_table(name)).where(cond))
     # Children before parents, so foreign keys never block; person itself last.
     for table in reversed(Base.metadata.sorted_tables):
         rule = ERASURE_RULES[table.name]

@@ -8,6 +8,10 @@ from datetime import datetime
 from flows.conversation import ConversationRef
 from flows.domain import (
     Actor,
+    ConsentScope,
+    ConsentStatus,
+    DataSummary,
+    GuardianRequest,
     ItemKind,
     JoinOutcome,
     JoinResult,
@@ -247,6 +251,60 @@ class MemoryFamilies:
 
     def set_locale(self, person_id: int, locale: str) -> None:
         self.locales[person_id] = locale
+class MemoryPrivacy:
+    """Consent answers in a list. Engine-mechanics tests start with consent given
+    (`assume_consent`); consent tests turn that off and walk the consent flow."""
+
+    assume_consent: bool = True
+    answers: list[tuple[int, int, ConsentScope, bool, int | None]] = field(default_factory=list)
+    under_age: dict[int, bool] = field(default_factory=dict)
+    caregiver_ids: tuple[int, ...] = ()
+
+    def consent(self, person_id: int, case_id: int) -> ConsentStatus:
+        latest: dict[tuple[ConsentScope, bool], bool] = {}
+        for person, case, scope, given, given_by in self.answers:
+            if (person, case) == (person_id, case_id):
+                latest[(scope, given_by is not None)] = given
+        if self.assume_consent and not latest:
+            return ConsentStatus(bot=True, sip=True, under_age_limit=None, guardian=None)
+        return ConsentStatus(
+            bot=latest.get((ConsentScope.BOT, False)),
+            sip=latest.get((ConsentScope.SIP, False)),
+            under_age_limit=self.under_age.get(person_id),
+            guardian=latest.get((ConsentScope.BOT, True)),
+        )
+
+    def record_consent(
+        self,
+        person_id: int,
+        case_id: int,
+        scope: ConsentScope,
+        given: bool,
+        text_version: str,
+        now: datetime,
+        given_by: int | None = None,
+    ) -> None:
+        self.answers.append((person_id, case_id, scope, given, given_by))
+
+    def record_age(self, person_id: int, under_limit: bool, age_limit: int, now: datetime) -> None:
+        self.under_age[person_id] = under_limit
+
+    def withdraw(self, person_id: int, case_id: int, now: datetime) -> int:
+        for scope in ConsentScope:
+            self.answers.append((person_id, case_id, scope, False, None))
+        return 0
+
+    def guardian_requests(self, caregiver_id: int, case_id: int) -> tuple[GuardianRequest, ...]:
+        return ()
+
+    def caregivers(self, case_id: int) -> tuple[int, ...]:
+        return self.caregiver_ids
+
+    def data_summary(self, person_id: int) -> DataSummary:
+        return DataSummary(())
+
+    def erase(self, person_id: int, now: datetime) -> DataSummary:
+        return DataSummary(())
 
 
 @dataclass
@@ -256,3 +314,4 @@ class MemoryPorts:
     members: MemoryMembers = field(default_factory=MemoryMembers)
     preparation: MemoryPreparation = field(default_factory=MemoryPreparation)
     families: MemoryFamilies = field(default_factory=MemoryFamilies)
+    privacy: MemoryPrivacy = field(default_factory=MemoryPrivacy)

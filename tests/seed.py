@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from flows.consent import TEXT_VERSION
 from flows.conversation import ConversationRef
-from flows.domain import MeetingKind, Role
+from flows.domain import ConsentScope, MeetingKind, Role
 from storage.unit_of_work import UnitOfWork
 
 
@@ -34,12 +35,23 @@ def seed_case(sessions: sessionmaker[Session], now: datetime) -> SeededCase:
 
 
 def add_youth(
-    sessions: sessionmaker[Session], case_id: int, ref: ConversationRef, name: str, now: datetime
+    sessions: sessionmaker[Session],
+    case_id: int,
+    ref: ConversationRef,
+    name: str,
+    now: datetime,
+    *,
+    consent: bool = True,
 ) -> int:
-    """Links a chat user to a new young person of a case; returns the person id."""
+    """Links a chat user to a new young person of a case, who (unless told otherwise) has
+    said yes to the bot and to sharing between agencies, aged 13 or more; returns the id."""
     with UnitOfWork(sessions) as uow:
         person = uow.cases.add_person(name, "sv", now)
         uow.cases.link_identity(person.id, ref)
         uow.cases.add_member(case_id, person.id, Role.YOUTH, now)
+        if consent:
+            uow.privacy.record_age(person.id, False, 13, now)
+            for scope in ConsentScope:
+                uow.privacy.record_consent(person.id, case_id, scope, True, TEXT_VERSION, now)
         uow.commit()
         return person.id

@@ -121,6 +121,13 @@ SAMPLE: dict[str, object] = {
     ],
     "due_at": datetime(2026, 12, 1, 11, tzinfo=UTC),
     "late_by": "2 timmar",
+    # privacy.toml
+    "platform": "telegram",
+    "limit": 13,
+    "sip": True,
+    "waiting": False,
+    "stopped": 2,
+    "kinds": {"question": 2, "view": 1},
 }
 
 
@@ -133,6 +140,7 @@ def samples() -> dict[str, object]:
             names |= set(re.findall(r"{{\s*([a-z_]+)", source))
             names |= set(re.findall(r"{%\s*(?:if|elif)\s+([a-z_]+)", source))
     builtin = {"t", "loop", "q", "c", "i", "o", "g", "not", "language_name"}
+    builtin = {"t", "loop", "q", "c", "n"}
     missing = names - set(SAMPLE) - builtin
     assert not missing, f"add sample values for template parameters {sorted(missing)}"
     return SAMPLE

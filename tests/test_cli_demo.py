@@ -7,7 +7,10 @@ from pathlib import Path
 
 from tests.cli import run
 
-SCRIPT = "\n".join(
+# First contact: yes to the bot, age 15, yes to sharing between agencies.
+CONSENT = "1\n15\n1\n"
+
+SCRIPT = CONSENT + "\n".join(
     [
         "2",  # Steg 1: Mina frågor
         "Varför måste jag byta skola?",
@@ -47,7 +50,7 @@ def test_scripted_demo_then_agenda_shows_exactly_the_shared_questions(tmp_path: 
 
 
 def test_the_demo_works_with_no_configuration_at_all(tmp_path: Path) -> None:
-    demo = run(["demo"], tmp_path, "/hjälp\n")
+    demo = run(["demo"], tmp_path, CONSENT + "/hjälp\n")
     assert demo.returncode == 0, demo.stderr
     assert "Välj ett steg i menyn" in demo.stdout
     assert (tmp_path / "data" / "samverkansboten" / "samverkan.sqlite3").exists()
@@ -57,7 +60,9 @@ def test_the_demo_works_with_no_configuration_at_all(tmp_path: Path) -> None:
 
 
 def test_the_demo_speaks_english_on_request(tmp_path: Path) -> None:
-    demo = run(["demo", "--locale", "en", "--db", f"sqlite:///{tmp_path / 'd.sqlite3'}"], tmp_path)
+    db = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    demo = run(["demo", "--locale", "en", "--db", db], tmp_path, CONSENT)
+    assert "Before we start, let me tell you what I am." in demo.stdout
     assert "What do you want to do now?" in demo.stdout
 
 

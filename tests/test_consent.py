@@ -228,3 +228,32 @@ def test_consent_is_per_engine_configurable(engine: Engine) -> None:
     from flows.wiring import default_engine
 
     assert default_engine(consent_age=15)._gate == ConsentFlow(age_limit=15)
+
+
+def test_the_engine_runs_consent_between_joining_and_the_role_flow_on_pure_ports() -> None:
+    from datetime import UTC, datetime
+
+    from flows.conversation import parse_text
+    from flows.domain import Role as R
+    from flows.engine import FlowState
+    from flows.wiring import default_engine
+    from tests.fakes import MemoryPorts, MemoryPrivacy
+
+    ports = MemoryPorts(privacy=MemoryPrivacy(assume_consent=False))
+    ports.members.invites["KOD"] = (R.YOUTH, "Alex")
+    engine, now, ref = default_engine(), datetime(2026, 11, 23, tzinfo=UTC), ALEX
+    state: FlowState | None = None
+
+    def send(text: str) -> list[str]:
+        nonlocal state
+        transition = engine.step(state, parse_text(text), ref=ref, now=now, ports=ports)
+        state = transition.state
+        return [r.message for r in transition.replies]
+
+    assert send("/start KOD") == ["join.joined", "consent.explain"]
+    assert send("/meny") == ["consent.explain"]  # no way round it
+    assert send("1") == ["consent.thanks_ask_age", "consent.age"]
+    assert send("16") == ["consent.sip"]
+    assert send("2") == ["consent.sip.saved_no", "youth.menu"]
+    assert send("/samtycke") == ["consent.status"]
+    assert send("/meny") == ["youth.menu"]  # with consent, /meny leaves the consent screen

@@ -96,7 +96,9 @@ def test_run_refuses_to_start_without_a_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv(DATA_KEY_ENV, raising=False)
-    code = main(["run", "--db", f"sqlite:///{tmp_path / 'x.sqlite3'}"])
+    db = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    assert main(["db", "upgrade", "--db", db]) == 0  # migrations need no key
+    code = main(["run", "--db", db])
     assert code == EXIT_KEY
     err = capsys.readouterr().err
     assert "SAMVERKAN_DATA_KEY must be set" in err and "samverkan keys new" in err
