@@ -12,6 +12,7 @@ import urllib.parse
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -46,6 +47,20 @@ BOT_PASSWORD = "bot-password"
 def say(catalogue: Catalogue, message_id: str, **params: object) -> str:
     """What the bot's message looks like as plain text (without its choices)."""
     return catalogue.render(message_id, params, "sv", TextFormat.PLAIN)  # type: ignore[arg-type]
+
+
+async def says_yes(person: Person, room: str, bot_user_id: str, *, youth: bool) -> Any:
+    """First contact: yes to the bot, (a young person's) age 15, yes to SIP sharing.
+
+    Returns the message the role's flow opens with."""
+    await person.say(room, "1")  # Ja, det är okej
+    await person.next_from(bot_user_id, room, 2 if youth else 1)
+    if youth:
+        await person.say(room, "15")
+        await person.next_from(bot_user_id, room)
+    await person.say(room, "1")  # Ja, alla får se det jag delar
+    _, opened = await person.next_from(bot_user_id, room, 2)
+    return opened
 
 
 def new_bot(hs: Homeserver, tmp_path: Path) -> MatrixConfig:
@@ -83,8 +98,10 @@ def test_young_person_prepares_and_shares_questions_in_an_encrypted_dm(
             await alex.knows_devices_of(dm, bot.user_id)
 
             await alex.say(dm, f"/start {case.youth_code}")
-            joined, menu = await alex.next_from(bot.user_id, dm, 2)
+            joined, explained = await alex.next_from(bot.user_id, dm, 2)
             assert joined.body == say(catalogue, "join.joined", name="Alex")
+            assert "Får jag spara det du skriver?" in explained.body
+            menu = await says_yes(alex, dm, bot.user_id, youth=True)
             assert "1) Vad är ett samverkansmöte?" in menu.body
             assert "<ol><li>Vad är ett samverkansmöte?</li>" in menu.formatted_body
 
@@ -161,20 +178,22 @@ def test_family_room_with_two_caregivers_who_join_with_their_own_codes(
             await kim.knows_devices_of(family, bot.user_id, sam.user_id)
 
             await kim.say(family, f"/start {case.caregiver_code}")
-            welcome_kim, home_kim = await kim.next_from(bot.user_id, family, 2)
+            welcome_kim, _ = await kim.next_from(bot.user_id, family, 2)
             assert welcome_kim.body == say(catalogue, "join.joined", name="Kim")
+            home_kim = await says_yes(kim, family, bot.user_id, youth=False)
             assert "Hej Kim! Här förbereder ni vuxna mötet." in home_kim.body
 
             await sam.knows_devices_of(family, bot.user_id, kim.user_id)
             await sam.say(family, f"/start {second_code}")
-            # Sam reads the whole room: Kim's welcome, then their own, all decrypted.
-            seen_by_sam = await sam.next_from(bot.user_id, family, 4)
-            assert seen_by_sam[2].body == say(catalogue, "join.joined", name="Sam")
-            assert "Hej Sam! Här förbereder ni vuxna mötet." in seen_by_sam[3].body
+            # Sam reads the whole room: Kim's welcome and consent, then their own, decrypted.
+            seen_by_sam = await sam.next_from(bot.user_id, family, 7)
+            assert seen_by_sam[5].body == say(catalogue, "join.joined", name="Sam")
             assert all(e.decrypted for e in seen_by_sam)
             assert [e.body for e in await kim.next_from(bot.user_id, family, 2)] == [
-                e.body for e in seen_by_sam[2:]
+                e.body for e in seen_by_sam[5:]
             ]
+            home_sam = await says_yes(sam, family, bot.user_id, youth=False)
+            assert "Hej Sam! Här förbereder ni vuxna mötet." in home_sam.body
 
             with UnitOfWork(sessions) as uow:
                 members = uow.session.execute(
@@ -223,6 +242,7 @@ def test_restart_mid_conversation_neither_loses_nor_repeats_anything(
             await alex.knows_devices_of(dm, bot.user_id)
             await alex.say(dm, f"/start {case.youth_code}")
             await alex.next_from(bot.user_id, dm, 2)
+            await says_yes(alex, dm, bot.user_id, youth=True)
             await alex.choose(dm, bot.user_id, "Mina frågor")
             await alex.next_from(bot.user_id, dm)
             first_device = bot.device_id
@@ -295,6 +315,7 @@ def test_hostile_text_round_trips_literally_in_body_and_formatted_body(
             await alex.knows_devices_of(dm, bot.user_id)
             await alex.say(dm, f"/start {case.youth_code}")
             await alex.next_from(bot.user_id, dm, 2)
+            await says_yes(alex, dm, bot.user_id, youth=True)
             await alex.choose(dm, bot.user_id, "Mina frågor")
             await alex.next_from(bot.user_id, dm)
             await alex.say(dm, HOSTILE, format="org.matrix.custom.html", formatted_body=HOSTILE)

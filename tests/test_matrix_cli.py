@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.catalogue import Catalogue, TextFormat
+from storage.crypto import DataKey
 from tests.matrix_people import (
     PICKLE_KEY,
     Person,
@@ -60,6 +61,7 @@ def test_samverkan_run_with_matrix_settings_starts_the_bot(
     write_config(config, hs, bot_user.user_id, tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKAN_")}
     env |= {"SAMVERKAN_MATRIX_PASSWORD": BOT_PASSWORD, "SAMVERKAN_MATRIX_PICKLE_KEY": PICKLE_KEY}
+    env["SAMVERKAN_DATA_KEY"] = DataKey.generate("cli").encode()  # `run` refuses without one
     upgrade = subprocess.run(
         samverkan("db", "upgrade", "--config", str(config)),
         env=env,

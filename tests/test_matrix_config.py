@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import EXIT_USAGE, main
 from bot.config import ConfigError, MatrixConfig, load_config
+from storage.crypto import DataKey
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
 SECRETS = {
@@ -105,6 +106,7 @@ def test_samverkan_run_explains_an_unreachable_homeserver(
 ) -> None:
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SAMVERKAN_DATA_KEY", DataKey.generate("cfg").encode())
     monkeypatch.delenv("SAMVERKAN_DATABASE_URL", raising=False)
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from storage.crypto import install_keyring, load_or_create_key_file
 from storage.db import make_engine, session_factory
 from storage.models import Question
 from tests.cli import LiveProcess
@@ -16,6 +17,12 @@ def test_killed_mid_conversation_and_restarted_continues_with_nothing_lost(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'restart.sqlite3'}"
     first = LiveProcess(["demo", "--db", url], tmp_path)
+    first.wait_for("Får jag spara det du skriver?")  # first contact: consent
+    first.send("1")
+    first.wait_for("Hur gammal är du?")
+    first.send("15")
+    first.wait_for("får alla som hjälper dig se?")
+    first.send("1")
     first.wait_for("Steg 1 av 4: Mina frågor")  # the menu is shown
     first.send("2")
     first.wait_for("Du har inga frågor än")
@@ -33,6 +40,8 @@ def test_killed_mid_conversation_and_restarted_continues_with_nothing_lost(
     output = second.finish()
     assert "1. Fråga före kraschen" in output
 
+    # Free text is encrypted under the demo's own key, kept beside its database.
+    install_keyring(load_or_create_key_file(tmp_path / "restart.sqlite3.key"))
     engine = make_engine(url)
     with session_factory(engine)() as session:
         texts = session.scalars(select(Question.text).order_by(Question.id)).all()
