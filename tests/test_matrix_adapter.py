@@ -267,7 +267,8 @@ def test_restart_mid_conversation_neither_loses_nor_repeats_anything(
             assert "Steg 1 av 4: Mina frågor" in menu.body
             # Nothing was answered twice: every bot message so far has been read in order.
             assert alex.unread_from(bot.user_id, dm) == []
-            assert len(alex.messages_from(bot.user_id, dm)) == 1 + 2 + 1 + 6 + 1
+            # greeting, join, consent (2 + 1 + 2), step 1, three answers, the menu
+            assert len(alex.messages_from(bot.user_id, dm)) == 1 + 2 + 5 + 1 + 6 + 1
 
             assert device_ids(hs, token) == devices_before
             assert stored_session(sessions, bot.user_id).device_id == first_device
