@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from bot.catalogue import Catalogue, TextFormat
-from flows.conversation import ConversationRef, TextMessage
+from flows.conversation import ConversationRef, TextMessage, parse_text
 from flows.domain import ConsentScope, MeetingKind, Role
 from flows.engine import FlowState
 from flows.text_rules import QUESTION_MAX_CHARS, VIEW_MAX_CHARS, CleanText, clean_text
@@ -236,3 +236,44 @@ def test_hostile_strings_through_every_free_text_step(
 
     one()
     assert seen["strings"] >= FUZZ_STRINGS
+
+
+@settings(max_examples=500, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(code=hostile_text)
+def test_hostile_invite_codes_are_refused_with_the_same_clear_message(code: str) -> None:
+    from tests.fakes import MemoryPorts
+
+    ports = MemoryPorts()
+    ports.members.invites["7K2QF"] = (Role.YOUTH, "Alex")
+    ref = ConversationRef("test", "x", "x")
+    event = parse_text(f"/start {code}")
+    transition = default_engine().step(None, event, ref=ref, now=NOW, ports=ports)
+    ids = [r.message for r in transition.replies]
+    if code.strip() != "7K2QF":
+        # A code that is not ours: one clear answer (or, with no code, how to get one).
+        assert ids in (["join.unknown"], ["onboarding.need_code"]), ids
+        assert ports.members.actors == {}
+
+
+@pytest.mark.parametrize(
+    ("section", "complaint"),
+    [
+        ("consent_age = 99", "consent_age must be a whole number from 0 to 18, got 99"),
+        ("consent_age = true", "consent_age must be a whole number"),
+        ('closed_case_days = "ett år"', "closed_case_days must be a whole number"),
+        ("outbox_days = 0", "outbox_days must be a whole number from 1 to 365"),
+        ("keep_forever = 1", "unknown key(s) in [privacy]: keep_forever"),
+    ],
+)
+def test_privacy_config_is_validated_with_clear_errors(
+    tmp_path: object, section: str, complaint: str
+) -> None:
+    from pathlib import Path
+
+    from bot.config import ConfigError, load_config
+
+    path = Path(str(tmp_path)) / "config.toml"
+    path.write_text(f"[privacy]\n{section}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, {})
+    assert complaint in str(error.value)
