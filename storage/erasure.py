@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, delete, or_, select, update
+from sqlalchemy import Engine, MetaData, Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from flows.domain import DataSummary
@@ -80,6 +80,14 @@ ERASURE_RULES: dict[str, Rule] = {
     "matrix_account": Keep("the bot's own Matrix login, no person"),
     "matrix_room": ByCode("the person's direct rooms, found by their Matrix user id"),
     "matrix_offered_choices": ByCode("hashes of choices last shown in the person's chats"),
+    "coordinator": EraseRows(("person_id",)),
+    "coordinator_invite": EraseRows(("used_by_person_id",)),
+    "nudge_sent": EraseRows(("person_id",)),
+    "case_profile": Detach(("opened_by_id",), "the case's own record; purged with the case"),
+    "case_organisation": Keep("which agencies take part in a case"),
+    "meeting_series": Keep("when a case's meetings recur"),
+    "action_owner_family": Keep("marks a plan action as the family's; no person"),
+    "invite_guessing": Keep("failed-code counters per chat, kept hours; no name or text"),
     "organisation": Keep("agencies, not people"),
     "case_file": Keep("a reference and dates; purged with the case (retention)"),
     "meeting": Keep("time and place of the case's meetings; purged with the case"),
@@ -108,9 +116,9 @@ class ErasureRuleMissing(RuntimeError):
     """A table has no erasure rule: refuse rather than leave someone's data behind."""
 
 
-def check_rules() -> None:
+def check_rules(metadata: MetaData = Base.metadata) -> None:
     """Every table has a rule, and every foreign key to person.id is named by it."""
-    for table in Base.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         rule = ERASURE_RULES.get(table.name)
         if rule is None:
             raise ErasureRuleMissing(f"table {table.name!r} has no rule in ERASURE_RULES")
