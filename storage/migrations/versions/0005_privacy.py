@@ -19,8 +19,7 @@ import storage.types
 revision: str = "0005"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
-# The coordinators' tables (0007) hold names too; they are encrypted here, so 0007 comes first.
-depends_on: str | Sequence[str] | None = "0007"
+depends_on: str | Sequence[str] | None = None
 
 # (table, column, old type, nullable): short strings and JSON that now hold ciphertext.
 _TO_TEXT: list[tuple[str, str, sa.types.TypeEngine[Any], bool]] = [
@@ -30,8 +29,6 @@ _TO_TEXT: list[tuple[str, str, sa.types.TypeEngine[Any], bool]] = [
     ("outbox", "params", sa.JSON(), False),
     ("outbox", "choices", sa.JSON(), False),
     ("conversation_state", "data", sa.JSON(), False),
-    ("case_profile", "youth_name", sa.String(length=80), False),
-    ("coordinator_invite", "display_name", sa.String(length=80), False),
 ]
 
 
