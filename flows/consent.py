@@ -54,6 +54,10 @@ DEFAULT_AGE_LIMIT = 13
 # Ages outside this range are typing mistakes, not ages of people in a case.
 YOUNGEST, OLDEST = 5, 30
 PRIVACY_COMMANDS = {Command.CONSENT, Command.MY_DATA, Command.FORGET}
+# Who is asked for consent: the young person and the people close to them. Professionals and
+# coordinators use the bot in their work, under their employer's legal basis, not consent;
+# they can still see (/minadata) and erase (/glommig) what is stored about them.
+CONSENTING_ROLES = {Role.YOUTH, Role.CAREGIVER, Role.NETWORK}
 # Roles whose shared items can go to several agencies, so they are asked about SIP sharing.
 SIP_ROLES = {Role.YOUTH, Role.CAREGIVER, Role.NETWORK}
 
@@ -95,6 +99,8 @@ class ConsentFlow:
         """Lets the role's flow go on only with consent and nothing waiting on this person."""
         if isinstance(event, CommandIssued) and event.command in PRIVACY_COMMANDS:
             return False
+        if ctx.actor.role not in CONSENTING_ROLES:
+            return True
         if not self._status(ctx).effective:
             return False
         return not self._requests(ctx)
@@ -114,6 +120,8 @@ class ConsentFlow:
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows what is needed now: the explanation, the wait, or a child's request."""
+        if ctx.actor.role not in CONSENTING_ROLES:
+            return Transition(GATE_PASSED, ())
         status = self._status(ctx)
         if status.bot is None:
             return self._explain(ctx)
@@ -208,6 +216,8 @@ class ConsentFlow:
 
     def _status_or_explain(self, ctx: StepContext) -> Transition:
         """/samtycke: what the person agreed to, and how to change it."""
+        if ctx.actor.role not in CONSENTING_ROLES:
+            return Transition(GATE_PASSED, (say("consent.at_work"),))
         status = self._status(ctx)
         if status.bot is not True:
             return self._explain(ctx)

@@ -6,11 +6,12 @@ by static analysis that no other code queries those tables (see CASE_DATA_MODELS
 
 Rules, in the order they are checked:
 1. The viewer is an active member of the case, and the case is open.
-2. The viewer's consent is in effect (a child under the age limit also needs a caregiver's).
+2. The viewer's consent is in effect (a child under the age limit also needs a caregiver's);
+   professionals and coordinators work under their employer's legal basis, not consent.
 3. Everyone sees their own items.
 4. Someone else's item is seen only if it is shared, its author is still an active member
    whose consent is in effect (a withdrawal stops sharing at once), and — for a viewer who
-   is only a professional — the author agreed to sharing between agencies (SIP).
+   is only a professional — a family author agreed to sharing between agencies (SIP).
    Coordinators convene the meeting and see what is shared with it without SIP consent.
 """
 
@@ -42,6 +43,11 @@ CASE_DATA_MODELS = (
 
 # The rows the gate's answers are made of; writing any of them makes remembered answers stale.
 _GATE_INPUTS = (m.Membership, m.Consent, m.AgeStatement, m.Case, m.Person)
+
+
+# Who is asked for consent: the young person and the people close to them. Professionals
+# and coordinators use the bot in their work (their employer's legal basis, not consent).
+CONSENTING_ROLES = frozenset({Role.YOUTH, Role.CAREGIVER, Role.NETWORK})
 
 
 class AccessDenied(PermissionError):
@@ -111,7 +117,7 @@ class AccessGate:
         roles = self.roles(person_id, case_id)
         if not roles:
             raise AccessDenied("not an active member of this open case")
-        if not self.consent(person_id, case_id).effective:
+        if not self.consent_in_effect(person_id, case_id, roles):
             raise AccessDenied("no consent in effect")
         if now is not None and action:
             self.audit(now, person_id, case_id, action, "case", case_id)
@@ -136,6 +142,12 @@ class AccessGate:
         )
         self._roles[key] = roles
         return roles
+
+    def consent_in_effect(self, person_id: int, case_id: int, roles: frozenset[Role]) -> bool:
+        """The family side needs consent; staff work under their employer's legal basis."""
+        if not roles & CONSENTING_ROLES:
+            return True
+        return self.consent(person_id, case_id).effective
 
     def consent(self, person_id: int, case_id: int) -> ConsentStatus:
         """The person's consents in a case: the latest answer of each kind counts."""
@@ -212,13 +224,15 @@ class AccessGate:
             return True
         if not item.shared:
             return False
-        if not self.roles(item.author_id, viewer.case_id):
+        author_roles = self.roles(item.author_id, viewer.case_id)
+        if not author_roles:
             return False
-        author = self.consent(item.author_id, viewer.case_id)
-        if not author.effective:
+        if not self.consent_in_effect(item.author_id, viewer.case_id, author_roles):
             return False
         only_professional = viewer.roles == frozenset({Role.PROFESSIONAL})
-        return not only_professional or author.sip is True
+        if not only_professional or not author_roles & CONSENTING_ROLES:
+            return True
+        return self.consent(item.author_id, viewer.case_id).sip is True
 
     def _case_items(self, case_id: int) -> Iterable[VisibleItem]:
         """Every question, view and participation wish of a case, oldest first."""
