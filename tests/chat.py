@@ -116,6 +116,15 @@ class Chat:
         assert len(matches) == 1, f"{label!r} matches {len(matches)} of {offered}"
         return self._run(Inbound(self.ref, parse_text(str(matches[0]))))
 
+    def says_yes(self) -> list[Sent]:
+        """First contact: yes to the bot, age 15 if asked, yes to sharing between agencies."""
+        self.choose("Ja, det är okej")
+        if self.said("consent.age"):
+            self.send("15")
+        if self.said("consent.sip"):
+            self.choose("Ja, alla får se")
+        return self.turn
+
     def tap(self, choice_id: str) -> list[Sent]:
         """The user taps a button by its id (also one from an older message)."""
         return self._run(Inbound(self.ref, ChoiceMade(choice_id)))

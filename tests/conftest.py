@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
-from storage.crypto import DataKey, Keyring, install_keyring
+from storage.crypto import DATA_KEY_ENV, DataKey, Keyring, install_keyring
 from storage.db import make_engine, session_factory
 from storage.schema import upgrade
 from tests.support.postgres import throwaway_postgres
@@ -38,10 +38,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def data_keyring() -> Iterator[Keyring]:
-    """A fresh data key per test: free text is always encrypted, as in production."""
+def data_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Keyring]:
+    """A fresh data key per test: free text is always encrypted, as in production.
+
+    It is also in the environment, as an operator sets it, for `samverkan` run in-process or
+    as a subprocess; tests about a missing key remove it."""
     keyring = Keyring(DataKey.generate("test"))
     install_keyring(keyring)
+    monkeypatch.setenv(DATA_KEY_ENV, keyring.current.encode())
     yield keyring
     install_keyring(None)
 

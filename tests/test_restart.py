@@ -6,7 +6,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.crypto import install_keyring, load_or_create_key_file
 from storage.db import make_engine, session_factory
 from storage.models import Question
 from tests.cli import LiveProcess
@@ -40,8 +39,7 @@ def test_killed_mid_conversation_and_restarted_continues_with_nothing_lost(
     output = second.finish()
     assert "1. Fråga före kraschen" in output
 
-    # Free text is encrypted under the demo's own key, kept beside its database.
-    install_keyring(load_or_create_key_file(tmp_path / "restart.sqlite3.key"))
+    # Free text is encrypted under the key in the environment (the test's own, see conftest).
     engine = make_engine(url)
     with session_factory(engine)() as session:
         texts = session.scalars(select(Question.text).order_by(Question.id)).all()

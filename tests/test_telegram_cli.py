@@ -109,9 +109,9 @@ def test_run_with_a_token_serves_telegram_and_stops_cleanly_on_sigterm(
     assert bot.returncode == 0, stderr
     assert "Telegram bot stopped" in stderr
     messages = asyncio.run(emulator.bot_messages(ALEX.id))
-    assert [m["text"].split("!")[0] for m in messages] == [
+    assert [m["text"].split("!")[0].split("\n")[0] for m in messages] == [
         "Välkommen, Alex",
-        "Vad vill du göra nu?",
+        "Innan vi börjar vill jag berätta vad jag är.",  # first contact: consent
     ]
     assert code not in stderr, "no invite codes (or any message content) in the log"
     assert emulator.token.split(":")[1] not in stderr, "the token never appears in the log"
