@@ -121,6 +121,13 @@ class TelegramUser:
             self.bot.emulator.send_message(self.chat_id, self.user, text, self.chat_type)
         )
 
+    async def says_yes(self, *, youth: bool = True) -> list[BotMessage]:
+        """First contact: yes to the bot, (a young person's) age 15, yes to SIP sharing."""
+        await self.tap("Ja, det är okej")
+        if youth:
+            await self.say("15")
+        return await self.tap("Ja, alla får se")
+
     async def tap(self, label: str) -> list[BotMessage]:
         """Presses the button whose label contains `label` on the newest keyboard."""
         message, data = await self.button(label)
