@@ -102,6 +102,8 @@ _KINDS = {
     "action_update": "action_update",
     "meeting_request": "meeting_request",
     "consent": "consent",
+    "chat_identity": "account",
+    "nudge_sent": "reminder",
     "age_statement": "age",
     "invite": "invite",
     "membership": "membership",
