@@ -283,7 +283,7 @@ class Engine:
         if current.flow != flow.name:
             return own.start(ctx)
         if current.paused:
-            return self._welcome_back(current, ctx, flow)
+            return self._welcome_back(current, ctx)
         match event:
             case CommandIssued(command=Command.HELP):
                 resumed = flow.resume(current, ctx)
@@ -293,7 +293,7 @@ class Engine:
             case CommandIssued(command=Command.MENU):
                 return own.start(ctx)
             case CommandIssued(command=Command.START) | Resume():
-                return self._welcome_back(current, ctx, flow)
+                return self._welcome_back(current, ctx)
             case UnknownCommand(name=name):
                 resumed = flow.resume(current, ctx)
                 return Transition(

@@ -151,6 +151,9 @@ class Ports(Protocol):
     @property
     def families(self) -> FamiliesPort:
         """The families' side: family list, meeting info, shared picture, requests, language."""
+        ...
+
+    @property
     def privacy(self) -> PrivacyPort:
         """Consent, export and erasure."""
         ...

@@ -38,6 +38,7 @@ CASE_DATA_MODELS = (
     "PlanAction",
     "ActionUpdate",
     "MeetingRequest",
+    "FamilyItem",
 )
 
 

@@ -251,6 +251,8 @@ class MemoryFamilies:
 
     def set_locale(self, person_id: int, locale: str) -> None:
         self.locales[person_id] = locale
+
+
 class MemoryPrivacy:
     """Consent answers in a list. Engine-mechanics tests start with consent given
     (`assume_consent`); consent tests turn that off and walk the consent flow."""

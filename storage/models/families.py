@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flows.family_domain import FamilyItemKind
 from storage.models.core import Base, _enum
-from storage.types import UTCDateTime
+from storage.types import EncryptedText, UTCDateTime
 
 
 class FamilyItem(Base):
@@ -22,7 +22,7 @@ class FamilyItem(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     kind: Mapped[FamilyItemKind] = mapped_column(_enum(FamilyItemKind, "family_item_kind"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText())  # free text: encrypted at rest
     # Seen by the case's other adults (caregivers, network); never by the young person.
     in_family_list: Mapped[bool] = mapped_column(Boolean, default=False)
     # Shared with the meeting: the coordinator sees it before the meeting.
