@@ -42,6 +42,9 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     # The chat adapters' own messages (undecryptable message, sorry-something-failed, the
     # command menu) reach young people too.
     "telegram": Audience.YOUTH,
+    # First contact, consent, "mina data" and "glöm mig" (flows/consent.py) reach everyone.
+    "consent": Audience.YOUTH,
+    "privacy": Audience.YOUTH,
     "matrix": Audience.YOUTH,
     # A late reminder's excuse reaches anyone; the "can no longer reach" notice goes to
     # coordinators but is kept as plain as the rest.

@@ -22,7 +22,14 @@ from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
 from bot.privacy_files import PersonalDataFile
-from flows.conversation import ChoiceMade, ConversationRef, Inbound, Resume, parse_text
+from flows.conversation import (
+    ChoiceMade,
+    ConversationRef,
+    Inbound,
+    JoinWithCode,
+    Resume,
+    parse_text,
+)
 from flows.engine import Engine
 from flows.replies import Reply
 from flows.wiring import default_engine
@@ -69,8 +76,13 @@ class Chat:
         ref: ConversationRef,
         file_makers: Mapping[str, FileMaker] | None = None,
         engine: Engine | None = None,
+        auto_consent: bool = True,
     ) -> None:
         self.ref = ref
+        # People in feature tests have said yes at first contact (age 15, SIP yes): joining
+        # walks the consent flow and the turn shows only what the role's flow said. Consent
+        # itself is tested with auto_consent=False (tests/test_consent.py, test_youth_prep).
+        self._auto_consent = auto_consent
         self._sessions = sessions
         self._handler = EventHandler(sessions, engine or default_engine(), clock=clock)
         self._transport = RecordingTransport()
@@ -103,7 +115,14 @@ class Chat:
 
     def send(self, text: str) -> list[Sent]:
         """The user writes a line, exactly as an adapter would pass it on."""
-        return self._run(Inbound(self.ref, parse_text(text)))
+        event = parse_text(text)
+        turn = self._run(Inbound(self.ref, event))
+        if self._auto_consent and isinstance(event, JoinWithCode) and self.said("consent.explain"):
+            joined = [s for s in turn if not s.message_id.startswith("consent.")]
+            self.says_yes()
+            after = [s for s in self.turn if not s.message_id.startswith("consent.")]
+            self.turn = joined + after
+        return self.turn
 
     def resume(self) -> list[Sent]:
         """The adapter (re)starts and asks where the user is."""

@@ -253,6 +253,7 @@ class MemoryFamilies:
         self.locales[person_id] = locale
 
 
+@dataclass
 class MemoryPrivacy:
     """Consent answers in a list. Engine-mechanics tests start with consent given
     (`assume_consent`); consent tests turn that off and walk the consent flow."""

@@ -75,7 +75,7 @@ def test_the_canary_is_never_plaintext_and_is_gone_after_erasure(
         kim_code = uow.cases.create_invite(case.id, Role.CAREGIVER, "Kim", now)
         uow.commit()
 
-    alex = Chat(sessions, catalogue, clock, ALEX)
+    alex = Chat(sessions, catalogue, clock, ALEX, auto_consent=False)
     alex.send(f"/start {youth_code}")
     alex.choose("Ja, det är okej")
     alex.send("15")
@@ -91,7 +91,7 @@ def test_the_canary_is_never_plaintext_and_is_gone_after_erasure(
     alex.choose("En del av mötet")
     alex.choose(f"Ändrad {CANARY}")  # shares the question
 
-    kim = Chat(sessions, catalogue, clock, KIM)
+    kim = Chat(sessions, catalogue, clock, KIM, auto_consent=False)
     kim.send(f"/start {kim_code}")
     kim.choose("Ja, det är okej")
     kim.choose("Ja, alla får se")

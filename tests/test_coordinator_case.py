@@ -80,13 +80,10 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
     assert sara.ids() == ["join.joined", "pro.home"]
     alex = chat(sessions, catalogue, clock, "alex")
     alex.send(f"/start {alex_code}")
-    assert alex.ids() == ["join.joined", "consent.explain"]
-    alex.says_yes()
-    assert alex.said("youth.menu")
+    assert alex.ids() == ["join.joined", "youth.menu"]
     kim = chat(sessions, catalogue, clock, "kim")
     kim.send(f"/start {kim_code}")
     assert kim.ids()[0] == "join.joined"
-    kim.says_yes()
 
     maria.choose("Vilka är med")
     assert "Sara – yrkesperson, BUP" in maria.text()

@@ -70,7 +70,7 @@ def joined(
     ref: ConversationRef,
 ) -> Chat:
     """A member who said yes to everything."""
-    chat = Chat(sessions, catalogue, clock, ref)
+    chat = Chat(sessions, catalogue, clock, ref, auto_consent=False)
     chat.send(f"/start {code}")
     chat.choose("Ja, det är okej")
     if chat.said("consent.age"):

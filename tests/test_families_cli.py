@@ -148,7 +148,9 @@ def test_the_demo_youth_sees_the_meeting_and_answers_the_shared_picture(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    script = "\n".join(["/mote", "1", "2", "/bild", "2", "Jag bråkar inte i skolan.", ""])
+    # First contact: yes to the bot, age 15, yes to sharing between agencies.
+    consent = ["1", "15", "1"]
+    script = "\n".join([*consent, "/mote", "1", "2", "/bild", "2", "Jag bråkar inte i skolan.", ""])
     monkeypatch.setattr("sys.stdin", io.StringIO(script))
     assert main(["demo", "--db", url]) == 0
     out = capsys.readouterr().out

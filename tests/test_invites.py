@@ -85,9 +85,7 @@ def test_a_code_gives_the_role_organisation_and_case_it_was_made_for(
     assert sara.ids() == ["join.joined", "pro.home"]
     alex = chat(sessions, catalogue, clock, "alex")
     alex.send(f"/start {alex_code}")
-    assert alex.ids() == ["join.joined", "consent.explain"]
-    alex.says_yes()
-    assert alex.said("youth.menu")
+    assert alex.ids() == ["join.joined", "youth.menu"]
     with UnitOfWork(sessions) as uow:
         rows = uow.session.execute(
             select(

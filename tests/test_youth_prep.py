@@ -27,7 +27,7 @@ def alex(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
 ) -> Chat:
     """Alex has joined with the youth invite, said yes to the bot and to sharing, sees the menu."""
-    chat = Chat(sessions, catalogue, clock, ALEX)
+    chat = Chat(sessions, catalogue, clock, ALEX, auto_consent=False)
     chat.send(f"/start {case.youth_code}")
     assert chat.ids() == ["join.joined", "consent.explain"]
     chat.choose("Ja, det är okej")
