@@ -90,6 +90,9 @@ ERASURE_RULES: dict[str, Rule] = {
     "meeting_series": Keep("when a case's meetings recur"),
     "action_owner_family": Keep("marks a plan action as the family's; no person"),
     "invite_guessing": Keep("failed-code counters per chat, kept hours; no name or text"),
+    "bot_process": Keep("the bot's own running processes"),
+    "channel_lease": Keep("which bot process sends on a channel"),
+    "unreachable_chat": ByCode("chats the bot cannot reach, found by the person's chat ids"),
     "organisation": Keep("agencies, not people"),
     "case_file": Keep("a reference and dates; purged with the case (retention)"),
     "meeting": Keep("time and place of the case's meetings; purged with the case"),
@@ -168,6 +171,14 @@ def _by_code_condition(session: Session, name: str, person_id: int) -> Any:
     if name == "conversation_state":
         cs = m.ConversationState
         return or_(*((cs.platform == p) & (cs.user_id == u) for p, u, _ in chats))
+    if name == "unreachable_chat":
+        uc = _table(name).c
+        return or_(
+            *(
+                (uc.platform == p) & uc.chat_id.in_([c for c in (u, chat) if c is not None])
+                for p, u, chat in chats
+            )
+        )
     matrix = [(u, c) for p, u, c in chats if p == "matrix"]
     if name == "matrix_room" and matrix:
         return _table(name).c.direct_user_id.in_([u for u, _ in matrix])
