@@ -100,7 +100,7 @@ def test_help_documents_every_command(tmp_path: Path) -> None:
 
 def test_the_demo_can_be_tried_as_the_caregiver_and_the_coordinator(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'roles.sqlite3'}"
-    kim = run(["demo", "--as", "caregiver", "--db", db], tmp_path, "/meny\n")
+    kim = run(["demo", "--as", "caregiver", "--db", db], tmp_path, "1\n1\n/meny\n")  # consent first
     assert kim.returncode == 0, kim.stderr
     assert "Du är Kim (vårdnadshavare) i ärendet." in kim.stdout
     assert "Be om ett nytt möte" in kim.stdout
