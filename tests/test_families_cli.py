@@ -168,8 +168,8 @@ def test_the_demo_youth_sees_the_meeting_and_answers_the_shared_picture(
         ).all()
     engine.dispose()
     assert verdicts == ["partly"]
-    # Sara, the demo coordinator, has no chat yet: the alert waits for nobody, and nothing breaks.
-    assert alerts == []
+    # Sara, the demo coordinator, is told: she reads it with `samverkan demo --as coordinator`.
+    assert alerts == ["alert.picture"]
 
 
 def test_a_meeting_request_is_listed_and_answered_from_the_command_line(
