@@ -104,25 +104,10 @@ class GuardedMembershipRepository(MembershipRepository):
         )
         if invite is None:
             return None
-        person = self._person_for(ref)
-        if invite.used_at is not None:
-            if person is not None and invite.used_by_person_id == person.id:
-                return JoinResult(JoinOutcome.ALREADY_MEMBER)
-            return JoinResult(JoinOutcome.USED)
-        if invite.expires_at <= now:
-            return JoinResult(JoinOutcome.EXPIRED)
-        if person is None:
-            person = m.Person(display_name=invite.display_name, locale="sv", created_at=now)
-            self._s.add(person)
-            self._s.flush()
-            self._s.add(
-                m.ChatIdentity(
-                    person_id=person.id,
-                    platform=ref.platform,
-                    external_user_id=ref.user_id,
-                    private_chat_id=None if ref.is_group else ref.chat_id,
-                )
-            )
+        claimed = self._claim(invite, ref, now)
+        if isinstance(claimed, JoinResult):
+            return claimed
+        person = claimed
         coordinator = self._s.get(m.Coordinator, person.id)
         if coordinator is None:
             self._s.add(m.Coordinator(person_id=person.id, may_open_cases=True, created_at=now))

@@ -61,25 +61,10 @@ class MembershipRepository:
         )
         if invite is None:
             return JoinResult(JoinOutcome.UNKNOWN)
-        person = self._person_for(ref)
-        if invite.used_at is not None:
-            if person is not None and invite.used_by_person_id == person.id:
-                return JoinResult(JoinOutcome.ALREADY_MEMBER)
-            return JoinResult(JoinOutcome.USED)
-        if invite.expires_at <= now:
-            return JoinResult(JoinOutcome.EXPIRED)
-        if person is None:
-            person = m.Person(display_name=invite.display_name, locale="sv", created_at=now)
-            self._s.add(person)
-            self._s.flush()
-            self._s.add(
-                m.ChatIdentity(
-                    person_id=person.id,
-                    platform=ref.platform,
-                    external_user_id=ref.user_id,
-                    private_chat_id=None if ref.is_group else ref.chat_id,
-                )
-            )
+        claimed = self._claim(invite, ref, now)
+        if isinstance(claimed, JoinResult):
+            return claimed
+        person = claimed
         existing = self._s.scalar(
             select(m.Membership).where(
                 m.Membership.case_id == invite.case_id,
@@ -108,6 +93,31 @@ class MembershipRepository:
         """The next meeting of the case that has not started."""
         meeting = self._s.scalar(_NEXT_MEETING, {"case_id": case_id, "now": now})
         return _meeting_info(meeting) if meeting else None
+
+    def _claim(
+        self, invite: m.Invite | m.CoordinatorInvite, ref: ConversationRef, now: datetime
+    ) -> m.Person | JoinResult:
+        """Checks a found invite (used? expired?) and returns who takes it, created if new."""
+        person = self._person_for(ref)
+        if invite.used_at is not None:
+            if person is not None and invite.used_by_person_id == person.id:
+                return JoinResult(JoinOutcome.ALREADY_MEMBER)
+            return JoinResult(JoinOutcome.USED)
+        if invite.expires_at <= now:
+            return JoinResult(JoinOutcome.EXPIRED)
+        if person is None:
+            person = m.Person(display_name=invite.display_name, locale="sv", created_at=now)
+            self._s.add(person)
+            self._s.flush()
+            self._s.add(
+                m.ChatIdentity(
+                    person_id=person.id,
+                    platform=ref.platform,
+                    external_user_id=ref.user_id,
+                    private_chat_id=None if ref.is_group else ref.chat_id,
+                )
+            )
+        return person
 
     def _person_for(self, ref: ConversationRef) -> m.Person | None:
         """The person already linked to this chat user."""
