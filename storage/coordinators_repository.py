@@ -28,7 +28,12 @@ from flows.coordination import (
 from flows.domain import Actor, Agenda, JoinOutcome, JoinResult, MeetingInfo, MeetingKind, Role
 from storage import models as m
 from storage.invite_codes import hash_code, new_code
-from storage.repositories import AgendaRepository, MembershipRepository, _meeting_info
+from storage.repositories import (
+    AgendaRepository,
+    AuditRepository,
+    MembershipRepository,
+    _meeting_info,
+)
 
 INVITE_VALID_FOR = timedelta(days=14)
 COORDINATOR_INVITE_VALID_FOR = timedelta(days=7)
@@ -626,17 +631,8 @@ class CoordinationRepository:
         object_type: str,
         object_id: int | None,
     ) -> None:
-        """One audit row (never content)."""
-        self._s.add(
-            m.AuditEvent(
-                at=now,
-                actor_person_id=actor,
-                case_id=case_id,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-            )
-        )
+        """One audit row (never content), through the one audit repository."""
+        AuditRepository(self._s).record(now, actor, case_id, action, object_type, object_id)
 
 
 # The family as an owner has no name of its own: texts show the catalogue's word for it.
