@@ -42,6 +42,30 @@ def code_in(text: str) -> str:
     return found.group(1)
 
 
+def case_with_plan(maria: Chat, youth: str, plan: str) -> str:
+    """Maria opens a case with BUP and a plan, and invites Sara from BUP; Sara's code."""
+    maria.send("/meny")
+    if "Öppna ett nytt ärende" not in maria.choices():
+        maria.choose("Byt ärende")
+    maria.choose("Öppna ett nytt ärende")
+    maria.send(youth)
+    maria.choose("Till ärendet")
+    maria.choose("Verksamheter")
+    maria.choose("Lägg till en verksamhet")
+    maria.send("BUP")
+    maria.choose("Till ärendet")
+    maria.choose("Planen")
+    maria.choose("Klistra in")
+    maria.send(plan)
+    maria.choose("Ja")
+    maria.choose("Till ärendet")
+    maria.choose("Bjud in")
+    maria.choose("Yrkesperson")
+    maria.choose("BUP")
+    maria.send("Sara")
+    return code_in(maria.text())
+
+
 def run_tick(
     sessions: sessionmaker[Session],
     clock: FakeClock,

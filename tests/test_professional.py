@@ -12,31 +12,7 @@ from flows.coordination import ActionStatus
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
 from tests.conftest import FakeClock
-from tests.coord_seed import chat, code_in, coordinator_code
-
-
-def _case_with_plan(maria: Chat, youth: str, plan: str) -> str:
-    """Maria opens a case with BUP and a plan, and invites Sara from BUP; Sara's code."""
-    maria.send("/meny")
-    if "Öppna ett nytt ärende" not in maria.choices():
-        maria.choose("Byt ärende")
-    maria.choose("Öppna ett nytt ärende")
-    maria.send(youth)
-    maria.choose("Till ärendet")
-    maria.choose("Verksamheter")
-    maria.choose("Lägg till en verksamhet")
-    maria.send("BUP")
-    maria.choose("Till ärendet")
-    maria.choose("Planen")
-    maria.choose("Klistra in")
-    maria.send(plan)
-    maria.choose("Ja")
-    maria.choose("Till ärendet")
-    maria.choose("Bjud in")
-    maria.choose("Yrkesperson")
-    maria.choose("BUP")
-    maria.send("Sara")
-    return code_in(maria.text())
+from tests.coord_seed import case_with_plan, chat, coordinator_code
 
 
 @pytest.fixture
@@ -44,12 +20,12 @@ def sara(sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
     """Sara from BUP in two cases, K-1 (two actions for BUP, one for the family) and K-2."""
     maria = chat(sessions, catalogue, clock, "maria")
     maria.send(f"/start {coordinator_code(sessions, clock, 'Maria')}")
-    first = _case_with_plan(
+    first = case_with_plan(
         maria,
         "Alex",
         "BUP: Boka utredning — 15 dec\nBUP: Skicka remiss — 1 dec\nFamiljen: Ansök — 20 dec",
     )
-    second = _case_with_plan(maria, "Robin", "BUP: Läkarintyg — 10 dec")
+    second = case_with_plan(maria, "Robin", "BUP: Läkarintyg — 10 dec")
     sara = chat(sessions, catalogue, clock, "sara")
     sara.send(f"/start {first}")
     sara.send(f"/start {second}")

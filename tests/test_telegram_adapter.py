@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue
 from bot.config import TelegramMode
 from bot.handler import EventHandler
+from bot.telegram.service import SWEEP_GRACE
 from flows.conversation import ConversationRef, Inbound
+from flows.coordination import ActionItem, ActionStatus
 from flows.domain import MeetingKind, Role
 from flows.replies import say
 from flows.text_rules import QUESTION_MAX_CHARS, clean_text
@@ -27,6 +29,7 @@ from flows.wiring import default_engine
 from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
+from tests.coord_seed import case_with_plan, chat, coordinator_code, run_tick
 from tests.support.strict_bot_api import StrictBotApi
 from tests.support.telegram_driver import RunningBot, emulated_telegram, running_bot, visible
 from tests.support.telegram_emulator import EmulatedUser, EmulatorClient
@@ -37,6 +40,7 @@ ALEX = EmulatedUser(id=5001, first_name="Alex", username="alex", language_code="
 KIM = EmulatedUser(id=5002, first_name="Kim", language_code="sv")
 SAM = EmulatedUser(id=5003, first_name="Sam", language_code="sv")
 GUEST = EmulatedUser(id=5004, first_name="Gäst", language_code="sv")
+SARA = EmulatedUser(id=5005, first_name="Sara", language_code="sv")
 FAMILY_GROUP = -100777
 BOT_USERNAME = "TestNameBot"  # what the emulator's getMe answers
 
@@ -141,6 +145,74 @@ def test_young_person_joins_by_deep_link_prepares_questions_and_shares_them(
             no_refusals(bot)
 
     asyncio.run(conversation())
+
+
+def test_a_professional_taps_done_on_a_nudge(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+) -> None:
+    emulator, strict = telegram
+    # Maria, the coordinator, writes the plan in her own chat and invites Sara from BUP.
+    maria = chat(db, catalogue, clock, "maria")
+    maria.send(f"/start {coordinator_code(db, clock, 'Maria')}")
+    code = case_with_plan(maria, "Alex", "BUP: Skicka remiss — 1 dec")
+    [action_id] = [a.id for a in actions_of(db, 1)]
+
+    async def conversation() -> None:
+        # One clock for the handler, the outbox sweeper and the tick: the nudge's rows are
+        # dated in the test's time, and the sweeper must find them due in that same time.
+        async with running_bot(emulator, strict, db, catalogue, clock=clock) as bot:
+            sara = bot.user(SARA)
+            await sara.command("/start", code)
+            assert "Välkommen, Sara! Nu är du med." in sara.text()
+            assert "Du har 1 öppen åtgärd." in sara.text()  # no consent asked at work
+            assert run_tick(db, clock) == [], "due in a week: no reminder yet"
+
+            clock.advance(days=7)  # Monday 30 November, the day before the due date
+            assert len(run_tick(db, clock) or []) == 1
+            # The sweeper leaves fresh rows to the update that made them for a moment.
+            clock.advance(seconds=SWEEP_GRACE.total_seconds() + 1)
+            [nudge] = await sara.receive()
+            assert visible(nudge) == "Du har 1 åtgärd i ärende K-1, 1 förfaller snart."
+            assert sara.labels() == ["Visa mina åtgärder"]
+
+            await sara.tap("Visa mina åtgärder")
+            assert sara.text() == (
+                "Hej Sara! Du har 1 öppen åtgärd. Tryck på den för att säga hur det går."
+            )
+            assert sara.labels() == ["K-1: Skicka remiss (tisdag 1 december)", "Visa igen"]
+            await sara.tap("K-1: Skicka remiss")
+            assert "Skicka remiss (ärende K-1)" in sara.text()
+            done_message, done = await sara.button("Klar")
+            await sara.tap("Klar")
+            await sara.tap("Ingen kommentar")
+            assert "Tack! Sparat: klar." in sara.text()
+            assert "Du har inga öppna åtgärder just nu." in sara.text()
+
+            # The buttons that were used are gone from the nudge and the question...
+            used = {nudge["message_id"], done_message["message_id"]}
+            now_shown = [m for m in await emulator.bot_messages(SARA.id) if m["message_id"] in used]
+            assert len(now_shown) == 2 and all("reply_markup" not in m for m in now_shown)
+            # ...and "Klar" pressed again anyway (a second phone) records nothing more.
+            await sara.press(done_message["message_id"], done)
+            assert "Den knappen är gammal" in sara.text()
+            no_refusals(bot)
+
+    asyncio.run(conversation())
+    with UnitOfWork(db) as uow:
+        action = uow.coordination.action(action_id)
+    assert action is not None and action.status is ActionStatus.DONE
+    [update] = [u for u in action.history if u.author == "Sara"]
+    assert (update.status, update.note) == (ActionStatus.DONE, None)
+    assert update.at == clock.now, "saved in the test's time, like everything else"
+
+
+def actions_of(sessions: sessionmaker[Session], case_id: int) -> list[ActionItem]:
+    """The plan actions of a case, as stored."""
+    with UnitOfWork(sessions) as uow:
+        return list(uow.coordination.actions(case_id))
 
 
 HOSTILE = [

@@ -7,7 +7,9 @@
         assert "Dina frågor" in alex.text()
 
 Each action waits until the update is recorded in the inbox and every reply in that chat
-has left the outbox, so tests never sleep for a guessed time.
+has left the outbox, so tests never sleep for a guessed time. Give `running_bot` the test's
+clock when the scheduler's rows matter: the handler, the outbox sweeper and the tick then
+agree on what "now" is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.clock import Clock, system_clock
 from bot.config import TelegramConfig, TelegramMode
 from bot.handler import EventHandler
 from bot.telegram.service import TelegramService
@@ -87,6 +90,11 @@ class RunningBot:
                 .select_from(m.InboxEvent)
                 .where(m.InboxEvent.platform_event_id == key)
             )
+        return bool(seen) and self.all_sent(chat_id)
+
+    def all_sent(self, chat_id: str) -> bool:
+        """True when no message to the chat is still waiting in the outbox."""
+        with self.sessions() as session:
             pending = session.scalar(
                 select(func.count())
                 .select_from(m.Outbox)
@@ -96,7 +104,7 @@ class RunningBot:
                     m.Outbox.status.in_(("pending", "sending")),  # not yet sent
                 )
             )
-        return bool(seen) and not pending
+        return not pending
 
 
 @dataclass
@@ -127,6 +135,19 @@ class TelegramUser:
         if youth:
             await self.say("15")
         return await self.tap("Ja, alla får se")
+
+    async def receive(self) -> list[BotMessage]:
+        """Waits for what the bot sends on its own (a nudge from the sweeper) and reads it."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while True:
+            messages = await self.bot.emulator.bot_messages(self.chat_id)
+            seen = self.bot.seen.get(self.chat_id, 0)
+            new = [m for m in messages if int(m["message_id"]) > seen]
+            if new and await asyncio.to_thread(self.bot.all_sent, str(self.chat_id)):
+                return self._read(messages)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing arrived in chat {self.chat_id}")
+            await asyncio.sleep(0.05)
 
     async def tap(self, label: str) -> list[BotMessage]:
         """Presses the button whose label contains `label` on the newest keyboard."""
@@ -162,7 +183,10 @@ class TelegramUser:
     async def _act(self, action: Any) -> list[BotMessage]:
         sent: SentUpdate = await action
         await self.bot.settle(sent, self.chat_id)
-        messages = await self.bot.emulator.bot_messages(self.chat_id)
+        return self._read(await self.bot.emulator.bot_messages(self.chat_id))
+
+    def _read(self, messages: list[BotMessage]) -> list[BotMessage]:
+        """Makes the messages after the last turn this turn."""
         seen = self.bot.seen.get(self.chat_id, 0)
         self.turn = [m for m in messages if int(m["message_id"]) > seen]
         if messages:
@@ -184,11 +208,12 @@ async def running_bot(
     catalogue: Catalogue,
     mode: TelegramMode = TelegramMode.POLLING,
     handler: EventHandler | None = None,
+    clock: Clock = system_clock,
     **settings: Any,
 ) -> AsyncIterator[RunningBot]:
     """The Telegram service against the strict front, stopped cleanly afterwards."""
     config = TelegramConfig(enabled=True, mode=mode, api_base_url=strict.base_url, **settings)
-    handler = handler or EventHandler(sessions, default_engine())
+    handler = handler or EventHandler(sessions, default_engine(), clock=clock)
     service = TelegramService(
         config,
         emulator.token,
@@ -196,6 +221,7 @@ async def running_bot(
         handler,
         catalogue,
         webhook_secret="test-secret_1" if mode is TelegramMode.WEBHOOK else None,
+        clock=clock,
     )
     task = asyncio.create_task(service.run(handle_signals=False))
     ready = asyncio.create_task(service.ready.wait())
