@@ -278,6 +278,7 @@ async def start_bot(
     catalogue: Catalogue,
     timeline_limit: int = TIMELINE_LIMIT,
     clock: Clock = system_clock,
+    handler: EventHandler | None = None,
 ) -> RunningBot:
     """Logs the bot in (or restores its device) and starts its sync loop.
 
@@ -291,7 +292,7 @@ async def start_bot(
     adapter = MatrixAdapter(
         client,
         sessions,
-        EventHandler(sessions, default_engine(), clock=clock),
+        handler or EventHandler(sessions, default_engine(), clock=clock),
         deliverer,
         sync_token=sync_token,
         sync_timeout_ms=LONG_POLL_MS,

@@ -238,14 +238,15 @@ class MatrixAdapter:
             if text is None:
                 return
             ref = self._ref(room_id, event.sender)
-            await self._handle(Inbound(ref, self._read(ref, text), event.event_id))
+            read = await asyncio.to_thread(self._read, ref, text)
+            await self._handle(Inbound(ref, read, event.event_id))
         elif isinstance(event, MegolmEvent):
             self._answer_undecryptable(room_id, event)
             await self._deliverer.deliver()
 
     def _read(self, ref: ConversationRef, text: str) -> Event:
         """The event a text stands for; in a direct chat a typed number or label is that
-        choice of the newest message that showed choices."""
+        choice of the newest message that showed choices (blocking: in a worker thread)."""
         event = parse_text(text)
         if not isinstance(event, TextMessage) or ref.is_group:
             # In a group room the last choices shown may be someone else's: numbers only.
@@ -309,7 +310,10 @@ class MatrixAdapter:
 
     async def _handle(self, inbound: Inbound) -> None:
         """Hands one event to the flows and sends what they answered."""
-        ids = self._handler.handle(inbound)
+        # The flows' step waits on the database: in a worker thread, so the ticker and the
+        # other channels of the process go on meanwhile. Events stay in order: each is
+        # awaited before the next.
+        ids = await asyncio.to_thread(self._handler.handle, inbound)
         if ids:
             await self._deliverer.deliver(ids)
 
