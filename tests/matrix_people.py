@@ -35,6 +35,7 @@ from nio import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.clock import Clock, system_clock
 from bot.config import MatrixConfig
 from bot.delivery import Deliverer
 from bot.handler import EventHandler
@@ -276,21 +277,27 @@ async def start_bot(
     sessions: sessionmaker[Session],
     catalogue: Catalogue,
     timeline_limit: int = TIMELINE_LIMIT,
+    clock: Clock = system_clock,
+    handler: EventHandler | None = None,
 ) -> RunningBot:
-    """Logs the bot in (or restores its device) and starts its sync loop."""
+    """Logs the bot in (or restores its device) and starts its sync loop.
+
+    One clock for the handler, the outbox and the adapter, as in `samverkan run`: give the
+    test's clock to send what a scheduler tick enqueued at the test's time."""
     secrets = MatrixSecrets.from_environment(config, bot_environment(password))
     client = new_client(config, secrets)
     sync_token = await log_in(client, config, secrets, sessions)
-    transport = MatrixTransport(client, sessions)
-    deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport})
+    transport = MatrixTransport(client, sessions, clock)
+    deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport}, clock)
     adapter = MatrixAdapter(
         client,
         sessions,
-        EventHandler(sessions, default_engine()),
+        handler or EventHandler(sessions, default_engine(), clock=clock),
         deliverer,
         sync_token=sync_token,
         sync_timeout_ms=LONG_POLL_MS,
         timeline_limit=timeline_limit,
+        clock=clock,
     )
     task = asyncio.create_task(adapter.run())
     return RunningBot(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import urllib.parse
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -21,14 +22,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.config import MatrixConfig
 from bot.delivery import PermanentSendError
-from flows.conversation import ConversationRef
+from bot.handler import EventHandler
+from flows.conversation import ConversationRef, Inbound
 from flows.domain import Role
+from flows.wiring import default_engine
 from storage import models as m
 from storage.db import session_factory
 from storage.matrix_repository import StoredSession
 from storage.unit_of_work import UnitOfWork
 from tests.matrix_people import (
     MEGOLM,
+    WAIT_S,
     Person,
     bot_config,
     run,
@@ -397,6 +401,53 @@ def test_when_the_person_leaves_a_direct_room_the_bot_leaves_and_sends_nothing_m
             await asyncio.wait_for(bot_has_left(), timeout=30)
             with pytest.raises(PermanentSendError):
                 await bot.transport.send(alex.user_id, RenderedMessage("Hallå?", ()), "k-left")
+        finally:
+            await alex.stop()
+            await bot.stop()
+
+    run(hs, scenario())
+
+
+class HeldHandler(EventHandler):
+    """A handler with a slow database: each event waits until the test lets it go."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        super().__init__(sessions, default_engine())
+        self.entered = threading.Event()
+        self.released = threading.Event()
+        self.waited_in_vain = False
+
+    def handle(self, inbound: Inbound) -> list[int]:
+        """Waits (bounded) for the test's go-ahead, then handles the event as usual."""
+        self.entered.set()
+        # If this ran on the event loop, the test could never give the go-ahead.
+        if not self.released.wait(timeout=HELD_FOR_S):
+            self.waited_in_vain = True
+        return super().handle(inbound)
+
+
+HELD_FOR_S = 10.0
+
+
+def test_a_slow_handler_does_not_stop_the_event_loop(
+    hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    sessions = session_factory(sqlite_engine)
+    handler = HeldHandler(sessions)
+    config = new_bot(hs, tmp_path)
+
+    async def scenario() -> None:
+        bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue, handler=handler)
+        alex = await Person.start(hs, "alex", tmp_path)
+        try:
+            dm = await alex.open_dm(bot.user_id)
+            # The bot is inside the flows' step for Alex's new room ...
+            assert await asyncio.to_thread(handler.entered.wait, WAIT_S)
+            # ... and this coroutine, on the same loop, still runs and lets it go on.
+            handler.released.set()
+            (greeting,) = await alex.next_from(bot.user_id, dm)
+            assert greeting.body == say(catalogue, "onboarding.need_code")
+            assert not handler.waited_in_vain
         finally:
             await alex.stop()
             await bot.stop()

@@ -49,6 +49,7 @@ from flows.conversation import (
     TextMessage,
     parse_text,
 )
+from flows.engine import NOTICE_CHOICE_PREFIX
 from flows.replies import say
 from storage.matrix_repository import RoomKind
 from storage.unit_of_work import UnitOfWork
@@ -60,6 +61,8 @@ UNDECRYPTABLE = "matrix.undecryptable"
 TIMELINE_LIMIT = 50
 BACKFILL_PAGE = 100
 SYNC_ERROR_PAUSE_S = 5.0
+# Longer digit strings are text, not choice numbers (as in the engine).
+MAX_CHOICE_DIGITS = 3
 
 
 class MatrixAdapter:
@@ -235,22 +238,36 @@ class MatrixAdapter:
             if text is None:
                 return
             ref = self._ref(room_id, event.sender)
-            await self._handle(Inbound(ref, self._read(ref, text), event.event_id))
+            read = await asyncio.to_thread(self._read, ref, text)
+            await self._handle(Inbound(ref, read, event.event_id))
         elif isinstance(event, MegolmEvent):
             self._answer_undecryptable(room_id, event)
             await self._deliverer.deliver()
 
     def _read(self, ref: ConversationRef, text: str) -> Event:
-        """The event a text stands for; in a direct chat a typed choice label is that choice."""
+        """The event a text stands for; in a direct chat a typed number or label is that
+        choice of the newest message that showed choices (blocking: in a worker thread)."""
         event = parse_text(text)
         if not isinstance(event, TextMessage) or ref.is_group:
             # In a group room the last choices shown may be someone else's: numbers only.
             return event
+        typed = text.strip()
         with UnitOfWork(self._sessions) as uow:
-            choice_id = uow.matrix.choice_for_label(ref.chat_id, text)
-            loaded = uow.conversations.load(ref) if choice_id is not None else None
-        if choice_id is not None and loaded is not None and choice_id in loaded[0].offered:
+            if typed.isdecimal() and len(typed) <= MAX_CHOICE_DIGITS:
+                choice_id = uow.matrix.choice_for_number(ref.chat_id, int(typed))
+            else:
+                choice_id = uow.matrix.choice_for_label(ref.chat_id, text)
+            if choice_id is None:
+                return event
+            if choice_id.startswith(NOTICE_CHOICE_PREFIX):
+                # A reminder's button was sent outside the conversation, so the conversation
+                # never offered it and its number there means something else (its own list's
+                # first line); the engine hands such a choice to the flow, which decides.
+                return ChoiceMade(choice_id)
+            loaded = uow.conversations.load(ref)
+        if loaded is not None and choice_id in loaded[0].offered:
             return ChoiceMade(choice_id)
+        # A choice of an older message: the engine reads the text against what is offered now.
         return event
 
     async def _on_membership(self, room_id: str, event: RoomMemberEvent) -> None:
@@ -293,7 +310,10 @@ class MatrixAdapter:
 
     async def _handle(self, inbound: Inbound) -> None:
         """Hands one event to the flows and sends what they answered."""
-        ids = self._handler.handle(inbound)
+        # The flows' step waits on the database: in a worker thread, so the ticker and the
+        # other channels of the process go on meanwhile. Events stay in order: each is
+        # awaited before the next.
+        ids = await asyncio.to_thread(self._handler.handle, inbound)
         if ids:
             await self._deliverer.deliver(ids)
 

@@ -10,6 +10,7 @@ import aiohttp
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.clock import Clock, system_clock
 from bot.config import MatrixConfig
 from bot.delivery import Deliverer
 from bot.files import FileMaker
@@ -30,8 +31,13 @@ async def run_matrix(
     file_makers: Mapping[str, FileMaker] | None = None,
     environ: Mapping[str, str] | None = None,
     stop: asyncio.Event | None = None,
+    clock: Clock = system_clock,
 ) -> None:
-    """Runs the bot account of `config` until `stop` is set or the task is cancelled."""
+    """Runs the bot account of `config` until `stop` is set or the task is cancelled.
+
+    `clock` is the one the handler and the scheduler use too: the adapter sends the outbox
+    rows that are due by it, so a reminder the tick enqueued goes out at the next sync.
+    """
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         # nio narrates room and user ids at INFO; user ids can hold people's names.
         logging.getLogger("nio").setLevel(logging.WARNING)
@@ -44,8 +50,10 @@ async def run_matrix(
             raise MatrixStartError(
                 f"cannot reach the homeserver {config.homeserver}: {type(exc).__name__}"
             ) from exc
-        transport = MatrixTransport(client, sessions)
-        deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport}, file_makers=file_makers)
+        transport = MatrixTransport(client, sessions, clock)
+        deliverer = Deliverer(
+            sessions, catalogue, {PLATFORM: transport}, clock, file_makers=file_makers
+        )
         adapter = MatrixAdapter(
             client,
             sessions,
@@ -54,6 +62,7 @@ async def run_matrix(
             sync_token=sync_token,
             sync_timeout_ms=config.sync_timeout_seconds * 1000,
             default_locale=default_locale,
+            clock=clock,
         )
         await adapter.run(stop)
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from nio import (
@@ -23,6 +22,7 @@ from nio import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import RenderedFile, RenderedMessage, TextFormat
+from bot.clock import Clock, system_clock
 from bot.delivery import PermanentSendError, RetryAfter
 from bot.matrix import PLATFORM
 from bot.matrix.content import file_content, message_content
@@ -46,9 +46,12 @@ class MatrixTransport:
     platform = PLATFORM
     text_format = TextFormat.HTML
 
-    def __init__(self, client: AsyncClient, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, client: AsyncClient, sessions: sessionmaker[Session], clock: Clock = system_clock
+    ) -> None:
         self._client = client
         self._sessions = sessions
+        self._clock = clock
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Sends the text, then the file if there is one, each with its own txn id."""
@@ -62,7 +65,7 @@ class MatrixTransport:
             # In a direct chat the person may answer with a label instead of its number.
             with UnitOfWork(self._sessions) as uow:
                 choices = ((c.id, c.label) for c in message.choices)
-                uow.matrix.remember_choices(chat_id, choices, datetime.now(UTC))
+                uow.matrix.remember_choices(chat_id, choices, self._clock())
                 uow.commit()
         if message.file is not None:
             content = await self._upload(room_id, message.file)

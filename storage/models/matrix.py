@@ -52,7 +52,8 @@ class MatrixRoom(Base):
 
 
 class MatrixOfferedChoices(Base):
-    """The choices last shown in a direct chat, so a person may type a label, not a number.
+    """The choices last shown in a direct chat, so a typed label or number means what it
+    meant in that message, also when it was a reminder sent outside the conversation.
 
     Labels can contain what the person wrote (their questions), so only a hash of each
     label is kept: enough to recognise it when typed, nothing to read back.
@@ -62,6 +63,6 @@ class MatrixOfferedChoices(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(255), unique=True)
-    # {sha256 of the normalised label: choice id}
+    # {sha256 of the normalised label: choice id, "#<number shown>": choice id}
     choices: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
