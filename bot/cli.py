@@ -462,7 +462,8 @@ def _serve(
             )
         )
     process_id = new_process_id()
-    transports = {"console": ConsoleTransport(sys.stdout)} if config.console_enabled else {}
+    terminal = ConsoleTransport(sys.stdout)
+    transports = {"console": terminal} if config.console_enabled else {}
     deliverer = Deliverer(
         sessions,
         catalogue,
@@ -493,7 +494,9 @@ def _serve(
         # the waits, and runtime.stop() then stops the channels gracefully.
         adapters = [Adapter(channel.failure()) for channel in channels]
         if config.console_enabled:
-            console = run_console(handler, deliverer, sys.stdin, sys.stdout, console_user)
+            console = run_console(
+                handler, deliverer, sys.stdin, sys.stdout, console_user, transport=terminal
+            )
             adapters.append(Adapter(console))
         try:
             await _run_side_by_side(adapters)

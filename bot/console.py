@@ -1,14 +1,21 @@
-"""Terminal chat adapter: numbered choices, works interactively and with piped input."""
+"""Terminal chat adapter: numbered choices, works interactively and with piped input.
+
+A reminder (a nudge, say) is printed between the person's own messages, with its own
+numbered choices. Its "1)" must mean its own first choice, not the first line of the older
+menu the conversation offered: the transport remembers the newest message per chat, and a
+typed number or label of a reminder's choice is read as that choice (as on Matrix).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TextIO
 
-from bot.catalogue import RenderedMessage, TextFormat
+from bot.catalogue import RenderedChoice, RenderedMessage, TextFormat
 from bot.delivery import Deliverer
 from bot.handler import EventHandler
-from flows.conversation import ConversationRef, Inbound, Resume, parse_text
+from flows.conversation import ChoiceMade, ConversationRef, Event, Inbound, Resume, parse_text
+from flows.engine import NOTICE_CHOICE_PREFIX
 
 PLATFORM = "console"
 LOCAL_USER = ConversationRef(PLATFORM, "local", "local")
@@ -22,9 +29,12 @@ class ConsoleTransport:
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
+        # The choices of the newest message per chat (none if it had none).
+        self._newest: dict[str, tuple[RenderedChoice, ...]] = {}
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Prints one message and its numbered choices."""
+        self._newest[chat_id] = message.choices
         lines = [message.text]
         lines += [f"  {n}) {choice.label}" for n, choice in enumerate(message.choices, start=1)]
         if message.file is not None:
@@ -33,6 +43,19 @@ class ConsoleTransport:
         self._out.write("\n".join(lines) + "\n\n")
         self._out.flush()
 
+    def read(self, chat_id: str, text: str) -> Event:
+        """The event a typed line stands for: a reminder's choice if it answers the newest
+        message and that message was a reminder; otherwise what the text says."""
+        event = parse_text(text)
+        typed = " ".join(text.split()).casefold()
+        for number, choice in enumerate(self._newest.get(chat_id, ()), start=1):
+            if not choice.id.startswith(NOTICE_CHOICE_PREFIX):
+                # The conversation offered this list itself; the engine reads numbers there.
+                continue
+            if typed in (str(number), " ".join(choice.label.split()).casefold()):
+                return ChoiceMade(choice.id)
+        return event
+
 
 async def run_console(
     handler: EventHandler,
@@ -40,6 +63,7 @@ async def run_console(
     stdin: TextIO,
     stdout: TextIO,
     ref: ConversationRef = LOCAL_USER,
+    transport: ConsoleTransport | None = None,
 ) -> None:
     """Reads lines until end of input; each line is one event, answered before the next."""
     interactive = stdin.isatty()
@@ -58,4 +82,5 @@ async def run_console(
         if not interactive:
             # Echo piped input so a scripted session reads like a transcript.
             stdout.write(f"> {text}\n")
-        await deliverer.deliver(handler.handle(Inbound(ref, parse_text(text))))
+        event = transport.read(ref.chat_id, text) if transport is not None else parse_text(text)
+        await deliverer.deliver(handler.handle(Inbound(ref, event)))
