@@ -39,9 +39,9 @@ from bot.handler import EventHandler
 from bot.telegram.pacer import Pacer, PacerLimits
 from bot.telegram.transport import TelegramTransport
 from bot.telegram.updates import BotIdentity, translate
-from flows.conversation import Inbound
 from flows.consent import DEFAULT_AGE_LIMIT
 from flows.consent import TEXT_VERSION as CONSENT_TEXT_VERSION
+from flows.conversation import Inbound
 from flows.domain import ConsentScope, MeetingKind, Participation, Role, ViewAspect
 from flows.engine import Notice
 from flows.replies import say

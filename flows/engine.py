@@ -224,9 +224,7 @@ class Engine:
         else:
             started = self.flow_for(result.actor).start(ctx)
         welcome = say("join.joined", name=result.actor.display_name)
-        return Transition(
-            started.state, (welcome, *started.replies), started.notices, result.actor
-        )
+        return Transition(started.state, (welcome, *started.replies), started.notices, result.actor)
 
     def _member(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Handles a member's event: through the gate when it says so, else the role's flow."""

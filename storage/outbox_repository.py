@@ -217,8 +217,9 @@ class OutboxRepository:
             # The message path: one prepared INSERT … RETURNING per reply, no ORM objects
             # (a random key cannot collide, so no savepoint is needed).
             return [
-                self._s.execute(_INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now))
-                .scalar_one()
+                self._s.execute(
+                    _INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now)
+                ).scalar_one()
                 for r in replies
             ]
         rows = [
