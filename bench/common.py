@@ -8,6 +8,7 @@ box say little on their own.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import shutil
 import sys
@@ -38,12 +39,23 @@ from bot.handler import EventHandler
 from bot.telegram.pacer import Pacer, PacerLimits
 from bot.telegram.transport import TelegramTransport
 from bot.telegram.updates import BotIdentity, translate
+from flows.consent import DEFAULT_AGE_LIMIT
+from flows.consent import TEXT_VERSION as CONSENT_TEXT_VERSION
 from flows.conversation import Inbound
-from flows.domain import MeetingKind, Participation, Role, ViewAspect
+from flows.domain import ConsentScope, MeetingKind, Participation, Role, ViewAspect
 from flows.engine import Notice
 from flows.replies import say
 from flows.wiring import default_engine
 from storage import models as m
+from storage.crypto import (
+    DATA_KEY_ENV,
+    DataKey,
+    DataKeyError,
+    Keyring,
+    active_keyring,
+    install_keyring,
+    keyring_from_env,
+)
 from storage.db import make_engine, session_factory
 from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
@@ -52,6 +64,26 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PLATFORM = "telegram"
 TODAY = NOW.date()
 DUE_PER_STAGE = 50  # plan actions falling due per nudge stage, the same at every scale
+
+
+# --- the data key ---------------------------------------------------------------------------
+
+
+def use_bench_data_key() -> Keyring:
+    """The data key for the bench's made-up people: the operator's if set, else a new one.
+
+    Free text and names are encrypted at rest, as in production, so the benchmarks pay for
+    the encryption too. The key is also put in the environment, so the processes a benchmark
+    starts (`samverkan run`, the memory children) read the same database.
+    """
+    try:
+        return active_keyring()
+    except DataKeyError:
+        pass
+    keyring = keyring_from_env(os.environ) or Keyring(DataKey.generate("bench"))
+    install_keyring(keyring)
+    os.environ[DATA_KEY_ENV] = keyring.current.encode()
+    return keyring
 
 
 # --- commit accounting -------------------------------------------------------------------
@@ -136,6 +168,7 @@ def build_our_bot(
     answered and its keyboard removed, the handler in a worker thread, then delivery through
     TelegramTransport and its Pacer (mirroring TelegramService._on_update and _on_callback).
     """
+    use_bench_data_key()
     network = FakeTelegramNetwork()
     app = build_application(network)
     handler = EventHandler(sessions, default_engine(), clock=lambda: NOW)
@@ -247,6 +280,7 @@ def fresh_sqlite(path: Path) -> Engine:
     Migrations run once per directory, into a template file that later databases copy:
     the benchmarks measure the bot, not Alembic.
     """
+    use_bench_data_key()
     template = path.parent / "_migrated-template.sqlite3"
     if not template.exists():
         engine = make_engine(f"sqlite:///{template}")
@@ -270,6 +304,7 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
     number of cases, so a tick has the same work at every scale.
     `plan_only` seeds just cases, people and plan actions (for the PostgreSQL query check).
     """
+    use_bench_data_key()
     rng = random.Random(rng_seed)
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _SEED_ORDER}
     counts: Counter[str] = Counter()
@@ -349,6 +384,32 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
                         "left_at": None,
                     }
                 )
+            # The family side said yes to the bot and to sharing (SIP), as at first contact;
+            # the young person is over the consent age. Without these the consent gate
+            # would take every conversation over.
+            for who in (youth, *caregivers):
+                for scope in ConsentScope:
+                    rows["consent"].append(
+                        {
+                            "id": next_id("consent"),
+                            "person_id": who,
+                            "case_id": case_id,
+                            "scope": scope.value,
+                            "text_version": CONSENT_TEXT_VERSION,
+                            "given": True,
+                            "recorded_at": joined,
+                            "given_by_id": None,
+                            "revoked_at": None,
+                        }
+                    )
+            rows["age_statement"].append(
+                {
+                    "person_id": youth,
+                    "under_limit": False,
+                    "age_limit": DEFAULT_AGE_LIMIT,
+                    "recorded_at": joined,
+                }
+            )
             for kind, offset in (
                 (MeetingKind.FIRST, -rng.randint(20, 90)),
                 (MeetingKind.FOLLOW_UP, rng.randint(1, 60)),
@@ -492,7 +553,7 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
         if engine.dialect.name == "postgresql":
             # Explicit ids leave the sequences behind; move them past the seeded rows.
             for table in _SEED_ORDER:
-                if counts[table]:
+                if counts[table] and "id" in m.Base.metadata.tables[table].c:
                     connection.execute(
                         text(
                             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -504,7 +565,8 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
 
 
 _SEED_ORDER = (
-    "organisation", "person", "chat_identity", "case_file", "membership", "meeting", "question",
+    "organisation", "person", "chat_identity", "case_file", "membership", "consent",
+    "age_statement", "meeting", "question",
     "view", "preference", "conversation_state", "outbox", "inbox_event", "audit_event",
     "plan_action", "action_update",
 )  # fmt: skip

@@ -23,11 +23,13 @@ from babel.dates import format_date, format_datetime
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
-from flows.replies import Params, Reply
+from flows.replies import Choice, Params, Reply
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DEFAULT_LOCALE = "sv"
 ALLOWED_TAGS = ("b", "i", "code")
+# Rendered button labels kept per language; plenty for every label the catalogue has.
+MAX_CACHED_LABELS = 4096
 _TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\s*/?>")
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,7 @@ class Catalogue:
             raise ValueError(f"no messages for the default locale {default_locale!r}")
         self._environments = {loc: self._environment(loc) for loc in self._messages}
         self._compiled: dict[tuple[str, str], Template] = {}
+        self._labels: dict[tuple[object, ...], str] = {}
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -175,11 +178,24 @@ class Catalogue:
         """Renders a reply with its choices' labels (labels are always plain text)."""
         return RenderedMessage(
             text=self.render(reply.message, reply.params, locale, fmt),
-            choices=tuple(
-                RenderedChoice(c.id, self.render(c.label, c.params, locale, TextFormat.PLAIN))
-                for c in reply.choices
-            ),
+            choices=tuple(RenderedChoice(c.id, self._label(c, locale)) for c in reply.choices),
         )
+
+    def _label(self, choice: Choice, locale: str) -> str:
+        """A choice's label in plain text; labels with numbers only as parameters are
+        rendered once per language (most buttons: "Mina frågor", "Steg 2 av 4")."""
+        params = choice.params
+        if not all(type(v) is int or v is None for v in params.values()):
+            # A label with text in it may hold what someone wrote: never kept in memory.
+            return self.render(choice.label, params, locale, TextFormat.PLAIN)
+        key = (locale, choice.label, tuple(sorted(params.items())))
+        label = self._labels.get(key)
+        if label is None:
+            if len(self._labels) >= MAX_CACHED_LABELS:
+                self._labels.clear()  # a bound, never reached by the catalogue's own labels
+            label = self.render(choice.label, params, locale, TextFormat.PLAIN)
+            self._labels[key] = label
+        return label
 
     def format_datetime(self, value: datetime, locale: str) -> str:
         """A date and time in the locale's words, in the configured time zone."""

@@ -225,6 +225,10 @@ class Deliverer:
                 self._retry(message, type(exc).__name__, retry_at, count_attempt=True)
                 chats.waiting[chat] = (type(exc).__name__, retry_at, True)
         else:
+            # Marked at once, in its own transaction, not with the round's other sends: a
+            # crash then repeats at most this one message. A batch of marks would repeat every
+            # message sent since the last batch, and Telegram has no idempotency key to hide
+            # them. (The transaction is one prepared UPDATE: no repository is made for it.)
             with UnitOfWork(self._sessions) as uow:
                 uow.outbox.mark_sent(message.id, self._clock())
                 uow.commit()

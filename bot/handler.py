@@ -69,8 +69,12 @@ class EventHandler:
                 uow.conversations.forget(ref)
             else:
                 uow.conversations.save(ref, transition.state, version, now)
-            actor = uow.members.actor_for(ref)
-            locale = actor.locale if actor is not None else self._default_locale
+            # The engine already found the member; their language is read again (from the
+            # session, where the look-up left the person) because the step may have changed it.
+            actor = transition.actor
+            locale = self._default_locale
+            if actor is not None:
+                locale = uow.outbox.locale_of(actor.person_id) or self._default_locale
             ids = uow.outbox.enqueue(ref.platform, ref.chat_id, transition.replies, locale, now)
             for notice in transition.notices:
                 ids += uow.outbox.enqueue_notice(notice, now, self._default_locale)

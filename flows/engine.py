@@ -68,6 +68,9 @@ class Transition:
     state: FlowState
     replies: tuple[Reply, ...]
     notices: tuple[Notice, ...] = ()
+    # Who the engine found behind the chat (after a join: who joined); None for a stranger.
+    # The caller uses it instead of looking the member up a second time.
+    actor: Actor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +192,13 @@ class Engine:
         event = _choice_from_number(current, event)
         if isinstance(event, JoinWithCode):
             transition = self._join(current, event.code, ref, now, ports, actor)
+            if transition.actor is None:
+                transition = replace(transition, actor=actor)
         elif actor is None:
             transition = _stranger(current, event)
         else:
             transition = self._member(current, event, StepContext(ref, now, actor, ports))
+            transition = replace(transition, actor=actor)
         return _remember_choices(transition)
 
     def _join(
@@ -218,7 +224,7 @@ class Engine:
         else:
             started = self.flow_for(result.actor).start(ctx)
         welcome = say("join.joined", name=result.actor.display_name)
-        return Transition(started.state, (welcome, *started.replies), started.notices)
+        return Transition(started.state, (welcome, *started.replies), started.notices, result.actor)
 
     def _member(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Handles a member's event: through the gate when it says so, else the role's flow."""

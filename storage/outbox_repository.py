@@ -26,9 +26,9 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Integer, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -213,6 +213,15 @@ class OutboxRepository:
         key: str | None,
     ) -> list[int]:
         """Inserts pending rows; a given key is used for the (single) reply."""
+        if key is None:
+            # The message path: one prepared INSERT … RETURNING per reply, no ORM objects
+            # (a random key cannot collide, so no savepoint is needed).
+            return [
+                self._s.execute(
+                    _INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now)
+                ).scalar_one()
+                for r in replies
+            ]
         rows = [
             m.Outbox(
                 platform=platform,
@@ -274,28 +283,18 @@ class OutboxRepository:
         Rows other dispatchers have locked are skipped, and a row is only taken when every
         older open row of its chat is taken with it: one chat's messages stay in order.
         """
-        due = due_rows(now, platforms, limit)
+        params: dict[str, object] = {"now": now, "platforms": list(platforms), "limit": limit}
         if ids is not None:
-            due = due.where(m.Outbox.id.in_(list(ids)))
-        found = self._s.execute(due).all()
+            found = self._s.execute(_DUE_AMONG, {**params, "ids": list(ids)}).all()
+        else:
+            found = self._s.execute(_DUE, params).all()
         if not found:
             return []
-        candidates = {row.id for row in found}
+        candidates = {row.id: row for row in found}
         # Every open row of these chats up to the newest candidate, to find gaps.
         open_rows = self._s.execute(
-            select(
-                m.Outbox.id,
-                m.Outbox.platform,
-                m.Outbox.chat_id,
-                m.Outbox.status,
-                m.Outbox.next_attempt_at,
-            )
-            .where(
-                m.Outbox.status.in_(OPEN),
-                m.Outbox.chat_id.in_({row.chat_id for row in found}),
-                m.Outbox.id <= max(candidates),
-            )
-            .order_by(m.Outbox.id)
+            _OPEN_IN_CHATS,
+            {"chats": list({row.chat_id for row in found}), "newest": max(candidates)},
         ).all()
         by_chat: dict[tuple[str, str], list[tuple[int, bool]]] = defaultdict(list)
         for row in open_rows:
@@ -317,38 +316,32 @@ class OutboxRepository:
                     break  # an older message of this chat is elsewhere: wait for it
         if not taken:
             return []
+        taken.sort()
         self._s.execute(
-            update(m.Outbox)
-            .where(m.Outbox.id.in_(taken))
-            .values(
-                status=OutboxStatus.SENDING.value,
-                claimed_by=process_id,
-                next_attempt_at=now + claim_for,
-                attempts=m.Outbox.attempts + 1,
-            )
+            _CLAIM,
+            {"ids": taken, "process": process_id, "until": now + claim_for},
         )
-        rows = self._s.scalars(select(m.Outbox).where(m.Outbox.id.in_(taken)).order_by(m.Outbox.id))
-        rows_list = list(rows)
-        unreachable = {
-            (platform, chat_id)
-            for platform, chat_id in self._s.execute(
-                select(m.UnreachableChat.platform, m.UnreachableChat.chat_id).where(
-                    m.UnreachableChat.chat_id.in_({r.chat_id for r in rows_list})
-                )
-            )
-        }
+        # The candidates were read under the claim's lock (FOR UPDATE on PostgreSQL, the
+        # write lock of BEGIN IMMEDIATE on SQLite), so their attempts are those just counted.
         return [
-            _pending(row, unreachable=(row.platform, row.chat_id) in unreachable)
-            for row in rows_list
+            _pending(
+                candidates[i],
+                unreachable=bool(candidates[i].unreachable),
+                attempts=candidates[i].attempts + 1,
+            )
+            for i in taken
         ]
 
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
         """Records that the platform took the message."""
-        self._s.execute(
-            update(m.Outbox)
-            .where(m.Outbox.id == outbox_id)
-            .values(status=OutboxStatus.SENT.value, sent_at=now, claimed_by=None)
-        )
+        self._s.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
+
+    def locale_of(self, person_id: int) -> str | None:
+        """The language a person is written to in (None if there is no such person).
+
+        Read from the database, so a language chosen in this very transaction counts."""
+        locale: str | None = self._s.execute(_PERSON_LOCALE, {"person_id": person_id}).scalar()
+        return locale
 
     def retry_later(
         self, outbox_id: int, error: str, at: datetime, *, count_attempt: bool = True
@@ -473,14 +466,8 @@ class OutboxRepository:
 
     def mark_reachable(self, platform: str, chat_id: str) -> None:
         """Forgets that a chat was unreachable (its user wrote to us again)."""
-        row = self._s.scalar(
-            select(m.UnreachableChat).where(
-                m.UnreachableChat.platform == platform, m.UnreachableChat.chat_id == chat_id
-            )
-        )
-        if row is not None:
-            self._s.delete(row)
-            self._s.flush()
+        # Runs for every handled event: one prepared DELETE, which finds nothing nearly always.
+        self._s.execute(_FORGET_UNREACHABLE, {"platform": platform, "chat_id": chat_id})
 
     def coordinators_to_tell(self, platform: str, chat_id: str) -> list[CaseContact]:
         """The coordinators of every case of the people behind a chat (not themselves).
@@ -592,8 +579,117 @@ _INSERT_EVENT_ONCE = {
 }
 
 
-def _pending(row: m.Outbox, *, unreachable: bool) -> PendingMessage:
-    """An outbox row as a message to send."""
+# The statements of the message path, built once with bound parameters: building a
+# statement costs more CPU than running it on SQLite. They use the table, not the ORM class,
+# so executing them skips the ORM's bookkeeping (no outbox row is ever loaded as an object
+# on these paths).
+_OUTBOX = m.Base.metadata.tables["outbox"]
+_UNREACHABLE = m.Base.metadata.tables["unreachable_chat"]
+_INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
+_PENDING_COLUMNS = (
+    _OUTBOX.c.id,
+    _OUTBOX.c.platform,
+    _OUTBOX.c.chat_id,
+    _OUTBOX.c.message_id,
+    _OUTBOX.c.params,
+    _OUTBOX.c.choices,
+    _OUTBOX.c.attachment,
+    _OUTBOX.c.locale,
+    _OUTBOX.c.idempotency_key,
+    _OUTBOX.c.attempts,
+    _OUTBOX.c.due_at,
+    _OUTBOX.c.expires_at,
+)
+_UNREACHABLE_NOW = (
+    select(_UNREACHABLE.c.id)
+    .where(
+        _UNREACHABLE.c.platform == _OUTBOX.c.platform,
+        _UNREACHABLE.c.chat_id == _OUTBOX.c.chat_id,
+    )
+    .exists()
+    .label("unreachable")
+)
+# The same rows as due_rows(), read whole with whether their chat is unreachable, so the
+# claim needs no second look-up.
+_DUE = (
+    select(*_PENDING_COLUMNS, _UNREACHABLE_NOW)
+    .where(
+        _OUTBOX.c.status.in_(OPEN),
+        _OUTBOX.c.next_attempt_at <= bindparam("now", type_=_OUTBOX.c.next_attempt_at.type),
+        _OUTBOX.c.platform.in_(bindparam("platforms", expanding=True)),
+    )
+    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_DUE_AMONG = _DUE.where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+_OPEN_IN_CHATS = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.platform,
+        _OUTBOX.c.chat_id,
+        _OUTBOX.c.status,
+        _OUTBOX.c.next_attempt_at,
+    )
+    .where(
+        _OUTBOX.c.status.in_(OPEN),
+        _OUTBOX.c.chat_id.in_(bindparam("chats", expanding=True)),
+        _OUTBOX.c.id <= bindparam("newest"),
+    )
+    .order_by(_OUTBOX.c.id)
+)
+_CLAIM = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=OutboxStatus.SENDING.value,
+        claimed_by=bindparam("process", type_=_OUTBOX.c.claimed_by.type),
+        next_attempt_at=bindparam("until", type_=_OUTBOX.c.next_attempt_at.type),
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+)
+_PERSON_LOCALE = select(m.Base.metadata.tables["person"].c.locale).where(
+    m.Base.metadata.tables["person"].c.id == bindparam("person_id")
+)
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("outbox_id"))
+    .values(
+        status=OutboxStatus.SENT.value,
+        sent_at=bindparam("now", type_=_OUTBOX.c.sent_at.type),
+        claimed_by=None,
+    )
+)
+_FORGET_UNREACHABLE = delete(_UNREACHABLE).where(
+    _UNREACHABLE.c.platform == bindparam("platform"),
+    _UNREACHABLE.c.chat_id == bindparam("chat_id"),
+)
+
+
+def _outbox_values(
+    platform: str, chat_id: str, reply: Reply, locale: str, now: datetime
+) -> dict[str, object]:
+    """The columns of a new pending row for one reply, with a fresh random key."""
+    return {
+        "platform": platform,
+        "chat_id": chat_id,
+        "message_id": reply.message,
+        "params": encode_params(reply.params),
+        "choices": encode_choices(reply.choices),
+        "attachment": encode_attachment(reply.attachment),
+        "locale": locale,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "idempotency_key": uuid.uuid4().hex,
+        "created_at": now,
+        "due_at": _time_param(reply, DUE_AT_PARAM),
+        "expires_at": _time_param(reply, EXPIRES_AT_PARAM),
+    }
+
+
+def _pending(row: Any, *, unreachable: bool, attempts: int | None = None) -> PendingMessage:
+    """An outbox row (an ORM object or a row of its columns) as a message to send."""
     return PendingMessage(
         id=row.id,
         platform=row.platform,
@@ -606,7 +702,7 @@ def _pending(row: m.Outbox, *, unreachable: bool) -> PendingMessage:
         ),
         locale=row.locale,
         idempotency_key=row.idempotency_key,
-        attempts=row.attempts,
+        attempts=row.attempts if attempts is None else attempts,
         due_at=row.due_at,
         expires_at=row.expires_at,
         unreachable=unreachable,

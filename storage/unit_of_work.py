@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +24,13 @@ from storage.repositories import (
 
 
 class UnitOfWork:
-    """A transaction with the repositories bound to it; rolls back unless committed."""
+    """A transaction with the repositories bound to it; rolls back unless committed.
+
+    Repositories are made when first used: most units of work (marking one message sent,
+    claiming a batch) touch one or two of them, and the access gate registers session
+    listeners that every later statement would pay for. They all share the one session,
+    so when one is made changes nothing about what it sees.
+    """
 
     session: Session
 
@@ -31,23 +38,87 @@ class UnitOfWork:
         self._sessions = sessions
 
     def __enter__(self) -> UnitOfWork:
+        # Entered again, it starts over: no repository of an earlier session is kept.
+        sessions = self._sessions
+        self.__dict__.clear()
+        self._sessions = sessions
         self.session = self._sessions()
-        self.gate = AccessGate(self.session)
-        self.members = GuardedMembershipRepository(self.session)
-        self.coordination = CoordinationRepository(self.session)
-        self.preparation = PreparationRepository(self.session, self.gate)
-        self.agenda = AgendaRepository(self.session, self.gate)
-        self.privacy = PrivacyRepository(self.session, self.gate)
-        self.conversations = ConversationRepository(self.session)
-        self.outbox = OutboxRepository(self.session)
-        self.inbox = InboxRepository(self.session)
-        self.audit = AuditRepository(self.session)
-        self.cases = CaseAdminRepository(self.session)
-        self.matrix = MatrixRepository(self.session)
-        self.families = FamiliesRepository(self.session)
-        self.processes = ProcessRepository(self.session)
-        self.leases = LeaseRepository(self.session)
         return self
+
+    @cached_property
+    def gate(self) -> AccessGate:
+        """The one access check of this transaction (its answers are cached per session)."""
+        return AccessGate(self.session)
+
+    @cached_property
+    def members(self) -> GuardedMembershipRepository:
+        """Membership, invites and coordinators' current case."""
+        return GuardedMembershipRepository(self.session)
+
+    @cached_property
+    def coordination(self) -> CoordinationRepository:
+        """The coordinators' work on cases."""
+        return CoordinationRepository(self.session)
+
+    @cached_property
+    def preparation(self) -> PreparationRepository:
+        """A member's preparation, behind the access gate."""
+        return PreparationRepository(self.session, self.gate)
+
+    @cached_property
+    def agenda(self) -> AgendaRepository:
+        """What is shared with the meeting, behind the access gate."""
+        return AgendaRepository(self.session, self.gate)
+
+    @cached_property
+    def privacy(self) -> PrivacyRepository:
+        """Consent, export and erasure, behind the access gate."""
+        return PrivacyRepository(self.session, self.gate)
+
+    @cached_property
+    def conversations(self) -> ConversationRepository:
+        """Conversation state with its version."""
+        return ConversationRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        """Outgoing messages as rows."""
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        """Inbound updates by platform id."""
+        return InboxRepository(self.session)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        """The audit trail."""
+        return AuditRepository(self.session)
+
+    @cached_property
+    def cases(self) -> CaseAdminRepository:
+        """Cases as the operator and the coordinator manage them."""
+        return CaseAdminRepository(self.session)
+
+    @cached_property
+    def matrix(self) -> MatrixRepository:
+        """The Matrix adapter's rooms and sync position."""
+        return MatrixRepository(self.session)
+
+    @cached_property
+    def families(self) -> FamiliesRepository:
+        """The families' side of a case."""
+        return FamiliesRepository(self.session)
+
+    @cached_property
+    def processes(self) -> ProcessRepository:
+        """Bot processes that share the database."""
+        return ProcessRepository(self.session)
+
+    @cached_property
+    def leases(self) -> LeaseRepository:
+        """Who polls which inbound channel."""
+        return LeaseRepository(self.session)
 
     def commit(self) -> None:
         """Commits everything done in this unit of work at once."""
