@@ -59,7 +59,7 @@ from storage.crypto import (
     load_or_create_key_file,
 )
 from storage.db import make_engine, session_factory
-from storage.keys import rotate
+from storage.keys import PLAINTEXT, key_ids_in_use, rotate
 from storage.retention import audit_trail, run_retention
 from storage.schema import (
     SchemaOutOfDate,
@@ -565,6 +565,13 @@ def _db(args: argparse.Namespace, engine: Engine) -> int:
         upgrade(engine)
     current, heads = current_revisions(engine), head_revisions(engine)
     print(f"schema: {describe(current)} (newest: {describe(heads)})")
+    if current == heads and PLAINTEXT in key_ids_in_use(engine):
+        # Migrations run without the data key, so values from before a column was encrypted
+        # stay plaintext until the rotation (which holds the key) encrypts them.
+        print(
+            "some names or texts from before encryption are still stored as plaintext: "
+            "run `samverkan keys rotate` (with SAMVERKAN_DATA_KEY set) to encrypt them"
+        )
     return 0
 
 
