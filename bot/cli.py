@@ -404,7 +404,11 @@ def _serve(
     languages = sorted(catalogue.locales, key=lambda code: code != catalogue.default_locale)
     handler = EventHandler(
         sessions,
-        default_engine(locales=languages, consent_age=config.privacy.consent_age),
+        default_engine(
+            locales=languages,
+            consent_age=config.privacy.consent_age,
+            operator=config.privacy.operator_name,
+        ),
         config.default_locale,
     )
     if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):

@@ -198,6 +198,12 @@ class PrivacyConfig:
     audit_days: int = 3650
     # Sent or failed outgoing messages (they may hold quoted user text) are deleted after this.
     outbox_days: int = 7
+    # Who runs the bot and answers for the data (personuppgiftsansvarig), named in the consent
+    # explanation; empty: "the municipality that invited you".
+    operator_name: str = ""
+
+
+OPERATOR_NAME_MAX_CHARS = 80
 
 
 def _get(
@@ -317,7 +323,7 @@ def _privacy(data: dict[str, Any]) -> PrivacyConfig:
         "audit_days": (1, 36500),
         "outbox_days": (1, 365),
     }
-    values: dict[str, int] = {}
+    values: dict[str, Any] = {}
     for key, (low, high) in limits.items():
         value = section.get(key, getattr(defaults, key))
         # bool is an int in Python; `true` is never a meaningful number of days.
@@ -326,7 +332,21 @@ def _privacy(data: dict[str, Any]) -> PrivacyConfig:
                 f"[privacy] {key} must be a whole number from {low} to {high}, got {value!r}"
             )
         values[key] = value
+    values["operator_name"] = _operator_name(section.get("operator_name", defaults.operator_name))
     return PrivacyConfig(**values)
+
+
+def _operator_name(value: object) -> str:
+    """The data controller's name as people will read it: one short line of text."""
+    if not isinstance(value, str):
+        raise ConfigError(f"[privacy] operator_name must be a string, got {value!r}")
+    name = " ".join(value.split())
+    if len(name) > OPERATOR_NAME_MAX_CHARS or any(not ch.isprintable() for ch in value):
+        raise ConfigError(
+            f"[privacy] operator_name must be one line of at most {OPERATOR_NAME_MAX_CHARS} "
+            f'characters, such as "Exempelstads kommun", got {value!r}'
+        )
+    return name
 
 
 def _telegram(data: dict[str, Any]) -> TelegramConfig:

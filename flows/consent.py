@@ -49,7 +49,7 @@ from flows.replies import Attachment, Choice, Reply, say
 
 FLOW_NAME = "consent"
 # Bumped whenever the explanation's meaning changes; recorded with every consent.
-TEXT_VERSION = "2026-11-23"
+TEXT_VERSION = "2026-11-23.2"
 DEFAULT_AGE_LIMIT = 13
 # Ages outside this range are typing mistakes, not ages of people in a case.
 YOUNGEST, OLDEST = 5, 30
@@ -91,6 +91,8 @@ class ConsentFlow:
     """Asks for, shows and withdraws consent; exports and erases on request."""
 
     age_limit: int = DEFAULT_AGE_LIMIT
+    # The data controller named in the explanation; empty: the catalogue's generic words.
+    operator: str = ""
     name: str = FLOW_NAME
 
     # --- the gate ----------------------------------------------------------------------
@@ -166,6 +168,7 @@ class ConsentFlow:
             Choice("no", "consent.explain.no"),
             role=ctx.actor.role.value,
             platform=ctx.ref.platform,
+            operator=self.operator,
         )
         return Transition(_state(Step.EXPLAIN), (*before, reply))
 
@@ -175,6 +178,7 @@ class ConsentFlow:
             "consent.more",
             Choice("yes", "consent.explain.yes"),
             Choice("no", "consent.explain.no"),
+            operator=self.operator,
         )
         return Transition(_state(Step.MORE), (reply,))
 

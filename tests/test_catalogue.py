@@ -124,6 +124,7 @@ SAMPLE: dict[str, object] = {
     "late_by": "2 timmar",
     # privacy.toml
     "platform": "telegram",
+    "operator": "Exempelstads kommun",
     "limit": 13,
     "sip": True,
     "waiting": False,

@@ -259,3 +259,60 @@ def test_the_engine_runs_consent_between_joining_and_the_role_flow_on_pure_ports
     assert send("2") == ["consent.sip.saved_no", "youth.menu"]
     assert send("/samtycke") == ["consent.status"]
     assert send("/meny") == ["youth.menu"]  # with consent, /meny leaves the consent screen
+
+
+def test_the_explanation_names_the_operator_from_the_config(
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    case: SeededCase,
+    tmp_path: Path,
+) -> None:
+    from bot.catalogue import TextFormat
+    from bot.config import load_config
+    from flows.wiring import default_engine
+
+    path = tmp_path / "config.toml"
+    path.write_text('[privacy]\noperator_name = "  Exempelstads   kommun "\n')
+    operator = load_config(path, environ={}).privacy.operator_name
+    assert operator == "Exempelstads kommun"
+
+    alex = Chat(
+        sessions,
+        catalogue,
+        clock,
+        ALEX,
+        engine=default_engine(operator=operator),
+        auto_consent=False,
+    )
+    alex.send(f"/start {case.youth_code}")
+    assert "Exempelstads kommun driver mig" in alex.text()
+    assert "krypterat) hos Exempelstads kommun" in alex.text()
+    assert "Kommunen som bjöd in dig" not in alex.text()
+    alex.choose("Berätta mer")
+    assert "Exempelstads kommun driver mig och ansvarar för det jag sparar" in alex.text()
+
+    # The same name in English; without a name, the generic words in both languages.
+    english = catalogue.render(
+        "consent.explain", {"role": "youth", "platform": "x", "operator": operator}, "en"
+    )
+    assert "Exempelstads kommun runs me" in english
+    assert "at Exempelstads kommun" in english
+    generic = {"role": "youth", "platform": "x", "operator": ""}
+    assert "The municipality that invited you runs me" in catalogue.render(
+        "consent.explain", generic, "en", TextFormat.PLAIN
+    )
+    assert "Kommunen som bjöd in dig driver mig" in catalogue.render(
+        "consent.explain", generic, "sv", TextFormat.PLAIN
+    )
+
+
+@pytest.mark.parametrize("value", ['"x\\ny"', "42", '"' + "k" * 81 + '"'])
+def test_a_bad_operator_name_is_named_in_the_error(tmp_path: Path, value: str) -> None:
+    from bot.config import ConfigError, load_config
+
+    assert load_config(None, environ={}).privacy.operator_name == ""  # the generic words
+    path = tmp_path / "config.toml"
+    path.write_text(f"[privacy]\noperator_name = {value}\n")
+    with pytest.raises(ConfigError, match="operator_name"):
+        load_config(path, environ={})
