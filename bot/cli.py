@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -38,6 +39,7 @@ from bot.instance import AnotherProcessRunning, new_process_id
 from bot.nudges import coordinator_sources
 from bot.privacy_files import PersonalDataFile
 from bot.reports import DocumentFormat, render_agenda
+from bot.retention_job import RetentionSchedule
 from bot.runtime import Runtime
 from bot.scheduler import DueSource
 from bot.status import print_status
@@ -490,6 +492,9 @@ def _serve(
         default_locale=config.default_locale,
         ticker=config.delivery.ticker(),
         leases=config.delivery.leases(),
+        retention=RetentionSchedule(
+            config.privacy, config.privacy.retention_at, ZoneInfo(config.timezone)
+        ),
     )
 
     async def serve() -> None:
