@@ -129,6 +129,8 @@ SAMPLE: dict[str, object] = {
     "sip": True,
     "waiting": False,
     "stopped": 2,
+    "said_no": True,
+    "children": [{"name": "Alex", "given": True}, {"name": "Mio", "given": False}],
     "kinds": {"question": 2, "view": 1},
 }
 
