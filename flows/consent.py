@@ -243,22 +243,15 @@ class ConsentFlow:
             choices.insert(0, Choice("sip", "consent.status.sip"))
         children = self._children(ctx)
         for child in children:
-            if child.given is True:
-                choices.append(
-                    Choice(
-                        f"{CHILD_WITHDRAW}{child.youth_person_id}",
-                        "consent.status.child_withdraw",
-                        {"name": child.youth_name},
-                    )
-                )
-            else:
-                choices.append(
-                    Choice(
-                        f"{CHILD_GIVE}{child.youth_person_id}",
-                        "consent.status.child_give",
-                        {"name": child.youth_name},
-                    )
-                )
+            # A yes in force can be taken back; a no (or a yes taken back) can become a yes.
+            action, label = (
+                (CHILD_WITHDRAW, "consent.status.child_withdraw")
+                if child.given is True
+                else (CHILD_GIVE, "consent.status.child_give")
+            )
+            choices.append(
+                Choice(f"{action}{child.youth_person_id}", label, {"name": child.youth_name})
+            )
         choices.append(Choice("back", "common.back"))
         reply = say(
             "consent.status",
