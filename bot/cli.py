@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -38,6 +39,7 @@ from bot.instance import AnotherProcessRunning, new_process_id
 from bot.nudges import coordinator_sources
 from bot.privacy_files import PersonalDataFile
 from bot.reports import DocumentFormat, render_agenda
+from bot.retention_job import RetentionSchedule
 from bot.runtime import Runtime
 from bot.scheduler import DueSource
 from bot.status import print_status
@@ -59,7 +61,7 @@ from storage.crypto import (
     load_or_create_key_file,
 )
 from storage.db import make_engine, session_factory
-from storage.keys import rotate
+from storage.keys import PLAINTEXT, key_ids_in_use, rotate
 from storage.retention import audit_trail, run_retention
 from storage.schema import (
     SchemaOutOfDate,
@@ -404,7 +406,11 @@ def _serve(
     languages = sorted(catalogue.locales, key=lambda code: code != catalogue.default_locale)
     handler = EventHandler(
         sessions,
-        default_engine(locales=languages, consent_age=config.privacy.consent_age),
+        default_engine(
+            locales=languages,
+            consent_age=config.privacy.consent_age,
+            operator=config.privacy.operator_name,
+        ),
         config.default_locale,
     )
     if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):
@@ -486,6 +492,9 @@ def _serve(
         default_locale=config.default_locale,
         ticker=config.delivery.ticker(),
         leases=config.delivery.leases(),
+        retention=RetentionSchedule(
+            config.privacy, config.privacy.retention_at, ZoneInfo(config.timezone)
+        ),
     )
 
     async def serve() -> None:
@@ -565,6 +574,13 @@ def _db(args: argparse.Namespace, engine: Engine) -> int:
         upgrade(engine)
     current, heads = current_revisions(engine), head_revisions(engine)
     print(f"schema: {describe(current)} (newest: {describe(heads)})")
+    if current == heads and PLAINTEXT in key_ids_in_use(engine):
+        # Migrations run without the data key, so values from before a column was encrypted
+        # stay plaintext until the rotation (which holds the key) encrypts them.
+        print(
+            "some names or texts from before encryption are still stored as plaintext: "
+            "run `samverkan keys rotate` (with SAMVERKAN_DATA_KEY set) to encrypt them"
+        )
     return 0
 
 

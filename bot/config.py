@@ -7,7 +7,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,16 @@ class PrivacyConfig:
     audit_days: int = 3650
     # Sent or failed outgoing messages (they may hold quoted user text) are deleted after this.
     outbox_days: int = 7
+    # Who runs the bot and answers for the data (personuppgiftsansvarig), named in the consent
+    # explanation; empty: "the municipality that invited you".
+    operator_name: str = ""
+    # The running bot erases closed cases past `closed_case_days` once a day at this local
+    # time (bot/retention_job.py); pick a quiet hour.
+    retention_at: time = time(3, 30)
+
+
+OPERATOR_NAME_MAX_CHARS = 80
+_TIME_OF_DAY = re.compile(r"(?P<hours>[01]?\d|2[0-3]):(?P<minutes>[0-5]\d)")
 
 
 def _get(
@@ -317,7 +327,7 @@ def _privacy(data: dict[str, Any]) -> PrivacyConfig:
         "audit_days": (1, 36500),
         "outbox_days": (1, 365),
     }
-    values: dict[str, int] = {}
+    values: dict[str, Any] = {}
     for key, (low, high) in limits.items():
         value = section.get(key, getattr(defaults, key))
         # bool is an int in Python; `true` is never a meaningful number of days.
@@ -326,7 +336,34 @@ def _privacy(data: dict[str, Any]) -> PrivacyConfig:
                 f"[privacy] {key} must be a whole number from {low} to {high}, got {value!r}"
             )
         values[key] = value
+    values["operator_name"] = _operator_name(section.get("operator_name", defaults.operator_name))
+    values["retention_at"] = _local_time(section.get("retention_at", defaults.retention_at))
     return PrivacyConfig(**values)
+
+
+def _local_time(value: object) -> time:
+    """A time of day: "03:30" (or a TOML time, 03:30:00), in [bot] timezone."""
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0)
+    found = _TIME_OF_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if found is not None:
+        return time(int(found["hours"]), int(found["minutes"]))
+    raise ConfigError(
+        f'[privacy] retention_at must be a time of day such as "03:30", got {value!r}'
+    )
+
+
+def _operator_name(value: object) -> str:
+    """The data controller's name as people will read it: one short line of text."""
+    if not isinstance(value, str):
+        raise ConfigError(f"[privacy] operator_name must be a string, got {value!r}")
+    name = " ".join(value.split())
+    if len(name) > OPERATOR_NAME_MAX_CHARS or any(not ch.isprintable() for ch in value):
+        raise ConfigError(
+            f"[privacy] operator_name must be one line of at most {OPERATOR_NAME_MAX_CHARS} "
+            f'characters, such as "Exempelstads kommun", got {value!r}'
+        )
+    return name
 
 
 def _telegram(data: dict[str, Any]) -> TelegramConfig:

@@ -230,7 +230,7 @@ class Deliverer:
             # message sent since the last batch, and Telegram has no idempotency key to hide
             # them. (The transaction is one prepared UPDATE: no repository is made for it.)
             with UnitOfWork(self._sessions) as uow:
-                uow.outbox.mark_sent(message.id, self._clock())
+                uow.outbox.mark_sent(message.id, self._clock(), message.reply.params)
                 uow.commit()
             return 1
         return 0

@@ -1,7 +1,8 @@
 """One bot process: registers itself, catches up after downtime, then ticks and dispatches.
 
 On start it first sends what is due (reminders that fell due while it was down go out once,
-late but not lost), then hands the periodic work to the ticker. On SQLite it holds the lock
+late but not lost), then hands the periodic work to the ticker, with the daily retention job
+(bot/retention_job.py) when it is given one. On SQLite it holds the lock
 file, so it knows it is alone and may take back every claim a crashed predecessor left.
 """
 
@@ -20,6 +21,7 @@ from bot.channels import DEFAULT_LEASES, ChannelKeeper, InboundChannel, LeaseSet
 from bot.clock import Clock, system_clock
 from bot.delivery import Deliverer
 from bot.instance import SqliteProcessLock
+from bot.retention_job import JOB_RETENTION, MISFIRE_GRACE, RetentionJob, RetentionSchedule
 from bot.scheduler import DEFAULT_TICKER, DueSource, Ticker, TickerSettings, tick
 from storage.unit_of_work import UnitOfWork
 
@@ -44,6 +46,7 @@ class Runtime:
         default_locale: str = "sv",
         ticker: TickerSettings = DEFAULT_TICKER,
         leases: LeaseSettings = DEFAULT_LEASES,
+        retention: RetentionSchedule | None = None,
         clock: Clock = system_clock,
     ) -> None:
         self._sessions = sessions
@@ -55,6 +58,11 @@ class Runtime:
         self.lock = SqliteProcessLock.for_engine(engine)
         self.keeper = ChannelKeeper(sessions, channels, process_id, leases, clock)
         self.ticker = Ticker(ticker, self.tick_once, self.dispatch_once, self.keep_once)
+        self.retention = (
+            RetentionJob(engine, sessions, retention, process_id, clock)
+            if retention is not None
+            else None
+        )
 
     async def start(self) -> None:
         """Takes the SQLite lock, registers, catches up, takes channels, starts the ticker.
@@ -77,6 +85,15 @@ class Runtime:
         await self.keep_once()
         await self.tick_once()
         self.ticker.start()
+        if self.retention is not None:
+            schedule = self.retention.schedule
+            self.ticker.add_daily(
+                JOB_RETENTION,
+                self.retention.run_once,
+                schedule.at,
+                schedule.timezone,
+                MISFIRE_GRACE,
+            )
 
     async def tick_once(self) -> None:
         """Turns what has fallen due into outbox rows, then sends what is due."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -130,6 +130,24 @@ class Ticker:
                 # since every job looks at the database afresh.
                 misfire_grace_time=max(int(interval.total_seconds()), 1),
             )
+
+    def add_daily(
+        self, job_id: str, job: Job, at: time, timezone: tzinfo, misfire_grace: timedelta
+    ) -> None:
+        """Adds (or replaces, by its fixed id) a job that runs once a day at a local time."""
+        self.scheduler.add_job(
+            job,
+            "cron",
+            hour=at.hour,
+            minute=at.minute,
+            timezone=timezone,
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(int(misfire_grace.total_seconds()), 1),
+        )
 
     def shutdown(self) -> None:
         """Stops the jobs without waiting for the next runs."""

@@ -4,8 +4,10 @@ The engine runs this flow after a successful join and before the role's flow, an
 consent is missing or withdrawn, a caregiver has a child waiting for their consent, or the
 person uses a privacy command (/samtycke, /minadata, /glommig). Young people are asked their
 age only after they said yes, and only "under the limit or not" is stored. Under the limit a
-caregiver of the same case must also say yes, in their own chat. Sharing between agencies
-(SIP) is asked and recorded apart from consent to use the bot.
+caregiver of the same case must also say yes, in their own chat, and can take that yes back
+with /samtycke: the child's sharing stops at once. The caregiver cannot erase the child's
+words (they are the child's, private even from caregivers); the child can, with /glommig.
+Sharing between agencies (SIP) is asked and recorded apart from consent to use the bot.
 
 ```mermaid
 stateDiagram-v2
@@ -29,6 +31,8 @@ stateDiagram-v2
     status --> withdrawn: Ta tillbaka
     withdrawn --> forget: Radera allt
     withdrawn --> explain: Behåll
+    status --> [*]: Ta tillbaka ja för barnet (vårdnadshavare)
+    status --> guardian: Säg ja för barnet (vårdnadshavare)
     [*] --> export: /minadata
     [*] --> forget: /glommig
     forget --> [*]: Ja, glöm mig (allt raderat)
@@ -43,13 +47,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
-from flows.domain import ConsentScope, ConsentStatus, GuardianRequest, Role
+from flows.domain import ConsentScope, ConsentStatus, GuardianConsent, GuardianRequest, Role
 from flows.engine import FORGOTTEN, GATE_PASSED, FlowState, Notice, StepContext, Transition
 from flows.replies import Attachment, Choice, Reply, say
 
 FLOW_NAME = "consent"
 # Bumped whenever the explanation's meaning changes; recorded with every consent.
-TEXT_VERSION = "2026-11-23"
+TEXT_VERSION = "2026-11-23.2"
 DEFAULT_AGE_LIMIT = 13
 # Ages outside this range are typing mistakes, not ages of people in a case.
 YOUNGEST, OLDEST = 5, 30
@@ -84,6 +88,9 @@ def _state(step: Step, **data: str | int | None) -> FlowState:
 
 YES = Choice("yes", "consent.yes")
 NO = Choice("no", "consent.no")
+# Choice ids on a caregiver's /samtycke screen, followed by the child's person id.
+CHILD_WITHDRAW = "child_withdraw:"
+CHILD_GIVE = "child_give:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +98,8 @@ class ConsentFlow:
     """Asks for, shows and withdraws consent; exports and erases on request."""
 
     age_limit: int = DEFAULT_AGE_LIMIT
+    # The data controller named in the explanation; empty: the catalogue's generic words.
+    operator: str = ""
     name: str = FLOW_NAME
 
     # --- the gate ----------------------------------------------------------------------
@@ -166,6 +175,7 @@ class ConsentFlow:
             Choice("no", "consent.explain.no"),
             role=ctx.actor.role.value,
             platform=ctx.ref.platform,
+            operator=self.operator,
         )
         return Transition(_state(Step.EXPLAIN), (*before, reply))
 
@@ -175,6 +185,7 @@ class ConsentFlow:
             "consent.more",
             Choice("yes", "consent.explain.yes"),
             Choice("no", "consent.explain.no"),
+            operator=self.operator,
         )
         return Transition(_state(Step.MORE), (reply,))
 
@@ -194,6 +205,8 @@ class ConsentFlow:
             "consent.waiting",
             Choice("check", "consent.waiting.check"),
             asked=asked,
+            # A caregiver said no or took their yes back: nobody is being asked any more.
+            said_no=self._status(ctx).guardian is False,
             limit=self.age_limit,
         )
         return Transition(_state(Step.WAITING), (*before, reply))
@@ -228,12 +241,24 @@ class ConsentFlow:
         choices = [Choice("withdraw", "consent.status.withdraw")]
         if ctx.actor.role in SIP_ROLES:
             choices.insert(0, Choice("sip", "consent.status.sip"))
+        children = self._children(ctx)
+        for child in children:
+            # A yes in force can be taken back; a no (or a yes taken back) can become a yes.
+            action, label = (
+                (CHILD_WITHDRAW, "consent.status.child_withdraw")
+                if child.given is True
+                else (CHILD_GIVE, "consent.status.child_give")
+            )
+            choices.append(
+                Choice(f"{action}{child.youth_person_id}", label, {"name": child.youth_name})
+            )
         choices.append(Choice("back", "common.back"))
         reply = say(
             "consent.status",
             *choices,
             sip=status.sip,
             waiting=status.under_age_limit is True and status.guardian is not True,
+            children=[{"name": c.youth_name, "given": c.given is True} for c in children],
         )
         return Transition(_state(Step.STATUS), (reply,))
 
@@ -358,7 +383,8 @@ class ConsentFlow:
         youth = int(state.data.get("youth") or 0)
         name = str(state.data.get("youth_name") or "")
         choice = _choice(event)
-        waiting = {r.youth_person_id for r in self._requests(ctx)}
+        # Asked for the first time, or asked again from /samtycke after a no.
+        waiting = {c.youth_person_id for c in self._children(ctx) if c.given is not True}
         if youth not in waiting:
             return self.start(ctx)
         if choice not in ("yes", "no"):
@@ -383,8 +409,11 @@ class ConsentFlow:
         return Transition(after.state, replies, (notice, *after.notices))
 
     def _on_status(self, event: Event, ctx: StepContext) -> Transition:
-        """Changes SIP sharing, withdraws consent, or goes back."""
-        match _choice(event):
+        """Changes SIP sharing, withdraws consent (own, or a child's), or goes back."""
+        choice = _choice(event) or ""
+        if choice.startswith((CHILD_WITHDRAW, CHILD_GIVE)):
+            return self._on_child(choice, ctx)
+        match choice:
             case "sip":
                 return self._sip(ctx)
             case "withdraw":
@@ -395,6 +424,33 @@ class ConsentFlow:
             case "back":
                 return self.start(ctx)
         return self._status_or_explain(ctx)
+
+    def _on_child(self, choice: str, ctx: StepContext) -> Transition:
+        """A caregiver takes back the yes for a child (sharing stops at once), or gives it."""
+        prefix, _, person = choice.partition(":")
+        children = {str(c.youth_person_id): c for c in self._children(ctx)}
+        child = children.get(person)
+        if child is None:  # a stale button: the child left, or erased everything
+            return self._status_or_explain(ctx)
+        if f"{prefix}:" == CHILD_GIVE:
+            if child.given is True:
+                return self._status_or_explain(ctx)
+            return self._guardian(child.youth_person_id, child.youth_name)
+        if child.given is not True:
+            return self._status_or_explain(ctx)
+        stopped = ctx.ports.privacy.withdraw_guardian_consent(
+            child.youth_person_id, ctx.actor.case_id, ctx.actor.person_id, ctx.now
+        )
+        told = Notice(
+            say("consent.guardian.told_withdrawn"),
+            person_id=child.youth_person_id,
+            dedup_key=(
+                f"guardian-withdrawn:{ctx.actor.case_id}:{child.youth_person_id}:"
+                f"{ctx.now.isoformat()}"
+            ),
+        )
+        reply = say("consent.guardian.withdrawn", name=child.youth_name, stopped=stopped)
+        return Transition(GATE_PASSED, (reply,), (told,))
 
     def _on_forget(self, event: Event, ctx: StepContext) -> Transition:
         """Erases everything after a clear yes; anything else keeps it all."""
@@ -420,6 +476,12 @@ class ConsentFlow:
         if ctx.actor.role is not Role.CAREGIVER:
             return ()
         return ctx.ports.privacy.guardian_requests(ctx.actor.person_id, ctx.actor.case_id)
+
+    def _children(self, ctx: StepContext) -> tuple[GuardianConsent, ...]:
+        """Children under the age limit this caregiver answers for (none for other roles)."""
+        if ctx.actor.role is not Role.CAREGIVER:
+            return ()
+        return ctx.ports.privacy.guardian_consents(ctx.actor.person_id, ctx.actor.case_id)
 
     def _record(self, ctx: StepContext, scope: ConsentScope, *, given: bool) -> None:
         """Records the person's own answer against this text version."""

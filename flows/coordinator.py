@@ -715,7 +715,8 @@ class CoordinatorFlow:
             ctx.actor.person_id,
             ctx.now,
         )
-        created = say("coord.invite_created", code=code, name=checked, role=role.value)
+        # "secret_": the outbox forgets the code once the message is sent (storage/codec.py).
+        created = say("coord.invite_created", secret_code=code, name=checked, role=role.value)
         return self._home(ctx, created)
 
     def _on_meeting_when(self, event: Event, ctx: StepContext) -> Transition:

@@ -187,6 +187,16 @@ class GuardianRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class GuardianConsent:
+    """A child of the case under the age limit who said yes, and where a caregiver's answer
+    stands: None (nobody has answered), True (a caregiver said yes), False (no, or taken back)."""
+
+    youth_person_id: int
+    youth_name: str
+    given: bool | None
+
+
+@dataclass(frozen=True, slots=True)
 class DataSummary:
     """How many things of each kind are stored about a person (kind → count)."""
 

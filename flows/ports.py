@@ -12,6 +12,7 @@ from flows.domain import (
     ConsentScope,
     ConsentStatus,
     DataSummary,
+    GuardianConsent,
     GuardianRequest,
     ItemKind,
     JoinResult,
@@ -120,6 +121,18 @@ class PrivacyPort(Protocol):
 
     def guardian_requests(self, caregiver_id: int, case_id: int) -> tuple[GuardianRequest, ...]:
         """Children in this case who wait for this caregiver's consent."""
+        ...
+
+    def guardian_consents(self, caregiver_id: int, case_id: int) -> tuple[GuardianConsent, ...]:
+        """Children in this case under the age limit who said yes, with a caregiver's answer
+        (none unless this person is a caregiver in the case)."""
+        ...
+
+    def withdraw_guardian_consent(
+        self, youth_id: int, case_id: int, caregiver_id: int, now: datetime
+    ) -> int:
+        """A caregiver takes back the yes for a child: the child's sharing stops at once;
+        returns the items unshared."""
         ...
 
     def caregivers(self, case_id: int) -> tuple[int, ...]:

@@ -22,12 +22,15 @@ DEFAULT_LOCALES = ("sv", "en")
 
 
 def default_engine(
-    locales: Sequence[str] = DEFAULT_LOCALES, consent_age: int = DEFAULT_AGE_LIMIT
+    locales: Sequence[str] = DEFAULT_LOCALES,
+    consent_age: int = DEFAULT_AGE_LIMIT,
+    operator: str = "",
 ) -> Engine:
     """The engine with every flow that exists, by role; `locales` are the languages offered.
 
     Consent comes before everything (flows/consent.py): after joining, and whenever it is
     missing or withdrawn; young people under `consent_age` need a caregiver's yes too.
+    `operator` is who runs the bot, named in the consent explanation.
     """
     caregiver = CaregiverPreparation()
     return Engine(
@@ -48,5 +51,5 @@ def default_engine(
             MeetingRequestFlow(),
             LanguageChoice(tuple(locales)),
         ),
-        gate=ConsentFlow(age_limit=consent_age),
+        gate=ConsentFlow(age_limit=consent_age, operator=operator),
     )

@@ -10,6 +10,10 @@ from flows.replies import Attachment, Choice, Params, ParamValue
 
 _DATETIME = "$datetime"
 _DATE = "$date"
+# A message parameter named like this holds a secret shown once, such as an invite code
+# (only its hash is kept anywhere else). The outbox forgets it as soon as the message is
+# sent (storage/outbox_repository.py), so no stored row can show the code again.
+SECRET_PARAM_PREFIX = "secret_"
 
 
 def encode_value(value: ParamValue) -> Any:
@@ -47,6 +51,13 @@ def encode_params(params: Params) -> dict[str, Any]:
 def decode_params(data: Mapping[str, Any]) -> dict[str, ParamValue]:
     """Reverses `encode_params`."""
     return {k: decode_value(v) for k, v in data.items()}
+
+
+def without_secrets(params: Params) -> Params | None:
+    """The parameters minus every secret one; None when there was no secret to remove."""
+    if not any(name.startswith(SECRET_PARAM_PREFIX) for name in params):
+        return None
+    return {k: v for k, v in params.items() if not k.startswith(SECRET_PARAM_PREFIX)}
 
 
 def encode_choices(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:

@@ -15,12 +15,15 @@ from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.sql.expression import column as sql_column
 from sqlalchemy.sql.expression import table as sql_table
 
+from storage import erasure
 from storage.crypto import Keyring, key_id_of
 from storage.models import Base
 from storage.types import EncryptedJSON, EncryptedText
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# What `key_ids_in_use` reports for values written before their column was encrypted.
+PLAINTEXT = "plaintext"
 
 
 def encrypted_columns() -> list[tuple[Table, Column[object]]]:
@@ -46,6 +49,10 @@ def rotate(engine: Engine, keyring: Keyring) -> RotationReport:
     total = 0
     for table, column in encrypted_columns():
         total += _rotate_column(engine, keyring, table, column)
+    if total:
+        # The values just replaced (plaintext, or under a key about to be dropped) must not
+        # live on in SQLite's write-ahead log; secure_delete already zeroed their cells.
+        erasure.scrub(engine)
     return RotationReport(total, key_ids_in_use(engine))
 
 
@@ -94,5 +101,5 @@ def key_ids_in_use(engine: Engine) -> frozenset[str]:
         for _table, column in encrypted_columns():
             value = _raw_view(_table, column).c[column.name]
             for (stored,) in connection.execute(select(value).where(value.is_not(None))):
-                used.add(key_id_of(stored) or "plaintext")
+                used.add(key_id_of(stored) or PLAINTEXT)
     return frozenset(used)

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from flows.domain import Role
 from flows.engine import Notice
-from flows.replies import Reply
+from flows.replies import Params, Reply
 from storage import models as m
 from storage.codec import (
     decode_attachment,
@@ -44,6 +44,7 @@ from storage.codec import (
     encode_attachment,
     encode_choices,
     encode_params,
+    without_secrets,
 )
 
 # Parameters of a notice's reply that the outbox also keeps as columns (see bot/scheduler.py).
@@ -332,9 +333,17 @@ class OutboxRepository:
             for i in taken
         ]
 
-    def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        """Records that the platform took the message."""
+    def mark_sent(self, outbox_id: int, now: datetime, params: Params | None = None) -> None:
+        """Records that the platform took the message; a secret among the `params` it was
+        sent with (storage/codec.py) is then forgotten by the row."""
         self._s.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
+        kept = without_secrets(params) if params else None
+        if kept is not None:
+            # A sent row is never rendered again; an invite code in it would only be a copy
+            # of a secret that should exist nowhere but in the chat it was shown in.
+            self._s.execute(
+                update(m.Outbox).where(m.Outbox.id == outbox_id).values(params=encode_params(kept))
+            )
 
     def locale_of(self, person_id: int) -> str | None:
         """The language a person is written to in (None if there is no such person).

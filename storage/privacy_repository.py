@@ -7,10 +7,17 @@ from datetime import datetime
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from flows.domain import ConsentScope, ConsentStatus, DataSummary, GuardianRequest, Role
+from flows.domain import (
+    ConsentScope,
+    ConsentStatus,
+    DataSummary,
+    GuardianConsent,
+    GuardianRequest,
+    Role,
+)
 from storage import erasure
 from storage import models as m
-from storage.access import AccessGate
+from storage.access import AccessDenied, AccessGate
 
 
 class PrivacyRepository:
@@ -79,6 +86,40 @@ class PrivacyRepository:
             )
             .values(revoked_at=now)
         )
+        stopped = self._unshare(person_id, case_id)
+        self._gate.audit(now, person_id, case_id, "consent_withdrawn", "person", person_id)
+        self._s.flush()
+        return stopped
+
+    def withdraw_guardian_consent(
+        self, youth_id: int, case_id: int, caregiver_id: int, now: datetime
+    ) -> int:
+        """Revokes every caregiver's yes for the child in this case, and unshares the child's
+        items at once. One caregiver's no is enough: a child under the age limit may only
+        use the bot with a caregiver's yes, and the one who took it back has not given it."""
+        if youth_id not in {
+            c.youth_person_id for c in self.guardian_consents(caregiver_id, case_id)
+        }:
+            raise AccessDenied("only a caregiver of the case answers for its children")
+        self._s.execute(
+            update(m.Consent)
+            .where(
+                m.Consent.person_id == youth_id,
+                m.Consent.case_id == case_id,
+                m.Consent.given_by_id.is_not(None),
+                m.Consent.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        stopped = self._unshare(youth_id, case_id)
+        self._gate.audit(
+            now, caregiver_id, case_id, "guardian_consent_withdrawn", "person", youth_id
+        )
+        self._s.flush()
+        return stopped
+
+    def _unshare(self, person_id: int, case_id: int) -> int:
+        """Stops sharing every item of the person in the case; returns how many were shared."""
         stopped = 0
         for model, author in (
             (m.Question, m.Question.author_id),
@@ -91,12 +132,18 @@ class PrivacyRepository:
                 .values(shared=False)
             )
             stopped += getattr(result, "rowcount", 0)
-        self._gate.audit(now, person_id, case_id, "consent_withdrawn", "person", person_id)
-        self._s.flush()
         return stopped
 
     def guardian_requests(self, caregiver_id: int, case_id: int) -> tuple[GuardianRequest, ...]:
         """Children of the case under the age limit who said yes and wait for a caregiver."""
+        return tuple(
+            GuardianRequest(child.youth_person_id, child.youth_name)
+            for child in self.guardian_consents(caregiver_id, case_id)
+            if child.given is None
+        )
+
+    def guardian_consents(self, caregiver_id: int, case_id: int) -> tuple[GuardianConsent, ...]:
+        """Children of the case under the age limit who said yes, with a caregiver's answer."""
         if Role.CAREGIVER not in self._gate.roles(caregiver_id, case_id):
             return ()
         youth = self._s.execute(
@@ -111,12 +158,12 @@ class PrivacyRepository:
             )
             .order_by(m.Person.id)
         ).all()
-        waiting: list[GuardianRequest] = []
+        children: list[GuardianConsent] = []
         for person_id, name in youth:
             status = self._gate.consent(person_id, case_id)
-            if status.bot is True and status.guardian is None:
-                waiting.append(GuardianRequest(person_id, name))
-        return tuple(waiting)
+            if status.bot is True:
+                children.append(GuardianConsent(person_id, name, status.guardian))
+        return tuple(children)
 
     def caregivers(self, case_id: int) -> tuple[int, ...]:
         """Active caregivers of the case."""

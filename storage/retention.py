@@ -1,7 +1,8 @@
 """Retention: closed cases are erased after a period; the audit log stays, pseudonymised.
 
-`run_retention` is the daily job (`samverkan retention run`, from cron or a systemd timer;
-it is idempotent, so running it twice a day does no harm).
+`run_retention` is the daily job: the running bot runs it at [privacy] retention_at
+(bot/retention_job.py), and `samverkan retention run` runs it at once. It is idempotent, so
+running it twice a day does no harm, and a day missed is caught up the next day.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from flows.domain import (
     ConsentScope,
     ConsentStatus,
     DataSummary,
+    GuardianConsent,
     GuardianRequest,
     ItemKind,
     JoinOutcome,
@@ -299,6 +300,15 @@ class MemoryPrivacy:
 
     def guardian_requests(self, caregiver_id: int, case_id: int) -> tuple[GuardianRequest, ...]:
         return ()
+
+    def guardian_consents(self, caregiver_id: int, case_id: int) -> tuple[GuardianConsent, ...]:
+        return ()
+
+    def withdraw_guardian_consent(
+        self, youth_id: int, case_id: int, caregiver_id: int, now: datetime
+    ) -> int:
+        self.answers.append((youth_id, case_id, ConsentScope.BOT, False, caregiver_id))
+        return 0
 
     def caregivers(self, case_id: int) -> tuple[int, ...]:
         return self.caregiver_ids

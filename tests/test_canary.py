@@ -11,15 +11,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, select
 
 from bot.catalogue import Catalogue
+from bot.config import PrivacyConfig
 from flows.conversation import ConversationRef
 from flows.domain import MeetingKind, Role
 from storage import models as m
 from storage.crypto import Keyring, key_id_of
 from storage.db import make_engine, session_factory
 from storage.keys import _raw_view, encrypted_columns
+from storage.retention import run_retention
 from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
@@ -188,3 +190,71 @@ def test_the_canary_is_never_plaintext_and_is_gone_after_erasure(
         audit = uow.session.scalars(select(m.AuditEvent)).all()
         assert all(a.actor_person_id != alex_id for a in audit)
         assert any(a.action == "erased" and a.actor_pseudonym for a in audit)
+
+
+# Names pass the coordinator's name rules (letters only, at most two words).
+YOUTH_NAME = "Zqxkanariewv"
+COORDINATOR_NAME = "Vwkanariezqx"
+MARIA = ConversationRef(PLATFORM, "maria", "maria")
+
+
+def test_names_on_the_coordinator_side_are_never_plaintext_and_go_with_erasure_and_purge(
+    db: tuple[Engine, Path],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    data_keyring: Keyring,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine, directory = db
+    caplog.set_level(logging.DEBUG)
+    sessions = session_factory(engine)
+    with UnitOfWork(sessions) as uow:
+        code = uow.coordination.create_coordinator_invite(f"Maria {COORDINATOR_NAME}", clock.now)
+        uow.commit()
+
+    # The operator's invite names Maria; she joins and opens a case for the young person.
+    maria = Chat(sessions, catalogue, clock, MARIA)
+    maria.send(f"/start {code}")
+    assert maria.ids() == ["join.joined", "coord.home_no_case"]
+    maria.choose("Öppna ett nytt ärende")
+    maria.send(YOUTH_NAME)
+    assert maria.ids() == ["coord.case_opened", "coord.case_next_steps"]
+    assert YOUTH_NAME in maria.text()
+
+    # 1. Both names are ciphertext in their columns, and plaintext nowhere on disk or in logs.
+    values = stored_values(engine, data_keyring)
+    with engine.connect() as connection:
+        youth_stored = connection.scalar(select(_raw("case_profile", "youth_name")))
+        invite_stored = connection.scalar(select(_raw("coordinator_invite", "display_name")))
+    assert data_keyring.decrypt(str(youth_stored)) == YOUTH_NAME
+    assert data_keyring.decrypt(str(invite_stored)) == f"Maria {COORDINATOR_NAME}"
+    with_names = [c for c, p in values if YOUTH_NAME in p or COORDINATOR_NAME in p]
+    raw = on_disk(directory)
+    assert YOUTH_NAME.encode() not in raw and COORDINATOR_NAME.encode() not in raw
+    assert YOUTH_NAME not in caplog.text and COORDINATOR_NAME not in caplog.text
+
+    # 2. Maria asks to be forgotten: her name (in the invite she used) is gone.
+    maria.send("/glommig")
+    maria.choose("Ja, glöm mig")
+    assert maria.ids() == ["privacy.forgotten"]
+    assert not [p for _, p in stored_values(engine, data_keyring) if COORDINATOR_NAME in p]
+
+    # 3. The case is closed and purged after the retention period: the young person's name too.
+    with UnitOfWork(sessions) as uow:
+        case = uow.session.scalars(select(m.Case)).one()
+        case.status, case.closed_at = "closed", clock.now
+        uow.commit()
+    run_retention(engine, PrivacyConfig(), clock.now + timedelta(days=366))
+    assert not [p for _, p in stored_values(engine, data_keyring) if YOUTH_NAME in p]
+    raw = on_disk(directory)
+    assert YOUTH_NAME.encode() not in raw and COORDINATOR_NAME.encode() not in raw
+    for cipher in with_names:
+        assert cipher.split(":", 2)[2].encode() not in raw
+    assert YOUTH_NAME not in caplog.text and COORDINATOR_NAME not in caplog.text
+
+
+def _raw(table: str, name: str) -> ColumnElement[str]:
+    """One encrypted column as stored (ciphertext); fails unless the column is encrypted."""
+    found = [(t, c) for t, c in encrypted_columns() if t.name == table and c.name == name]
+    assert found, f"{table}.{name} is not an encrypted column"
+    return _raw_view(*found[0]).c[name]

@@ -39,6 +39,7 @@ SAMPLE: dict[str, object] = {
     # Coordinator side (cases, invites, plan, status replies, nudges, reports).
     "youth": "Alex",
     "code": "7K2QF-ABCDE",
+    "secret_code": "7K2QF-ABCDE",
     "count": 2,
     "counts": {"open": 1, "in_progress": 1, "blocked": 0, "done": 1, "cancelled": 0},
     "status": "in_progress",
@@ -123,10 +124,13 @@ SAMPLE: dict[str, object] = {
     "late_by": "2 timmar",
     # privacy.toml
     "platform": "telegram",
+    "operator": "Exempelstads kommun",
     "limit": 13,
     "sip": True,
     "waiting": False,
     "stopped": 2,
+    "said_no": True,
+    "children": [{"name": "Alex", "given": True}, {"name": "Mio", "given": False}],
     "kinds": {"question": 2, "view": 1},
 }
 

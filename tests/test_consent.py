@@ -217,6 +217,104 @@ def test_withdrawal_stops_sharing_at_once_and_offers_erasure(
     assert alex.said("youth.menu")  # age and SIP answers are kept; nothing re-shared
 
 
+def test_a_caregiver_takes_back_the_yes_for_a_child_and_the_childs_sharing_stops_at_once(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    # Alex is 11: Kim says yes for Alex, and Alex shares a question with the meeting.
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Ja, det är okej")
+    alex.send("11")
+    kim = chat(sessions, catalogue, clock, KIM)
+    kim.send(f"/start {case.caregiver_code}")
+    kim.choose("Ja, det är okej")
+    kim.choose("Ja")
+    kim.choose("Ja, alla får se")
+    alex.receive()
+    alex.choose("Har de svarat?")
+    alex.choose("Ja, alla får se")
+    alex.choose("Mina frågor")
+    alex.send("Varför byter jag skola?")
+    alex.send("/meny")
+    alex.choose("Välj vad du delar")
+    alex.choose("Varför byter jag skola?")
+    with UnitOfWork(sessions) as uow:
+        assert len(uow.agenda.agenda(case.case_id, clock.now).contributions) == 1
+        alex_id = uow.members.actor_for(ALEX).person_id  # type: ignore[union-attr]
+        kim_id = uow.members.actor_for(KIM).person_id  # type: ignore[union-attr]
+
+    # A few days later Kim sees the yes for Alex under /samtycke and takes it back.
+    clock.advance(days=3)
+    kim.send("/samtycke")
+    assert kim.ids() == ["consent.status"]
+    assert "En vårdnadshavare har sagt ja till att Alex använder boten" in kim.text()
+    kim.choose("Ta tillbaka ja:et för Alex")
+    assert kim.ids()[0] == "consent.guardian.withdrawn"
+    told = kim.turn[0].rendered.text
+    assert "ingen annan i ärendet det Alex har delat (1 st.)" in told
+    assert "Du kan inte radera det" in told and "/glommig" in told
+    # Alex's words are Alex's: the caregiver is not offered to erase them.
+    assert not [c for c in kim.choices() if "adera" in c]
+
+    # At once: nothing of Alex's is on the agenda, even if an item were still marked shared.
+    with UnitOfWork(sessions) as uow:
+        assert uow.agenda.agenda(case.case_id, clock.now).contributions == ()
+        question = uow.session.scalars(select(m.Question)).one()
+        assert question.shared is False
+        question.shared = True  # the gate's consent rule alone must keep it off the agenda
+        uow.session.flush()
+        assert uow.agenda.agenda(case.case_id, clock.now).contributions == ()
+        audit = uow.session.scalars(
+            select(m.AuditEvent).where(m.AuditEvent.action == "guardian_consent_withdrawn")
+        ).one()
+        assert (audit.actor_person_id, audit.object_id) == (kim_id, alex_id)
+
+    # Alex is told in plain words, and cannot use the bot until a caregiver says yes again.
+    alex.receive()
+    assert alex.ids() == ["consent.guardian.told_withdrawn"]
+    assert "Din vuxna har tagit tillbaka sitt ja" in alex.text()
+    alex.send("hej")
+    assert alex.ids() == ["consent.waiting"]
+    assert "Din vuxna har inte sagt ja just nu" in alex.text()
+    assert "Jag har frågat din förälder" not in alex.text()
+
+    # The next day Kim changes their mind: the yes is given again from /samtycke.
+    clock.advance(days=1)
+    kim.send("/samtycke")
+    kim.choose("Säg ja för Alex")
+    assert kim.ids() == ["consent.guardian"]
+    kim.choose("Ja")
+    assert kim.ids()[0] == "consent.guardian.saved_yes"
+    alex.receive()
+    assert alex.ids() == ["consent.guardian.told_yes"]
+    alex.send("hej")
+    assert alex.said("youth.menu")
+    with UnitOfWork(sessions) as uow:  # nothing is re-shared behind Alex's back
+        assert uow.agenda.agenda(case.case_id, clock.now).contributions == ()
+
+
+def test_only_a_caregiver_of_the_case_can_take_back_a_childs_yes(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    from storage.access import AccessDenied
+
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Ja, det är okej")
+    alex.send("11")
+    kim = chat(sessions, catalogue, clock, KIM)
+    kim.send(f"/start {case.caregiver_code}")
+    kim.choose("Ja, det är okej")
+    kim.choose("Ja")
+    with UnitOfWork(sessions) as uow:
+        alex_id = uow.members.actor_for(ALEX).person_id  # type: ignore[union-attr]
+        assert uow.privacy.guardian_consents(alex_id, case.case_id) == ()
+        with pytest.raises(AccessDenied):
+            uow.privacy.withdraw_guardian_consent(alex_id, case.case_id, alex_id, clock.now)
+    alex.send("/samtycke")  # the child's own screen has no caregiver buttons
+    assert not [c for c in alex.choices() if "Alex" in c]
+
+
 def test_privacy_commands_are_ascii_for_telegram() -> None:
     from flows.conversation import COMMAND_ALIASES, Command
 
@@ -259,3 +357,60 @@ def test_the_engine_runs_consent_between_joining_and_the_role_flow_on_pure_ports
     assert send("2") == ["consent.sip.saved_no", "youth.menu"]
     assert send("/samtycke") == ["consent.status"]
     assert send("/meny") == ["youth.menu"]  # with consent, /meny leaves the consent screen
+
+
+def test_the_explanation_names_the_operator_from_the_config(
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    case: SeededCase,
+    tmp_path: Path,
+) -> None:
+    from bot.catalogue import TextFormat
+    from bot.config import load_config
+    from flows.wiring import default_engine
+
+    path = tmp_path / "config.toml"
+    path.write_text('[privacy]\noperator_name = "  Exempelstads   kommun "\n')
+    operator = load_config(path, environ={}).privacy.operator_name
+    assert operator == "Exempelstads kommun"
+
+    alex = Chat(
+        sessions,
+        catalogue,
+        clock,
+        ALEX,
+        engine=default_engine(operator=operator),
+        auto_consent=False,
+    )
+    alex.send(f"/start {case.youth_code}")
+    assert "Exempelstads kommun driver mig" in alex.text()
+    assert "krypterat) hos Exempelstads kommun" in alex.text()
+    assert "Kommunen som bjöd in dig" not in alex.text()
+    alex.choose("Berätta mer")
+    assert "Exempelstads kommun driver mig och ansvarar för det jag sparar" in alex.text()
+
+    # The same name in English; without a name, the generic words in both languages.
+    english = catalogue.render(
+        "consent.explain", {"role": "youth", "platform": "x", "operator": operator}, "en"
+    )
+    assert "Exempelstads kommun runs me" in english
+    assert "at Exempelstads kommun" in english
+    generic = {"role": "youth", "platform": "x", "operator": ""}
+    assert "The municipality that invited you runs me" in catalogue.render(
+        "consent.explain", generic, "en", TextFormat.PLAIN
+    )
+    assert "Kommunen som bjöd in dig driver mig" in catalogue.render(
+        "consent.explain", generic, "sv", TextFormat.PLAIN
+    )
+
+
+@pytest.mark.parametrize("value", ['"x\\ny"', "42", '"' + "k" * 81 + '"'])
+def test_a_bad_operator_name_is_named_in_the_error(tmp_path: Path, value: str) -> None:
+    from bot.config import ConfigError, load_config
+
+    assert load_config(None, environ={}).privacy.operator_name == ""  # the generic words
+    path = tmp_path / "config.toml"
+    path.write_text(f"[privacy]\noperator_name = {value}\n")
+    with pytest.raises(ConfigError, match="operator_name"):
+        load_config(path, environ={})

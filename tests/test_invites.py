@@ -53,6 +53,26 @@ def test_a_code_has_at_least_128_random_bits_and_only_its_hash_is_stored(
     assert normalise(code) not in dump.upper().replace("-", "")
 
 
+def test_the_code_shown_to_the_coordinator_is_forgotten_by_the_outbox_once_sent(
+    maria: Chat, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    code = invite(maria, "Vårdnadshavare", "Kim")
+    assert code in maria.text()  # shown once, in Maria's chat
+    with UnitOfWork(sessions) as uow:
+        row = uow.session.scalars(
+            select(m.Outbox).where(m.Outbox.message_id == "coord.invite_created")
+        ).one()
+        status, params = row.status, row.params
+        dump = " ".join(str(r) for r in uow.session.execute(select(m.Outbox.params)).all())
+    assert status == "sent"
+    assert params == {"name": "Kim", "role": "caregiver"}  # the code is gone
+    assert normalise(code) not in dump.upper().replace("-", "")
+    # The code itself still works: only its hash was ever needed to check it.
+    kim = chat(sessions, catalogue, clock, "kim")
+    kim.send(f"/start {code}")
+    assert kim.ids()[0] == "join.joined"
+
+
 def test_a_code_works_once(
     maria: Chat, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
 ) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.core import Base
-from storage.types import UTCDateTime
+from storage.types import EncryptedText, UTCDateTime
 
 
 class Coordinator(Base):
@@ -33,7 +33,8 @@ class CoordinatorInvite(Base):
     __tablename__ = "coordinator_invite"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    display_name: Mapped[str] = mapped_column(String(80))
+    # A person's name is free text: encrypted at rest like everything people write.
+    display_name: Mapped[str] = mapped_column(EncryptedText())
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -51,7 +52,8 @@ class CaseProfile(Base):
     case_id: Mapped[int] = mapped_column(
         ForeignKey("case_file.id", ondelete="CASCADE"), primary_key=True
     )
-    youth_name: Mapped[str] = mapped_column(String(80))
+    # The young person's name (or pseudonym): encrypted at rest, like every other name.
+    youth_name: Mapped[str] = mapped_column(EncryptedText())
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
 
 
