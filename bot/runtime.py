@@ -8,6 +8,7 @@ file, so it knows it is alone and may take back every claim a crashed predecesso
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -63,6 +64,7 @@ class Runtime:
             if retention is not None
             else None
         )
+        self._catch_up: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Takes the SQLite lock, registers, catches up, takes channels, starts the ticker.
@@ -83,7 +85,7 @@ class Runtime:
             uow.commit()
         log.info("process %s started", self.process_id)
         await self.keep_once()
-        await self.tick_once()
+        self._catch_up = asyncio.create_task(self._catch_up_once())
         self.ticker.start()
         if self.retention is not None:
             schedule = self.retention.schedule
@@ -95,10 +97,21 @@ class Runtime:
                 MISFIRE_GRACE,
             )
 
+    async def _catch_up_once(self) -> None:
+        """The first tick after start; an error is logged and left to the ticker's next run."""
+        try:
+            await self.tick_once()
+        except Exception as exc:  # the ticker tries again; the process stays up
+            log.error("catch-up after start failed: %s", type(exc).__name__)
+
     async def tick_once(self) -> None:
         """Turns what has fallen due into outbox rows, then sends what is due."""
         now = self._clock()
-        ids = tick(self._sessions, self._sources, now, self._default_locale)
+        # The due-sources query the database: in a worker thread, so the event loop keeps
+        # answering people while a large tick runs.
+        ids = await asyncio.to_thread(
+            tick, self._sessions, self._sources, now, self._default_locale
+        )
         if ids is not None:
             with UnitOfWork(self._sessions) as uow:
                 uow.processes.record_tick(self.process_id, now)
@@ -117,7 +130,9 @@ class Runtime:
         await self.keeper.keep()
 
     async def stop(self) -> None:
-        """Stops the ticker and the channels, gives the leases back, notes the stop."""
+        """Finishes the catch-up, stops the ticker and the channels, gives the leases back."""
+        if self._catch_up is not None:
+            await self._catch_up  # the work in hand is finished, never cut in half
         self.ticker.shutdown()
         await self.keeper.release_all()
         with UnitOfWork(self._sessions) as uow:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -18,6 +20,8 @@ from bot.delivery import Deliverer
 from bot.instance import new_process_id
 from bot.runtime import Runtime
 from bot.scheduler import JOB_DISPATCH, JOB_KEEP, JOB_TICK, Ticker, TickerSettings
+from flows.engine import Notice
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.support.reminders import PLATFORM, MeetingReminders, seed_meetings
 
@@ -115,3 +119,40 @@ def test_reminders_due_while_the_bot_was_down_are_sent_once_after_restart(
     asyncio.run(keep_running())
     assert [len(phone.screens[c]) for c in (on_time, down_1h, down_10min, after)] == [1, 1, 1, 1]
     assert over not in phone.screens
+
+
+@dataclass
+class SlowSource:
+    """A due-source that takes as long as the test says (a tick over very many cases)."""
+
+    inner: MeetingReminders
+    go: threading.Event = field(default_factory=threading.Event)
+    name: str = "slow"
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        """Waits for the test, then gives the inner source's reminders."""
+        assert self.go.wait(timeout=30), "the test never let the tick go on"
+        return list(self.inner.due(uow, now))
+
+
+def test_start_does_not_wait_for_the_catch_up_and_stop_finishes_it(
+    engine: Engine, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    [chat] = seed_meetings(sessions, [clock.now + timedelta(hours=2)], clock.now, duration=30)
+    phone = Phone()
+    slow = SlowSource(MeetingReminders())
+    me = new_process_id()
+    deliverer = Deliverer(sessions, catalogue, {PLATFORM: phone}, clock=clock, process_id=me)
+    runtime = Runtime(engine, sessions, deliverer, me, [slow], clock=clock)
+
+    async def scenario() -> None:
+        # Ready at once, though the catch-up is still working (the channels start next).
+        await asyncio.wait_for(runtime.start(), timeout=10)
+        assert phone.screens == {}
+        # The event loop is free meanwhile: other coroutines run.
+        await asyncio.sleep(0)
+        slow.go.set()
+        await runtime.stop()  # finishes the catch-up in hand rather than cutting it
+
+    asyncio.run(scenario())
+    assert len(phone.screens[chat]) == 1
