@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from flows.coordination import ActionStatus
+from storage.access import Purpose
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
 from tests.conftest import FakeClock
@@ -54,8 +55,13 @@ def test_blocked_asks_why_and_keeps_the_reason_and_the_note(
     sara.send("Frågar igen på fredag")
     assert sara.ids() == ["status.saved", "pro.home"]
     with UnitOfWork(sessions) as uow:
-        action = next(a for a in uow.coordination.actions(1) if a.description == "Skicka remiss")
-        full = uow.coordination.action(action.id)
+        action = next(
+            a
+            for a in uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR))
+            if a.description == "Skicka remiss"
+        )
+        sara_id = uow.members.actor_for(sara.ref).person_id  # type: ignore[union-attr]
+        full = uow.coordination.action(action.id, sara_id)
     assert full is not None and full.status is ActionStatus.BLOCKED
     assert [(u.status, u.note, u.author) for u in full.history][-1] == (
         ActionStatus.BLOCKED,
@@ -78,7 +84,7 @@ def test_in_progress_and_a_new_date_in_words(sara: Chat, sessions: sessionmaker[
     sara.choose("Ingen kommentar")
     assert "Tack! Sparat: pågår, nytt datum fredag 4 december." in sara.text()
     with UnitOfWork(sessions) as uow:
-        (action,) = uow.coordination.actions(2)
+        (action,) = uow.coordination.actions(2, uow.gate.for_system(Purpose.OPERATOR))
     assert action.status is ActionStatus.IN_PROGRESS and action.due == date(2026, 12, 4)
 
 
@@ -98,7 +104,11 @@ def test_someone_elses_action_cannot_be_answered(
     sara: Chat, sessions: sessionmaker[Session]
 ) -> None:
     with UnitOfWork(sessions) as uow:
-        family = next(a for a in uow.coordination.actions(1) if a.description == "Ansök")
+        family = next(
+            a
+            for a in uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR))
+            if a.description == "Ansök"
+        )
         sara_id = uow.members.actor_for(sara.ref).person_id  # type: ignore[union-attr]
         assert not uow.coordination.may_update(family.id, sara_id)
     sara.tap(f"a:{family.id}")
