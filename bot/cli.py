@@ -49,7 +49,7 @@ from flows.domain import Role
 from flows.meeting_request import answer_notice
 from flows.picture_loop import publication_notices
 from flows.wiring import default_engine
-from storage.access import Purpose
+from storage.access import AccessDenied, Purpose
 from storage.crypto import (
     DATA_KEY_ENV,
     OLD_KEYS_ENV,
@@ -644,6 +644,9 @@ def _publish_picture(args: argparse.Namespace, config: Config, engine: Engine) -
         if case is None:
             print(f"samverkan: no case {args.case!r}", file=sys.stderr)
             return EXIT_NOT_FOUND
+        if case.status != "open":
+            print(f"samverkan: case {case.reference} is closed", file=sys.stderr)
+            return EXIT_NOT_FOUND
         # The operator publishes through the gate's audited operator path.
         operator = uow.gate.for_system(Purpose.OPERATOR)
         published = uow.families.publish(case.id, operator, text, now)
@@ -691,6 +694,9 @@ def _request(args: argparse.Namespace, config: Config, engine: Engine) -> int:
             if case is None:
                 print(f"samverkan: no case {args.case!r}", file=sys.stderr)
                 return EXIT_NOT_FOUND
+            if case.status != "open":
+                print(f"samverkan: case {case.reference} is closed", file=sys.stderr)
+                return EXIT_NOT_FOUND
             operator = uow.gate.for_system(Purpose.OPERATOR)
             for open_request, _ in uow.families.open_requests(case.id, operator):
                 asked = f"{open_request.created_at:%Y-%m-%d %H:%M} UTC"
@@ -701,7 +707,12 @@ def _request(args: argparse.Namespace, config: Config, engine: Engine) -> int:
             print("samverkan: the answer is empty", file=sys.stderr)
             return EXIT_USAGE
         operator = uow.gate.for_system(Purpose.OPERATOR)
-        asked_by = uow.families.answer_request(args.id, operator, answer, now)
+        try:
+            asked_by = uow.families.answer_request(args.id, operator, answer, now)
+        except AccessDenied:
+            # The gate reads and changes open cases only.
+            print(f"samverkan: request {args.id} belongs to a closed case", file=sys.stderr)
+            return EXIT_NOT_FOUND
         if asked_by is None:
             print(f"samverkan: no open request {args.id}", file=sys.stderr)
             return EXIT_NOT_FOUND

@@ -88,6 +88,10 @@ def run_coordinator_command(args: argparse.Namespace, config: Config, engine: En
         for meeting in uow.coordination.upcoming_meetings(found.id, now):
             print(f"  - {meeting.starts_at:%Y-%m-%d %H:%M} UTC ({meeting.kind.value})")
         print("plan:")
+        if not shown.open:
+            # The gate reads open cases only; a closed case waits for its retention purge.
+            print("  (closed case: not read)")
+            return 0
         operator = uow.gate.for_system(Purpose.OPERATOR)
         for action in uow.coordination.actions(found.id, operator):
             owner = "family" if action.owner.kind is OwnerKind.FAMILY else action.owner.key
@@ -104,6 +108,9 @@ def followup_report(args: argparse.Namespace, config: Config, engine: Engine) ->
         case = uow.cases.find_case(args.case)
         if case is None:
             print(f"samverkan: no case {args.case!r}", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        if case.status != "open":
+            print(f"samverkan: case {case.reference} is closed; it has no report", file=sys.stderr)
             return EXIT_NOT_FOUND
         report = build_followup(uow, case.id, now, uow.gate.for_system(Purpose.OPERATOR))
     if args.format == "png":
