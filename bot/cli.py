@@ -49,6 +49,7 @@ from flows.domain import Role
 from flows.meeting_request import answer_notice
 from flows.picture_loop import publication_notices
 from flows.wiring import default_engine
+from storage.access import AccessDenied, Purpose
 from storage.crypto import (
     DATA_KEY_ENV,
     OLD_KEYS_ENV,
@@ -643,13 +644,15 @@ def _publish_picture(args: argparse.Namespace, config: Config, engine: Engine) -
         if case is None:
             print(f"samverkan: no case {args.case!r}", file=sys.stderr)
             return EXIT_NOT_FOUND
-        coordinators = uow.families.coordinators(case.id)
-        author = coordinators[0] if coordinators else None
-        published = uow.families.publish(case.id, author, text, now)
+        if case.status != "open":
+            print(f"samverkan: case {case.reference} is closed", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        # The operator publishes through the gate's audited operator path.
+        operator = uow.gate.for_system(Purpose.OPERATOR)
+        published = uow.families.publish(case.id, operator, text, now)
         notices = publication_notices(
             published.picture, published.recipients.person_ids, published.recipients.group_chats
         )
-        uow.audit.record(now, author, case.id, "publish", "shared_picture", published.picture.id)
         queued = sum(len(uow.outbox.enqueue_notice(n, now, config.default_locale)) for n in notices)
         uow.commit()
     version = published.picture.version
@@ -691,7 +694,11 @@ def _request(args: argparse.Namespace, config: Config, engine: Engine) -> int:
             if case is None:
                 print(f"samverkan: no case {args.case!r}", file=sys.stderr)
                 return EXIT_NOT_FOUND
-            for open_request in uow.families.open_requests(case.id):
+            if case.status != "open":
+                print(f"samverkan: case {case.reference} is closed", file=sys.stderr)
+                return EXIT_NOT_FOUND
+            operator = uow.gate.for_system(Purpose.OPERATOR)
+            for open_request, _ in uow.families.open_requests(case.id, operator):
                 asked = f"{open_request.created_at:%Y-%m-%d %H:%M} UTC"
                 print(f"{open_request.id}\t{asked}\t{open_request.reason or ''}")
             return 0
@@ -699,14 +706,19 @@ def _request(args: argparse.Namespace, config: Config, engine: Engine) -> int:
         if not answer:
             print("samverkan: the answer is empty", file=sys.stderr)
             return EXIT_USAGE
-        asked_by = uow.families.answer_request(args.id, answer, now)
+        operator = uow.gate.for_system(Purpose.OPERATOR)
+        try:
+            asked_by = uow.families.answer_request(args.id, operator, answer, now)
+        except AccessDenied:
+            # The gate reads and changes open cases only.
+            print(f"samverkan: request {args.id} belongs to a closed case", file=sys.stderr)
+            return EXIT_NOT_FOUND
         if asked_by is None:
             print(f"samverkan: no open request {args.id}", file=sys.stderr)
             return EXIT_NOT_FOUND
         uow.outbox.enqueue_notice(
             answer_notice(asked_by, args.id, answer), now, config.default_locale
         )
-        uow.audit.record(now, None, None, "answer", "meeting_request", args.id)
         uow.commit()
     print(f"request {args.id} answered")
     return 0

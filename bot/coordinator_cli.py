@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.followup_report import build_followup, render_followup, render_followup_timeline
 from bot.reports import DocumentFormat
 from flows.coordination import OwnerKind
+from storage.access import Purpose
 from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 
@@ -87,7 +88,12 @@ def run_coordinator_command(args: argparse.Namespace, config: Config, engine: En
         for meeting in uow.coordination.upcoming_meetings(found.id, now):
             print(f"  - {meeting.starts_at:%Y-%m-%d %H:%M} UTC ({meeting.kind.value})")
         print("plan:")
-        for action in uow.coordination.actions(found.id):
+        if not shown.open:
+            # The gate reads open cases only; a closed case waits for its retention purge.
+            print("  (closed case: not read)")
+            return 0
+        operator = uow.gate.for_system(Purpose.OPERATOR)
+        for action in uow.coordination.actions(found.id, operator):
             owner = "family" if action.owner.kind is OwnerKind.FAMILY else action.owner.key
             print(f"  - action {action.id}: {owner}, due {action.due}, {action.status.value}")
     return 0
@@ -103,7 +109,10 @@ def followup_report(args: argparse.Namespace, config: Config, engine: Engine) ->
         if case is None:
             print(f"samverkan: no case {args.case!r}", file=sys.stderr)
             return EXIT_NOT_FOUND
-        report = build_followup(uow, case.id, now)
+        if case.status != "open":
+            print(f"samverkan: case {case.reference} is closed; it has no report", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        report = build_followup(uow, case.id, now, uow.gate.for_system(Purpose.OPERATOR))
     if args.format == "png":
         if args.output is None:
             print("samverkan: --format png needs --output FILE", file=sys.stderr)

@@ -18,6 +18,7 @@ from flows.domain import Role
 from flows.engine import Notice
 from flows.picture_loop import reminder_notices
 from flows.replies import Choice, say
+from storage.access import Purpose
 from storage.families_repository import PICTURE_ROLES
 from storage.unit_of_work import UnitOfWork
 
@@ -76,7 +77,9 @@ class PictureReminders:
         """The reminders due at `now`."""
         if self.max_reminders <= 0:
             return
-        for picture, case_id, waiting in uow.families.unanswered_pictures(now - self.after):
+        for picture, case_id, waiting in uow.families.unanswered_pictures(
+            uow.gate.for_system(Purpose.PICTURE_REMINDER), now - self.after
+        ):
             number = min(int((now - picture.published_at) / self.after), self.max_reminders)
             targets = uow.families.recipients(
                 case_id, PICTURE_ROLES, group_first=False, only=frozenset(waiting)

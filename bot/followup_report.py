@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import select
 
 from bot.catalogue import Catalogue, RenderedFile, TextFormat
 from bot.clock import Clock, system_clock
@@ -16,7 +15,7 @@ from bot.reports import TEMPLATES_DIR, DocumentFormat, escape_markdown, render_a
 from bot.timeline import render_timeline
 from flows.coordination import ActionItem, ActionStatus, OwnerKind
 from flows.replies import Params
-from storage import models as m
+from storage.access import Purpose, SystemGrant
 from storage.unit_of_work import UnitOfWork
 
 KNOWN_VERDICTS = ("agree", "partly", "disagree")
@@ -56,47 +55,39 @@ class FollowupReport:
     requests: tuple[OpenRequest, ...]
 
 
-def build_followup(uow: UnitOfWork, case_id: int, now: datetime) -> FollowupReport:
-    """Reads the report's data from the database."""
+def build_followup(
+    uow: UnitOfWork, case_id: int, now: datetime, grant: SystemGrant
+) -> FollowupReport:
+    """Reads the report's data through the access gate (a REPORT or OPERATOR grant)."""
     case = uow.coordination.case(case_id)
     if case is None:
         raise LookupError(f"no case {case_id}")
-    s = uow.session
-    picture = s.scalar(
-        select(m.SharedPicture)
-        .where(m.SharedPicture.case_id == case_id)
-        .order_by(m.SharedPicture.version.desc())
-        .limit(1)
-    )
+    families = uow.families
+    picture = families.latest_picture(case_id, grant)
     answers: tuple[PictureAnswer, ...] = ()
     if picture is not None:
-        rows = s.execute(
-            select(m.PictureResponse, m.Person.display_name)
-            .join(m.Person, m.Person.id == m.PictureResponse.person_id)
-            .where(m.PictureResponse.picture_id == picture.id)
-            .order_by(m.PictureResponse.answered_at, m.PictureResponse.id)
-        ).all()
-        answers = tuple(PictureAnswer(n, r.verdict, r.comment, r.answered_at) for r, n in rows)
-    requests = s.execute(
-        select(m.MeetingRequest, m.Person.display_name)
-        .outerjoin(m.Person, m.Person.id == m.MeetingRequest.requested_by_id)
-        .where(m.MeetingRequest.case_id == case_id, m.MeetingRequest.answered_at.is_(None))
-        .order_by(m.MeetingRequest.created_at)
-    ).all()
+        given = sorted(
+            families.picture_answers(picture.id, grant), key=lambda a: (a[2].answered_at, a[2].id)
+        )
+        answers = tuple(
+            PictureAnswer(name, a.verdict.value, a.comment, a.answered_at) for _, name, a in given
+        )
+    requests = families.open_requests(case_id, grant)
+    uow.gate.audit_system(grant, now, case_id, "followup_report", None)
     return FollowupReport(
         case_reference=case.reference,
         youth_name=case.youth_name,
         generated_at=now,
         actions=tuple(
             a
-            for a in uow.coordination.actions(case_id, with_history=True)
+            for a in uow.coordination.actions(case_id, grant, with_history=True)
             if a.status is not ActionStatus.CANCELLED
         ),
         picture_text=picture.text if picture else None,
         picture_version=picture.version if picture else None,
         picture_at=picture.published_at if picture else None,
         answers=answers,
-        requests=tuple(OpenRequest(n, r.reason, r.created_at) for r, n in requests),
+        requests=tuple(OpenRequest(name, r.reason, r.created_at) for r, name in requests),
     )
 
 
@@ -169,7 +160,8 @@ class FollowupHtmlFile:
         self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
     ) -> RenderedFile:
         """The HTML report of the case, as of now."""
-        report = build_followup(uow, _case_id(params), self.clock())
+        grant = uow.gate.for_system(Purpose.REPORT)
+        report = build_followup(uow, _case_id(params), self.clock(), grant)
         html = render_followup(report, catalogue, locale, DocumentFormat.HTML)
         name = f"uppfoljning-{report.case_reference}.html"
         return RenderedFile(name, "text/html", html.encode())
@@ -187,7 +179,7 @@ class TimelinePngFile:
     ) -> RenderedFile:
         """The PNG timeline of the case's plan."""
         now = self.clock()
-        report = build_followup(uow, _case_id(params), now)
+        report = build_followup(uow, _case_id(params), now, uow.gate.for_system(Purpose.REPORT))
         today = now.astimezone(catalogue.timezone).date()
         png = render_followup_timeline(report, catalogue, locale, today)
         return RenderedFile(f"plan-{report.case_reference}.png", "image/png", png)
@@ -206,7 +198,9 @@ class AgendaHtmlFile:
         """The HTML agenda of the case's next meeting."""
         case_id = _case_id(params)
         agenda = uow.agenda.agenda(case_id, self.clock())
-        actions = [a for a in uow.coordination.actions(case_id) if not a.status.is_closed]
+        grant = uow.gate.for_system(Purpose.REPORT)
+        actions = [a for a in uow.coordination.actions(case_id, grant) if not a.status.is_closed]
+        uow.gate.audit_system(grant, self.clock(), case_id, "agenda", None)
         html = agenda_with_actions(
             render_agenda(agenda, catalogue, locale, DocumentFormat.HTML),
             render_open_actions(actions, catalogue, locale),

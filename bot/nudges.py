@@ -3,6 +3,11 @@
 Each returns notices with dedup keys; the nudge and escalation stages are also written down
 (nudge_sent) in the tick's transaction, so a stage is sent once even when the outbox row is
 long gone. One person gets one digest per run, whatever number of actions fell due.
+
+They read case data only through the access gate's system path, each with its own purpose
+(storage/access.py): nudges get open actions with their admitted owners, escalations open
+overdue actions with the case's coordinators, agendas and follow-up reports one open case's
+plan. A stage marked sent is audited (who was told is in nudge_sent; never content).
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.nudge_config import NudgeConfig, NudgeContent, ReportConfig
-from flows.coordination import ActionStatus
 from flows.coordinator import agenda_reply, followup_reply_set
 from flows.domain import MeetingKind, Role
 from flows.engine import Notice
 from flows.professional import NOTICE_ACTIONS
 from flows.replies import Choice, ParamValue, Reply
 from storage import models as m
+from storage.access import DueAction, Purpose, SystemGrant
 from storage.unit_of_work import UnitOfWork
 
 # The coordinator's messages that carry a report; if one of them finally fails, they are told.
@@ -68,31 +73,20 @@ def _key(*parts: object) -> str:
 class _Due:
     """One action at one stage for one person."""
 
-    action: m.PlanAction
-    reference: str
+    action: DueAction
     stage: str
 
 
-def _open_actions(uow: UnitOfWork, due_by: date) -> list[tuple[m.PlanAction, str]]:
-    """Actions not done or cancelled, in open cases, due by `due_by`, with their reference.
+def _open_actions(uow: UnitOfWork, grant: SystemGrant, due_by: date) -> list[DueAction]:
+    """Actions not done or cancelled, in open cases, due by `due_by`, with whom to tell.
 
     The date bound matters: actions due later can have no stage yet, and without it every
     tick loaded every open action of every case (bench/scale.py: 0.9 s at 5,000 cases).
     """
-    rows = uow.session.execute(
-        select(m.PlanAction, m.Case.reference)
-        .join(m.Case, m.Case.id == m.PlanAction.case_id)
-        .where(
-            m.Case.status == "open",
-            m.PlanAction.status.not_in([ActionStatus.DONE.value, ActionStatus.CANCELLED.value]),
-            m.PlanAction.due_date <= due_by,
-        )
-        .order_by(m.PlanAction.due_date, m.PlanAction.id)
-    ).all()
-    return [(a, ref) for a, ref in rows]
+    return uow.coordination.due_actions(grant, due_by)
 
 
-def _already(uow: UnitOfWork, action: m.PlanAction, person_id: int, stage: str) -> bool:
+def _already(uow: UnitOfWork, action: DueAction, person_id: int, stage: str) -> bool:
     """True when this stage of this action was already sent to this person."""
     found = uow.session.scalar(
         select(m.NudgeSent.id).where(
@@ -105,8 +99,16 @@ def _already(uow: UnitOfWork, action: m.PlanAction, person_id: int, stage: str) 
     return found is not None
 
 
-def _mark(uow: UnitOfWork, action: m.PlanAction, person_id: int, stage: str, now: datetime) -> None:
-    """Writes down that a stage was sent."""
+def _mark(
+    uow: UnitOfWork,
+    grant: SystemGrant,
+    action: DueAction,
+    person_id: int,
+    stage: str,
+    now: datetime,
+) -> None:
+    """Writes down that a stage was sent, and audits what the purpose disclosed."""
+    uow.gate.audit_system(grant, now, action.case_id, "plan_action", action.id)
     uow.session.add(
         m.NudgeSent(
             action_id=action.id,
@@ -132,20 +134,21 @@ class NudgeSource:
         if not self.config.enabled or is_quiet(local, self.config):
             return []
         today = local.date()
+        grant = uow.gate.for_system(Purpose.NUDGE)
         by_person: dict[int, list[_Due]] = defaultdict(list)
         # stage_of gives no stage to an action due more than days_before days from today.
         due_by = today + timedelta(days=self.config.days_before)
-        for action, reference in _open_actions(uow, due_by):
+        for action in _open_actions(uow, grant, due_by):
             stage = stage_of(action.due_date, today, self.config)
             if stage is None:
                 continue
-            for person_id in sorted(uow.coordination.owner_people(action)):
+            for person_id in action.recipients:
                 if not _already(uow, action, person_id, stage):
-                    by_person[person_id].append(_Due(action, reference, stage))
+                    by_person[person_id].append(_Due(action, stage))
         notices = []
         for person_id, items in sorted(by_person.items()):
             for item in items:
-                _mark(uow, item.action, person_id, item.stage, now)
+                _mark(uow, grant, item.action, person_id, item.stage, now)
             notices.append(self._digest(person_id, items, today))
         uow.session.flush()
         return notices
@@ -156,7 +159,7 @@ class NudgeSource:
         if self.config.content is NudgeContent.FULL:
             actions: list[ParamValue] = [
                 {
-                    "case": i.reference,
+                    "case": i.action.reference,
                     "text": i.action.description,
                     "due": i.action.due_date,
                     "stage": i.stage.partition(":")[0],
@@ -166,7 +169,7 @@ class NudgeSource:
             reply = Reply("nudge.digest_full", {"actions": actions}, (show,))
         else:
             # No case free text: only references and counts, details behind the button.
-            cases: list[ParamValue] = list(dict.fromkeys(i.reference for i in items))
+            cases: list[ParamValue] = list(dict.fromkeys(i.action.reference for i in items))
             reply = Reply(
                 "nudge.digest",
                 {
@@ -196,15 +199,16 @@ class EscalationSource:
         if not self.config.enabled or is_quiet(local, self.config):
             return []
         limit = local.date() - timedelta(days=self.config.escalate_after_days)
-        late: dict[tuple[int, int, str], list[m.PlanAction]] = defaultdict(list)
-        for action, reference in _open_actions(uow, limit):
-            for person_id in _coordinators(uow, action.case_id):
+        grant = uow.gate.for_system(Purpose.ESCALATION)
+        late: dict[tuple[int, int, str], list[DueAction]] = defaultdict(list)
+        for action in _open_actions(uow, grant, limit):
+            for person_id in action.recipients:
                 if not _already(uow, action, person_id, ESCALATED):
-                    late[(person_id, action.case_id, reference)].append(action)
+                    late[(person_id, action.case_id, action.reference)].append(action)
         notices = []
         for (person_id, case_id, reference), actions in sorted(late.items()):
             for action in actions:
-                _mark(uow, action, person_id, ESCALATED, now)
+                _mark(uow, grant, action, person_id, ESCALATED, now)
             reply = Reply(
                 "nudge.escalation",
                 {"count": len(actions), "case": reference, "days": self.config.escalate_after_days},
@@ -263,12 +267,15 @@ class AgendaSource:
     def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
         """The agenda of every meeting coming up within the lead time, once per meeting."""
         notices = []
+        grant = uow.gate.for_system(Purpose.REPORT)
         for meeting in _meetings_within(uow, now, timedelta(hours=self.config.agenda_lead_hours)):
             agenda = uow.coordination.agenda(
                 meeting.case_id, meeting.starts_at - timedelta(seconds=1)
             )
             reply = _timed(
-                agenda_reply(meeting.case_id, agenda, uow.coordination.actions(meeting.case_id)),
+                agenda_reply(
+                    meeting.case_id, agenda, uow.coordination.actions(meeting.case_id, grant)
+                ),
                 meeting,
                 self.config.agenda_lead_hours,
             )
@@ -291,12 +298,13 @@ class FollowupReportSource:
         notices = []
         lead = timedelta(hours=self.config.followup_lead_hours)
         today = now.astimezone(self.timezone).date()
+        grant = uow.gate.for_system(Purpose.REPORT)
         for meeting in _meetings_within(uow, now, lead):
             if meeting.kind is not MeetingKind.FOLLOW_UP:
                 continue
             reference = uow.cases.reference_of(meeting.case_id)
             replies = followup_reply_set(
-                meeting.case_id, reference, uow.coordination.actions(meeting.case_id), today
+                meeting.case_id, reference, uow.coordination.actions(meeting.case_id, grant), today
             )
             for person_id in _coordinators(uow, meeting.case_id):
                 for n, untimed in enumerate(replies):

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.coordination import ActionItem, ActionStatus, coordination
+from flows.domain import AccessRefused
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.plan_parse import looks_like_personnummer, parse_date
 from flows.replies import Choice, ParamValue, Reply, say
@@ -78,7 +79,7 @@ class StatusDialog:
     def resume(self, state: FlowState, ctx: StepContext, done: Done) -> Transition:
         """Shows the current status step again."""
         action = self._action(state, ctx)
-        if action is None:
+        if isinstance(action, Reply):
             return done(ctx, ())
         step = StatusStep(state.step)
         if step is StatusStep.REASON:
@@ -92,8 +93,8 @@ class StatusDialog:
     def handle(self, state: FlowState, event: Event, ctx: StepContext, done: Done) -> Transition:
         """Routes the event to the current status step."""
         action = self._action(state, ctx)
-        if action is None:
-            return done(ctx, (say("status.gone"),))
+        if isinstance(action, Reply):
+            return done(ctx, (action,))
         step = StatusStep(state.step)
         choice = event.choice_id if isinstance(event, ChoiceMade) else None
         if choice in ("back", "cancel"):
@@ -154,7 +155,11 @@ class StatusDialog:
         status = ActionStatus(str(state.data.get("status", ActionStatus.OPEN)))
         action_id = int(state.data.get("action_id") or 0)
         port = coordination(ctx)
-        port.record_update(action_id, ctx.actor.person_id, status, note, new_due, ctx.now)
+        try:
+            port.record_update(action_id, ctx.actor.person_id, status, note, new_due, ctx.now)
+        except AccessRefused:
+            # Reassigned or the case changed since the dialog began: explain, save nothing.
+            return done(ctx, (say("status.not_yours"),))
         saved = say(
             "status.saved",
             status=status.value,
@@ -175,14 +180,16 @@ class StatusDialog:
         reply = say("status.note_ask", Choice("skip", "status.note_skip"), BACK)
         return Transition(state, (*before, reply))
 
-    def _action(self, state: FlowState, ctx: StepContext) -> ActionItem | None:
-        """The action in hand, if this person may still answer for it."""
+    def _action(self, state: FlowState, ctx: StepContext) -> ActionItem | Reply:
+        """The action in hand if this person may still answer for it, else why not."""
         action_id = int(state.data.get("action_id") or 0)
         port = coordination(ctx)
+        action = port.action(action_id, ctx.actor.person_id)
+        if action is None or action.status.is_closed:
+            return say("status.gone")
         if not port.may_update(action_id, ctx.actor.person_id):
-            return None
-        action = port.action(action_id)
-        return action if action is not None and not action.status.is_closed else None
+            return say("status.not_yours")
+        return action
 
     def _state(self, step: StatusStep, **data: StateValue) -> FlowState:
         """A status step of the owning flow."""

@@ -351,7 +351,7 @@ class CaregiverPreparation:
         """Deletes the item after a yes."""
         if _choice(event) == "yes":
             ctx.ports.families.delete_family_item(
-                _int(state.data.get("item_id")), ctx.actor.person_id
+                _int(state.data.get("item_id")), ctx.actor.person_id, ctx.now
             )
             return self._mine(ctx, say("caregiver.deleted"))
         return self._mine(ctx)

@@ -203,12 +203,14 @@ class CoordinationPort(Protocol):
         """Who can own an action in a case: organisations, members, the family."""
         ...
 
-    def actions(self, case_id: int, with_history: bool = False) -> Sequence[ActionItem]:
-        """The plan of a case, by due date."""
+    def actions(
+        self, case_id: int, viewer: int, with_history: bool = False
+    ) -> Sequence[ActionItem]:
+        """The plan of a case as this member may see it, by due date."""
         ...
 
-    def action(self, action_id: int) -> ActionItem | None:
-        """One action with its history."""
+    def action(self, action_id: int, viewer: int) -> ActionItem | None:
+        """One action with its history; None when it does not exist for this member."""
         ...
 
     def add_actions(

@@ -351,7 +351,7 @@ class CoordinatorFlow:
 
     def _plan(self, ctx: StepContext, *before: Reply) -> Transition:
         """The plan: every action with owner, date and status; one button each."""
-        actions = coordination(ctx).actions(ctx.actor.case_id)
+        actions = coordination(ctx).actions(ctx.actor.case_id, ctx.actor.person_id)
         choices = [
             Choice(
                 f"a:{a.id}",
@@ -377,7 +377,7 @@ class CoordinatorFlow:
 
     def _ask_picture(self, ctx: StepContext, *before: Reply) -> Transition:
         """Asks for the gemensam bild as text, showing which version it will become."""
-        latest = ctx.ports.families.latest_picture(ctx.actor.case_id)
+        latest = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
         reply = say(
             "coord.picture.ask",
             CANCEL,
@@ -507,7 +507,7 @@ class CoordinatorFlow:
 
     def _case_action(self, ctx: StepContext, action_id: int) -> ActionItem | None:
         """An action of the current case (never another case's)."""
-        action = coordination(ctx).action(action_id)
+        action = coordination(ctx).action(action_id, ctx.actor.person_id)
         return action if action is not None and action.case_id == ctx.actor.case_id else None
 
     def _ask_close(self, ctx: StepContext) -> Transition:
@@ -941,7 +941,11 @@ class CoordinatorFlow:
 def agenda_replies(case_id: int, ctx: StepContext) -> tuple[Reply, ...]:
     """The agenda in short, with the full document attached."""
     port = coordination(ctx)
-    return (agenda_reply(case_id, port.agenda(case_id, ctx.now), port.actions(case_id)),)
+    return (
+        agenda_reply(
+            case_id, port.agenda(case_id, ctx.now), port.actions(case_id, ctx.actor.person_id)
+        ),
+    )
 
 
 def agenda_reply(case_id: int, agenda: Agenda, actions: Sequence[ActionItem]) -> Reply:
@@ -982,7 +986,8 @@ def followup_replies(case_id: int, ctx: StepContext, timezone: ZoneInfo) -> tupl
     port = coordination(ctx)
     case = port.case(case_id)
     reference = case.reference if case else ""
-    return followup_reply_set(case_id, reference, port.actions(case_id), local_today(ctx, timezone))
+    actions = port.actions(case_id, ctx.actor.person_id)
+    return followup_reply_set(case_id, reference, actions, local_today(ctx, timezone))
 
 
 def followup_reply_set(

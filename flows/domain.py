@@ -206,3 +206,10 @@ class DataSummary:
     def total(self) -> int:
         """Everything counted."""
         return sum(n for _, n in self.counts)
+
+
+class AccessRefused(PermissionError):
+    """A port refused: this person may not see or change that; the flow explains, never crashes.
+
+    Storage's AccessGate raises a subclass; flows catch this one (they never import storage).
+    """

@@ -13,7 +13,7 @@ from flows.replies import Choice
 def family_menu_choices(ctx: StepContext) -> tuple[Choice, ...]:
     """Meeting info, the shared picture (once there is one), ask for a meeting, language."""
     choices = [Choice(meeting_info.OPEN_CHOICE, "menu.meeting")]
-    picture = ctx.ports.families.latest_picture(ctx.actor.case_id)
+    picture = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
     if picture is not None:
         answered = ctx.ports.families.picture_answer(picture.id, ctx.actor.person_id)
         label = "menu.picture" if answered else "menu.picture_new"

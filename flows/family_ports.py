@@ -51,7 +51,7 @@ class FamiliesPort(Protocol):
         """Changes the text of one of this adult's own items."""
         ...
 
-    def delete_family_item(self, item_id: int, author_id: int) -> bool:
+    def delete_family_item(self, item_id: int, author_id: int, now: datetime) -> bool:
         """Deletes one of this adult's own items."""
         ...
 
@@ -75,13 +75,11 @@ class FamiliesPort(Protocol):
         """The verksamheter taking part in a case."""
         ...
 
-    def latest_picture(self, case_id: int) -> PictureInfo | None:
-        """The newest published version of the shared picture."""
+    def latest_picture(self, case_id: int, viewer: int) -> PictureInfo | None:
+        """The newest published version of the shared picture, read by a member."""
         ...
 
-    def publish(
-        self, case_id: int, author_id: int | None, text: str, now: datetime
-    ) -> PublishedPicture:
+    def publish(self, case_id: int, author: int, text: str, now: datetime) -> PublishedPicture:
         """Stores a new version and says who should be asked to answer it."""
         ...
 

@@ -75,7 +75,7 @@ class PictureLoop:
     def resume(self, state: FlowState, ctx: StepContext) -> Transition:
         """Shows the step again."""
         if state.step == Step.COMMENT.value:
-            picture = ctx.ports.families.latest_picture(ctx.actor.case_id)
+            picture = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
             verdict = Verdict(str(state.data.get("verdict", Verdict.PARTLY)))
             if picture is not None and picture.id == state.data.get("picture_id"):
                 return self._comment(ctx, picture, verdict)
@@ -93,7 +93,7 @@ class PictureLoop:
 
     def _shown(self, ctx: StepContext, *before: Reply) -> Transition:
         """The picture, the earlier answer (if any) and the answers to choose from."""
-        picture = ctx.ports.families.latest_picture(ctx.actor.case_id)
+        picture = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
         if picture is None:
             return Transition(RETURN, (*before, say("picture.none")))
         answer = ctx.ports.families.picture_answer(picture.id, ctx.actor.person_id)
@@ -127,7 +127,7 @@ class PictureLoop:
         choice = event.choice_id if isinstance(event, ChoiceMade) else None
         if choice == LATER.id:
             return Transition(RETURN, (say("picture.later_ok"),))
-        picture = ctx.ports.families.latest_picture(ctx.actor.case_id)
+        picture = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
         if picture is None:
             return Transition(RETURN, (say("picture.none"),))
         if choice == Verdict.AGREE.value:
@@ -143,7 +143,7 @@ class PictureLoop:
         """Saves the answer with the person's words and tells the coordinators."""
         if isinstance(event, ChoiceMade) and event.choice_id == CANCEL.id:
             return self._shown(ctx)
-        picture = ctx.ports.families.latest_picture(ctx.actor.case_id)
+        picture = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
         verdict = Verdict(str(state.data.get("verdict", Verdict.PARTLY)))
         if picture is None:
             return Transition(RETURN, (say("picture.none"),))

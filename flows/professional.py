@@ -65,9 +65,12 @@ class ProfessionalHome:
         if choice is not None and choice.startswith("a:"):
             action_id = int(choice[2:])
             port = coordination(ctx)
-            action = port.action(action_id)
-            if action is None or not port.may_update(action_id, ctx.actor.person_id):
+            action = port.action(action_id, ctx.actor.person_id)
+            if action is None:
                 return self._home(ctx, (say("status.gone"),))
+            if not port.may_update(action_id, ctx.actor.person_id):
+                # The gate's rule 6: only an owner or the coordinator answers for an action.
+                return self._home(ctx, (say("status.not_yours"),))
             return self._status.begin(action)
         return self._home(ctx, (say("common.not_understood"),))
 

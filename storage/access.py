@@ -13,18 +13,58 @@ Rules, in the order they are checked:
    whose consent is in effect (a withdrawal stops sharing at once), and — for a viewer who
    is only a professional — a family author agreed to sharing between agencies (SIP).
    Coordinators convene the meeting and see what is shared with it without SIP consent.
+
+The plan (PlanAction, ActionUpdate):
+5. Coordinators and professionals of the case see its whole plan; anyone else (youth,
+   caregivers, network) sees only the actions they own. A person owns an action named for
+   them, an organisation's action when they are that organisation's professional in the
+   case, and the family's action when they are a caregiver in the case.
+6. Only an owner or a coordinator of the case reports on an action (status, note, new date);
+   only a coordinator adds, edits or reassigns actions.
+
+The family's items (FamilyItem), written by caregivers and network members:
+7. The author sees their own item; the family list (`in_family_list`) is seen by the case's
+   other adult family members (caregiver, network); an item shared with the meeting is seen
+   by rule 4 (SIP for professionals). The author must still be an admitted adult of the case.
+   Nobody but the author changes or deletes an item.
+
+The shared picture (SharedPicture, PictureResponse) and meeting requests (MeetingRequest):
+8. A coordinator of the case publishes a picture; every admitted member reads the latest;
+   family members (youth, caregiver, network) answer it; each reads their own answer and
+   coordinators read everyone's.
+9. Family members ask for a meeting and read their own open request; coordinators read the
+   case's open requests and answer them.
+
+Nobody is let into another case: every check starts with rules 1 and 2 for that case.
+
+System reads (the scheduler's due-sources, report files, the operator's CLI) carry a
+`SystemGrant` from `for_system(purpose)` instead of a person; each purpose reads only what it
+needs, and only of open cases:
+- NUDGE: open actions due by a date, with the ids of their admitted owners;
+- ESCALATION: open overdue actions, with the ids of the case's coordinators;
+- REPORT: one case's plan with history, latest picture and answers, open requests (the
+  agenda and follow-up report its coordinators get);
+- PICTURE_REMINDER: who (ids) has not answered the latest picture;
+- OPERATOR: the operator's CLI (case overview, report, publishing, answering requests).
+A grant for one purpose is refused everything else.
+
+Audit, as for questions and views: every change is audited (who, what, which object, never
+content); reads are audited where a whole case is read on purpose (`visible_items`) and where
+a system path discloses case data (a nudge or escalation marked sent, a report file made),
+not on every per-message read, which would write a row per chat message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from flows.domain import ConsentScope, ConsentStatus, ItemKind, Role, ViewAspect
+from flows.domain import AccessRefused, ConsentScope, ConsentStatus, ItemKind, Role, ViewAspect
 from storage import models as m
 
 # Tables holding what people write in a case. Only modules in tests/test_access_gate.py's
@@ -49,10 +89,41 @@ _GATE_INPUTS = (m.Membership, m.Consent, m.AgeStatement, m.Case, m.Person)
 # Who is asked for consent: the young person and the people close to them. Professionals
 # and coordinators use the bot in their work (their employer's legal basis, not consent).
 CONSENTING_ROLES = frozenset({Role.YOUTH, Role.CAREGIVER, Role.NETWORK})
+# The family side: who answers the shared picture and may ask for a meeting.
+FAMILY_ROLES = CONSENTING_ROLES
+# The adults of the family: who writes the family list and reads it.
+FAMILY_ADULT_ROLES = frozenset({Role.CAREGIVER, Role.NETWORK})
+# Who sees a case's whole plan (rule 5).
+PLAN_READERS = frozenset({Role.COORDINATOR, Role.PROFESSIONAL})
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(AccessRefused):
     """The gate said no; the message names the rule, never the data."""
+
+
+class Purpose(StrEnum):
+    """Why the system (not a person) reads case data; each purpose reads only what it needs."""
+
+    NUDGE = "nudge"
+    ESCALATION = "escalation"
+    REPORT = "report"
+    PICTURE_REMINDER = "picture_reminder"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class SystemGrant:
+    """A system read for one purpose; made only by `AccessGate.for_system`."""
+
+    purpose: Purpose
+    _token: object = field(repr=False, compare=False)
+
+
+# Only grants carrying this object are honoured: a grant cannot be made around the gate.
+_GRANT_TOKEN = object()
+
+# Who asks: a person (their id) or the system for a purpose.
+Who = int | SystemGrant
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +133,39 @@ class Viewer:
     person_id: int
     case_id: int
     roles: frozenset[Role]
+    # Organisations the person is a professional of in this case (owns their actions).
+    organisations: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOwnership:
+    """Who owns a plan action: a person, an organisation, or the family (rule 5)."""
+
+    person_id: int | None
+    organisation_id: int | None
+    family: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyItemState:
+    """What the gate needs to know of a family item: its case, author and sharing state."""
+
+    case_id: int
+    author_id: int
+    in_family_list: bool
+    shared: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DueAction:
+    """An open action as a nudge or escalation needs it, with who is to be told."""
+
+    id: int
+    case_id: int
+    reference: str
+    description: str
+    due_date: date
+    recipients: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +187,7 @@ class AccessGate:
         self._s = session
         # Answers are remembered only until the session writes anything (a flush or an
         # UPDATE/DELETE statement), so a step that asks five times costs one query.
-        self._roles: dict[tuple[int, int], frozenset[Role]] = {}
+        self._members: dict[tuple[int, int], tuple[frozenset[Role], frozenset[int]]] = {}
         self._consents: dict[tuple[int, int], ConsentStatus] = {}
         event.listen(session, "after_flush", self._forget_on_flush)
         event.listen(session, "do_orm_execute", self._forget_on_write)
@@ -91,7 +195,7 @@ class AccessGate:
 
     def _forget(self, *_args: object) -> None:
         """Drops remembered answers: the data they came from may have changed."""
-        self._roles.clear()
+        self._members.clear()
         self._consents.clear()
 
     def _forget_on_flush(self, session: Session, _context: object) -> None:
@@ -122,27 +226,219 @@ class AccessGate:
             raise AccessDenied("no consent in effect")
         if now is not None and action:
             self.audit(now, person_id, case_id, action, "case", case_id)
-        return Viewer(person_id, case_id, roles)
+        return Viewer(person_id, case_id, roles, self._membership(person_id, case_id)[1])
+
+    def require_role(
+        self, person_id: int, case_id: int, roles: frozenset[Role], rule: str
+    ) -> Viewer:
+        """Lets in an admitted member holding one of these roles, or raises AccessDenied."""
+        viewer = self.require(person_id, case_id)
+        if not viewer.roles & roles:
+            raise AccessDenied(rule)
+        return viewer
+
+    def admitted(self, person_id: int, case_id: int) -> bool:
+        """True for an active member of the open case whose consent is in effect."""
+        roles = self.roles(person_id, case_id)
+        return bool(roles) and self.consent_in_effect(person_id, case_id, roles)
 
     def roles(self, person_id: int, case_id: int) -> frozenset[Role]:
         """The person's active roles in an open case (empty: not a member)."""
+        return self._membership(person_id, case_id)[0]
+
+    def _membership(self, person_id: int, case_id: int) -> tuple[frozenset[Role], frozenset[int]]:
+        """Active roles in an open case, and the organisations they are a professional of."""
         key = (person_id, case_id)
-        if key in self._roles and not self._fresh():
-            return self._roles[key]
-        roles = frozenset(
-            self._s.scalars(
-                select(m.Membership.role)
-                .join(m.Case, m.Case.id == m.Membership.case_id)
-                .where(
-                    m.Membership.person_id == person_id,
-                    m.Membership.case_id == case_id,
-                    m.Membership.active.is_(True),
-                    m.Case.status == "open",
-                )
+        if key in self._members and not self._fresh():
+            return self._members[key]
+        rows = self._s.execute(
+            select(m.Membership.role, m.Membership.organisation_id)
+            .join(m.Case, m.Case.id == m.Membership.case_id)
+            .where(
+                m.Membership.person_id == person_id,
+                m.Membership.case_id == case_id,
+                m.Membership.active.is_(True),
+                m.Case.status == "open",
             )
+        ).all()
+        answer = (
+            frozenset(role for role, _ in rows),
+            frozenset(org for role, org in rows if role is Role.PROFESSIONAL and org is not None),
         )
-        self._roles[key] = roles
-        return roles
+        self._members[key] = answer
+        return answer
+
+    # --- the system's own reads ------------------------------------------------------------
+
+    def for_system(self, purpose: Purpose) -> SystemGrant:
+        """A grant for one system purpose (scheduler, report files, operator CLI)."""
+        return SystemGrant(purpose, _GRANT_TOKEN)
+
+    def require_purpose(self, grant: SystemGrant, *allowed: Purpose) -> None:
+        """Refuses a grant made around the gate, or one for another purpose."""
+        if grant._token is not _GRANT_TOKEN:
+            raise AccessDenied("a system grant must come from the gate")
+        if grant.purpose not in allowed:
+            raise AccessDenied(f"the {grant.purpose.value} purpose may not read this")
+
+    def _system_viewer(self, grant: SystemGrant, case_id: int, *allowed: Purpose) -> Viewer:
+        """The system reading one open case for an allowed purpose, as the meeting sees it."""
+        self.require_purpose(grant, *allowed)
+        case = self._s.get(m.Case, case_id)
+        if case is None or case.status != "open":
+            raise AccessDenied("the system reads open cases only")
+        return Viewer(0, case_id, frozenset({Role.COORDINATOR}))
+
+    def _viewer(self, who: Who, case_id: int, *allowed: Purpose) -> Viewer:
+        """A person let in by rules 1-2, or the system for one of the allowed purposes."""
+        if isinstance(who, SystemGrant):
+            return self._system_viewer(who, case_id, *allowed)
+        return self.require(who, case_id)
+
+    # --- the plan (rules 5 and 6) --------------------------------------------------------
+
+    def plan_viewer(self, who: Who, case_id: int) -> Viewer:
+        """Who reads a case's plan: a member (filtered by `sees_action`) or a report."""
+        return self._viewer(who, case_id, Purpose.REPORT, Purpose.OPERATOR)
+
+    def sees_action(self, viewer: Viewer, owner: ActionOwnership) -> bool:
+        """Rule 5: coordinators and professionals see the whole plan, others what they own."""
+        return bool(viewer.roles & PLAN_READERS) or self.owns(viewer, owner)
+
+    def owns(self, viewer: Viewer, owner: ActionOwnership) -> bool:
+        """True when the action is the viewer's to answer for as its owner."""
+        if owner.person_id is not None:
+            return owner.person_id == viewer.person_id
+        if owner.organisation_id is not None:
+            return owner.organisation_id in viewer.organisations
+        return owner.family and Role.CAREGIVER in viewer.roles
+
+    def may_update_action(self, person_id: int, case_id: int, owner: ActionOwnership) -> bool:
+        """Rule 6: an admitted owner, or a coordinator of the case."""
+        try:
+            viewer = self.require(person_id, case_id)
+        except AccessDenied:
+            return False
+        return Role.COORDINATOR in viewer.roles or self.owns(viewer, owner)
+
+    def require_action_update(
+        self, person_id: int, case_id: int, owner: ActionOwnership, now: datetime, action_id: int
+    ) -> None:
+        """Rule 6 for a status report, audited; raises AccessDenied for anyone else."""
+        if not self.may_update_action(person_id, case_id, owner):
+            raise AccessDenied("only the action's owner or the case's coordinator may report")
+        self.audit(now, person_id, case_id, "plan.update", "plan_action", action_id)
+
+    def require_coordinator(
+        self,
+        person_id: int,
+        case_id: int,
+        now: datetime,
+        action: str,
+        object_type: str,
+        object_id: int | None,
+    ) -> Viewer:
+        """Only a coordinator of the case does this (plan, picture, requests); audited."""
+        viewer = self.require_role(
+            person_id, case_id, frozenset({Role.COORDINATOR}), "only the case's coordinator"
+        )
+        self.audit(now, person_id, case_id, action, object_type, object_id)
+        return viewer
+
+    def owners_to_remind(
+        self, case_id: int, owner: ActionOwnership, members: Sequence[tuple[int, Role, int | None]]
+    ) -> tuple[int, ...]:
+        """The admitted owners of an action among the case's active (person, role, organisation)
+        memberships: the person, the organisation's professionals, or the caregivers for the
+        family (a young person is never nagged about a plan)."""
+        if owner.person_id is not None:
+            wanted = {owner.person_id}
+        elif owner.organisation_id is not None:
+            wanted = {
+                pid
+                for pid, role, org in members
+                if role is Role.PROFESSIONAL and org == owner.organisation_id
+            }
+        elif owner.family:
+            wanted = {pid for pid, role, _ in members if role is Role.CAREGIVER}
+        else:
+            wanted = set()
+        return tuple(sorted(p for p in wanted if self.admitted(p, case_id)))
+
+    # --- the family's items (rule 7) -----------------------------------------------------
+
+    def sees_family_item(self, viewer: Viewer, item: FamilyItemState) -> bool:
+        """Rule 7: own items; the family list for the family's adults; shared by rule 4."""
+        if item.author_id == viewer.person_id:
+            return True
+        author_roles = self.roles(item.author_id, item.case_id)
+        if not author_roles & FAMILY_ADULT_ROLES:
+            return False
+        if not self.consent_in_effect(item.author_id, item.case_id, author_roles):
+            return False
+        if item.in_family_list and viewer.roles & FAMILY_ADULT_ROLES:
+            return True
+        return item.shared and self._sees_shared_by(viewer, item.author_id, author_roles)
+
+    def family_reader(self, who: Who, case_id: int) -> Viewer:
+        """Who reads a case's family items (each then filtered by `sees_family_item`)."""
+        return self._viewer(who, case_id, Purpose.REPORT, Purpose.OPERATOR)
+
+    def require_family_author(
+        self, person_id: int, item: FamilyItemState, now: datetime, action: str, item_id: int | None
+    ) -> None:
+        """Only an adult of the family writes items, and only the author changes one; audited."""
+        self.require_role(
+            person_id, item.case_id, FAMILY_ADULT_ROLES, "only the family's adults write here"
+        )
+        if item.author_id != person_id:
+            raise AccessDenied("only the author may change an item")
+        self.audit(now, person_id, item.case_id, action, "family_item", item_id)
+
+    # --- the shared picture and meeting requests (rules 8 and 9) --------------------------
+
+    def picture_reader(self, who: Who, case_id: int) -> Viewer:
+        """Rule 8: every admitted member reads the case's latest picture; so does a report."""
+        return self._viewer(who, case_id, Purpose.REPORT, Purpose.OPERATOR)
+
+    def answers_reader(self, who: Who, case_id: int) -> Viewer:
+        """Rule 8: everyone's answers are read by the case's coordinators and its reports."""
+        viewer = self._viewer(who, case_id, Purpose.REPORT, Purpose.OPERATOR)
+        if Role.COORDINATOR not in viewer.roles:
+            raise AccessDenied("only the case's coordinator reads everyone's answers")
+        return viewer
+
+    def require_family_member(
+        self, person_id: int, case_id: int, now: datetime, action: str, object_type: str
+    ) -> Viewer:
+        """Rules 8 and 9: the family answers the picture and asks for meetings; audited."""
+        viewer = self.require_role(person_id, case_id, FAMILY_ROLES, "only the family does this")
+        self.audit(now, person_id, case_id, action, object_type, None)
+        return viewer
+
+    def coordinator_or_operator(
+        self, who: Who, case_id: int, now: datetime, action: str, object_type: str, obj: int | None
+    ) -> None:
+        """A coordinator of the case, or the operator's CLI, acts for the case; audited."""
+        if isinstance(who, SystemGrant):
+            self._system_viewer(who, case_id, Purpose.OPERATOR)
+            self.audit(now, None, case_id, f"{Purpose.OPERATOR.value}.{action}", object_type, obj)
+            return
+        self.require_coordinator(who, case_id, now, action, object_type, obj)
+
+    def requests_reader(self, who: Who, case_id: int) -> Viewer:
+        """Rule 9: a case's open requests are read by its coordinators and its reports."""
+        viewer = self._viewer(who, case_id, Purpose.REPORT, Purpose.OPERATOR)
+        if Role.COORDINATOR not in viewer.roles:
+            raise AccessDenied("only the case's coordinator reads the requests")
+        return viewer
+
+    def audit_system(
+        self, grant: SystemGrant, now: datetime, case_id: int, object_type: str, obj: int | None
+    ) -> None:
+        """One audit row for case data a system purpose disclosed (never content)."""
+        self.require_purpose(grant, *Purpose)
+        self.audit(now, None, case_id, f"system.{grant.purpose.value}", object_type, obj)
 
     def consent_in_effect(self, person_id: int, case_id: int, roles: frozenset[Role]) -> bool:
         """The family side needs consent; staff work under their employer's legal basis."""
@@ -230,10 +526,16 @@ class AccessGate:
             return False
         if not self.consent_in_effect(item.author_id, viewer.case_id, author_roles):
             return False
+        return self._sees_shared_by(viewer, item.author_id, author_roles)
+
+    def _sees_shared_by(
+        self, viewer: Viewer, author_id: int, author_roles: frozenset[Role]
+    ) -> bool:
+        """Rule 4's last part: a viewer who is only a professional needs a family author's SIP."""
         only_professional = viewer.roles == frozenset({Role.PROFESSIONAL})
         if not only_professional or not author_roles & CONSENTING_ROLES:
             return True
-        return self.consent(item.author_id, viewer.case_id).sip is True
+        return self.consent(author_id, viewer.case_id).sip is True
 
     def _case_items(self, case_id: int) -> Iterable[VisibleItem]:
         """Every question, view and participation wish of a case, oldest first."""

@@ -27,6 +27,15 @@ from flows.coordination import (
 )
 from flows.domain import Actor, Agenda, JoinOutcome, JoinResult, MeetingInfo, MeetingKind, Role
 from storage import models as m
+from storage.access import (
+    AccessDenied,
+    AccessGate,
+    ActionOwnership,
+    DueAction,
+    Purpose,
+    SystemGrant,
+    Who,
+)
 from storage.invite_codes import hash_code, new_code
 from storage.repositories import (
     AgendaRepository,
@@ -169,10 +178,12 @@ def _coordinates(session: Session, person_id: int, case_id: int) -> bool:
 
 
 class CoordinationRepository:
-    """Implements the coordination port: cases, organisations, invites, meetings, the plan."""
+    """Implements the coordination port: cases, organisations, invites, meetings, the plan
+    (the plan behind the access gate, rules 5 and 6 of storage/access.py)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, gate: AccessGate | None = None) -> None:
         self._s = session
+        self._gate = gate or AccessGate(session)
 
     # --- coordinators and cases ---------------------------------------------------------
 
@@ -436,24 +447,41 @@ class CoordinationRepository:
         owners.append(Owner(OwnerKind.FAMILY, None, _FAMILY_NAME))
         return owners
 
-    def actions(self, case_id: int, with_history: bool = False) -> Sequence[ActionItem]:
-        """The plan of a case, by due date."""
+    def actions(
+        self, case_id: int, viewer: Who, with_history: bool = False
+    ) -> Sequence[ActionItem]:
+        """The plan of a case as this viewer may see it (rule 5), by due date."""
+        reader = self._gate.plan_viewer(viewer, case_id)
         rows = self._s.scalars(
             select(m.PlanAction)
             .where(m.PlanAction.case_id == case_id)
             .order_by(m.PlanAction.due_date, m.PlanAction.id)
         ).all()
-        return [self._item(r, with_history) for r in rows]
+        owners = self._ownerships(rows)
+        return [
+            self._item(r, owners[r.id], with_history)
+            for r in rows
+            if self._gate.sees_action(reader, owners[r.id])
+        ]
 
-    def action(self, action_id: int) -> ActionItem | None:
-        """One action with its history."""
+    def action(self, action_id: int, viewer: int) -> ActionItem | None:
+        """One action with its history; None when it does not exist for this viewer."""
         row = self._s.get(m.PlanAction, action_id)
-        return self._item(row, True) if row is not None else None
+        if row is None:
+            return None
+        try:
+            reader = self._gate.plan_viewer(viewer, row.case_id)
+        except AccessDenied:
+            # Another case's action does not exist for this person (not even its id).
+            return None
+        owner = self._ownerships([row])[row.id]
+        return self._item(row, owner, True) if self._gate.sees_action(reader, owner) else None
 
     def add_actions(
         self, case_id: int, actions: Sequence[NewAction], author_id: int, now: datetime
     ) -> list[int]:
-        """Adds actions to the plan, each with an opening entry in its history."""
+        """Adds actions to the plan (coordinators only), each with an opening entry."""
+        self._gate.require_coordinator(author_id, case_id, now, "plan.add", "plan_action", None)
         ids = []
         for new in actions:
             row = m.PlanAction(
@@ -471,7 +499,6 @@ class CoordinationRepository:
                 self._s.add(m.ActionOwnerFamily(action_id=row.id))
             ids.append(row.id)
         self._s.flush()
-        self._audit(now, author_id, case_id, "plan.add", "plan_action", None)
         return ids
 
     def change_action(
@@ -483,10 +510,14 @@ class CoordinationRepository:
         description: str | None = None,
         owner: Owner | None = None,
     ) -> bool:
-        """Edits or reassigns an action; the change is kept as a note in its history."""
+        """Edits or reassigns an action (coordinators only); kept as a note in its history."""
         row = self._s.get(m.PlanAction, action_id)
         if row is None:
             return False
+        change = "reassigned" if owner is not None else "edited"
+        self._gate.require_coordinator(
+            author_id, row.case_id, now, f"plan.{change}", "plan_action", action_id
+        )
         if description is not None:
             row.description = description
         if owner is not None:
@@ -497,7 +528,6 @@ class CoordinationRepository:
             if owner.kind is OwnerKind.FAMILY:
                 self._s.add(m.ActionOwnerFamily(action_id=action_id))
         row.updated_at = now
-        change = "reassigned" if owner is not None else "edited"
         self._s.add(
             m.ActionUpdate(
                 action_id=action_id,
@@ -508,7 +538,6 @@ class CoordinationRepository:
                 created_at=now,
             )
         )
-        self._audit(now, author_id, row.case_id, f"plan.{change}", "plan_action", action_id)
         self._s.flush()
         return True
 
@@ -521,10 +550,12 @@ class CoordinationRepository:
         new_due: date | None,
         now: datetime,
     ) -> bool:
-        """Adds a lägesrapport; the action takes its status (and new date)."""
+        """Adds a lägesrapport (an owner or a coordinator, rule 6); the action takes its status."""
         row = self._s.get(m.PlanAction, action_id)
         if row is None:
             return False
+        owner = self._ownerships([row])[row.id]
+        self._gate.require_action_update(author_id, row.case_id, owner, now, action_id)
         row.status, row.updated_at = status.value, now
         if new_due is not None:
             row.due_date = new_due
@@ -538,55 +569,115 @@ class CoordinationRepository:
                 created_at=now,
             )
         )
-        self._audit(now, author_id, row.case_id, "plan.update", "plan_action", action_id)
         self._s.flush()
         return True
 
     def actions_owned_by(self, person_id: int) -> Sequence[ActionItem]:
-        """Open actions in open cases this person owns, soonest first."""
+        """Open actions this person owns in the open cases they are let into, soonest first."""
+        cases = self._s.scalars(
+            select(m.Membership.case_id)
+            .where(m.Membership.person_id == person_id, m.Membership.active.is_(True))
+            .distinct()
+        ).all()
+        readers = {
+            case_id: self._gate.require(person_id, case_id)
+            for case_id in cases
+            if self._gate.admitted(person_id, case_id)
+        }
+        if not readers:
+            return []
         rows = self._s.scalars(
             select(m.PlanAction)
-            .join(m.Case, m.Case.id == m.PlanAction.case_id)
             .where(
-                m.Case.status == "open",
+                m.PlanAction.case_id.in_(readers),
                 m.PlanAction.status.not_in([ActionStatus.DONE.value, ActionStatus.CANCELLED.value]),
             )
             .order_by(m.PlanAction.due_date, m.PlanAction.id)
         ).all()
-        return [self._item(r) for r in rows if person_id in self.owner_people(r)]
+        owners = self._ownerships(rows)
+        return [
+            self._item(r, owners[r.id])
+            for r in rows
+            if self._gate.owns(readers[r.case_id], owners[r.id])
+        ]
 
     def may_update(self, action_id: int, person_id: int) -> bool:
-        """Owners and the case's coordinators may answer for an action."""
+        """Rule 6 of the gate: an owner, or a coordinator of the action's case."""
         row = self._s.get(m.PlanAction, action_id)
         if row is None:
             return False
-        return person_id in self.owner_people(row) or _coordinates(self._s, person_id, row.case_id)
+        owner = self._ownerships([row])[row.id]
+        return self._gate.may_update_action(person_id, row.case_id, owner)
 
-    def owner_people(self, row: m.PlanAction) -> set[int]:
-        """Who is reminded about an action: the person, the organisation's members in the
-        case, or for the family the caregivers (a young person is never nagged about a plan)."""
-        if row.owner_person_id is not None:
-            return {row.owner_person_id}
-        query = select(m.Membership.person_id).where(
-            m.Membership.case_id == row.case_id, m.Membership.active.is_(True)
-        )
-        if row.owner_organisation_id is not None:
-            query = query.where(
-                m.Membership.organisation_id == row.owner_organisation_id,
-                m.Membership.role == Role.PROFESSIONAL,
+    def due_actions(self, grant: SystemGrant, due_by: date) -> list[DueAction]:
+        """Open actions of open cases due by a date, with whom the grant's purpose tells:
+        their admitted owners (NUDGE) or the case's coordinators (ESCALATION)."""
+        self._gate.require_purpose(grant, Purpose.NUDGE, Purpose.ESCALATION)
+        due = (
+            select(m.PlanAction, m.Case.reference)
+            .join(m.Case, m.Case.id == m.PlanAction.case_id)
+            .where(
+                m.Case.status == "open",
+                m.PlanAction.status.not_in([ActionStatus.DONE.value, ActionStatus.CANCELLED.value]),
+                m.PlanAction.due_date <= due_by,
             )
-        elif self._s.get(m.ActionOwnerFamily, row.id) is not None:
-            query = query.where(m.Membership.role == Role.CAREGIVER)
-        else:
-            return set()
-        return set(self._s.scalars(query))
+        )
+        rows = self._s.execute(due.order_by(m.PlanAction.due_date, m.PlanAction.id)).all()
+        if not rows:
+            return []
+        # Everyone who could be told, in one query (not one per action).
+        members: dict[int, list[tuple[int, Role, int | None]]] = {}
+        for case_id, person_id, role, org in self._s.execute(
+            select(
+                m.Membership.case_id,
+                m.Membership.person_id,
+                m.Membership.role,
+                m.Membership.organisation_id,
+            ).where(
+                m.Membership.active.is_(True),
+                m.Membership.case_id.in_(due.with_only_columns(m.PlanAction.case_id)),
+            )
+        ):
+            members.setdefault(case_id, []).append((person_id, role, org))
+        owners = self._ownerships([row for row, _ in rows])
+        result = []
+        for row, reference in rows:
+            in_case = members.get(row.case_id, [])
+            if grant.purpose is Purpose.NUDGE:
+                told = self._gate.owners_to_remind(row.case_id, owners[row.id], in_case)
+            else:
+                told = tuple(sorted({p for p, role, _ in in_case if role is Role.COORDINATOR}))
+            if told:
+                result.append(
+                    DueAction(row.id, row.case_id, reference, row.description, row.due_date, told)
+                )
+        return result
+
+    def _ownerships(self, rows: Sequence[m.PlanAction]) -> dict[int, ActionOwnership]:
+        """Who owns each action row, with one query for the family-owned ones."""
+        ids = [r.id for r in rows]
+        family: set[int] = set()
+        if any(r.owner_person_id is None and r.owner_organisation_id is None for r in rows):
+            family = set(
+                self._s.scalars(
+                    select(m.ActionOwnerFamily.action_id).where(
+                        m.ActionOwnerFamily.action_id.in_(ids)
+                    )
+                )
+            )
+        return {
+            r.id: ActionOwnership(r.owner_person_id, r.owner_organisation_id, r.id in family)
+            for r in rows
+        }
 
     def _set_owner(self, row: m.PlanAction, owner: Owner) -> None:
         """Points the action's owner columns at a person, an organisation or nobody (family)."""
         row.owner_person_id = owner.id if owner.kind is OwnerKind.PERSON else None
         row.owner_organisation_id = owner.id if owner.kind is OwnerKind.ORGANISATION else None
 
-    def _item(self, row: m.PlanAction, with_history: bool = False) -> ActionItem:
+    def _item(
+        self, row: m.PlanAction, ownership: ActionOwnership, with_history: bool = False
+    ) -> ActionItem:
         """A plan action row as a domain value."""
         case = self._s.get_one(m.Case, row.case_id)
         history: tuple[ActionUpdateItem, ...] = ()
@@ -606,19 +697,19 @@ class CoordinationRepository:
             case_id=row.case_id,
             case_reference=case.reference,
             description=row.description,
-            owner=self._owner_of(row),
+            owner=self._owner_of(ownership),
             due=row.due_date,
             status=ActionStatus(row.status),
             history=history,
         )
 
-    def _owner_of(self, row: m.PlanAction) -> Owner:
-        """The owner of an action row."""
-        if row.owner_person_id is not None:
-            person = self._s.get_one(m.Person, row.owner_person_id)
+    def _owner_of(self, ownership: ActionOwnership) -> Owner:
+        """The owner of an action, named."""
+        if ownership.person_id is not None:
+            person = self._s.get_one(m.Person, ownership.person_id)
             return Owner(OwnerKind.PERSON, person.id, person.display_name)
-        if row.owner_organisation_id is not None:
-            org = self._s.get_one(m.Organisation, row.owner_organisation_id)
+        if ownership.organisation_id is not None:
+            org = self._s.get_one(m.Organisation, ownership.organisation_id)
             return Owner(OwnerKind.ORGANISATION, org.id, org.name)
         return Owner(OwnerKind.FAMILY, None, _FAMILY_NAME)
 

@@ -1,7 +1,9 @@
 """The families' side in storage: family list, meeting info, shared picture, meeting requests.
 
 Implements flows.family_ports.FamiliesPort on one session; like every repository it never
-commits. The young person's own items live in other tables and are never read here.
+commits. Every read and write of family items, pictures, answers and requests goes through
+the access gate (rules 7-9 of storage/access.py). The young person's own items live in other
+tables and are never read here.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flows.conversation import ConversationRef
@@ -28,19 +30,26 @@ from flows.family_domain import (
     Verdict,
 )
 from storage import models as m
+from storage.access import (
+    FAMILY_ROLES,
+    AccessGate,
+    FamilyItemState,
+    Purpose,
+    SystemGrant,
+    Who,
+)
 from storage.repositories import _meeting_info
 
-# Who writes on the family list, and so who may read it.
-ADULT_ROLES = (Role.CAREGIVER, Role.NETWORK)
-# Who is asked to answer the shared picture.
-PICTURE_ROLES = (Role.YOUTH, Role.CAREGIVER, Role.NETWORK)
+# Who is asked to answer the shared picture: the family side (the gate's rule 8).
+PICTURE_ROLES = tuple(r for r in Role if r in FAMILY_ROLES)
 
 
 class FamiliesRepository:
     """The families' side of a case."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, gate: AccessGate | None = None) -> None:
         self._s = session
+        self._gate = gate or AccessGate(session)
 
     # --- where members are ------------------------------------------------------------
 
@@ -143,36 +152,29 @@ class FamiliesRepository:
     # --- the family list --------------------------------------------------------------
 
     def family_items(self, case_id: int, viewer_id: int) -> tuple[FamilyItem, ...]:
-        """Own items and the family list of adults who are active members of this case."""
-        adults = (
-            select(m.Membership.person_id)
-            .where(
-                m.Membership.case_id == case_id,
-                m.Membership.active.is_(True),
-                m.Membership.role.in_(ADULT_ROLES),
-            )
-            .scalar_subquery()
-        )
+        """Own items and the family list, as far as the gate lets this viewer see them."""
+        viewer = self._gate.require(viewer_id, case_id)
         rows = self._s.execute(
             select(m.FamilyItem, m.Person.display_name)
             .join(m.Person, m.Person.id == m.FamilyItem.author_id)
-            .where(
-                m.FamilyItem.case_id == case_id,
-                m.FamilyItem.author_id.in_(adults),
-                (m.FamilyItem.author_id == viewer_id) | m.FamilyItem.in_family_list.is_(True),
-            )
+            .where(m.FamilyItem.case_id == case_id)
             .order_by(m.FamilyItem.id)
         ).all()
-        return tuple(_family_item(item, name) for item, name in rows)
+        return tuple(
+            self._family_item(item, name)
+            for item, name in rows
+            # The list shows own items and the family list; the gate decides who sees which.
+            if (item.author_id == viewer_id or item.in_family_list)
+            and self._gate.sees_family_item(viewer, self._state(item))
+        )
 
     def family_item(self, item_id: int, author_id: int) -> FamilyItem | None:
         """One of this adult's own items."""
-        row = self._s.execute(
-            select(m.FamilyItem, m.Person.display_name)
-            .join(m.Person, m.Person.id == m.FamilyItem.author_id)
-            .where(m.FamilyItem.id == item_id, m.FamilyItem.author_id == author_id)
-        ).first()
-        return _family_item(*row) if row else None
+        item = self._own_item(item_id, author_id)
+        if item is None:
+            return None
+        self._gate.require(author_id, item.case_id)
+        return self._family_item(item, self._s.get_one(m.Person, author_id).display_name)
 
     def add_family_item(
         self,
@@ -183,7 +185,9 @@ class FamiliesRepository:
         in_family_list: bool,
         now: datetime,
     ) -> int:
-        """Stores a new item, not shared with the meeting."""
+        """Stores a new item of an adult of the family, not shared with the meeting."""
+        state = FamilyItemState(case_id, author_id, in_family_list, False)
+        self._gate.require_family_author(author_id, state, now, "family.add", None)
         item = m.FamilyItem(
             case_id=case_id,
             author_id=author_id,
@@ -203,18 +207,22 @@ class FamiliesRepository:
         item = self._own_item(item_id, author_id)
         if item is None:
             return False
+        self._gate.require_family_author(author_id, self._state(item), now, "family.edit", item_id)
         item.text, item.updated_at = text, now
         self._s.flush()
         return True
 
-    def delete_family_item(self, item_id: int, author_id: int) -> bool:
+    def delete_family_item(self, item_id: int, author_id: int, now: datetime) -> bool:
         """Deletes an own item; someone else's is left alone."""
-        result = self._s.execute(
-            delete(m.FamilyItem).where(
-                m.FamilyItem.id == item_id, m.FamilyItem.author_id == author_id
-            )
+        item = self._own_item(item_id, author_id)
+        if item is None:
+            return False
+        self._gate.require_family_author(
+            author_id, self._state(item), now, "family.delete", item_id
         )
-        return bool(getattr(result, "rowcount", 0))
+        self._s.delete(item)
+        self._s.flush()
+        return True
 
     def set_family_item_flags(
         self,
@@ -229,6 +237,7 @@ class FamiliesRepository:
         item = self._own_item(item_id, author_id)
         if item is None:
             return False
+        self._gate.require_family_author(author_id, self._state(item), now, "family.share", item_id)
         if in_family_list is not None:
             item.in_family_list = in_family_list
         if shared is not None:
@@ -237,15 +246,20 @@ class FamiliesRepository:
         self._s.flush()
         return True
 
-    def shared_family_items(self, case_id: int) -> tuple[FamilyItem, ...]:
-        """What the adults shared with the meeting: the coordinator's read side."""
+    def shared_family_items(self, case_id: int, viewer: Who) -> tuple[FamilyItem, ...]:
+        """What the adults shared with the meeting, as this viewer (or a report) may see it."""
+        reader = self._gate.family_reader(viewer, case_id)
         rows = self._s.execute(
             select(m.FamilyItem, m.Person.display_name)
             .join(m.Person, m.Person.id == m.FamilyItem.author_id)
             .where(m.FamilyItem.case_id == case_id, m.FamilyItem.shared.is_(True))
             .order_by(m.FamilyItem.id)
         ).all()
-        return tuple(_family_item(item, name) for item, name in rows)
+        return tuple(
+            self._family_item(item, name)
+            for item, name in rows
+            if self._gate.sees_family_item(reader, self._state(item))
+        )
 
     def _own_item(self, item_id: int, author_id: int) -> m.FamilyItem | None:
         """An item row, only if this adult wrote it."""
@@ -253,6 +267,22 @@ class FamiliesRepository:
             select(m.FamilyItem).where(
                 m.FamilyItem.id == item_id, m.FamilyItem.author_id == author_id
             )
+        )
+
+    def _state(self, item: m.FamilyItem) -> FamilyItemState:
+        """What the gate needs to know of an item."""
+        return FamilyItemState(item.case_id, item.author_id, item.in_family_list, item.shared)
+
+    def _family_item(self, item: m.FamilyItem, author_name: str) -> FamilyItem:
+        """A family item row as a domain value."""
+        return FamilyItem(
+            id=item.id,
+            author_id=item.author_id,
+            author_name=author_name,
+            kind=item.kind,
+            text=item.text,
+            in_family_list=item.in_family_list,
+            shared=item.shared,
         )
 
     # --- meeting info and organisations -----------------------------------------------
@@ -336,56 +366,55 @@ class FamiliesRepository:
 
     # --- the shared picture -------------------------------------------------------------
 
-    def latest_picture(self, case_id: int) -> PictureInfo | None:
-        """The newest version of the case's shared picture."""
+    def latest_picture(self, case_id: int, viewer: Who) -> PictureInfo | None:
+        """The newest version of the case's shared picture (every admitted member reads it)."""
+        self._gate.picture_reader(viewer, case_id)
         row = self._s.scalar(
             select(m.SharedPicture)
             .where(m.SharedPicture.case_id == case_id)
             .order_by(m.SharedPicture.version.desc())
             .limit(1)
         )
-        return _picture(row) if row else None
+        return self._picture(row) if row else None
 
-    def publish(
-        self, case_id: int, author_id: int | None, text: str, now: datetime
-    ) -> PublishedPicture:
-        """Stores a new version and says who should be asked to answer it."""
-        latest = self.latest_picture(case_id)
+    def publish(self, case_id: int, author: Who, text: str, now: datetime) -> PublishedPicture:
+        """Stores a new version (a coordinator, or the operator's CLI) and says who should be
+        asked to answer it."""
+        self._gate.coordinator_or_operator(author, case_id, now, "publish", "shared_picture", None)
+        latest = self.latest_picture(case_id, author)
         row = m.SharedPicture(
             case_id=case_id,
             version=(latest.version if latest else 0) + 1,
             text=text,
-            author_id=author_id,
+            author_id=author if isinstance(author, int) else None,
             published_at=now,
         )
         self._s.add(row)
         self._s.flush()
         return PublishedPicture(
-            _picture(row),
+            self._picture(row),
             self.case_reference(case_id),
             self.recipients(case_id, PICTURE_ROLES, group_first=False),
         )
 
     def picture_answer(self, picture_id: int, person_id: int) -> PictureAnswer | None:
-        """This person's answer to one version."""
-        row = self._s.scalar(
-            select(m.PictureResponse).where(
-                m.PictureResponse.picture_id == picture_id,
-                m.PictureResponse.person_id == person_id,
-            )
-        )
-        return _answer(row) if row else None
+        """This person's own answer to one version."""
+        picture = self._s.get(m.SharedPicture, picture_id)
+        if picture is None:
+            return None
+        self._gate.require(person_id, picture.case_id)
+        row = self._response(picture_id, person_id)
+        return self._answer(row) if row else None
 
     def answer_picture(
         self, picture_id: int, person_id: int, verdict: Verdict, comment: str | None, now: datetime
     ) -> int:
-        """Stores an answer; answering again replaces the earlier answer to the same version."""
-        row = self._s.scalar(
-            select(m.PictureResponse).where(
-                m.PictureResponse.picture_id == picture_id,
-                m.PictureResponse.person_id == person_id,
-            )
+        """Stores a family member's answer; answering again replaces the earlier one."""
+        picture = self._s.get_one(m.SharedPicture, picture_id)
+        self._gate.require_family_member(
+            person_id, picture.case_id, now, "picture.answer", "picture_response"
         )
+        row = self._response(picture_id, person_id)
         if row is None:
             row = m.PictureResponse(picture_id=picture_id, person_id=person_id)
             self._s.add(row)
@@ -393,20 +422,29 @@ class FamiliesRepository:
         self._s.flush()
         return row.id
 
-    def picture_answers(self, picture_id: int) -> tuple[tuple[int, str, PictureAnswer], ...]:
-        """(person id, name, answer) of everyone who answered a version: the report's view."""
+    def picture_answers(
+        self, picture_id: int, viewer: Who
+    ) -> tuple[tuple[int, str, PictureAnswer], ...]:
+        """(person id, name, answer) of everyone who answered a version: the coordinator's and
+        the report's view."""
+        picture = self._s.get(m.SharedPicture, picture_id)
+        if picture is None:
+            return ()
+        self._gate.answers_reader(viewer, picture.case_id)
         rows = self._s.execute(
             select(m.PictureResponse, m.Person.display_name)
             .join(m.Person, m.Person.id == m.PictureResponse.person_id)
             .where(m.PictureResponse.picture_id == picture_id)
             .order_by(m.PictureResponse.id)
         ).all()
-        return tuple((r.person_id, name, _answer(r)) for r, name in rows)
+        return tuple((r.person_id, name, self._answer(r)) for r, name in rows)
 
     def unanswered_pictures(
-        self, published_before: datetime
+        self, grant: SystemGrant, published_before: datetime
     ) -> list[tuple[PictureInfo, int, tuple[int, ...]]]:
-        """(latest picture, case id, members who have not answered it) of open cases."""
+        """(latest picture, case id, admitted family members who have not answered it) of open
+        cases: the picture reminder's purpose, nothing else."""
+        self._gate.require_purpose(grant, Purpose.PICTURE_REMINDER)
         newest = (
             select(m.SharedPicture.case_id, func.max(m.SharedPicture.version).label("version"))
             .group_by(m.SharedPicture.case_id)
@@ -439,9 +477,28 @@ class FamiliesRepository:
                 .distinct()
                 .order_by(m.Membership.person_id)
             ).all()
-            if waiting:
-                result.append((_picture(picture), picture.case_id, tuple(waiting)))
+            # Someone whose consent is not in effect is not reminded of the case.
+            admitted = tuple(p for p in waiting if self._gate.admitted(p, picture.case_id))
+            if admitted:
+                result.append((self._picture(picture), picture.case_id, admitted))
         return result
+
+    def _response(self, picture_id: int, person_id: int) -> m.PictureResponse | None:
+        """A person's answer row to one version."""
+        return self._s.scalar(
+            select(m.PictureResponse).where(
+                m.PictureResponse.picture_id == picture_id,
+                m.PictureResponse.person_id == person_id,
+            )
+        )
+
+    def _picture(self, row: m.SharedPicture) -> PictureInfo:
+        """A shared picture row as a domain value."""
+        return PictureInfo(row.id, row.version, row.text, row.published_at)
+
+    def _answer(self, row: m.PictureResponse) -> PictureAnswer:
+        """A picture response row as a domain value."""
+        return PictureAnswer(row.id, Verdict(row.verdict), row.comment, row.answered_at)
 
     # --- coordinators, meetings to remind of, requests ---------------------------------
 
@@ -476,7 +533,8 @@ class FamiliesRepository:
         )
 
     def open_request(self, case_id: int, person_id: int) -> MeetingRequestInfo | None:
-        """This person's newest unanswered request."""
+        """This person's own newest unanswered request."""
+        self._gate.require(person_id, case_id)
         row = self._s.scalar(
             select(m.MeetingRequest)
             .where(
@@ -487,10 +545,13 @@ class FamiliesRepository:
             .order_by(m.MeetingRequest.id.desc())
             .limit(1)
         )
-        return _request(row) if row else None
+        return self._request(row) if row else None
 
     def request_meeting(self, case_id: int, person_id: int, reason: str, now: datetime) -> int:
-        """Stores a request for a new meeting."""
+        """Stores a family member's request for a new meeting."""
+        self._gate.require_family_member(
+            person_id, case_id, now, "meeting_request.create", "meeting_request"
+        )
         row = m.MeetingRequest(
             case_id=case_id, requested_by_id=person_id, reason=reason, created_at=now
         )
@@ -498,23 +559,38 @@ class FamiliesRepository:
         self._s.flush()
         return row.id
 
-    def open_requests(self, case_id: int) -> tuple[MeetingRequestInfo, ...]:
-        """Every unanswered request of a case, oldest first: the coordinator's to-do."""
-        rows = self._s.scalars(
-            select(m.MeetingRequest)
+    def open_requests(
+        self, case_id: int, viewer: Who
+    ) -> tuple[tuple[MeetingRequestInfo, str | None], ...]:
+        """Every unanswered request of a case with who asked, oldest first: the coordinator's
+        to-do (and the report's)."""
+        self._gate.requests_reader(viewer, case_id)
+        rows = self._s.execute(
+            select(m.MeetingRequest, m.Person.display_name)
+            .outerjoin(m.Person, m.Person.id == m.MeetingRequest.requested_by_id)
             .where(m.MeetingRequest.case_id == case_id, m.MeetingRequest.answered_at.is_(None))
-            .order_by(m.MeetingRequest.id)
-        )
-        return tuple(_request(r) for r in rows)
+            .order_by(m.MeetingRequest.created_at, m.MeetingRequest.id)
+        ).all()
+        return tuple((self._request(r), name) for r, name in rows)
 
-    def answer_request(self, request_id: int, answer: str, now: datetime) -> int | None:
-        """Marks a request answered; returns who asked (to tell them), or None if unknown."""
+    def answer_request(
+        self, request_id: int, answerer: Who, answer: str, now: datetime
+    ) -> int | None:
+        """Marks a request answered (a coordinator, or the operator's CLI); returns who asked
+        (to tell them), or None if unknown."""
         row = self._s.get(m.MeetingRequest, request_id)
         if row is None or row.answered_at is not None:
             return None
+        self._gate.coordinator_or_operator(
+            answerer, row.case_id, now, "answer", "meeting_request", request_id
+        )
         row.answered_at, row.answer = now, answer
         self._s.flush()
         return row.requested_by_id
+
+    def _request(self, row: m.MeetingRequest) -> MeetingRequestInfo:
+        """A meeting request row as a domain value."""
+        return MeetingRequestInfo(row.id, row.reason, row.created_at, row.answered_at)
 
     # --- language -------------------------------------------------------------------------
 
@@ -522,31 +598,3 @@ class FamiliesRepository:
         """Stores the language a person chose."""
         self._s.get_one(m.Person, person_id).locale = locale
         self._s.flush()
-
-
-def _family_item(item: m.FamilyItem, author_name: str) -> FamilyItem:
-    """A family item row as a domain value."""
-    return FamilyItem(
-        id=item.id,
-        author_id=item.author_id,
-        author_name=author_name,
-        kind=item.kind,
-        text=item.text,
-        in_family_list=item.in_family_list,
-        shared=item.shared,
-    )
-
-
-def _picture(row: m.SharedPicture) -> PictureInfo:
-    """A shared picture row as a domain value."""
-    return PictureInfo(row.id, row.version, row.text, row.published_at)
-
-
-def _answer(row: m.PictureResponse) -> PictureAnswer:
-    """A picture response row as a domain value."""
-    return PictureAnswer(row.id, Verdict(row.verdict), row.comment, row.answered_at)
-
-
-def _request(row: m.MeetingRequest) -> MeetingRequestInfo:
-    """A meeting request row as a domain value."""
-    return MeetingRequestInfo(row.id, row.reason, row.created_at, row.answered_at)

@@ -58,7 +58,7 @@ class UnitOfWork:
     @cached_property
     def coordination(self) -> CoordinationRepository:
         """The coordinators' work on cases."""
-        return CoordinationRepository(self.session)
+        return CoordinationRepository(self.session, self.gate)
 
     @cached_property
     def preparation(self) -> PreparationRepository:
@@ -108,7 +108,7 @@ class UnitOfWork:
     @cached_property
     def families(self) -> FamiliesRepository:
         """The families' side of a case."""
-        return FamiliesRepository(self.session)
+        return FamiliesRepository(self.session, self.gate)
 
     @cached_property
     def processes(self) -> ProcessRepository:

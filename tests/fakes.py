@@ -190,7 +190,7 @@ class MemoryFamilies:
             self.items[item_id] = (self.items[item_id][0], replace(item, text=text))
         return item is not None
 
-    def delete_family_item(self, item_id: int, author_id: int) -> bool:
+    def delete_family_item(self, item_id: int, author_id: int, now: datetime) -> bool:
         return self.family_item(item_id, author_id) is not None and bool(self.items.pop(item_id))
 
     def set_family_item_flags(
@@ -218,7 +218,7 @@ class MemoryFamilies:
     def organisations(self, case_id: int) -> tuple[OrganisationInfo, ...]:
         return self.orgs
 
-    def latest_picture(self, case_id: int) -> PictureInfo | None:
+    def latest_picture(self, case_id: int, viewer: int) -> PictureInfo | None:
         return self.pictures[-1] if self.pictures else None
 
     def picture_answer(self, picture_id: int, person_id: int) -> PictureAnswer | None:

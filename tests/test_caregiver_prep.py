@@ -132,7 +132,7 @@ def test_a_caregiver_cannot_change_another_adults_line(
         robin_actor = uow.members.actor_for(ConversationRef(PLATFORM, "family", "robin"))
         assert robin_actor is not None
         assert not uow.families.edit_family_item(kims_item, robin_actor.person_id, "x", clock.now)
-        assert not uow.families.delete_family_item(kims_item, robin_actor.person_id)
+        assert not uow.families.delete_family_item(kims_item, robin_actor.person_id, clock.now)
         uow.commit()
     kim.choose("Till menyn")
     kim.choose("Vår lista")
@@ -167,7 +167,7 @@ def test_private_lines_stay_with_their_author_until_shown_to_the_family(
     robin.choose("Vår lista")
     assert "• Alex har det tungt sedan flytten (Kim, delas med mötet)" in robin.text()
     with UnitOfWork(sessions) as uow:
-        shared = uow.families.shared_family_items(case.case_id)
+        shared = uow.families.shared_family_items(case.case_id, case.coordinator_id)
     assert [(i.author_name, i.text) for i in shared] == [
         ("Kim", "Alex har det tungt sedan flytten")
     ]

@@ -11,6 +11,7 @@ from flows.coordination import ActionStatus
 from flows.domain import Role
 from flows.picture_loop import OPEN_CHOICE
 from storage import models as m
+from storage.access import Purpose
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
 from tests.conftest import FakeClock
@@ -65,7 +66,7 @@ def test_a_paste_with_mistakes_names_the_lines_and_adds_nothing(
     assert "Rad 2: ingen ansvarig före kolon" in maria.text()
     assert "Rad 3: datumet förstod jag inte" in maria.text()
     with UnitOfWork(sessions) as uow:
-        assert uow.coordination.actions(1) == []
+        assert uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR)) == []
 
 
 def test_saying_no_to_the_pasted_plan_drops_it(
@@ -77,7 +78,7 @@ def test_saying_no_to_the_pasted_plan_drops_it(
     maria.choose("Nej, släng")
     assert maria.ids() == ["coord.paste_dropped", "coord.plan"]
     with UnitOfWork(sessions) as uow:
-        assert uow.coordination.actions(1) == []
+        assert uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR)) == []
 
 
 def test_an_action_is_edited_reassigned_given_a_status_and_cancelled_with_history_kept(
@@ -113,7 +114,7 @@ def test_an_action_is_edited_reassigned_given_a_status_and_cancelled_with_histor
         ("cancelled", None),
     ]
     with UnitOfWork(sessions) as uow:
-        (action,) = uow.coordination.actions(1)
+        (action,) = uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR))
     assert action.status is ActionStatus.CANCELLED and action.owner.name == ""
 
 

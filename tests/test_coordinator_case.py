@@ -16,6 +16,7 @@ from flows.coordination import ActionStatus
 from flows.domain import MeetingKind
 from flows.picture_loop import OPEN_CHOICE
 from storage import models as m
+from storage.access import Purpose
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
 from tests.conftest import FakeClock
@@ -213,8 +214,14 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
     assert html_file is not None and png_file is not None
     html = html_file.data.decode()
     with UnitOfWork(sessions) as uow:
-        statuses = {a.description: a.status for a in uow.coordination.actions(1)}
-        dues = {a.description: a.due for a in uow.coordination.actions(1)}
+        statuses = {
+            a.description: a.status
+            for a in uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR))
+        }
+        dues = {
+            a.description: a.due
+            for a in uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR))
+        }
     assert statuses == {
         "Boka neuropsykiatrisk utredning": ActionStatus.OPEN,
         "Anpassat schema": ActionStatus.OPEN,

@@ -11,6 +11,7 @@ from bot.catalogue import Catalogue
 from bot.cli import main
 from storage.db import make_engine, session_factory
 from storage.schema import upgrade
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.coord_seed import chat
 
@@ -76,6 +77,19 @@ def test_add_coordinator_prints_a_code_that_starts_a_coordinator(
     args = ["report", "followup", "--case", "K-1", "--db", db, "--format", "png"]
     assert main([*args, "--output", str(target)]) == 0
     assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_closed_case_is_shown_without_its_plan_and_has_no_report(
+    db: str, capsys: pytest.CaptureFixture[str], clock: FakeClock
+) -> None:
+    with UnitOfWork(_sessions(db)) as uow:
+        case = uow.cases.create_case(clock.now)
+        case.status, case.closed_at = "closed", clock.now
+        uow.commit()
+    assert main(["case", "show", "--case", "K-1", "--db", db]) == 0
+    assert "K-1 (closed)" in capsys.readouterr().out
+    assert main(["report", "followup", "--case", "K-1", "--db", db]) == 3
+    assert "case K-1 is closed" in capsys.readouterr().err
 
 
 def test_unknown_case_is_a_clear_error(db: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,7 @@ from flows.conversation import ConversationRef
 from flows.coordination import NewAction, Owner, OwnerKind
 from flows.domain import MeetingKind
 from storage import models as m
+from storage.access import Purpose
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM
 from tests.conftest import FakeClock
@@ -50,7 +51,7 @@ def test_user_text_in_the_document_is_escaped(
 ) -> None:
     case_id = _case(sessions, clock)
     with UnitOfWork(sessions) as uow:
-        report = build_followup(uow, case_id, clock.now)
+        report = build_followup(uow, case_id, clock.now, uow.gate.for_system(Purpose.REPORT))
     html = render_followup(report, catalogue, "sv", DocumentFormat.HTML)
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     markdown = render_followup(report, catalogue, "en", DocumentFormat.MARKDOWN)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from bot.catalogue import Catalogue
 from flows.coordination import ActionStatus
+from storage.access import Purpose
 from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
@@ -101,10 +102,13 @@ def test_a_professional_marks_an_action_done_from_a_nudge_in_an_encrypted_dm(
             assert "1) K-1: Boka utredning (tisdag 15 december)" in listed.body
 
             with UnitOfWork(sessions) as uow:
-                by_text = {a.description: a for a in uow.coordination.actions(1)}
-                remiss = uow.coordination.action(by_text["Skicka remiss"].id)
+                # Read as the operator: the plan with its history, through the gate.
+                operator = uow.gate.for_system(Purpose.OPERATOR)
+                plan = uow.coordination.actions(1, operator, with_history=True)
+                by_text = {a.description: a for a in plan}
+            remiss = by_text["Skicka remiss"]
             assert by_text["Boka utredning"].status is ActionStatus.OPEN
-            assert remiss is not None and remiss.status is ActionStatus.DONE
+            assert remiss.status is ActionStatus.DONE
             assert [(u.status, u.note, u.author) for u in remiss.history][-1] == (
                 ActionStatus.DONE,
                 None,

@@ -51,8 +51,9 @@ def test_a_request_reaches_the_coordinator_and_is_tracked_until_answered(
     assert REASON in alert.text
 
     with UnitOfWork(sessions) as uow:
-        (open_request,) = uow.families.open_requests(case.case_id)
+        ((open_request, asker),) = uow.families.open_requests(case.case_id, case.coordinator_id)
     assert open_request.reason == REASON and open_request.answered_at is None
+    assert asker == "Alex"
 
     # Asking again while one is open shows the open one first.
     clock.advance(days=1)
@@ -61,13 +62,18 @@ def test_a_request_reaches_the_coordinator_and_is_tracked_until_answered(
     assert "Du bad om ett nytt möte måndag 23 november." in alex.text()
 
     with UnitOfWork(sessions) as uow:
-        asked_by = uow.families.answer_request(open_request.id, "Vi ses 5 december.", clock.now)
+        asked_by = uow.families.answer_request(
+            open_request.id, case.coordinator_id, "Vi ses 5 december.", clock.now
+        )
         uow.commit()
     assert asked_by is not None
     with UnitOfWork(sessions) as uow:
-        assert uow.families.open_requests(case.case_id) == ()
+        assert uow.families.open_requests(case.case_id, case.coordinator_id) == ()
         # An answered request cannot be answered twice.
-        assert uow.families.answer_request(open_request.id, "igen", clock.now) is None
+        assert (
+            uow.families.answer_request(open_request.id, case.coordinator_id, "igen", clock.now)
+            is None
+        )
     alex.choose("Tillbaka")
     alex.choose("Be om ett nytt möte")
     assert alex.ids() == ["request.ask"]

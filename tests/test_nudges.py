@@ -14,7 +14,7 @@ from bot.nudge_config import NudgeConfig, NudgeContent
 from bot.nudges import is_quiet, stage_of
 from flows.conversation import ConversationRef
 from flows.coordination import ActionStatus, NewAction, Owner, OwnerKind
-from flows.domain import Role
+from flows.domain import ConsentScope, Role
 from storage import models as m
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
@@ -209,6 +209,9 @@ def test_family_actions_remind_the_caregivers_not_the_young_person(
     with UnitOfWork(sessions) as uow:
         alex = _person(uow, "Alex", clock.now)
         uow.cases.add_member(CASE, alex, Role.YOUTH, clock.now)
+        # Both said yes to the bot: the young person is left out for their role, not consent.
+        for person in (alex, _id(uow, "Kim")):
+            uow.privacy.record_consent(person, CASE, ConsentScope.BOT, True, "t", clock.now)
         uow.coordination.add_actions(
             CASE, [NewAction(Owner(OwnerKind.FAMILY, None, ""), "Ansök", MONDAY)], 1, clock.now
         )
@@ -219,6 +222,31 @@ def test_family_actions_remind_the_caregivers_not_the_young_person(
     with UnitOfWork(sessions) as uow:
         targets = uow.session.scalars(select(m.Outbox.chat_id)).all()
     assert "alex" not in targets
+
+
+def test_a_caregiver_without_consent_in_effect_is_not_reminded(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {})
+    with UnitOfWork(sessions) as uow:
+        kim = _id(uow, "Kim")
+        uow.privacy.record_consent(kim, CASE, ConsentScope.BOT, True, "t", clock.now)
+        uow.privacy.withdraw(kim, CASE, clock.now)
+        uow.coordination.add_actions(
+            CASE, [NewAction(Owner(OwnerKind.FAMILY, None, ""), "Ansök", MONDAY)], 1, clock.now
+        )
+        uow.commit()
+    run_tick(sessions, clock)
+    assert people["kim"].receive() == [], "the gate's NUDGE purpose reads admitted owners only"
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalars(select(m.NudgeSent.id)).all() == []
+
+
+def _id(uow: UnitOfWork, name: str) -> int:
+    """A seeded person's id by the name of their chat."""
+    person = uow.members.actor_for(ConversationRef(PLATFORM, name.lower(), name.lower()))
+    assert person is not None
+    return person.person_id
 
 
 @pytest.mark.parametrize(

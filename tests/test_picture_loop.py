@@ -207,9 +207,9 @@ def test_the_coordinators_report_can_read_every_answer_of_a_version(
     chats["kim"].send("/bild")
     chats["kim"].tap("agree")
     with UnitOfWork(sessions) as uow:
-        picture = uow.families.latest_picture(case.case_id)
+        picture = uow.families.latest_picture(case.case_id, case.coordinator_id)
         assert picture is not None
-        read = uow.families.picture_answers(picture.id)
+        read = uow.families.picture_answers(picture.id, case.coordinator_id)
     assert [(name, a.verdict.value, a.comment) for _, name, a in read] == [
         ("Alex", "disagree", COMMENT),
         ("Kim", "agree", None),

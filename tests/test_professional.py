@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
-from flows.coordination import ActionStatus
+from flows.coordination import ActionStatus, Owner, OwnerKind
+from storage import models as m
+from storage.access import AccessDenied, Purpose
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
 from tests.conftest import FakeClock
@@ -54,8 +57,13 @@ def test_blocked_asks_why_and_keeps_the_reason_and_the_note(
     sara.send("Frågar igen på fredag")
     assert sara.ids() == ["status.saved", "pro.home"]
     with UnitOfWork(sessions) as uow:
-        action = next(a for a in uow.coordination.actions(1) if a.description == "Skicka remiss")
-        full = uow.coordination.action(action.id)
+        action = next(
+            a
+            for a in uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR))
+            if a.description == "Skicka remiss"
+        )
+        sara_id = uow.members.actor_for(sara.ref).person_id  # type: ignore[union-attr]
+        full = uow.coordination.action(action.id, sara_id)
     assert full is not None and full.status is ActionStatus.BLOCKED
     assert [(u.status, u.note, u.author) for u in full.history][-1] == (
         ActionStatus.BLOCKED,
@@ -78,7 +86,7 @@ def test_in_progress_and_a_new_date_in_words(sara: Chat, sessions: sessionmaker[
     sara.choose("Ingen kommentar")
     assert "Tack! Sparat: pågår, nytt datum fredag 4 december." in sara.text()
     with UnitOfWork(sessions) as uow:
-        (action,) = uow.coordination.actions(2)
+        (action,) = uow.coordination.actions(2, uow.gate.for_system(Purpose.OPERATOR))
     assert action.status is ActionStatus.IN_PROGRESS and action.due == date(2026, 12, 4)
 
 
@@ -98,8 +106,70 @@ def test_someone_elses_action_cannot_be_answered(
     sara: Chat, sessions: sessionmaker[Session]
 ) -> None:
     with UnitOfWork(sessions) as uow:
-        family = next(a for a in uow.coordination.actions(1) if a.description == "Ansök")
+        family = next(
+            a
+            for a in uow.coordination.actions(1, uow.gate.for_system(Purpose.OPERATOR))
+            if a.description == "Ansök"
+        )
         sara_id = uow.members.actor_for(sara.ref).person_id  # type: ignore[union-attr]
         assert not uow.coordination.may_update(family.id, sara_id)
     sara.tap(f"a:{family.id}")
     assert sara.ids() == ["common.stale_choice", "pro.home"]
+    # The gate itself refuses, whatever a flow asks: only an owner or the coordinator.
+    denied = pytest.raises(AccessDenied, match="owner or the case's coordinator")
+    with UnitOfWork(sessions) as uow, denied:
+        uow.coordination.record_update(
+            family.id,
+            sara_id,
+            ActionStatus.DONE,
+            None,
+            None,
+            datetime(2026, 11, 23, tzinfo=UTC),
+        )
+
+
+def test_a_status_reply_for_an_action_given_to_someone_else_is_refused_in_words(
+    sara: Chat, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    sara.choose("Skicka remiss")
+    sara.choose("Klar")
+    assert sara.ids() == ["status.note_ask"]
+    # Meanwhile Maria gives the action to the family: Sara no longer owns it.
+    with UnitOfWork(sessions) as uow:
+        (maria_id,) = uow.families.coordinators(1)
+        action = next(
+            a for a in uow.coordination.actions(1, maria_id) if a.description == "Skicka remiss"
+        )
+        family = Owner(OwnerKind.FAMILY, None, "")
+        assert uow.coordination.change_action(action.id, maria_id, clock.now, owner=family)
+        uow.commit()
+    sara.choose("Ingen kommentar")
+    assert sara.ids() == ["status.not_yours", "pro.home"]
+    assert "Den åtgärden är inte din" in sara.text()
+    assert "Skicka remiss" not in sara.text()
+    with UnitOfWork(sessions) as uow:
+        still = uow.coordination.action(action.id, maria_id)
+    assert still is not None and still.status is ActionStatus.OPEN, "nothing was saved"
+
+
+def test_a_professional_of_another_case_sees_nothing_of_this_plan(
+    sara: Chat, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    with UnitOfWork(sessions) as uow:
+        (maria_id,) = uow.families.coordinators(2)
+        (robins,) = uow.coordination.actions(2, maria_id)
+        (alex_first, *_) = uow.coordination.actions(1, maria_id)
+        sara_id = uow.members.actor_for(sara.ref).person_id  # type: ignore[union-attr]
+        # Sara leaves K-2: Robin's plan no longer exists for her, not even by id.
+        uow.session.execute(
+            update(m.Membership)
+            .where(m.Membership.person_id == sara_id, m.Membership.case_id == 2)
+            .values(active=False)
+        )
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        assert uow.coordination.action(robins.id, sara_id) is None
+        assert uow.coordination.action(alex_first.id, sara_id) is not None
+        with pytest.raises(AccessDenied):
+            uow.coordination.actions(2, sara_id)
+        assert all(a.case_id == 1 for a in uow.coordination.actions_owned_by(sara_id))

@@ -26,6 +26,7 @@ from flows.domain import MeetingKind, Role
 from flows.replies import say
 from flows.text_rules import QUESTION_MAX_CHARS, clean_text
 from flows.wiring import default_engine
+from storage.access import Purpose
 from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
@@ -201,18 +202,18 @@ def test_a_professional_taps_done_on_a_nudge(
             no_refusals(bot)
 
     asyncio.run(conversation())
-    with UnitOfWork(db) as uow:
-        action = uow.coordination.action(action_id)
-    assert action is not None and action.status is ActionStatus.DONE
+    [action] = actions_of(db, 1)
+    assert action.id == action_id and action.status is ActionStatus.DONE
     [update] = [u for u in action.history if u.author == "Sara"]
     assert (update.status, update.note) == (ActionStatus.DONE, None)
     assert update.at == clock.now, "saved in the test's time, like everything else"
 
 
 def actions_of(sessions: sessionmaker[Session], case_id: int) -> list[ActionItem]:
-    """The plan actions of a case, as stored."""
+    """The plan actions of a case with their history, as stored (read as the operator)."""
     with UnitOfWork(sessions) as uow:
-        return list(uow.coordination.actions(case_id))
+        operator = uow.gate.for_system(Purpose.OPERATOR)
+        return list(uow.coordination.actions(case_id, operator, with_history=True))
 
 
 HOSTILE = [
