@@ -85,7 +85,15 @@ class Runtime:
             uow.commit()
         log.info("process %s started", self.process_id)
         await self.keep_once()
-        self._catch_up = asyncio.create_task(self._catch_up_once())
+        self._catch_up = asyncio.create_task(self._catch_up_then_tick())
+
+    async def _catch_up_then_tick(self) -> None:
+        """The first tick after start, then the ticker (in that order, as before: a periodic
+        send never runs beside the catch-up's, so stop() leaves no send half done)."""
+        try:
+            await self.tick_once()
+        except Exception as exc:  # the ticker tries again; the process stays up
+            log.error("catch-up after start failed: %s", type(exc).__name__)
         self.ticker.start()
         if self.retention is not None:
             schedule = self.retention.schedule
@@ -97,12 +105,10 @@ class Runtime:
                 MISFIRE_GRACE,
             )
 
-    async def _catch_up_once(self) -> None:
-        """The first tick after start; an error is logged and left to the ticker's next run."""
-        try:
-            await self.tick_once()
-        except Exception as exc:  # the ticker tries again; the process stays up
-            log.error("catch-up after start failed: %s", type(exc).__name__)
+    async def caught_up(self) -> None:
+        """Waits until the catch-up after start is done and the ticker runs."""
+        if self._catch_up is not None:
+            await asyncio.shield(self._catch_up)
 
     async def tick_once(self) -> None:
         """Turns what has fallen due into outbox rows, then sends what is due."""
@@ -131,8 +137,7 @@ class Runtime:
 
     async def stop(self) -> None:
         """Finishes the catch-up, stops the ticker and the channels, gives the leases back."""
-        if self._catch_up is not None:
-            await self._catch_up  # the work in hand is finished, never cut in half
+        await self.caught_up()  # the work in hand is finished, never cut in half
         self.ticker.shutdown()
         await self.keeper.release_all()
         with UnitOfWork(self._sessions) as uow:

@@ -76,6 +76,7 @@ def test_the_job_runs_daily_at_the_configured_local_time_coalesced_with_a_fixed_
 
     async def scenario() -> None:
         await runtime.start()
+        await runtime.caught_up()  # the ticker starts after the catch-up
         job = runtime.ticker.scheduler.get_job(JOB_RETENTION)
         assert job is not None
         # Registering again replaces the job by its fixed id, never duplicates it.
