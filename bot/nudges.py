@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from bot.nudge_config import NudgeConfig, NudgeContent, ReportConfig
 from flows.coordinator import agenda_reply, followup_reply_set
@@ -247,20 +247,24 @@ class EscalationSource:
         return notices
 
 
-def _meetings_within(uow: UnitOfWork, now: datetime, lead: timedelta) -> list[m.Meeting]:
-    """Meetings of open cases starting within the lead time (on ix_meeting_starts)."""
-    return list(
-        uow.session.scalars(
-            select(m.Meeting)
-            .join(m.Case, m.Case.id == m.Meeting.case_id)
-            .where(
-                m.Case.status == "open",
-                m.Meeting.starts_at > now,
-                m.Meeting.starts_at <= now + lead,
-            )
-            .order_by(m.Meeting.starts_at)
+def meetings_starting(now: datetime, lead: timedelta) -> Select[m.Meeting]:
+    """Meetings of open cases starting within the lead time, soonest first (on
+    ix_meeting_starts; bench/scale.py shows the plan)."""
+    return (
+        select(m.Meeting)
+        .join(m.Case, m.Case.id == m.Meeting.case_id)
+        .where(
+            m.Case.status == "open",
+            m.Meeting.starts_at > now,
+            m.Meeting.starts_at <= now + lead,
         )
+        .order_by(m.Meeting.starts_at)
     )
+
+
+def _meetings_within(uow: UnitOfWork, now: datetime, lead: timedelta) -> list[m.Meeting]:
+    """Meetings of open cases starting within the lead time."""
+    return list(uow.session.scalars(meetings_starting(now, lead)))
 
 
 def _coordinators_of(uow: UnitOfWork, case_ids: Sequence[int]) -> dict[int, list[int]]:
