@@ -57,3 +57,4 @@ def test_startup_reaches_ready(capsys: pytest.CaptureFixture[str]) -> None:
         "samverkan run, terminal, 5 cases",
         "samverkan run, Telegram, 5 cases",  # ready = its first getUpdates reached us
     }
+    assert not any(result["failures"].values())  # every start got ready
