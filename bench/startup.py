@@ -182,17 +182,31 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
     }
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
     times[telegram] = []
+    failures: dict[str, list[str]] = {name: [] for name in times}
     try:
         for _ in range(repeat):
             for name, argv in contenders.items():
-                times[name].append(time_to_first_line(argv, env))
-            times[telegram].append(time_to_first_poll(polling, env, api))
+                # A start that never gets ready is a result, not a reason to stop measuring
+                # the others (with 20,000 cases the catch-up tick can hold SQLite's one write
+                # lock long enough for the terminal's first answer to fail: docs/performance.md).
+                try:
+                    times[name].append(time_to_first_line(argv, env))
+                except RuntimeError as exc:
+                    failures[name].append(str(exc)[:200])
+            try:
+                times[telegram].append(time_to_first_poll(polling, env, api))
+            except RuntimeError as exc:
+                failures[telegram].append(str(exc)[:200])
     finally:
         api.close()
     baseline = statistics.median(t[0] for t in times["bare PTB Application (initialize)"])
-    rows = []
+    rows: list[tuple[object, ...]] = []
     results: dict[str, float] = {}
     for name, samples in times.items():
+        if not samples:
+            results[name] = float("nan")
+            rows.append((name, "never ready", "-", "-", "-"))
+            continue
         wall = statistics.median(t[0] for t in samples)
         cpu = statistics.median(t[1] for t in samples)
         results[name] = wall
@@ -203,9 +217,12 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
         ("process", "median s", "best s", "CPU s (whole run)", "ratio to bare PTB"),
         rows,
     )
+    for name, errors in failures.items():
+        if errors:
+            print(f"{name}: {len(errors)} of {repeat} starts never ready: {errors[0]}")
     ours = results[telegram]
     print(f"\nTarget: ≤ 2 s with {cases} cases: {ours:.2f} s ({'met' if ours <= 2 else 'missed'})")
-    return {"cases": cases, "seconds": results}
+    return {"cases": cases, "seconds": results, "failures": failures}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from bot.nudge_config import NudgeConfig, NudgeContent, ReportConfig
 from flows.coordinator import agenda_reply, followup_reply_set
@@ -29,6 +30,7 @@ from flows.professional import NOTICE_ACTIONS
 from flows.replies import Choice, ParamValue, Reply
 from storage import models as m
 from storage.access import DueAction, Purpose, SystemGrant
+from storage.outbox_repository import _dedup_key as outbox_key
 from storage.unit_of_work import UnitOfWork
 
 # The coordinator's messages that carry a report; if one of them finally fails, they are told.
@@ -36,6 +38,11 @@ REPORT_MESSAGES = ("coord.agenda", "coord.report", "coord.report_timeline")
 # Failed reports older than this are history, not news: nobody is told about them any more.
 FAILED_REPORT_HORIZON = timedelta(days=14)
 ESCALATED = "escalated"
+# Ids per IN list in the tick's bulk look-ups.
+_CHUNK = 500
+# followup_reply_set's replies: the summary with its document, and the timeline picture.
+_REPORT_PARTS = 2
+_T = TypeVar("_T")
 
 
 def is_quiet(local: datetime, config: NudgeConfig) -> bool:
@@ -86,17 +93,31 @@ def _open_actions(uow: UnitOfWork, grant: SystemGrant, due_by: date) -> list[Due
     return uow.coordination.due_actions(grant, due_by)
 
 
-def _already(uow: UnitOfWork, action: DueAction, person_id: int, stage: str) -> bool:
-    """True when this stage of this action was already sent to this person."""
-    found = uow.session.scalar(
-        select(m.NudgeSent.id).where(
-            m.NudgeSent.action_id == action.id,
-            m.NudgeSent.person_id == person_id,
-            m.NudgeSent.due_date == action.due_date,
-            m.NudgeSent.stage == stage,
+def _sent_stages(uow: UnitOfWork, actions: Sequence[DueAction]) -> set[tuple[int, int, date, str]]:
+    """(action, person, due date, stage) already written down for these actions.
+
+    One query per chunk of actions on nudge_sent's unique (action_id, ...) index, instead of
+    one per action and person: at 20,000 cases a tick finds thousands of overdue actions.
+    """
+    ids = sorted({a.id for a in actions})
+    sent: set[tuple[int, int, date, str]] = set()
+    for chunk in _chunks(ids):
+        rows = uow.session.execute(
+            select(
+                m.NudgeSent.action_id,
+                m.NudgeSent.person_id,
+                m.NudgeSent.due_date,
+                m.NudgeSent.stage,
+            ).where(m.NudgeSent.action_id.in_(chunk))
         )
-    )
-    return found is not None
+        sent.update((a, p, d, s) for a, p, d, s in rows)
+    return sent
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """Slices small enough for an IN list on every database (SQLite binds at most 32,766)."""
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
 
 
 def _mark(
@@ -138,12 +159,14 @@ class NudgeSource:
         by_person: dict[int, list[_Due]] = defaultdict(list)
         # stage_of gives no stage to an action due more than days_before days from today.
         due_by = today + timedelta(days=self.config.days_before)
-        for action in _open_actions(uow, grant, due_by):
+        actions = _open_actions(uow, grant, due_by)
+        sent = _sent_stages(uow, actions)
+        for action in actions:
             stage = stage_of(action.due_date, today, self.config)
             if stage is None:
                 continue
             for person_id in action.recipients:
-                if not _already(uow, action, person_id, stage):
+                if (action.id, person_id, action.due_date, stage) not in sent:
                     by_person[person_id].append(_Due(action, stage))
         notices = []
         for person_id, items in sorted(by_person.items()):
@@ -201,9 +224,11 @@ class EscalationSource:
         limit = local.date() - timedelta(days=self.config.escalate_after_days)
         grant = uow.gate.for_system(Purpose.ESCALATION)
         late: dict[tuple[int, int, str], list[DueAction]] = defaultdict(list)
-        for action in _open_actions(uow, grant, limit):
+        actions = _open_actions(uow, grant, limit)
+        sent = _sent_stages(uow, actions)
+        for action in actions:
             for person_id in action.recipients:
-                if not _already(uow, action, person_id, ESCALATED):
+                if (action.id, person_id, action.due_date, ESCALATED) not in sent:
                     late[(person_id, action.case_id, action.reference)].append(action)
         notices = []
         for (person_id, case_id, reference), actions in sorted(late.items()):
@@ -222,29 +247,76 @@ class EscalationSource:
         return notices
 
 
-def _coordinators(uow: UnitOfWork, case_id: int) -> list[int]:
-    """The active coordinators of a case."""
-    return list(
-        uow.session.scalars(
-            select(m.Membership.person_id).where(
-                m.Membership.case_id == case_id,
-                m.Membership.role == Role.COORDINATOR,
-                m.Membership.active.is_(True),
-            )
-        )
-    )
-
-
-def _meetings_within(uow: UnitOfWork, now: datetime, lead: timedelta) -> Iterator[m.Meeting]:
-    """Meetings of open cases starting within the lead time."""
-    yield from uow.session.scalars(
+def meetings_starting(now: datetime, lead: timedelta) -> Select[m.Meeting]:
+    """Meetings of open cases starting within the lead time, soonest first (on
+    ix_meeting_starts; bench/scale.py shows the plan)."""
+    return (
         select(m.Meeting)
         .join(m.Case, m.Case.id == m.Meeting.case_id)
         .where(
-            m.Case.status == "open", m.Meeting.starts_at > now, m.Meeting.starts_at <= now + lead
+            m.Case.status == "open",
+            m.Meeting.starts_at > now,
+            m.Meeting.starts_at <= now + lead,
         )
         .order_by(m.Meeting.starts_at)
     )
+
+
+def _meetings_within(uow: UnitOfWork, now: datetime, lead: timedelta) -> list[m.Meeting]:
+    """Meetings of open cases starting within the lead time."""
+    return list(uow.session.scalars(meetings_starting(now, lead)))
+
+
+def _coordinators_of(uow: UnitOfWork, case_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The active coordinators of each of these cases, in one query per chunk."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(sorted(set(case_ids))):
+        for case_id, person_id in uow.session.execute(
+            select(m.Membership.case_id, m.Membership.person_id).where(
+                m.Membership.case_id.in_(chunk),
+                m.Membership.role == Role.COORDINATOR,
+                m.Membership.active.is_(True),
+            )
+        ):
+            found[case_id].append(person_id)
+    return found
+
+
+def _unsent(
+    uow: UnitOfWork, wanted: dict[tuple[int, int], tuple[str, ...]]
+) -> set[tuple[int, int]]:
+    """Of (meeting, person) → notice keys, those the outbox does not hold yet in every one of
+    the person's private chats.
+
+    The outbox's idempotency keys are what makes a report go out once (enqueue_notices); asking
+    them first, in bulk, means a tick builds only the reports still to send, instead of every
+    report of the lead window on every tick (at 20,000 cases, hundreds of agendas each 30 s).
+    A person with no private chat gets nothing either way, so they are never "unsent".
+    """
+    people = sorted({person for _, person in wanted})
+    chats: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for chunk in _chunks(people):
+        for person_id, platform, chat in uow.session.execute(
+            select(
+                m.ChatIdentity.person_id, m.ChatIdentity.platform, m.ChatIdentity.private_chat_id
+            ).where(
+                m.ChatIdentity.person_id.in_(chunk), m.ChatIdentity.private_chat_id.is_not(None)
+            )
+        ):
+            chats[person_id].append((platform, str(chat)))
+    # The same per-chat key as the outbox derives from a notice's dedup key.
+    full = {
+        pair: [outbox_key(k, platform, chat) for k in keys for platform, chat in chats[pair[1]]]
+        for pair, keys in wanted.items()
+    }
+    existing: set[str] = set()
+    for batch in _chunks(sorted({k for ks in full.values() for k in ks})):
+        existing.update(
+            uow.session.scalars(
+                select(m.Outbox.idempotency_key).where(m.Outbox.idempotency_key.in_(batch))
+            )
+        )
+    return {pair for pair, ks in full.items() if any(k not in existing for k in ks)}
 
 
 def _timed(reply: Reply, meeting: m.Meeting, lead_hours: int) -> Reply:
@@ -268,7 +340,20 @@ class AgendaSource:
         """The agenda of every meeting coming up within the lead time, once per meeting."""
         notices = []
         grant = uow.gate.for_system(Purpose.REPORT)
-        for meeting in _meetings_within(uow, now, timedelta(hours=self.config.agenda_lead_hours)):
+        meetings = _meetings_within(uow, now, timedelta(hours=self.config.agenda_lead_hours))
+        coordinators = _coordinators_of(uow, [mt.case_id for mt in meetings])
+        todo = _unsent(
+            uow,
+            {
+                (mt.id, p): (_key("agenda", mt.id, p),)
+                for mt in meetings
+                for p in coordinators[mt.case_id]
+            },
+        )
+        for meeting in meetings:
+            people = [p for p in coordinators[meeting.case_id] if (meeting.id, p) in todo]
+            if not people:
+                continue  # already enqueued for everyone: do not build the agenda again
             agenda = uow.coordination.agenda(
                 meeting.case_id, meeting.starts_at - timedelta(seconds=1)
             )
@@ -279,7 +364,7 @@ class AgendaSource:
                 meeting,
                 self.config.agenda_lead_hours,
             )
-            for person_id in _coordinators(uow, meeting.case_id):
+            for person_id in people:
                 key = _key("agenda", meeting.id, person_id)
                 notices.append(Notice(reply, person_id=person_id, dedup_key=key))
         return notices
@@ -299,14 +384,27 @@ class FollowupReportSource:
         lead = timedelta(hours=self.config.followup_lead_hours)
         today = now.astimezone(self.timezone).date()
         grant = uow.gate.for_system(Purpose.REPORT)
-        for meeting in _meetings_within(uow, now, lead):
-            if meeting.kind is not MeetingKind.FOLLOW_UP:
-                continue
+        meetings = [
+            mt for mt in _meetings_within(uow, now, lead) if mt.kind is MeetingKind.FOLLOW_UP
+        ]
+        coordinators = _coordinators_of(uow, [mt.case_id for mt in meetings])
+        todo = _unsent(
+            uow,
+            {
+                (mt.id, p): tuple(_key("followup", mt.id, p, n) for n in range(_REPORT_PARTS))
+                for mt in meetings
+                for p in coordinators[mt.case_id]
+            },
+        )
+        for meeting in meetings:
+            people = [p for p in coordinators[meeting.case_id] if (meeting.id, p) in todo]
+            if not people:
+                continue  # already enqueued for everyone: do not build the report again
             reference = uow.cases.reference_of(meeting.case_id)
             replies = followup_reply_set(
                 meeting.case_id, reference, uow.coordination.actions(meeting.case_id, grant), today
             )
-            for person_id in _coordinators(uow, meeting.case_id):
+            for person_id in people:
                 for n, untimed in enumerate(replies):
                     reply = _timed(untimed, meeting, self.config.followup_lead_hours)
                     key = _key("followup", meeting.id, person_id, n)

@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import event, select
+from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from flows.domain import AccessRefused, ConsentScope, ConsentStatus, ItemKind, Role, ViewAspect
@@ -121,6 +121,29 @@ class SystemGrant:
 
 # Only grants carrying this object are honoured: a grant cannot be made around the gate.
 _GRANT_TOKEN = object()
+
+# A person's consent rows in one case, oldest first, each with their age statement (NULL when
+# none); the person's row is outer-joined so the age comes back even with no consent at all.
+_CONSENT_STATUS = (
+    select(
+        select(m.AgeStatement.under_limit)
+        .where(m.AgeStatement.person_id == m.Person.id)
+        .correlate(m.Person)
+        .scalar_subquery()
+        .label("under_limit"),
+        m.Consent.scope,
+        m.Consent.given_by_id,
+        m.Consent.given,
+        m.Consent.revoked_at,
+    )
+    .select_from(m.Person)
+    .outerjoin(
+        m.Consent,
+        and_(m.Consent.person_id == m.Person.id, m.Consent.case_id == bindparam("case_id")),
+    )
+    .where(m.Person.id == bindparam("person_id"))
+    .order_by(m.Consent.recorded_at, m.Consent.id)
+)
 
 # Who asks: a person (their id) or the system for a purpose.
 Who = int | SystemGrant
@@ -451,20 +474,21 @@ class AccessGate:
         key = (person_id, case_id)
         if key in self._consents and not self._fresh():
             return self._consents[key]
-        rows = self._s.execute(
-            select(m.Consent.scope, m.Consent.given_by_id, m.Consent.given, m.Consent.revoked_at)
-            .where(m.Consent.person_id == person_id, m.Consent.case_id == case_id)
-            .order_by(m.Consent.recorded_at, m.Consent.id)
-        ).all()
+        # Consents and the age statement in one prepared statement: the consent gate asks this
+        # on every message, and it was two round trips.
+        rows = self._s.execute(_CONSENT_STATUS, {"person_id": person_id, "case_id": case_id}).all()
         latest: dict[tuple[str, bool], bool] = {}
-        for scope, given_by, given, revoked_at in rows:
+        under_limit: bool | None = None
+        for under, scope, given_by, given, revoked_at in rows:
+            under_limit = None if under is None else bool(under)
+            if scope is None:
+                continue  # the person's row with no consent joined: none recorded here
             # Later rows overwrite earlier ones: the newest answer of each kind wins.
             latest[(scope, given_by is not None)] = bool(given) and revoked_at is None
-        age = self._s.get(m.AgeStatement, person_id)
         status = ConsentStatus(
             bot=latest.get((ConsentScope.BOT.value, False)),
             sip=latest.get((ConsentScope.SIP.value, False)),
-            under_age_limit=age.under_limit if age is not None else None,
+            under_age_limit=under_limit,
             guardian=latest.get((ConsentScope.BOT.value, True)),
         )
         self._consents[key] = status

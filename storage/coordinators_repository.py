@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,17 +66,22 @@ class GuardedMembershipRepository(MembershipRepository):
 
     def actor_for(self, ref: ConversationRef) -> Actor | None:
         """The member behind a chat; a coordinator works in the case they chose last."""
-        person = self._person_for(ref)
-        if person is None:
+        # One prepared statement on every message (it was three: person, coordinator row,
+        # membership), answering all three questions the rules below need.
+        row = self._s.execute(
+            _GUARDED_ACTOR_FOR, {"platform": ref.platform, "user_id": ref.user_id}
+        ).first()
+        if row is None:
             return None
-        coordinator = self._s.get(m.Coordinator, person.id)
-        current = coordinator.current_case_id if coordinator is not None else None
-        if current is not None and _coordinates(self._s, person.id, current):
-            return Actor(person.id, current, Role.COORDINATOR, person.display_name, person.locale)
-        actor = super().actor_for(ref)
-        if actor is None and coordinator is not None:
-            return Actor(person.id, NO_CASE, Role.COORDINATOR, person.display_name, person.locale)
-        return actor
+        if row.current_case_id is not None and row.coordinates_current:
+            return Actor(
+                row.person_id, row.current_case_id, Role.COORDINATOR, row.display_name, row.locale
+            )
+        if row.case_id is not None:
+            return Actor(row.person_id, row.case_id, row.role, row.display_name, row.locale)
+        if row.is_coordinator:
+            return Actor(row.person_id, NO_CASE, Role.COORDINATOR, row.display_name, row.locale)
+        return None
 
     def redeem_invite(self, ref: ConversationRef, code: str, now: datetime) -> JoinResult:
         """Uses a case or coordinator code, unless this chat is locked out for guessing."""
@@ -159,6 +164,57 @@ class GuardedMembershipRepository(MembershipRepository):
         if row.failures >= self._limit.max_failures:
             row.locked_until = now + self._limit.lockout
             row.failures, row.window_started_at = 0, now
+
+
+# The latest-joined active membership in an open case (as MembershipRepository.actor_for),
+# whether the person is a coordinator, and whether they still actively coordinate the open
+# case they chose last: correlated on the person, so the whole look-up is one round trip.
+_LATEST_MEMBERSHIP = (
+    select(m.Membership.id)
+    .join(m.Case, m.Case.id == m.Membership.case_id)
+    .where(
+        m.Membership.person_id == m.Person.id,
+        m.Membership.active.is_(True),
+        m.Case.status == "open",
+    )
+    .order_by(m.Membership.joined_at.desc(), m.Membership.id.desc())
+    .limit(1)
+    .correlate(m.Person)
+    .scalar_subquery()
+)
+_COORDINATES_CURRENT = (
+    select(m.Membership.id)
+    .join(m.Case, m.Case.id == m.Membership.case_id)
+    .where(
+        m.Membership.case_id == m.Coordinator.current_case_id,
+        m.Membership.person_id == m.Person.id,
+        m.Membership.role == Role.COORDINATOR,
+        m.Membership.active.is_(True),
+        m.Case.status == "open",
+    )
+    .correlate(m.Person, m.Coordinator)
+    .exists()
+)
+_GUARDED_ACTOR_FOR = (
+    select(
+        m.Person.id.label("person_id"),
+        m.Person.display_name,
+        m.Person.locale,
+        m.Coordinator.person_id.is_not(None).label("is_coordinator"),
+        m.Coordinator.current_case_id,
+        _COORDINATES_CURRENT.label("coordinates_current"),
+        m.Membership.case_id,
+        m.Membership.role,
+    )
+    .select_from(m.Person)
+    .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+    .outerjoin(m.Coordinator, m.Coordinator.person_id == m.Person.id)
+    .outerjoin(m.Membership, m.Membership.id == _LATEST_MEMBERSHIP)
+    .where(
+        m.ChatIdentity.platform == bindparam("platform"),
+        m.ChatIdentity.external_user_id == bindparam("user_id"),
+    )
+)
 
 
 def _coordinates(session: Session, person_id: int, case_id: int) -> bool:

@@ -26,7 +26,9 @@ def test_scale_ticks_once_per_nudge_and_uses_the_index(capsys: pytest.CaptureFix
         assert size["tick_enqueued"] > 0
         assert size["tick_again_new"] == 0  # a second tick finds the same nudges: no new rows
         assert size["messages"] == 12
+        assert size["steady_tick_new"] == 0  # the product's sources enqueue nothing twice
     assert "ix_plan_action_status_due" in " ".join(result["sizes"][-1]["plan"])
+    assert "ix_meeting_starts" in " ".join(result["sizes"][-1]["meetings_plan"])
 
 
 def test_memory_runs_each_side_in_its_own_process(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,3 +57,4 @@ def test_startup_reaches_ready(capsys: pytest.CaptureFixture[str]) -> None:
         "samverkan run, terminal, 5 cases",
         "samverkan run, Telegram, 5 cases",  # ready = its first getUpdates reached us
     }
+    assert not any(result["failures"].values())  # every start got ready

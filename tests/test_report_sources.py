@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.nudge_config import ReportConfig
+from bot.nudges import AgendaSource, FollowupReportSource
 from flows.conversation import ConversationRef
 from flows.domain import MeetingKind, Role
 from storage.unit_of_work import UnitOfWork
@@ -67,3 +68,21 @@ def test_the_follow_up_report_comes_only_before_follow_up_meetings(
     assert sorted(received) == ["coord.agenda", "coord.report", "coord.report_timeline"]
     files = [s.rendered.file for s in maria.turn]
     assert all(f is not None for f in files)
+
+
+def test_a_report_already_in_the_outbox_is_not_built_again_on_the_next_tick(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    _case(sessions, clock)
+    chat(sessions, catalogue, clock, "maria")
+    chat(sessions, catalogue, clock, "nils")
+    clock.advance(days=8)  # a day before the follow-up (the first meeting is past)
+    agendas, reports = AgendaSource(DAY_AHEAD), FollowupReportSource(DAY_AHEAD)
+    with UnitOfWork(sessions) as uow:
+        assert len(list(agendas.due(uow, clock.now))) == 2  # one per coordinator
+        assert len(list(reports.due(uow, clock.now))) == 4  # summary + timeline each
+    assert len(run_tick(sessions, clock, reports=DAY_AHEAD)) == 6
+    # Once enqueued for every coordinator's chat, a tick finds nothing left to build.
+    with UnitOfWork(sessions) as uow:
+        assert list(agendas.due(uow, clock.now)) == []
+        assert list(reports.due(uow, clock.now)) == []

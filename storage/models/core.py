@@ -120,7 +120,12 @@ class Meeting(Base):
     """A möte of a case."""
 
     __tablename__ = "meeting"
-    __table_args__ = (Index("ix_meeting_case_starts", "case_id", "starts_at"),)
+    # ix_meeting_starts: the due-sources ask "which meetings start within the lead time"
+    # across all cases on every tick (bot/nudges.py, bot/family_reminders.py).
+    __table_args__ = (
+        Index("ix_meeting_case_starts", "case_id", "starts_at"),
+        Index("ix_meeting_starts", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
