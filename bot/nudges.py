@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
@@ -145,6 +145,8 @@ def _mark(
 class NudgeSource:
     """Reminds each owner of their actions before, on and after the due date, as one digest."""
 
+    # Its marks and its notices commit together (bot/scheduler.py).
+    marks_what_it_sends: ClassVar[bool] = True
     config: NudgeConfig = field(default_factory=NudgeConfig)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
     name: str = "nudges"
@@ -212,6 +214,8 @@ class NudgeSource:
 class EscalationSource:
     """Tells a case's coordinators, once, about actions overdue past the threshold."""
 
+    # Its marks and its notices commit together (bot/scheduler.py).
+    marks_what_it_sends: ClassVar[bool] = True
     config: NudgeConfig = field(default_factory=NudgeConfig)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
     name: str = "escalations"

@@ -11,6 +11,14 @@ Contract for due-sources, so reminders survive downtime sensibly: give the notic
 is) and, where it stops making sense at some point, an `expires_at` parameter (e.g. the end
 of the meeting it announces; it is then dropped with a log line instead of sent). A source
 should also not return reminders whose moment has passed for good.
+
+Each source runs in a transaction of its own, and a large batch of notices is committed in
+parts: on SQLite one transaction holds the only write lock, and a catch-up over thousands of
+reminders must not keep people's messages waiting (or failing with "database is locked"). A
+source that writes marks of its own (`marks_what_it_sends = True`: nudges, escalations)
+commits its marks and all its notices together, so a crash never leaves a mark without its
+message; any other source is safe to commit in parts, since a tick after a crash recomputes
+what is due and the dedup keys skip what was already enqueued.
 """
 
 from __future__ import annotations
@@ -53,30 +61,63 @@ class DueSource(Protocol):
         ...
 
 
+# Notices per transaction for sources that write nothing else (see the module docstring).
+ENQUEUE_BATCH = 100
+
+
 def tick(
     sessions: sessionmaker[Session],
     sources: Sequence[DueSource],
     now: datetime,
     default_locale: str = "sv",
 ) -> list[int] | None:
-    """One pass over every source in one transaction; the new outbox ids, or None when
-    another process is ticking right now."""
+    """One pass over every source; the new outbox ids, or None when another process is
+    ticking right now (it held every source's lock)."""
     ids: list[int] = []
+    skipped = 0
+    for source in sources:
+        new = _tick_source(sessions, source, now, default_locale)
+        if new is None:
+            skipped += 1
+            continue
+        if new:
+            log.info("tick: %s enqueued %d messages", source.name, len(new))
+        ids += new
+    return None if sources and skipped == len(sources) else ids
+
+
+def _tick_source(
+    sessions: sessionmaker[Session], source: DueSource, now: datetime, default_locale: str
+) -> list[int] | None:
+    """One source: what it found due enqueued, in one transaction or in batches."""
     with UnitOfWork(sessions) as uow:
-        if uow.session.get_bind().dialect.name == "postgresql":
-            got = uow.session.execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TICK_LOCK_KEY}
-            ).scalar()
-            if not got:
-                log.debug("tick skipped: another process is ticking")
-                return None
-        for source in sources:
-            new = uow.outbox.enqueue_notices(list(source.due(uow, now)), now, default_locale)
-            if new:
-                log.info("tick: %s enqueued %d messages", source.name, len(new))
-            ids += new
+        if not _tick_lock(uow):
+            log.debug("tick of %s skipped: another process is ticking", source.name)
+            return None
+        notices = list(source.due(uow, now))
+        together = getattr(source, "marks_what_it_sends", False)
+        first, rest = (
+            (notices, []) if together else (notices[:ENQUEUE_BATCH], notices[ENQUEUE_BATCH:])
+        )
+        ids = uow.outbox.enqueue_notices(first, now, default_locale)
         uow.commit()
+    for start in range(0, len(rest), ENQUEUE_BATCH):
+        with UnitOfWork(sessions) as uow:
+            ids += uow.outbox.enqueue_notices(
+                rest[start : start + ENQUEUE_BATCH], now, default_locale
+            )
+            uow.commit()
     return ids
+
+
+def _tick_lock(uow: UnitOfWork) -> bool:
+    """On PostgreSQL, this transaction's share of the one tick lock; SQLite has one writer."""
+    if uow.session.get_bind().dialect.name != "postgresql":
+        return True
+    got = uow.session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TICK_LOCK_KEY}
+    ).scalar()
+    return bool(got)
 
 
 @dataclass(frozen=True, slots=True)
