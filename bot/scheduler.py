@@ -17,8 +17,9 @@ parts: on SQLite one transaction holds the only write lock, and a catch-up over 
 reminders must not keep people's messages waiting (or failing with "database is locked"). A
 source that writes marks of its own (`marks_what_it_sends = True`: nudges, escalations)
 commits its marks and all its notices together, so a crash never leaves a mark without its
-message; any other source is safe to commit in parts, since a tick after a crash recomputes
-what is due and the dedup keys skip what was already enqueued.
+message. Any other source only reads: it runs in a read transaction (on SQLite without the
+write lock), and its notices are committed in parts, which is safe since a tick after a crash
+recomputes what is due and the dedup keys skip what was already enqueued.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.engine import Notice
+from storage.db import READ_ONLY
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -90,33 +92,37 @@ def _tick_source(
     sessions: sessionmaker[Session], source: DueSource, now: datetime, default_locale: str
 ) -> list[int] | None:
     """One source: what it found due enqueued, in one transaction or in batches."""
+    if getattr(source, "marks_what_it_sends", False):
+        with UnitOfWork(sessions) as uow:
+            if not _tick_lock(uow, source):
+                return None
+            ids = uow.outbox.enqueue_notices(list(source.due(uow, now)), now, default_locale)
+            uow.commit()
+        return ids
     with UnitOfWork(sessions) as uow:
-        if not _tick_lock(uow):
-            log.debug("tick of %s skipped: another process is ticking", source.name)
+        # It only reads: on SQLite without the write lock, however long it takes.
+        uow.session.connection(execution_options={READ_ONLY: True})
+        if not _tick_lock(uow, source):
             return None
         notices = list(source.due(uow, now))
-        together = getattr(source, "marks_what_it_sends", False)
-        first, rest = (
-            (notices, []) if together else (notices[:ENQUEUE_BATCH], notices[ENQUEUE_BATCH:])
-        )
-        ids = uow.outbox.enqueue_notices(first, now, default_locale)
-        uow.commit()
-    for start in range(0, len(rest), ENQUEUE_BATCH):
+    ids = []
+    for start in range(0, len(notices), ENQUEUE_BATCH):
         with UnitOfWork(sessions) as uow:
-            ids += uow.outbox.enqueue_notices(
-                rest[start : start + ENQUEUE_BATCH], now, default_locale
-            )
+            batch = notices[start : start + ENQUEUE_BATCH]
+            ids += uow.outbox.enqueue_notices(batch, now, default_locale)
             uow.commit()
     return ids
 
 
-def _tick_lock(uow: UnitOfWork) -> bool:
+def _tick_lock(uow: UnitOfWork, source: DueSource) -> bool:
     """On PostgreSQL, this transaction's share of the one tick lock; SQLite has one writer."""
     if uow.session.get_bind().dialect.name != "postgresql":
         return True
     got = uow.session.execute(
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TICK_LOCK_KEY}
     ).scalar()
+    if not got:
+        log.debug("tick of %s skipped: another process is ticking", source.name)
     return bool(got)
 
 

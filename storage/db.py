@@ -24,6 +24,12 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# Execution option for a transaction that only reads (`session.connection(execution_options=
+# {READ_ONLY: True})` before its first statement): on SQLite it begins deferred, without the
+# write lock, so a long read (a tick's due-sources) does not hold up people's messages.
+READ_ONLY = "samverkan_read_only"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """Sets pragmas on every connection and starts transactions with BEGIN IMMEDIATE."""
 
@@ -44,6 +50,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader in WAL mode sees one snapshot and never holds up a writer.
+            connection.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front: one handled event is one serial transaction.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 

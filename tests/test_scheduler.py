@@ -120,3 +120,32 @@ def test_a_source_with_marks_commits_its_notices_all_together(
     # Its marks and notices are one transaction: a crash can never leave marks without
     # their messages. The other source goes in batches.
     assert batches == [ENQUEUE_BATCH, 1, 2 * ENQUEUE_BATCH]
+
+
+class WritesMeanwhile:
+    """A slow due-source during which someone writes to the database (a message arrives)."""
+
+    name = "reads-while-someone-writes"
+
+    def __init__(self, sessions: sessionmaker[Session], person_id: int) -> None:
+        self.sessions = sessions
+        self.person_id = person_id
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+        uow.session.scalars(select(Outbox.id)).all()  # the source has begun reading
+        with UnitOfWork(self.sessions) as other:  # e.g. the handler, answering someone
+            notice = Notice(say("common.paused"), person_id=self.person_id, dedup_key="meanwhile")
+            other.outbox.enqueue_notices([notice], now, "sv")
+            other.commit()
+        return []
+
+
+def test_a_reading_source_never_holds_the_write_lock(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    case = seed_case(sessions, clock.now)
+    alex = add_youth(sessions, case.case_id, ConversationRef("test", "a", "a"), "Alex", clock.now)
+    # On SQLite a tick holding the one write lock would make that write wait and fail with
+    # "database is locked"; the due-source reads in a transaction of its own without it.
+    assert tick(sessions, [WritesMeanwhile(sessions, alex)], clock.now) == []
+    assert _outbox_rows(sessions) == 1
