@@ -1,8 +1,10 @@
 """One bot process: registers itself, catches up after downtime, then ticks and dispatches.
 
-On start it first sends what is due (reminders that fell due while it was down go out once,
-late but not lost), then hands the periodic work to the ticker, with the daily retention job
-(bot/retention_job.py) when it is given one. On SQLite it holds the lock
+On start it sends what is due (reminders that fell due while it was down go out once, late
+but not lost) in the background, beside the chat channels rather than before them: with many
+cases the catch-up takes seconds, and nobody should wait for an answer meanwhile. Then the
+ticker takes the periodic work, with the daily retention job (bot/retention_job.py) when it
+is given one. On SQLite it holds the lock
 file, so it knows it is alone and may take back every claim a crashed predecessor left.
 """
 
@@ -67,7 +69,7 @@ class Runtime:
         self._catch_up: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Takes the SQLite lock, registers, catches up, takes channels, starts the ticker.
+        """Takes the SQLite lock, registers, and starts the catch-up (then the ticker) behind.
 
         Raises AnotherProcessRunning when a second process opens the same SQLite file.
         """
