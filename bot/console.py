@@ -16,6 +16,7 @@ from bot.delivery import Deliverer
 from bot.handler import EventHandler
 from flows.conversation import ChoiceMade, ConversationRef, Event, Inbound, Resume, parse_text
 from flows.engine import NOTICE_CHOICE_PREFIX
+from flows.text_rules import same_label
 
 PLATFORM = "console"
 LOCAL_USER = ConversationRef(PLATFORM, "local", "local")
@@ -47,12 +48,12 @@ class ConsoleTransport:
         """The event a typed line stands for: a reminder's choice if it answers the newest
         message and that message was a reminder; otherwise what the text says."""
         event = parse_text(text)
-        typed = " ".join(text.split()).casefold()
+        typed = same_label(text)
         for number, choice in enumerate(self._newest.get(chat_id, ()), start=1):
             if not choice.id.startswith(NOTICE_CHOICE_PREFIX):
                 # The conversation offered this list itself; the engine reads numbers there.
                 continue
-            if typed in (str(number), " ".join(choice.label.split()).casefold()):
+            if typed in (str(number), same_label(choice.label)):
                 return ChoiceMade(choice.id)
         return event
 

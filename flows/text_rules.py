@@ -50,3 +50,8 @@ def clean_text(raw: str, max_chars: int) -> CleanText | TextProblem:
     if len(text) > max_chars:
         return TextProblem.TOO_LONG
     return CleanText(text)
+
+
+def same_label(text: str) -> str:
+    """A choice's label as typed or shown, with case and spacing ignored, for comparing."""
+    return " ".join(text.split()).casefold()

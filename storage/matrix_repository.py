@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flows.text_rules import same_label
 from storage.models.matrix import MatrixAccount, MatrixOfferedChoices, MatrixRoom
 
 
@@ -188,5 +189,4 @@ def number_key(number: int) -> str:
 
 def label_key(label: str) -> str:
     """A label as typed or shown, case and spacing ignored, hashed."""
-    normal = " ".join(label.split()).casefold()
-    return hashlib.sha256(normal.encode()).hexdigest()
+    return hashlib.sha256(same_label(label).encode()).hexdigest()
