@@ -405,6 +405,8 @@ def _serve(
     sessions = session_factory(engine)
     # The language menu lists the default language first, then the others.
     languages = sorted(catalogue.locales, key=lambda code: code != catalogue.default_locale)
+    process_id = new_process_id()
+    policy = config.delivery.policy()
     handler = EventHandler(
         sessions,
         default_engine(
@@ -413,6 +415,8 @@ def _serve(
             operator=config.privacy.operator_name,
         ),
         config.default_locale,
+        process_id=process_id,
+        claim_for=policy.claim_for,
     )
     if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
@@ -468,7 +472,6 @@ def _serve(
                 ),
             )
         )
-    process_id = new_process_id()
     terminal = ConsoleTransport(sys.stdout)
     transports = {"console": terminal} if config.console_enabled else {}
     deliverer = Deliverer(
@@ -477,7 +480,7 @@ def _serve(
         transports,
         file_makers=makers,
         process_id=process_id,
-        policy=config.delivery.policy(),
+        policy=policy,
     )
     sources: list[DueSource] = [
         *coordinator_sources(config.nudges, config.reports, config.timezone),

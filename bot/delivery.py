@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -52,6 +52,21 @@ class Transport(Protocol):
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Sends one message; raises PermanentSendError or any other error for a retry."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What handling one event left to send: rows written already claimed, and rows to claim.
+
+    The replies to the chat in hand are claimed in the handler's own transaction, so they go
+    out without a claim transaction of their own; notices to other chats are claimed as usual.
+    """
+
+    claimed: tuple[PendingMessage, ...] = ()
+    ids: tuple[int, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.claimed) + len(self.ids)
 
 
 # Attempts before a message counts as failed, by default ([delivery] max_attempts).
@@ -120,13 +135,19 @@ class Deliverer:
         """The platforms this deliverer can send to."""
         return self._transports.keys()
 
-    async def deliver(self, ids: list[int] | None = None) -> int:
+    async def deliver(self, ids: Outgoing | Sequence[int] | None = None) -> int:
         """Sends the given (or up to a batch of due) rows in order; returns how many were sent.
 
         The rows must already be committed: replies to the chat in hand are sent at once this
-        way, and rows another dispatcher claimed first are simply left to it.
+        way, and rows another dispatcher claimed first are simply left to it. Rows an
+        `Outgoing` brings already claimed are sent as they are.
         """
-        sent, _claimed = await self._round(ids)
+        if isinstance(ids, Outgoing):
+            sent = await self._send_claimed(list(ids.claimed))
+            if ids.ids:
+                sent += (await self._round(list(ids.ids)))[0]
+            return sent
+        sent, _claimed = await self._round(None if ids is None else list(ids))
         return sent
 
     async def drain(self) -> int:
@@ -150,15 +171,24 @@ class Deliverer:
                 self._policy.batch_size,
             )
             uow.commit()
+        # A handled row is sent, failed, dropped or due again only later: drain() ends.
+        return await self._send_claimed(claimed), len(claimed)
+
+    async def _send_claimed(self, claimed: list[PendingMessage]) -> int:
+        """Sends rows claimed for this process, in order; returns how many were sent."""
         sent = 0
         chats = _ChatsThisRound()
         for message in claimed:
+            if message.platform not in self._transports:
+                # Claimed on insert for a platform this deliverer does not send to: give it
+                # back at once (not a failed attempt), for the dispatcher that does.
+                self._retry(message, "NoTransport", self._clock(), count_attempt=False)
+                continue
             sent += await self._send_one(message, chats)
             # Database calls block the loop; let inbound handling and lease renewal in
             # between, so a long catch-up after downtime starves nobody.
             await asyncio.sleep(0)
-        # A handled row is sent, failed, dropped or due again only later: drain() ends.
-        return sent, len(claimed)
+        return sent
 
     async def _send_one(self, message: PendingMessage, chats: _ChatsThisRound) -> int:
         """Sends one claimed row and records the outcome; 1 if it was sent."""

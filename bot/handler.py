@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
+from bot.delivery import DEFAULT_POLICY, Outgoing
 from flows.conversation import ConversationRef, Inbound
 from flows.engine import FORGOTTEN, Engine
+from storage.outbox_repository import Claim
 from storage.repositories import StaleConversation
 from storage.unit_of_work import UnitOfWork
 
@@ -29,17 +32,24 @@ class EventHandler:
         engine: Engine,
         default_locale: str = "sv",
         clock: Clock = system_clock,
+        *,
+        process_id: str = "local",
+        claim_for: timedelta = DEFAULT_POLICY.claim_for,
     ) -> None:
         self._sessions = sessions
         self._engine = engine
         self._default_locale = default_locale
         self._clock = clock
+        # The replies are written claimed by this process for this long ([delivery]
+        # claim_seconds), exactly as the deliverer's own claim would leave them.
+        self._process_id = process_id
+        self._claim_for = claim_for
         # Striped locks: events of one conversation are handled in order within this
         # process, with a bounded number of locks however many chats there are.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
-    def handle(self, inbound: Inbound) -> list[int]:
-        """Handles one event; returns the ids of the outbox rows to send (none for a replay)."""
+    def handle(self, inbound: Inbound) -> Outgoing:
+        """Handles one event; returns the outbox rows to send (none for a replay)."""
         with self._lock_for(inbound.ref):
             for attempt in range(1, MAX_STALE_RETRIES + 1):
                 try:
@@ -49,7 +59,7 @@ class EventHandler:
                     log.info("conversation changed concurrently; retry %d", attempt)
             raise StaleConversation(inbound.ref)
 
-    def _handle_once(self, inbound: Inbound) -> list[int]:
+    def _handle_once(self, inbound: Inbound) -> Outgoing:
         """One attempt: everything commits together or not at all."""
         now = self._clock()
         ref = inbound.ref
@@ -58,7 +68,7 @@ class EventHandler:
                 ref.platform, inbound.platform_event_id, now
             ):
                 log.info("replayed %s update ignored", ref.platform)
-                return []
+                return Outgoing()
             # Whoever writes to us can be reached again, whatever a platform said before.
             uow.outbox.mark_reachable(ref.platform, ref.chat_id)
             loaded = uow.conversations.load(ref)
@@ -75,7 +85,13 @@ class EventHandler:
             locale = self._default_locale
             if actor is not None:
                 locale = uow.outbox.locale_of(actor.person_id) or self._default_locale
-            ids = uow.outbox.enqueue(ref.platform, ref.chat_id, transition.replies, locale, now)
+            # The replies are claimed as they are written: sent right after the commit without
+            # a claim transaction of their own (one transaction less for every message).
+            claim = Claim(self._process_id, now + self._claim_for)
+            replies = uow.outbox.enqueue_claimed(
+                ref.platform, ref.chat_id, transition.replies, locale, now, claim
+            )
+            ids: list[int] = []
             for notice in transition.notices:
                 ids += uow.outbox.enqueue_notice(notice, now, self._default_locale)
             uow.commit()
@@ -85,9 +101,9 @@ class EventHandler:
             ref.platform,
             transition.state.flow,
             transition.state.step,
-            len(ids),
+            len(replies),
         )
-        return ids
+        return Outgoing(tuple(replies), tuple(ids))
 
     def _lock_for(self, ref: ConversationRef) -> threading.Lock:
         """The lock stripe of a conversation."""

@@ -28,7 +28,18 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -84,6 +95,14 @@ class PendingMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """Rows written already claimed: by which process, and until when the claim holds."""
+
+    process_id: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FailedMessage:
     """A message that was given up on, as the operator sees it (no content)."""
 
@@ -127,6 +146,57 @@ class OutboxRepository:
     ) -> list[int]:
         """Adds one pending row per reply, in order."""
         return self._add(platform, chat_id, replies, locale, now, None)
+
+    def enqueue_claimed(
+        self,
+        platform: str,
+        chat_id: str,
+        replies: tuple[Reply, ...],
+        locale: str,
+        now: datetime,
+        claim: Claim,
+    ) -> list[PendingMessage]:
+        """Adds the replies to the chat in hand as rows this process is already sending.
+
+        They are written exactly as a claim right after the commit would leave them, so
+        sending them needs no claim transaction of its own; if the process dies first, they
+        are due again when the claim runs out, like any claimed row. When the chat is not free
+        (an older message is being sent or waits for a retry, or the chat is unreachable),
+        they are added pending instead and none are returned: the dispatcher sends them in
+        their turn, after the older one.
+        """
+        if not replies:
+            return []
+        busy, unreachable = self._s.execute(
+            _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id, "now": now}
+        ).one()
+        if busy or unreachable:
+            self._add(platform, chat_id, replies, locale, now, None)
+            return []
+        claimed: list[PendingMessage] = []
+        for reply in replies:
+            values = _outbox_values(platform, chat_id, reply, locale, now)
+            values.update(
+                status=OutboxStatus.SENDING.value,
+                attempts=1,
+                next_attempt_at=claim.until,
+                claimed_by=claim.process_id,
+            )
+            outbox_id = self._s.execute(_INSERT_OUTBOX, values).scalar_one()
+            claimed.append(
+                PendingMessage(
+                    id=outbox_id,
+                    platform=platform,
+                    chat_id=chat_id,
+                    reply=reply,
+                    locale=locale,
+                    idempotency_key=str(values["idempotency_key"]),
+                    attempts=1,
+                    due_at=_time_param(reply, DUE_AT_PARAM),
+                    expires_at=_time_param(reply, EXPIRES_AT_PARAM),
+                )
+            )
+        return claimed
 
     def enqueue_notice(self, notice: Notice, now: datetime, default_locale: str) -> list[int]:
         """Adds rows for a notice: to each private chat of a person, or to one chat.
@@ -268,6 +338,25 @@ class OutboxRepository:
         if ids is not None:
             stmt = stmt.where(m.Outbox.id.in_(ids))
         return [_pending(row, unreachable=False) for row in self._s.scalars(stmt)]
+
+    def due_ids(self, now: datetime, platform: str, limit: int = 100) -> list[int]:
+        """Open rows of a platform due by `now`, oldest first; claims nothing.
+
+        Due as for a claim: pending and due, or "sending" under a claim that ran out (its
+        process died after writing or claiming them).
+        """
+        return list(
+            self._s.scalars(
+                select(_OUTBOX.c.id)
+                .where(
+                    _OUTBOX.c.status.in_(OPEN),
+                    _OUTBOX.c.next_attempt_at <= now,
+                    _OUTBOX.c.platform == platform,
+                )
+                .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+                .limit(limit)
+            )
+        )
 
     def claim(
         self,
@@ -656,6 +745,29 @@ _CLAIM = (
         next_attempt_at=bindparam("until", type_=_OUTBOX.c.next_attempt_at.type),
         attempts=_OUTBOX.c.attempts + 1,
     )
+)
+# Whether new replies to a chat must wait behind an older message of it (being sent, or
+# waiting for a retry), and whether the chat is unreachable: one look-up before a claimed insert.
+_CHAT_NOT_FREE = select(
+    # Two look-ups rather than one with OR, so each reads (platform, chat_id, status) of
+    # ix_outbox_chat_status whole and never walks the chat's history of sent rows.
+    or_(
+        exists().where(
+            _OUTBOX.c.platform == bindparam("platform"),
+            _OUTBOX.c.chat_id == bindparam("chat_id"),
+            _OUTBOX.c.status == OutboxStatus.SENDING.value,
+        ),
+        exists().where(
+            _OUTBOX.c.platform == bindparam("platform"),
+            _OUTBOX.c.chat_id == bindparam("chat_id"),
+            _OUTBOX.c.status == OutboxStatus.PENDING.value,
+            _OUTBOX.c.next_attempt_at > bindparam("now", type_=_OUTBOX.c.next_attempt_at.type),
+        ),
+    ),
+    exists().where(
+        _UNREACHABLE.c.platform == bindparam("platform"),
+        _UNREACHABLE.c.chat_id == bindparam("chat_id"),
+    ),
 )
 _PERSON_LOCALE = select(m.Base.metadata.tables["person"].c.locale).where(
     m.Base.metadata.tables["person"].c.id == bindparam("person_id")

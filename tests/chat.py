@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock
-from bot.delivery import Deliverer
+from bot.delivery import Deliverer, Outgoing
 from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
@@ -181,14 +181,18 @@ class Chat:
         """Handles the event and delivers its replies through the real outbox."""
         return self._deliver(self._handler.handle(inbound))
 
-    def _deliver(self, all_ids: list[int]) -> list[Sent]:
+    def _deliver(self, rows: Outgoing | list[int]) -> list[Sent]:
         """Delivers the rows for this chat (notices to others stay for their chats)."""
+        claimed: tuple[PendingMessage, ...] = ()
+        if isinstance(rows, Outgoing):
+            # The replies come claimed by the handler, and are always this chat's.
+            assert all(self._is_mine(p) for p in rows.claimed)
+            claimed, rows = rows.claimed, list(rows.ids)
         with UnitOfWork(self._sessions) as uow:
-            pending = [p for p in uow.outbox.pending(_far_future(), all_ids) if self._is_mine(p)]
-        ids = [p.id for p in pending]
-        replies = [p.reply for p in pending]
+            pending = [p for p in uow.outbox.pending(_far_future(), rows) if self._is_mine(p)]
+        replies = [p.reply for p in (*claimed, *pending)]
         before = len(self._transport.sent.get(self.ref.chat_id, []))
-        asyncio.run(self._deliverer.deliver(ids))
+        asyncio.run(self._deliverer.deliver(Outgoing(claimed, tuple(p.id for p in pending))))
         rendered = self._transport.sent.get(self.ref.chat_id, [])[before:]
         assert len(rendered) == len(replies), "every reply must be delivered exactly once"
         self.turn = [Sent(r, m) for r, m in zip(replies, rendered, strict=True)]

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.delivery import (
     Deliverer,
     DeliveryPolicy,
+    Outgoing,
     PermanentSendError,
     RetryAfter,
     backoff,
@@ -471,3 +472,95 @@ def test_when_a_message_must_wait_the_younger_ones_of_its_chat_wait_with_it(
             for _, key, _ in platform.received
         ]
     assert order == ids
+
+
+def alex_writes(
+    sessions: sessionmaker[Session], clock: FakeClock, text: str = "hej", process: str = "P"
+) -> Outgoing:
+    """Alex (no case yet) writes to the bot; the handler's replies, as its adapter gets them."""
+    handler = EventHandler(sessions, default_engine(), clock=clock, process_id=process)
+    return handler.handle(Inbound(ConversationRef(PLATFORM, "alex", "alex"), TextMessage(text)))
+
+
+def test_the_replies_are_claimed_in_the_handlers_transaction_and_sent_without_another(
+    engine: Engine, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    outgoing = alex_writes(sessions, clock)
+    assert outgoing.claimed and not outgoing.ids
+    with UnitOfWork(sessions) as uow:  # committed with the step, already this process's
+        rows = uow.session.execute(
+            select(m.Outbox.id, m.Outbox.status, m.Outbox.claimed_by, m.Outbox.attempts)
+            .add_columns(m.Outbox.next_attempt_at)
+            .order_by(m.Outbox.id)
+        ).all()
+    assert [r.id for r in rows] == [c.id for c in outgoing.claimed]
+    assert {(r.status, r.claimed_by, r.attempts) for r in rows} == {("sending", "P", 1)}
+    assert {r.next_attempt_at for r in rows} == {clock.now + DeliveryPolicy().claim_for}
+
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    platform = Platform()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        sent = asyncio.run(deliverer(sessions, catalogue, platform, clock).deliver(outgoing))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sent == len(rows) == len(platform.texts("alex"))
+    # Nothing but one mark-sent per message: no claim reads or updates the rows again.
+    writes = [s for s in statements if s.startswith(("SELECT", "UPDATE", "INSERT", "DELETE"))]
+    assert writes == [s for s in writes if s.startswith("UPDATE outbox SET status")]
+    assert len(writes) == sent
+    assert open_statuses(sessions) == {"sent": sent}
+
+
+def test_replies_wait_behind_an_older_message_of_their_chat_that_waits_for_a_retry(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    (older,) = enqueue(sessions, clock.now, "alex", "common.paused")
+    with UnitOfWork(sessions) as uow:  # it was tried and waits for its retry
+        uow.outbox.claim("P", clock.now, timedelta(minutes=2), [PLATFORM], [older])
+        uow.outbox.retry_later(older, "TimeoutError", clock.now + timedelta(seconds=30))
+        uow.commit()
+
+    outgoing = alex_writes(sessions, clock)
+    assert len(outgoing) == 0  # nothing to send now: the answer must not overtake
+    assert open_statuses(sessions)["pending"] > 1
+
+    platform = Platform()
+    deliver = deliverer(sessions, catalogue, platform, clock)
+    assert asyncio.run(deliver.drain()) == 0
+    clock.advance(seconds=30)
+    assert asyncio.run(deliver.drain()) == open_statuses(sessions)["sent"] > 1
+    with UnitOfWork(sessions) as uow:
+        order = [
+            uow.session.scalar(select(m.Outbox.id).where(m.Outbox.idempotency_key == key))
+            for _, key, _ in platform.received
+        ]
+    assert order[0] == older and order == sorted(order)
+
+
+def test_replies_claimed_by_a_process_that_died_before_sending_are_sent_when_the_claim_ends(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    outgoing = alex_writes(sessions, clock, process="dead")  # …and the process dies here
+    platform = Platform()
+    other = deliverer(sessions, catalogue, platform, clock)
+    assert asyncio.run(other.drain()) == 0  # still claimed
+    clock.advance(seconds=DeliveryPolicy().claim_for.total_seconds())
+    assert asyncio.run(other.drain()) == len(outgoing) == len(platform.texts("alex")) > 0
+    assert open_statuses(sessions) == {"sent": len(outgoing)}
+
+
+def test_a_deliverer_without_the_platform_gives_claimed_replies_back_at_once(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    outgoing = alex_writes(sessions, clock)
+    elsewhere = Deliverer(sessions, catalogue, {"other": Platform("other")}, clock=clock)
+    assert asyncio.run(elsewhere.deliver(outgoing)) == 0
+    platform = Platform()
+    assert asyncio.run(deliverer(sessions, catalogue, platform, clock).drain()) == len(outgoing)
+    with UnitOfWork(sessions) as uow:
+        assert set(uow.session.scalars(select(m.Outbox.attempts))) == {1}  # not counted twice

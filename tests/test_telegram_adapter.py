@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.config import TelegramMode
+from bot.delivery import Outgoing
 from bot.handler import EventHandler
 from bot.telegram.service import SWEEP_GRACE
 from flows.conversation import ConversationRef, Inbound
@@ -28,6 +29,7 @@ from flows.text_rules import QUESTION_MAX_CHARS, clean_text
 from flows.wiring import default_engine
 from storage.access import Purpose
 from storage.db import session_factory
+from storage.outbox_repository import Claim
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.coord_seed import case_with_plan, chat, coordinator_code, run_tick
@@ -458,17 +460,21 @@ def test_replies_left_in_the_outbox_by_a_crash_are_sent_after_a_restart(
     catalogue: Catalogue,
 ) -> None:
     emulator, strict = telegram
-    # A reply committed a minute ago, just before the process died, and never sent (the
-    # service runs on the real clock).
+    # Two replies committed just before processes died, never sent (the service runs on the
+    # real clock): one left pending, and one the handler wrote already claimed for sending
+    # right after its commit, whose claim has run out since.
     with UnitOfWork(db) as uow:
-        then = datetime.now(UTC) - timedelta(minutes=1)
-        uow.outbox.enqueue("telegram", str(ALEX.id), (say("common.paused"),), "sv", then)
+        now = datetime.now(UTC)
+        uow.outbox.enqueue("telegram", str(ALEX.id), (say("common.paused"),), "sv", now)
+        claim = Claim("dead", now - timedelta(seconds=1))
+        uow.outbox.enqueue_claimed("telegram", str(ALEX.id), (say("text.empty"),), "sv", now, claim)
         uow.commit()
 
     async def conversation() -> None:
         async with running_bot(emulator, strict, db, catalogue):
-            [sent] = await emulator.wait_for_bot_messages(ALEX.id, 1, timeout=15)
-            assert visible(sent).startswith("Vi tar en paus.")
+            paused, empty = await emulator.wait_for_bot_messages(ALEX.id, 2, timeout=15)
+            assert visible(paused).startswith("Vi tar en paus.")
+            assert visible(empty).startswith("Det kom ingen text.")
 
     asyncio.run(conversation())
 
@@ -476,7 +482,7 @@ def test_replies_left_in_the_outbox_by_a_crash_are_sent_after_a_restart(
 class BrokenHandler(EventHandler):
     """A handler whose database is gone."""
 
-    def handle(self, inbound: Inbound) -> list[int]:
+    def handle(self, inbound: Inbound) -> Outgoing:
         raise RuntimeError("database unavailable")
 
 

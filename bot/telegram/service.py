@@ -26,7 +26,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, TelegramConfig, TelegramMode
-from bot.delivery import Deliverer
+from bot.delivery import Deliverer, Outgoing
 from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.telegram.pacer import Pacer
@@ -305,16 +305,17 @@ class TelegramService:
             return
         async with self._chat_locks.hold(translated.ref.chat_id):
             try:
+                rows: Outgoing | list[int]
                 if isinstance(translated, NotText):
-                    ids = await asyncio.to_thread(self._answer_not_text, translated)
+                    rows = await asyncio.to_thread(self._answer_not_text, translated)
                 else:
-                    ids = await asyncio.to_thread(self._handle, translated)
+                    rows = await asyncio.to_thread(self._handle, translated)
             except Exception:
                 # The update is not recorded (its transaction rolled back); log ids only.
                 log.exception("update %d could not be handled", update.update_id)
                 await self._say_sorry(translated.ref.chat_id)
                 return
-            await self._deliver(ids)
+            await self._deliver(rows)
 
     async def _say_sorry(self, chat_id: str) -> None:
         """Tells the person something failed on our side, rather than leaving them in silence."""
@@ -324,7 +325,7 @@ class TelegramService:
         except Exception as exc:  # nothing more to do: the failure is already logged
             log.warning("could not tell chat about the failure: %s", type(exc).__name__)
 
-    def _handle(self, inbound: Inbound) -> list[int]:
+    def _handle(self, inbound: Inbound) -> Outgoing:
         """The flows' step for one event (blocking: runs in a worker thread)."""
         return self._handler.handle(inbound)
 
@@ -344,10 +345,18 @@ class TelegramService:
 
     # --- delivery ----------------------------------------------------------------------
 
-    async def _deliver(self, ids: list[int] | None) -> None:
+    async def _deliver(self, rows: Outgoing | list[int] | None) -> None:
         """Sends the given rows (or every due Telegram row) that nobody here is sending."""
-        if ids is None:
+        if isinstance(rows, Outgoing):
+            # Replies claimed in the handler's transaction are this process's alone (the
+            # sweep takes a claimed row only once its claim ran out); notices are claimed
+            # as usual.
+            await self._deliverer.deliver(Outgoing(rows.claimed))
+            ids = list(rows.ids)
+        elif rows is None:
             ids = await asyncio.to_thread(self._due_ids)
+        else:
+            ids = rows
         claimed = self._claims.claim(ids)
         if not claimed:
             return
@@ -357,10 +366,10 @@ class TelegramService:
             self._claims.release(claimed)
 
     def _due_ids(self) -> list[int]:
-        """Pending Telegram rows that have been due for a while."""
+        """Telegram rows that have been due for a while, or whose claim ran out (the process
+        that wrote or claimed them died before sending)."""
         with UnitOfWork(self._sessions) as uow:
-            due = uow.outbox.pending(self._clock() - SWEEP_GRACE)
-        return [p.id for p in due if p.platform == PLATFORM]
+            return uow.outbox.due_ids(self._clock() - SWEEP_GRACE, PLATFORM)
 
     async def _sweep(self) -> None:
         """Sends what is still pending, every few seconds, until the service stops."""
