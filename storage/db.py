@@ -63,6 +63,14 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def engine_of(sessions: sessionmaker[Session]) -> Engine:
+    """The engine a session factory is bound to, for one-statement writes without a session."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("the session factory must be bound to an engine")
+    return bind
+
+
 def is_sqlite(engine: Engine) -> bool:
     """True for the embedded SQLite database."""
     return engine.dialect.name == "sqlite"

@@ -41,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -425,14 +426,7 @@ class OutboxRepository:
     def mark_sent(self, outbox_id: int, now: datetime, params: Params | None = None) -> None:
         """Records that the platform took the message; a secret among the `params` it was
         sent with (storage/codec.py) is then forgotten by the row."""
-        self._s.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
-        kept = without_secrets(params) if params else None
-        if kept is not None:
-            # A sent row is never rendered again; an invite code in it would only be a copy
-            # of a secret that should exist nowhere but in the chat it was shown in.
-            self._s.execute(
-                update(m.Outbox).where(m.Outbox.id == outbox_id).values(params=encode_params(kept))
-            )
+        mark_sent(self._s.connection(), outbox_id, now, params)
 
     def locale_of(self, person_id: int) -> str | None:
         """The language a person is written to in (None if there is no such person).
@@ -608,6 +602,21 @@ class OutboxRepository:
             ).all()
             contacts += [CaseContact(case_id, reference, c, name) for c in coordinators]
         return contacts
+
+
+def mark_sent(
+    connection: Connection, outbox_id: int, now: datetime, params: Params | None = None
+) -> None:
+    """Marks one row sent on a connection (the deliverer's own one-statement transaction,
+    with no session or repositories made for it); forgets a secret among its `params`."""
+    connection.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
+    kept = without_secrets(params) if params else None
+    if kept is not None:
+        # A sent row is never rendered again; an invite code in it would only be a copy
+        # of a secret that should exist nowhere but in the chat it was shown in.
+        connection.execute(
+            update(_OUTBOX).where(_OUTBOX.c.id == outbox_id).values(params=encode_params(kept))
+        )
 
 
 class InboxRepository:
