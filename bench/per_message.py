@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes, TypeHandler
+
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,9 +45,14 @@ from bench.report import (
 from bench.telegram_fakes import (
     FakeTelegramNetwork,
     UpdateFactory,
+    build_application,
     build_baseline,
     youth_updates,
 )
+from storage.db import make_engine
+
+# The floor's users: any ids, since it keeps its own two tables (no case data).
+FLOOR_USER_BASE = 9_000_000
 
 
 @dataclass
@@ -66,6 +75,55 @@ class PathResult:
     @property
     def median_commit_ms(self) -> float:
         return median_ms(self.commit)
+
+
+def build_durable_floor(network: FakeTelegramNetwork, path: Path) -> Any:
+    """The baseline made durable, and nothing else: the least any bot that keeps its promise
+    (nothing lost on a crash) pays on this stack.
+
+    Every update saves the chat's state and a row for the reply in one SQLite transaction
+    (WAL, BEGIN IMMEDIATE, as ours), sends the same text with four buttons, and marks the
+    row sent in a second transaction: 2 transactions and 3 prepared statements through
+    SQLAlchemy Core, no ORM, no flows, no access checks, no encryption, no templates.
+    """
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE chat_state (chat_id INTEGER PRIMARY KEY, step TEXT, version INTEGER)"
+        )
+        connection.exec_driver_sql(
+            "CREATE TABLE reply (id INTEGER PRIMARY KEY, chat_id INTEGER, text TEXT, sent INTEGER)"
+        )
+    save_state = text(
+        "INSERT INTO chat_state (chat_id, step, version) VALUES (:chat, :step, 1) "
+        "ON CONFLICT (chat_id) DO UPDATE SET step = :step, version = chat_state.version + 1"
+    )
+    add_reply = text(
+        "INSERT INTO reply (chat_id, text, sent) VALUES (:chat, :text, 0) RETURNING id"
+    )
+    mark_sent = text("UPDATE reply SET sent = 1 WHERE id = :id")
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"Steg {n}", callback_data=f"step{n}")] for n in range(1, 5)]
+    )
+    app = build_application(network)
+
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Saves, sends, marks: the durable minimum for one update."""
+        assert update.effective_chat is not None
+        chat = update.effective_chat.id
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        reply = "<b>Steg 1 av 4.</b> Dina frågor:"
+        with engine.begin() as connection:
+            connection.execute(save_state, {"chat": chat, "step": "menu"})
+            row = connection.execute(add_reply, {"chat": chat, "text": reply}).scalar_one()
+        await context.bot.send_message(chat, reply, "HTML", reply_markup=keyboard)
+        with engine.begin() as connection:
+            connection.execute(mark_sent, {"id": row})
+
+    app.add_handler(TypeHandler(Update, answer))
+    app.bot_data["engine"] = engine
+    return app
 
 
 async def _core(bot: Any, updates: list[Any], meter: CommitMeter) -> tuple[list[float], ...]:
@@ -97,9 +155,11 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
     texts = catalogue()
     base_net = FakeTelegramNetwork()
     baseline = build_baseline(base_net)
+    floor_net = FakeTelegramNetwork()
+    floor = build_durable_floor(floor_net, directory / "floor.sqlite3")
     ours = build_our_bot(sessions, texts)
     core = build_our_bot(sessions, texts, null_transport=True)
-    for app in (baseline, ours.app, core.app):
+    for app in (baseline, floor, ours.app, core.app):
         await app.initialize()
     ids = seeded.youth_user_ids
     base_users, our_users, core_users = (
@@ -108,7 +168,10 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
         ids[2 * users : 3 * users],
     )
     warm = ids[3 * users : 3 * users + 2]
-    base_f, our_f, core_f = (UpdateFactory(a.bot) for a in (baseline, ours.app, core.app))
+    floor_users = [FLOOR_USER_BASE + n for n in range(users)]
+    base_f, floor_f, our_f, core_f = (
+        UpdateFactory(a.bot) for a in (baseline, floor, ours.app, core.app)
+    )
     meter = CommitMeter().install()
     try:
         # Warm-up: the baseline's users open their conversation with /start; every path runs
@@ -116,13 +179,16 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
         for update in [base_f.text(u, "/start") for u in base_users + warm]:
             await baseline.process_update(update)
         await process_timed(baseline, youth_updates(base_f, warm))
+        await process_timed(floor, youth_updates(floor_f, [FLOOR_USER_BASE - 1]))
         await process_timed(ours.app, youth_updates(our_f, warm))
         await _core(core, youth_updates(core_f, warm[1:]), meter)
         sends_before = {
             "base": base_net.calls["sendMessage"],
+            "floor": floor_net.calls["sendMessage"],
             "ours": ours.network.calls["sendMessage"],
         }
         base_cpu: list[float] = []
+        floor_cpu: list[float] = []
         our_cpu: list[float] = []
         our_commit: list[float] = []
         core_cpu: list[float] = []
@@ -131,9 +197,11 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
         deliver_cpu: list[float] = []
         for _ in range(rounds):
             b, _ = await process_timed(baseline, youth_updates(base_f, base_users))
+            f, _ = await process_timed(floor, youth_updates(floor_f, floor_users))
             o, oc = await process_timed(ours.app, youth_updates(our_f, our_users), meter)
             c, cc, h, d = await _core(core, youth_updates(core_f, core_users), meter)
             base_cpu += b
+            floor_cpu += f
             our_cpu += o
             our_commit += oc
             core_cpu += c
@@ -142,15 +210,22 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
             deliver_cpu += d
     finally:
         meter.uninstall()
-        for app in (baseline, ours.app, core.app):
+        for app in (baseline, floor, ours.app, core.app):
             await app.shutdown()
         engine.dispose()
+        floor.bot_data["engine"].dispose()
     n = len(base_cpu)
     base = PathResult(
         "bare PTB ConversationHandler",
         base_cpu,
         [0.0] * n,
         (base_net.calls["sendMessage"] - sends_before["base"]) / n,
+    )
+    durable = PathResult(
+        "bare PTB + durable minimum (floor)",
+        floor_cpu,
+        [0.0] * n,
+        (floor_net.calls["sendMessage"] - sends_before["floor"]) / n,
     )
     our = PathResult(
         "ours: bot.telegram adapter + core",
@@ -160,7 +235,7 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
     )
     our_core = PathResult("ours, core only (no platform)", core_cpu, core_commit, our.sends)
     rows: list[tuple[object, ...]] = []
-    for r in (base, our, our_core):
+    for r in (base, durable, our, our_core):
         rows.append(
             (
                 r.name,
@@ -213,6 +288,11 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
     )
     ratio = our.median_excl_commit_ms / base.median_ms
     print(
+        f"\nThe durable minimum alone costs {durable.median_ms:.2f} ms, "
+        f"{durable.median_ms / base.median_ms:.2f}x the baseline; ours is "
+        f"{our.median_ms / durable.median_ms:.2f}x the durable minimum."
+    )
+    print(
         f"\nTargets: ours ≤ 3x baseline excluding the commit: {ratio:.2f}x "
         f"({'met' if ratio <= 3 else 'missed'}); ≤ 1.5 ms median with an SQLite commit: "
         f"{our.median_ms:.2f} ms ({'met' if our.median_ms <= 1.5 else 'missed'})"
@@ -223,6 +303,7 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
         "ours_ms": our.median_ms,
         "ours_excl_commit_ms": our.median_excl_commit_ms,
         "core_ms": our_core.median_ms,
+        "floor_ms": durable.median_ms,
         "ratio_excl_commit": ratio,
         "commits_per_update": statistics.mean(1 if c else 0 for c in our_commit),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, cast, delete, literal, null, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,15 +141,19 @@ class PreparationRepository:
     def preparation(self, case_id: int, person_id: int) -> Preparation:
         """Everything this person prepared for this case, oldest first."""
         self._gate.require(person_id, case_id)
-        key = {"case_id": case_id, "person_id": person_id}
-        questions = self._s.scalars(_OWN_QUESTIONS, key)
-        views = self._s.scalars(_OWN_VIEWS, key)
-        pref = self._s.scalar(_OWN_PREFERENCE, key)
-        return Preparation(
-            questions=tuple(QuestionItem(q.id, q.text, q.shared) for q in questions),
-            views=tuple(ViewItem(v.id, v.aspect, v.text, v.shared) for v in views),
-            preference=PreferenceItem(pref.id, pref.participation, pref.shared) if pref else None,
-        )
+        questions: list[QuestionItem] = []
+        views: list[ViewItem] = []
+        preference: PreferenceItem | None = None
+        # One prepared statement for the three kinds (a step shows this on every message).
+        rows = self._s.execute(_OWN_PREPARATION, {"case_id": case_id, "person_id": person_id})
+        for kind, item_id, written, aspect, participation, shared in rows:
+            if kind == ItemKind.QUESTION.value:
+                questions.append(QuestionItem(item_id, written, bool(shared)))
+            elif kind == ItemKind.VIEW.value:
+                views.append(ViewItem(item_id, aspect, written, bool(shared)))
+            else:
+                preference = PreferenceItem(item_id, participation, bool(shared))
+        return Preparation(questions=tuple(questions), views=tuple(views), preference=preference)
 
     def add_question(self, case_id: int, person_id: int, text: str, now: datetime) -> int:
         """Stores a new question, not shared."""
@@ -595,21 +599,44 @@ _NEXT_MEETING = (
     .order_by(m.Meeting.starts_at)
     .limit(1)
 )
-_OWN_QUESTIONS = (
-    select(m.Question)
-    .where(
+# A person's questions, views and participation wish in one statement, as rows of
+# (kind, id, text, aspect, participation, shared), each kind oldest first. The columns a kind
+# lacks are typed NULLs, so the union's types (decryption, enums) come out right on both
+# databases.
+_NO_TEXT = cast(null(), m.Question.__table__.c.text.type)
+_NO_ASPECT = cast(null(), m.View.__table__.c.aspect.type)
+_NO_PARTICIPATION = cast(null(), m.Preference.__table__.c.participation.type)
+_OWN_PREPARATION = union_all(
+    select(
+        literal(ItemKind.QUESTION.value).label("kind"),
+        m.Question.id,
+        m.Question.text,
+        _NO_ASPECT.label("aspect"),
+        _NO_PARTICIPATION.label("participation"),
+        m.Question.shared,
+    ).where(
         m.Question.case_id == bindparam("case_id"), m.Question.author_id == bindparam("person_id")
-    )
-    .order_by(m.Question.id)
-)
-_OWN_VIEWS = (
-    select(m.View)
-    .where(m.View.case_id == bindparam("case_id"), m.View.author_id == bindparam("person_id"))
-    .order_by(m.View.id)
-)
-_OWN_PREFERENCE = select(m.Preference).where(
-    m.Preference.case_id == bindparam("case_id"), m.Preference.person_id == bindparam("person_id")
-)
+    ),
+    select(
+        literal(ItemKind.VIEW.value),
+        m.View.id,
+        m.View.text,
+        m.View.aspect,
+        _NO_PARTICIPATION,
+        m.View.shared,
+    ).where(m.View.case_id == bindparam("case_id"), m.View.author_id == bindparam("person_id")),
+    select(
+        literal(ItemKind.PREFERENCE.value),
+        m.Preference.id,
+        _NO_TEXT,
+        _NO_ASPECT,
+        m.Preference.participation,
+        m.Preference.shared,
+    ).where(
+        m.Preference.case_id == bindparam("case_id"),
+        m.Preference.person_id == bindparam("person_id"),
+    ),
+).order_by(text("kind"), text("id"))
 _STATE_OF_REF = (
     m.ConversationState.platform == bindparam("ref_platform"),
     m.ConversationState.chat_id == bindparam("ref_chat_id"),
