@@ -40,6 +40,14 @@ class PacerLimits:
     # longer than a second. Without it, 31 messages arrived within one second in
     # bench/delivery.py (at the cost of 30 per 1.05 s, 28.6 messages/s at most).
     window_margin: float = 0.05
+    # When the window is full, a send waits not only for the oldest slot but also for the
+    # slots freed up to this long after it, so the messages behind it go out together: one
+    # wake-up per burst instead of one per message. Waiting for the oldest slot alone keeps
+    # every gap between admissions (a gap only ever grows), until a backlog sent in turn
+    # wakes up for nearly every message: about 500 wake-ups for 1,000 nudges in
+    # bench/delivery.py, 81 with this. It costs at most this long per window: at least 30
+    # per 1.1 s, 27.3 messages/s.
+    burst_gather: float = 0.05
     chat_interval: float = 1.0
     group_per_minute: int = 20
     # Network failures (timeouts, 5xx, refused connections) are retried this often in
@@ -160,9 +168,11 @@ class Pacer:
             while True:
                 now = self._clock()
                 ready = self._paused_until
-                if len(self._recent) == self._recent.maxlen:
-                    # The oldest of the last `per_second` sends must be a full second ago.
-                    ready = max(ready, self._recent[0] + 1.0 + self.limits.window_margin)
+                second = 1.0 + self.limits.window_margin
+                if len(self._recent) == self._recent.maxlen and now < self._recent[0] + second:
+                    # The oldest of the last `per_second` sends must be a full second ago;
+                    # those admitted just after it are waited for too (burst_gather).
+                    ready = max(ready, self._gathered_slot() + second)
                 if now >= ready:
                     break
                 await self._sleep(ready - now)
@@ -171,6 +181,16 @@ class Pacer:
         if is_group:
             self._group_recent[chat_id].append(now)
         self._forget_old(now)
+
+    def _gathered_slot(self) -> float:
+        """The newest admission at most `burst_gather` after the oldest in the window."""
+        limit = self._recent[0] + self.limits.burst_gather
+        gathered = self._recent[0]
+        for moment in self._recent:  # in admission order: the clock never goes back
+            if moment > limit:
+                break
+            gathered = moment
+        return gathered
 
     async def _sleep_until(self, moment: float) -> None:
         """Sleeps until the clock reaches `moment` (at once if it has)."""

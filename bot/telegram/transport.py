@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Keyboards kept for reuse (see keyboard): a few hundred small objects at most.
+KEYBOARDS_KEPT = 256
 
 
 class ChoiceIdTooLong(PermanentSendError):
@@ -29,8 +32,14 @@ def is_group_chat(chat_id: str) -> bool:
     return chat_id.startswith("-")
 
 
+@lru_cache(maxsize=KEYBOARDS_KEPT)
 def keyboard(choices: tuple[RenderedChoice, ...]) -> InlineKeyboardMarkup | None:
-    """One button per row, so long Swedish labels stay readable on a phone."""
+    """One button per row, so long Swedish labels stay readable on a phone.
+
+    Kept for the next message with the same choices (a drain of nudges sends one keyboard
+    to many chats): building the buttons cost more than any other part of the transport,
+    and python-telegram-bot's objects cannot change once made, so one can be sent again.
+    """
     if not choices:
         return None
     for choice in choices:

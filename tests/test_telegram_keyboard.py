@@ -1,0 +1,46 @@
+"""Inline keyboards: one button per row, made once for the same choices, never changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.catalogue import RenderedChoice
+from bot.telegram.transport import ChoiceIdTooLong, keyboard
+
+CHOICES = (
+    RenderedChoice("done", "Klart"),
+    RenderedChoice("progress", "På gång"),
+    RenderedChoice("blocked", "Det har stött på hinder"),
+)
+
+
+def test_one_button_per_row_with_the_choice_id_as_callback_data() -> None:
+    markup = keyboard(CHOICES)
+    assert markup is not None
+    assert markup.to_dict() == {
+        "inline_keyboard": [
+            [{"text": choice.label, "callback_data": choice.id}] for choice in CHOICES
+        ]
+    }
+    assert keyboard(()) is None
+
+
+def test_the_same_choices_reuse_one_keyboard_that_cannot_change() -> None:
+    # A drain sends one nudge's keyboard to many chats: it is built once.
+    first = keyboard(CHOICES)
+    again = keyboard(tuple(RenderedChoice(c.id, c.label) for c in CHOICES))
+    assert again is first
+    assert keyboard((*CHOICES[:2], RenderedChoice("blocked", "Hinder"))) is not first
+    # Shared between sends only because python-telegram-bot's objects are frozen.
+    assert first is not None
+    with pytest.raises(AttributeError):
+        first.inline_keyboard = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        first.inline_keyboard[0][0].text = "Ändrad"  # type: ignore[misc]
+
+
+def test_a_choice_id_too_long_for_telegram_is_refused_every_time() -> None:
+    too_long = (RenderedChoice("x" * 65, "Lång"),)
+    for _ in range(2):  # a refusal is not remembered as a keyboard
+        with pytest.raises(ChoiceIdTooLong):
+            keyboard(too_long)
