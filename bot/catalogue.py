@@ -59,6 +59,11 @@ class RenderedFile:
     data: bytes
 
 
+def _keepable(choice: Choice) -> bool:
+    """True for a label whose parameters are numbers only: it holds no one's words."""
+    return all(type(v) is int or v is None for v in choice.params.values())
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
     """A reply rendered for one language and one text format, maybe with a file."""
@@ -66,6 +71,9 @@ class RenderedMessage:
     text: str
     choices: tuple[RenderedChoice, ...]
     file: RenderedFile | None = None
+    # True when every label came from the catalogue alone (no one's words in it), so an
+    # adapter may keep what it builds from the choices for the next message.
+    choices_reusable: bool = False
 
 
 def load_locale(directory: Path) -> dict[str, str]:
@@ -179,13 +187,14 @@ class Catalogue:
         return RenderedMessage(
             text=self.render(reply.message, reply.params, locale, fmt),
             choices=tuple(RenderedChoice(c.id, self._label(c, locale)) for c in reply.choices),
+            choices_reusable=all(_keepable(c) for c in reply.choices),
         )
 
     def _label(self, choice: Choice, locale: str) -> str:
         """A choice's label in plain text; labels with numbers only as parameters are
         rendered once per language (most buttons: "Mina frågor", "Steg 2 av 4")."""
         params = choice.params
-        if not all(type(v) is int or v is None for v in params.values()):
+        if not _keepable(choice):
             # A label with text in it may hold what someone wrote: never kept in memory.
             return self.render(choice.label, params, locale, TextFormat.PLAIN)
         key = (locale, choice.label, tuple(sorted(params.items())))

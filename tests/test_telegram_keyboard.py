@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalogue import RenderedChoice
-from bot.telegram.transport import ChoiceIdTooLong, keyboard
+from bot.catalogue import Catalogue, RenderedChoice, RenderedMessage, TextFormat
+from bot.telegram.transport import ChoiceIdTooLong, keyboard, keyboard_for
+from flows.replies import Choice, say
 
 CHOICES = (
     RenderedChoice("done", "Klart"),
@@ -27,10 +28,11 @@ def test_one_button_per_row_with_the_choice_id_as_callback_data() -> None:
 
 def test_the_same_choices_reuse_one_keyboard_that_cannot_change() -> None:
     # A drain sends one nudge's keyboard to many chats: it is built once.
-    first = keyboard(CHOICES)
-    again = keyboard(tuple(RenderedChoice(c.id, c.label) for c in CHOICES))
-    assert again is first
-    assert keyboard((*CHOICES[:2], RenderedChoice("blocked", "Hinder"))) is not first
+    first = keyboard_for(RenderedMessage("", CHOICES, choices_reusable=True))
+    same = tuple(RenderedChoice(c.id, c.label) for c in CHOICES)
+    assert keyboard_for(RenderedMessage("", same, choices_reusable=True)) is first
+    other = (*CHOICES[:2], RenderedChoice("blocked", "Hinder"))
+    assert keyboard_for(RenderedMessage("", other, choices_reusable=True)) is not first
     # Shared between sends only because python-telegram-bot's objects are frozen.
     assert first is not None
     with pytest.raises(AttributeError):
@@ -44,3 +46,16 @@ def test_a_choice_id_too_long_for_telegram_is_refused_every_time() -> None:
     for _ in range(2):  # a refusal is not remembered as a keyboard
         with pytest.raises(ChoiceIdTooLong):
             keyboard(too_long)
+
+
+def test_a_keyboard_with_someones_words_in_its_labels_is_never_kept(catalogue: Catalogue) -> None:
+    # A young person's question as a button: made for this message, then let go.
+    question = Choice("q:7", "common.item", {"text": "Varför måste jag byta skola?"})
+    rendered = catalogue.render_reply(say("common.not_understood", question), "sv", TextFormat.HTML)
+    assert not rendered.choices_reusable
+    assert keyboard_for(rendered) is not keyboard_for(rendered)
+    # The catalogue's own buttons (numbers at most) may be kept.
+    menu = Choice("menu", "youth.menu.questions", {"step": 1, "total": 4})
+    kept = catalogue.render_reply(say("common.not_understood", menu), "sv", TextFormat.HTML)
+    assert kept.choices_reusable
+    assert keyboard_for(kept) is keyboard_for(kept)

@@ -32,14 +32,8 @@ def is_group_chat(chat_id: str) -> bool:
     return chat_id.startswith("-")
 
 
-@lru_cache(maxsize=KEYBOARDS_KEPT)
 def keyboard(choices: tuple[RenderedChoice, ...]) -> InlineKeyboardMarkup | None:
-    """One button per row, so long Swedish labels stay readable on a phone.
-
-    Kept for the next message with the same choices (a drain of nudges sends one keyboard
-    to many chats): building the buttons cost more than any other part of the transport,
-    and python-telegram-bot's objects cannot change once made, so one can be sent again.
-    """
+    """One button per row, so long Swedish labels stay readable on a phone."""
     if not choices:
         return None
     for choice in choices:
@@ -48,6 +42,21 @@ def keyboard(choices: tuple[RenderedChoice, ...]) -> InlineKeyboardMarkup | None
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(choice.label, callback_data=choice.id)] for choice in choices]
     )
+
+
+# Kept for the next message with the same choices (a drain of nudges sends one keyboard to
+# many chats): building the buttons cost more than any other part of the transport, and
+# python-telegram-bot's objects cannot change once made, so one can be sent again. Only
+# for choices whose labels hold no one's words (RenderedMessage.choices_reusable): what
+# people wrote is never kept in memory.
+kept_keyboard = lru_cache(maxsize=KEYBOARDS_KEPT)(keyboard)
+
+
+def keyboard_for(message: RenderedMessage) -> InlineKeyboardMarkup | None:
+    """The message's keyboard: a kept one when its labels are the catalogue's alone."""
+    if message.choices_reusable:
+        return kept_keyboard(message.choices)
+    return keyboard(message.choices)
 
 
 class TelegramTransport:
@@ -62,7 +71,7 @@ class TelegramTransport:
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Sends one rendered message: split text, keyboard on the last part, then any file."""
-        markup = keyboard(message.choices)
+        markup = keyboard_for(message)
         try:
             if message.file is None:
                 await self._send_texts(chat_id, split_html(message.text), markup)
