@@ -145,6 +145,19 @@ _CONSENT_STATUS = (
     .order_by(m.Consent.recorded_at, m.Consent.id)
 )
 
+# A person's active roles in an open case, with the organisation of each (built once: every
+# message asks it).
+_ACTIVE_ROLES = (
+    select(m.Membership.role, m.Membership.organisation_id)
+    .join(m.Case, m.Case.id == m.Membership.case_id)
+    .where(
+        m.Membership.person_id == bindparam("person_id"),
+        m.Membership.case_id == bindparam("case_id"),
+        m.Membership.active.is_(True),
+        m.Case.status == "open",
+    )
+)
+
 # Who asks: a person (their id) or the system for a purpose.
 Who = int | SystemGrant
 
@@ -274,16 +287,7 @@ class AccessGate:
         key = (person_id, case_id)
         if key in self._members and not self._fresh():
             return self._members[key]
-        rows = self._s.execute(
-            select(m.Membership.role, m.Membership.organisation_id)
-            .join(m.Case, m.Case.id == m.Membership.case_id)
-            .where(
-                m.Membership.person_id == person_id,
-                m.Membership.case_id == case_id,
-                m.Membership.active.is_(True),
-                m.Case.status == "open",
-            )
-        ).all()
+        rows = self._s.execute(_ACTIVE_ROLES, {"person_id": person_id, "case_id": case_id}).all()
         answer = (
             frozenset(role for role, _ in rows),
             frozenset(org for role, org in rows if role is Role.PROFESSIONAL and org is not None),
