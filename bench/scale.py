@@ -1,13 +1,12 @@
 """Scale invariance: per-message cost, the scheduler tick and loop stalls at 200 … 20,000 cases.
 
 Each size gets its own SQLite database seeded with realistic rows (bench/common.py `seed`).
-The same number of young people chat at every size, and the same number of plan actions fall
-due, so any growth in the bench tick comes from the size of the tables, not from more work.
-The product's tick (every default due-source) is measured too; its meetings are not fixed in
-number: about one case in 30 has a meeting in the next 48 hours at every size, so its work
-grows with the cases (docs/performance.md, round 2). The due-row query and the due-sources'
-meeting window are explained; the former is timed at 100,000 plan actions on SQLite and on a
-throwaway PostgreSQL.
+The same number of young people chat at every size, the same number of plan actions fall
+due and the same number of follow-up meetings start in the next 48 hours, so any growth in
+the ticks (the bench's own, and the product's with every default due-source) comes from the
+size of the tables, not from more work. The due-row query and the due-sources' meeting window
+are explained; the former is timed at 100,000 plan actions on SQLite and on a throwaway
+PostgreSQL.
 Run: `.venv/bin/python bench/scale.py` (add `--no-postgres` to skip the PostgreSQL part).
 """
 
