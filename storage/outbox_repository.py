@@ -172,7 +172,7 @@ class OutboxRepository:
             _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id, "now": now}
         ).one()
         if busy or unreachable:
-            self._add(platform, chat_id, replies, locale, now, None)
+            self._add(platform, chat_id, replies, locale, now)
             return []
         claimed: list[PendingMessage] = []
         for reply in replies:
