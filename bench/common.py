@@ -64,6 +64,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PLATFORM = "telegram"
 TODAY = NOW.date()
 DUE_PER_STAGE = 50  # plan actions falling due per nudge stage, the same at every scale
+# Follow-up meetings starting within the due-sources' lead window (the next 48 hours: agendas,
+# follow-up reports, meeting reminders), the same at every scale; the others start later.
+MEETINGS_IN_WINDOW = 20
+LEAD_WINDOW = timedelta(hours=48)
 
 
 # --- the data key ---------------------------------------------------------------------------
@@ -300,8 +304,9 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
     three questions, three views and participation wish, a caregiver's question; five plan
     actions owned by professionals, each with two updates of history; ten sent messages and
     ten inbound events of history; the youth's conversation state at the menu; audit rows.
-    Plan actions fall due far from today except `DUE_PER_STAGE` per nudge stage, whatever the
-    number of cases, so a tick has the same work at every scale.
+    Plan actions fall due far from today except `DUE_PER_STAGE` per nudge stage, and follow-up
+    meetings start 3–62 days ahead except `MEETINGS_IN_WINDOW` within the next 48 hours,
+    whatever the number of cases, so a tick has the same work at every scale.
     `plan_only` seeds just cases, people and plan actions (for the PostgreSQL query check).
     """
     use_bench_data_key()
@@ -344,6 +349,10 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
     youth_user_ids: list[int] = []
     due_days = [TODAY + timedelta(days=3), TODAY, TODAY - timedelta(days=1)]
     due_quota = {d: DUE_PER_STAGE for d in due_days}
+    # Which follow-up meetings fall in the lead window is drawn from a generator of its own,
+    # so every other row is what it was before the window had a quota.
+    soon = random.Random(rng_seed + 1)
+    window_quota = [MEETINGS_IN_WINDOW]
     ids: Counter[str] = Counter()
 
     def next_id(table: str) -> int:
@@ -414,12 +423,15 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
                 (MeetingKind.FIRST, -rng.randint(20, 90)),
                 (MeetingKind.FOLLOW_UP, rng.randint(1, 60)),
             ):
+                starts_at = NOW + timedelta(days=offset, hours=rng.randint(0, 6))
+                if kind is MeetingKind.FOLLOW_UP:
+                    starts_at = _followup_start(soon, window_quota, starts_at)
                 rows["meeting"].append(
                     {
                         "id": next_id("meeting"),
                         "case_id": case_id,
                         "kind": kind,
-                        "starts_at": NOW + timedelta(days=offset, hours=rng.randint(0, 6)),
+                        "starts_at": starts_at,
                         "duration_minutes": 90,
                         "place": "BUP, Storgatan 1",
                         "remote_link": None,
@@ -598,6 +610,15 @@ def _due_date(
     if rng.random() < 0.4:
         return TODAY - timedelta(days=rng.randint(14, 200)), "done"
     return TODAY + timedelta(days=rng.randint(14, 365)), "open"
+
+
+def _followup_start(rng: random.Random, quota: list[int], drawn: datetime) -> datetime:
+    """When a follow-up meeting starts: in the lead window while its quota lasts (about every
+    other case until then), otherwise `drawn` (1–60 days ahead) moved two days on, past it."""
+    if quota[0] > 0 and rng.random() < 0.5:
+        quota[0] -= 1
+        return NOW + timedelta(minutes=rng.randint(30, int(LEAD_WINDOW.total_seconds()) // 60))
+    return drawn + timedelta(days=2)
 
 
 def analyse(engine: Engine) -> None:

@@ -18,6 +18,7 @@ from flows.domain import Role
 from flows.engine import Notice
 from flows.picture_loop import reminder_notices
 from flows.replies import Choice, say
+from storage import models as m
 from storage.access import Purpose
 from storage.families_repository import PICTURE_ROLES
 from storage.unit_of_work import UnitOfWork
@@ -42,11 +43,16 @@ class MeetingReminders:
         if not self.before:
             return
         horizon = now + max(self.before)
+        due: list[tuple[m.Meeting, timedelta]] = []
         for meeting in uow.families.meetings_between(now, horizon):
             passed = [b for b in self.before if meeting.starts_at - b <= now]
-            if not passed:
-                continue
-            offset = min(passed)
+            if passed:
+                due.append((meeting, min(passed)))
+        # Everyone to remind of every meeting due, in a few queries (not three per meeting).
+        reach = uow.families.recipients_of(
+            {meeting.case_id for meeting, _ in due}, MEETING_ROLES, group_first=True
+        )
+        for meeting, offset in due:
             # The start time is in the key: a meeting moved to a new time is reminded again.
             key = f"meeting-reminder:{meeting.id}:{meeting.starts_at.isoformat()}:{offset}"
             reply = say(
@@ -54,7 +60,7 @@ class MeetingReminders:
                 Choice(meeting_info.OPEN_CHOICE, "menu.meeting"),
                 starts_at=meeting.starts_at,
             )
-            targets = uow.families.recipients(meeting.case_id, MEETING_ROLES, group_first=True)
+            targets = reach[meeting.case_id]
             for person_id in targets.person_ids:
                 yield Notice(reply, person_id=person_id, dedup_key=f"{key}:{person_id}")
             for chat in targets.group_chats:
@@ -77,13 +83,19 @@ class PictureReminders:
         """The reminders due at `now`."""
         if self.max_reminders <= 0:
             return
-        for picture, case_id, waiting in uow.families.unanswered_pictures(
+        unanswered = uow.families.unanswered_pictures(
             uow.gate.for_system(Purpose.PICTURE_REMINDER), now - self.after
-        ):
+        )
+        # A case has one newest picture, so its waiting members narrow its recipients.
+        reach = uow.families.recipients_of(
+            [case_id for _, case_id, _ in unanswered],
+            PICTURE_ROLES,
+            group_first=False,
+            only={case_id: frozenset(waiting) for _, case_id, waiting in unanswered},
+        )
+        for picture, case_id, _ in unanswered:
             number = min(int((now - picture.published_at) / self.after), self.max_reminders)
-            targets = uow.families.recipients(
-                case_id, PICTURE_ROLES, group_first=False, only=frozenset(waiting)
-            )
+            targets = reach[case_id]
             yield from reminder_notices(picture, targets.person_ids, targets.group_chats, number)
 
 

@@ -11,6 +11,7 @@ file, so it knows it is alone and may take back every claim a crashed predecesso
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -87,6 +88,12 @@ class Runtime:
             uow.commit()
         log.info("process %s started", self.process_id)
         await self.keep_once()
+        # What start-up made (modules, the catalogue, the platforms' apps) lives as long as the
+        # process: out of the collector's sight, a full collection no longer walks it. Set off
+        # by a tick's allocations, one took ~100 ms holding the GIL, and the event loop stood
+        # still meanwhile (bench/scale.py). Start-up leaves a few dozen cyclic objects, which
+        # stay; a collection first would stall the loop just as long, now.
+        gc.freeze()
         self._catch_up = asyncio.create_task(self._catch_up_then_tick())
 
     async def _catch_up_then_tick(self) -> None:
@@ -147,4 +154,5 @@ class Runtime:
             uow.commit()
         if self.lock is not None:
             self.lock.release()
+        gc.unfreeze()  # the collector's again, should the process go on (a test's does)
         log.info("process %s stopped", self.process_id)

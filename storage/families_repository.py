@@ -8,8 +8,10 @@ tables and are never read here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,6 +44,7 @@ from storage.repositories import _meeting_info
 
 # Who is asked to answer the shared picture: the family side (the gate's rule 8).
 PICTURE_ROLES = tuple(r for r in Role if r in FAMILY_ROLES)
+_T = TypeVar("_T")
 
 
 class FamiliesRepository:
@@ -107,47 +110,67 @@ class FamiliesRepository:
         through a group chat only when they have no private chat (the shared picture).
         `only` narrows the members to these person ids.
         """
+        narrowed = None if only is None else {case_id: only}
+        return self.recipients_of([case_id], roles, group_first=group_first, only=narrowed)[case_id]
+
+    def recipients_of(
+        self,
+        case_ids: Iterable[int],
+        roles: Iterable[Role],
+        *,
+        group_first: bool,
+        only: Mapping[int, frozenset[int]] | None = None,
+    ) -> dict[int, Recipients]:
+        """`recipients` of many cases at once: one query per kind (members, private chats,
+        group chats) and chunk of ids, whatever the number of cases (a tick's meetings).
+
+        `only` narrows each case's members to its person ids (a case missing from it has
+        none). Every case asked for has an entry, if only an empty one.
+        """
         wanted = set(roles)
-        members = self._s.execute(
-            select(m.Membership.person_id, m.Membership.role).where(
-                m.Membership.case_id == case_id, m.Membership.active.is_(True)
-            )
-        ).all()
-        people = sorted(
-            {pid for pid, role in members if role in wanted and (only is None or pid in only)}
-        )
-        if not people:
-            return Recipients((), ())
-        private = set(
-            self._s.scalars(
-                select(m.ChatIdentity.person_id).where(
-                    m.ChatIdentity.person_id.in_(people),
-                    m.ChatIdentity.private_chat_id.is_not(None),
+        cases = sorted(set(case_ids))
+        people: dict[int, set[int]] = {case_id: set() for case_id in cases}
+        for chunk in _chunks(cases):
+            for case_id, person_id, role in self._s.execute(
+                select(m.Membership.case_id, m.Membership.person_id, m.Membership.role).where(
+                    m.Membership.case_id.in_(chunk), m.Membership.active.is_(True)
+                )
+            ):
+                if role in wanted and (only is None or person_id in only.get(case_id, ())):
+                    people[case_id].add(person_id)
+        everyone = sorted(set().union(*people.values()))
+        private: set[int] = set()
+        for chunk in _chunks(everyone):
+            private.update(
+                self._s.scalars(
+                    select(m.ChatIdentity.person_id).where(
+                        m.ChatIdentity.person_id.in_(chunk),
+                        m.ChatIdentity.private_chat_id.is_not(None),
+                    )
                 )
             )
-        )
-        groups: dict[tuple[str, str], tuple[str, set[int]]] = {}
-        for row in self._s.scalars(
-            select(m.GroupChatMember)
-            .where(m.GroupChatMember.case_id == case_id, m.GroupChatMember.person_id.in_(people))
-            .order_by(m.GroupChatMember.id)
-        ):
-            _, persons = groups.setdefault((row.platform, row.chat_id), (row.user_id, set()))
-            persons.add(row.person_id)
-        in_group = set().union(*(persons for _, persons in groups.values())) if groups else set()
-        if group_first:
-            direct = tuple(p for p in people if p in private and p not in in_group)
-            chats = tuple(
-                ConversationRef(pf, chat, user) for (pf, chat), (user, _) in groups.items()
-            )
-        else:
-            direct = tuple(p for p in people if p in private)
-            chats = tuple(
-                ConversationRef(pf, chat, user)
-                for (pf, chat), (user, persons) in groups.items()
-                if persons - private
-            )
-        return Recipients(direct, chats)
+        # Per case, in the order the members were first seen in each chat: (platform, chat)
+        # → (the first seen member's user id, the case's members seen there).
+        groups: dict[int, dict[tuple[str, str], tuple[str, set[int]]]] = defaultdict(dict)
+        for chunk in _chunks([case_id for case_id in cases if people[case_id]]):
+            for case_id, person_id, platform, chat, user in self._s.execute(
+                select(
+                    m.GroupChatMember.case_id,
+                    m.GroupChatMember.person_id,
+                    m.GroupChatMember.platform,
+                    m.GroupChatMember.chat_id,
+                    m.GroupChatMember.user_id,
+                )
+                .where(m.GroupChatMember.case_id.in_(chunk))
+                .order_by(m.GroupChatMember.id)
+            ):
+                if person_id in people[case_id]:
+                    _, persons = groups[case_id].setdefault((platform, chat), (user, set()))
+                    persons.add(person_id)
+        return {
+            case_id: _reach(sorted(people[case_id]), private, groups[case_id], group_first)
+            for case_id in cases
+        }
 
     # --- the family list --------------------------------------------------------------
 
@@ -461,24 +484,36 @@ class FamiliesRepository:
             .where(m.Case.status == "open", m.SharedPicture.published_at <= published_before)
             .order_by(m.SharedPicture.id)
         ).all()
-        result: list[tuple[PictureInfo, int, tuple[int, ...]]] = []
-        for picture in pictures:
-            answered = select(m.PictureResponse.person_id).where(
-                m.PictureResponse.picture_id == picture.id
-            )
-            waiting = self._s.scalars(
-                select(m.Membership.person_id)
+        # Who has not answered, for every picture in one query per chunk (not one each).
+        waiting: dict[int, list[int]] = defaultdict(list)
+        for chunk in _chunks([picture.id for picture in pictures]):
+            answered = (
+                select(m.PictureResponse.id)
                 .where(
-                    m.Membership.case_id == picture.case_id,
+                    m.PictureResponse.picture_id == m.SharedPicture.id,
+                    m.PictureResponse.person_id == m.Membership.person_id,
+                )
+                .exists()
+            )
+            for picture_id, person_id in self._s.execute(
+                select(m.SharedPicture.id, m.Membership.person_id)
+                .join(m.Membership, m.Membership.case_id == m.SharedPicture.case_id)
+                .where(
+                    m.SharedPicture.id.in_(chunk),
                     m.Membership.active.is_(True),
                     m.Membership.role.in_(PICTURE_ROLES),
-                    m.Membership.person_id.not_in(answered),
+                    ~answered,
                 )
                 .distinct()
-                .order_by(m.Membership.person_id)
-            ).all()
+                .order_by(m.SharedPicture.id, m.Membership.person_id)
+            ):
+                waiting[picture_id].append(person_id)
+        result: list[tuple[PictureInfo, int, tuple[int, ...]]] = []
+        for picture in pictures:
             # Someone whose consent is not in effect is not reminded of the case.
-            admitted = tuple(p for p in waiting if self._gate.admitted(p, picture.case_id))
+            admitted = tuple(
+                p for p in waiting[picture.id] if self._gate.admitted(p, picture.case_id)
+            )
             if admitted:
                 result.append((self._picture(picture), picture.case_id, admitted))
         return result
@@ -598,3 +633,33 @@ class FamiliesRepository:
         """Stores the language a person chose."""
         self._s.get_one(m.Person, person_id).locale = locale
         self._s.flush()
+
+
+def _reach(
+    people: list[int],
+    private: set[int],
+    groups: dict[tuple[str, str], tuple[str, set[int]]],
+    group_first: bool,
+) -> Recipients:
+    """Who of a case's `people` is reached privately, and which group chats are written to
+    (the rules of FamiliesRepository.recipients)."""
+    if not people:
+        return Recipients((), ())
+    if group_first:
+        in_group = set().union(*(persons for _, persons in groups.values()))
+        direct = tuple(p for p in people if p in private and p not in in_group)
+        chats = tuple(ConversationRef(pf, chat, user) for (pf, chat), (user, _) in groups.items())
+    else:
+        direct = tuple(p for p in people if p in private)
+        chats = tuple(
+            ConversationRef(pf, chat, user)
+            for (pf, chat), (user, persons) in groups.items()
+            if persons - private
+        )
+    return Recipients(direct, chats)
+
+
+def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
+    """Slices for IN lists that stay well below the databases' parameter limits."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

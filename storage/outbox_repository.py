@@ -146,7 +146,7 @@ class OutboxRepository:
         self, platform: str, chat_id: str, replies: tuple[Reply, ...], locale: str, now: datetime
     ) -> list[int]:
         """Adds one pending row per reply, in order."""
-        return self._add(platform, chat_id, replies, locale, now, None)
+        return self._add(platform, chat_id, replies, locale, now)
 
     def enqueue_claimed(
         self,
@@ -172,7 +172,7 @@ class OutboxRepository:
             _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id, "now": now}
         ).one()
         if busy or unreachable:
-            self._add(platform, chat_id, replies, locale, now, None)
+            self._add(platform, chat_id, replies, locale, now)
             return []
         claimed: list[PendingMessage] = []
         for reply in replies:
@@ -209,13 +209,19 @@ class OutboxRepository:
     def enqueue_notices(
         self, notices: Sequence[Notice], now: datetime, default_locale: str
     ) -> list[int]:
-        """Adds rows for many notices with a few queries (a tick may find thousands due)."""
+        """Adds rows for many notices with a few queries (a tick may find thousands due).
+
+        Rows keep the notices' order, so one chat's messages go out in it; the ids returned
+        are in that order too. A key that is already in the outbox, or comes twice, gets one
+        row: the first.
+        """
         targets = self._targets(notices, default_locale)
         keys = [
             _dedup_key(n.dedup_key, platform, chat)
             for n, platform, chat, _ in targets
             if n.dedup_key is not None
         ]
+        # Most ticks find everything already enqueued: ask first, in bulk, and build no rows.
         existing: set[str] = set()
         for chunk in _chunks(keys):
             existing.update(
@@ -224,20 +230,49 @@ class OutboxRepository:
                 )
             )
         ids: list[int] = []
+        keyed: list[dict[str, object]] = []
         for notice, platform, chat_id, locale in targets:
-            key = None
-            if notice.dedup_key is not None:
-                key = _dedup_key(notice.dedup_key, platform, chat_id)
-                if key in existing:
-                    continue
-                existing.add(key)
-            ids += self._add(platform, chat_id, (notice.reply,), locale, now, key)
-        return ids
+            if notice.dedup_key is None:
+                # Rows are numbered in the order they go in: the keyed ones before it first.
+                ids += self._add_keyed(keyed)
+                keyed = []
+                ids += self._add(platform, chat_id, (notice.reply,), locale, now)
+                continue
+            key = _dedup_key(notice.dedup_key, platform, chat_id)
+            if key in existing:
+                continue
+            existing.add(key)
+            keyed.append(
+                {
+                    **_outbox_values(platform, chat_id, notice.reply, locale, now),
+                    "idempotency_key": key,
+                }
+            )
+        return ids + self._add_keyed(keyed)
+
+    def _add_keyed(self, rows: Sequence[dict[str, object]]) -> list[int]:
+        """Inserts rows with their idempotency keys, in order, one statement per chunk; a key
+        another transaction added meanwhile is skipped. The new ids, in the rows' order."""
+        if not rows:
+            return []
+        insert_once = _INSERT_OUTBOX_ONCE[self._s.get_bind().dialect.name]
+        added: dict[str, int] = {}
+        for chunk in _chunks(rows):
+            # Two processes may find the same reminder due at once: the second one's row
+            # meets the unique key and is simply not made (no savepoint, no exception).
+            added.update(
+                (key, outbox_id) for outbox_id, key in self._s.execute(insert_once, list(chunk))
+            )
+        return [added[k] for k in (str(r["idempotency_key"]) for r in rows) if k in added]
 
     def _targets(
         self, notices: Sequence[Notice], default_locale: str
     ) -> list[tuple[Notice, str, str, str]]:
-        """(notice, platform, chat, locale) for every chat each notice goes to, in order."""
+        """(notice, platform, chat, locale) for every chat each notice goes to, in order.
+
+        A notice to a person goes to each of their private chats, in their language; a notice
+        to a chat (a group) in the language of the user it names, if we know them.
+        """
         person_ids = list({n.person_id for n in notices if n.person_id is not None})
         private: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
         for chunk in _chunks(person_ids):
@@ -257,21 +292,32 @@ class OutboxRepository:
             ).all()
             for person_id, platform, chat, locale in rows:
                 private[person_id].append((platform, str(chat), locale))
+        users: dict[str, set[str]] = defaultdict(set)
+        for n in notices:
+            if n.chat is not None:
+                users[n.chat.platform].add(n.chat.user_id)
+        # (platform, user id) → language; a user is one person per platform (unique).
+        spoken: dict[tuple[str, str], str] = {}
+        for platform, user_ids in users.items():
+            for some in _chunks(sorted(user_ids)):
+                spoken.update(
+                    ((platform, user), locale)
+                    for user, locale in self._s.execute(
+                        select(m.ChatIdentity.external_user_id, m.Person.locale)
+                        .join(m.Person, m.Person.id == m.ChatIdentity.person_id)
+                        .where(
+                            m.ChatIdentity.platform == platform,
+                            m.ChatIdentity.external_user_id.in_(some),
+                        )
+                    )
+                )
         targets: list[tuple[Notice, str, str, str]] = []
         for notice in notices:
             if notice.chat is None:
                 assert notice.person_id is not None
                 targets += [(notice, p, c, loc) for p, c, loc in private[notice.person_id]]
                 continue
-            person = self._s.scalar(
-                select(m.Person)
-                .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
-                .where(
-                    m.ChatIdentity.platform == notice.chat.platform,
-                    m.ChatIdentity.external_user_id == notice.chat.user_id,
-                )
-            )
-            locale = person.locale if person else default_locale
+            locale = spoken.get((notice.chat.platform, notice.chat.user_id), default_locale)
             targets.append((notice, notice.chat.platform, notice.chat.chat_id, locale))
         return targets
 
@@ -282,49 +328,16 @@ class OutboxRepository:
         replies: tuple[Reply, ...],
         locale: str,
         now: datetime,
-        key: str | None,
     ) -> list[int]:
-        """Inserts pending rows; a given key is used for the (single) reply."""
-        if key is None:
-            # The message path: one prepared INSERT … RETURNING per reply, no ORM objects
-            # (a random key cannot collide, so no savepoint is needed).
-            return [
-                self._s.execute(
-                    _INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now)
-                ).scalar_one()
-                for r in replies
-            ]
-        rows = [
-            m.Outbox(
-                platform=platform,
-                chat_id=chat_id,
-                message_id=reply.message,
-                params=encode_params(reply.params),
-                choices=encode_choices(reply.choices),
-                attachment=encode_attachment(reply.attachment),
-                locale=locale,
-                status=OutboxStatus.PENDING.value,
-                attempts=0,
-                next_attempt_at=now,
-                idempotency_key=key or uuid.uuid4().hex,
-                created_at=now,
-                due_at=_time_param(reply, DUE_AT_PARAM),
-                expires_at=_time_param(reply, EXPIRES_AT_PARAM),
-            )
-            for reply in replies
+        """Inserts pending rows with fresh random keys, one per reply, in order."""
+        # The message path: one prepared INSERT … RETURNING per reply, no ORM objects
+        # (a random key cannot collide, so no savepoint is needed).
+        return [
+            self._s.execute(
+                _INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now)
+            ).scalar_one()
+            for r in replies
         ]
-        if key is not None:
-            try:
-                # Two processes may find the same reminder due at once: the second one's
-                # insert meets the unique key and is simply not made.
-                with self._s.begin_nested():
-                    self._s.add_all(rows)
-            except IntegrityError:
-                return []
-        else:
-            self._s.add_all(rows)
-        self._s.flush()
-        return [row.id for row in rows]
 
     def pending(
         self, now: datetime, ids: list[int] | None = None, limit: int = 100
@@ -693,6 +706,16 @@ _INSERT_EVENT_ONCE = {
 _OUTBOX = m.Base.metadata.tables["outbox"]
 _UNREACHABLE = m.Base.metadata.tables["unreachable_chat"]
 _INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
+# A batch of keyed rows (executemany, sent as multi-row INSERTs): a key already there is
+# skipped by the unique constraint, and RETURNING names the rows that went in.
+_INSERT_OUTBOX_ONCE = {
+    "sqlite": sqlite.insert(_OUTBOX)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(_OUTBOX.c.id, _OUTBOX.c.idempotency_key),
+    "postgresql": postgresql.insert(_OUTBOX)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(_OUTBOX.c.id, _OUTBOX.c.idempotency_key),
+}
 _PENDING_COLUMNS = (
     _OUTBOX.c.id,
     _OUTBOX.c.platform,

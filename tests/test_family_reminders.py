@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.config import ReminderConfig
-from bot.family_reminders import MeetingReminders, PictureReminders, family_due_sources
+from bot.family_reminders import (
+    MEETING_ROLES,
+    MeetingReminders,
+    PictureReminders,
+    family_due_sources,
+)
 from bot.scheduler import tick
 from flows.conversation import ConversationRef
+from flows.domain import Role
+from flows.family_domain import Recipients
+from storage import models as m
+from storage.families_repository import PICTURE_ROLES
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
 from tests.family_seed import SARA, FamilyCase, publish, received, seed_family_case
+from tests.seed import add_youth, seed_case
 
 ALEX = ConversationRef(PLATFORM, "alex", "alex")
 KIM = ConversationRef(PLATFORM, "kim", "kim")
@@ -168,3 +179,95 @@ def test_the_number_of_picture_reminders_is_configurable(
     publish(sessions, case, "Version två.", clock.now)
     clock.now += timedelta(days=10)
     assert tick(sessions, family_due_sources(none)[1:], clock.now) == []
+
+
+def _case_with_a_group(sessions: sessionmaker[Session], now: datetime) -> tuple[int, int, int]:
+    """Another case with its meeting in a week: Noor privately, Lo (caregiver) only in a
+    group chat, and Mo, who left the case but is still seen in that group."""
+    case = seed_case(sessions, now)
+    noor = add_youth(sessions, case.case_id, ConversationRef(PLATFORM, "noor", "noor"), "Noor", now)
+    with UnitOfWork(sessions) as uow:
+        lo = uow.cases.add_person("Lo", "sv", now).id
+        uow.cases.add_member(case.case_id, lo, Role.CAREGIVER, now)
+        mo = uow.cases.add_person("Mo", "sv", now).id
+        uow.cases.add_member(case.case_id, mo, Role.CAREGIVER, now)
+        for membership in uow.session.scalars(
+            select(m.Membership).where(m.Membership.person_id == mo)
+        ):
+            membership.active = False
+        for who, user in ((mo, "mo"), (lo, "lo")):
+            uow.session.add(
+                m.GroupChatMember(
+                    case_id=case.case_id,
+                    person_id=who,
+                    platform=PLATFORM,
+                    chat_id="lo-family",
+                    user_id=user,
+                    seen_at=now,
+                )
+            )
+        uow.commit()
+    return case.case_id, noor, lo
+
+
+def test_the_recipients_of_many_cases_are_each_case_s_own(
+    sessions: sessionmaker[Session], clock: FakeClock, case: FamilyCase, joined: dict[str, Chat]
+) -> None:
+    other, noor, lo = _case_with_a_group(sessions, clock.now)
+    with UnitOfWork(sessions) as uow:
+        alex = uow.session.scalar(
+            select(m.ChatIdentity.person_id).where(m.ChatIdentity.external_user_id == "alex")
+        )
+        for group_first in (True, False):
+            alone = {
+                c: uow.families.recipients(c, MEETING_ROLES, group_first=group_first)
+                for c in (case.case_id, other)
+            }
+            together = uow.families.recipients_of(
+                [other, case.case_id, other, 999], MEETING_ROLES, group_first=group_first
+            )
+            assert together == {**alone, 999: Recipients((), ())}
+        reach = uow.families.recipients_of([case.case_id, other], MEETING_ROLES, group_first=True)
+        # Alex and Sara privately, Kim and Robin through their group (named by who was first
+        # seen there); Lo through the other family's group, which Mo's leaving does not change.
+        assert reach[case.case_id].person_ids == tuple(sorted((alex, case.coordinator_id)))
+        assert reach[case.case_id].group_chats == (ConversationRef(PLATFORM, "family", "robin"),)
+        assert reach[other].person_ids == (noor,)
+        assert reach[other].group_chats == (ConversationRef(PLATFORM, "lo-family", "lo"),)
+        # Narrowed per case: a case left out of `only` has nobody.
+        narrowed = uow.families.recipients_of(
+            [case.case_id, other], PICTURE_ROLES, group_first=False, only={other: frozenset({lo})}
+        )
+        assert narrowed == {
+            case.case_id: Recipients((), ()),
+            other: Recipients((), (ConversationRef(PLATFORM, "lo-family", "lo"),)),
+        }
+
+
+def test_meeting_reminders_find_their_recipients_in_as_many_queries_for_any_number_of_meetings(
+    sessions: sessionmaker[Session], engine: Engine, clock: FakeClock
+) -> None:
+    def statements_of_a_tick(cases: int) -> tuple[int, int]:
+        """(statements, notices) of MeetingReminders.due with `cases` more meetings in a week."""
+        for n in range(cases):
+            seeded = seed_case(sessions, clock.now)
+            ref = ConversationRef(PLATFORM, f"u{cases}-{n}", f"u{cases}-{n}")
+            add_youth(sessions, seeded.case_id, ref, "Ung", clock.now)
+        seen: list[str] = []
+
+        def count(*_args: object) -> None:
+            seen.append("statement")
+
+        at = clock.now + timedelta(days=5, minutes=1)
+        with UnitOfWork(sessions) as uow:
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                notices = list(TWO_DAYS_TWO_HOURS.due(uow, at))
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+        return len(seen), len(notices)
+
+    one, reminded = statements_of_a_tick(1)
+    six, reminded_more = statements_of_a_tick(5)
+    assert (reminded, reminded_more) == (1, 6)
+    assert six == one  # not three more per meeting

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
@@ -16,6 +17,7 @@ from flows.conversation import ConversationRef
 from flows.coordination import ActionStatus, NewAction, Owner, OwnerKind
 from flows.domain import ConsentScope, Role
 from storage import models as m
+from storage.access import Purpose
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
@@ -273,3 +275,39 @@ def test_quiet_hours_may_pass_midnight_or_be_off() -> None:
     assert not is_quiet(monday.replace(hour=12), config)
     off = replace(config, quiet_start=time(0, 0), quiet_end=time(0, 0))
     assert not is_quiet(monday.replace(hour=3), off)
+
+
+def test_the_due_actions_are_read_by_index_ranges_of_the_open_statuses(
+    sessions: sessionmaker[Session], engine: Engine, clock: FakeClock
+) -> None:
+    # Many done actions of the past (most of a plan after a while), statistics taken then.
+    dues = {f"Gjort {n}": MONDAY - timedelta(days=n) for n in range(200)}
+    ids = seed(sessions, clock.now, {**dues, "Sen sak": MONDAY - timedelta(days=10)})
+    with UnitOfWork(sessions) as uow:
+        uow.session.execute(
+            update(m.PlanAction)
+            .where(m.PlanAction.id.in_([ids[d] for d in dues]))
+            .values(status=ActionStatus.DONE.value)
+        )
+        uow.commit()
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM plan_action" in statement and not seen:
+            seen.append((statement, parameters))
+
+    with UnitOfWork(sessions) as uow:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            late = uow.coordination.due_actions(uow.gate.for_system(Purpose.ESCALATION), MONDAY)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert [a.description for a in late] == ["Sen sak"]
+    if engine.dialect.name == "sqlite":
+        statement, parameters = seen[0]
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = " ".join(str(row[-1]) for row in rows)
+        assert "ix_plan_action_status_due (status=? AND due_date<?)" in plan

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.nudge_config import ReportConfig
-from bot.nudges import AgendaSource, FollowupReportSource
+from bot.nudges import AgendaSource, FailedReportSource, FollowupReportSource
+from bot.scheduler import tick
 from flows.conversation import ConversationRef
 from flows.domain import MeetingKind, Role
+from flows.replies import say
+from storage import models as m
+from storage.outbox_repository import _outbox_values
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM
 from tests.conftest import FakeClock
@@ -86,3 +92,72 @@ def test_a_report_already_in_the_outbox_is_not_built_again_on_the_next_tick(
     with UnitOfWork(sessions) as uow:
         assert list(agendas.due(uow, clock.now)) == []
         assert list(reports.due(uow, clock.now)) == []
+
+
+def _outbox_row(uow: UnitOfWork, chat_id: str, message: str, status: str, at: datetime) -> int:
+    """An outbox row of a coordinator's report (or other message) in some state."""
+    values = _outbox_values(PLATFORM, chat_id, say(message, case="K-1"), "sv", at)
+    values["status"] = status
+    row_id: int = uow.session.execute(
+        m.Outbox.__table__.insert().returning(m.Outbox.id), values
+    ).scalar_one()
+    return row_id
+
+
+def test_a_report_that_finally_failed_is_told_to_its_coordinator_once(
+    sessions: sessionmaker[Session], engine: Engine, clock: FakeClock
+) -> None:
+    _case(sessions, clock)
+    with UnitOfWork(sessions) as uow:
+        # Many sent rows (as in a real outbox), and statistics taken when all were sent.
+        for _ in range(300):
+            _outbox_row(uow, "maria", "coord.agenda", "sent", clock.now)
+        uow.commit()
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    with UnitOfWork(sessions) as uow:
+        failed = [
+            _outbox_row(uow, "maria", "coord.report", "failed", clock.now),
+            _outbox_row(uow, "nils", "coord.agenda", "failed", clock.now),
+            _outbox_row(uow, "nils", "coord.report_timeline", "failed", clock.now),
+        ]
+        _outbox_row(uow, "stranger", "coord.report", "failed", clock.now)  # nobody we know
+        _outbox_row(uow, "maria", "youth.menu", "failed", clock.now)  # not a report
+        _outbox_row(uow, "maria", "coord.report", "failed", clock.now - timedelta(days=15))
+        uow.commit()
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    source = FailedReportSource()
+    clock.advance(hours=1)
+    with UnitOfWork(sessions) as uow:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            notices = list(source.due(uow, clock.now))
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        people = {
+            chat_id: person_id
+            for chat_id, person_id in uow.session.execute(
+                select(m.ChatIdentity.private_chat_id, m.ChatIdentity.person_id)
+            )
+        }
+    assert sorted((n.person_id, n.reply.message) for n in notices) == sorted(
+        [
+            (people["maria"], "coord.report_failed"),
+            (people["nils"], "coord.report_failed"),
+            (people["nils"], "coord.report_failed"),
+        ]
+    )
+    assert len({n.dedup_key for n in notices}) == len(failed)
+    reads = [(sql, params) for sql, params in seen if sql.lstrip().startswith("SELECT")]
+    assert len(reads) == 2  # the failed rows, then whose chats they were: not one per row
+    if engine.dialect.name == "sqlite":
+        statement, parameters = reads[0]
+        with engine.connect() as connection:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            assert "ix_outbox_status_next" in " ".join(str(row[-1]) for row in plan)
+    assert len(tick(sessions, [source], clock.now) or []) == 3
+    assert tick(sessions, [source], clock.now) == []  # told once
