@@ -178,7 +178,9 @@ async def one_size(cases: int, users: int, directory: Path, repeat: Repeats) -> 
 class Repeats:
     """How often the ticks and the due-row query are repeated for their medians."""
 
-    ticks: int = 3
+    # The bench's tick is short too (30-40 ms): one run in three moved a median of three by
+    # a third (1.22x and 1.41x in two runs of the same code).
+    ticks: int = 7
     queries: int = 300
     # The product's steady tick is short (~60 ms) and on a shared machine one slow run in
     # three moved its median by half: more runs, for little time.
@@ -320,7 +322,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="cases (5 plan actions each) for the PostgreSQL query check",
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--tick-repeat", type=int, default=3, help="ticks per size for a median")
+    parser.add_argument("--tick-repeat", type=int, default=7, help="ticks per size for a median")
     parser.add_argument("--query-repeat", type=int, default=300, help="due-row queries timed")
     parser.add_argument(
         "--steady-repeat", type=int, default=7, help="product steady ticks per size for a median"
