@@ -673,7 +673,10 @@ class CoordinationRepository:
         self._gate.require_purpose(grant, Purpose.NUDGE, Purpose.ESCALATION)
         due = (
             select(m.PlanAction, m.Case.reference)
-            .join(m.Case, m.Case.id == m.PlanAction.case_id)
+            # "+ 0" keeps SQLite from walking every case through ix_plan_action_case_due (a
+            # lookup per case, 20,000 at 20,000 cases): the few due actions are found first,
+            # then each one's case by its primary key.
+            .join(m.Case, m.Case.id == m.PlanAction.case_id + 0)
             .where(
                 m.Case.status == "open",
                 # The open statuses by name, not "not done or cancelled": an index range per

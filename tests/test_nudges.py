@@ -311,3 +311,51 @@ def test_the_due_actions_are_read_by_index_ranges_of_the_open_statuses(
             rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
             plan = " ".join(str(row[-1]) for row in rows)
         assert "ix_plan_action_status_due (status=? AND due_date<?)" in plan
+
+
+def test_a_cases_plan_is_read_through_its_own_index_not_every_cases(
+    sessions: sessionmaker[Session], engine: Engine, clock: FakeClock
+) -> None:
+    # Three cases' plans; agendas, reports and "my actions" each read one case's.
+    seed(sessions, clock.now, {f"Sak {n}": MONDAY + timedelta(days=n) for n in range(30)})
+    with UnitOfWork(sessions) as uow:
+        maria, sara = (
+            uow.session.scalars(
+                select(m.ChatIdentity.person_id).where(m.ChatIdentity.external_user_id == name)
+            ).one()
+            for name in ("maria", "sara")
+        )
+        for youth in ("Bo", "Cleo"):
+            case = uow.coordination.open_case(maria, youth, clock.now)
+            bup = uow.coordination.add_organisation(case.id, "BUP")
+            owner = Owner(OwnerKind.ORGANISATION, bup.id, "BUP")
+            others = [NewAction(owner, f"Annan {n}", MONDAY) for n in range(30)]
+            uow.coordination.add_actions(case.id, others, maria, clock.now)
+        first_case = uow.session.scalars(select(m.Case.id).order_by(m.Case.id)).first()
+        uow.commit()
+    assert first_case is not None
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM plan_action" in statement:
+            seen.append((statement, parameters))
+
+    with UnitOfWork(sessions) as uow:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            plan = uow.coordination.actions(first_case, uow.gate.for_system(Purpose.REPORT))
+            mine = uow.coordination.actions_owned_by(sara)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert len(plan) == 30 and len(mine) == 30
+    if engine.dialect.name != "sqlite":
+        return
+    assert len(seen) == 2
+    for statement, parameters in seen:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan_text = " ".join(str(row[-1]) for row in rows)
+        assert "ix_plan_action_case_due (case_id=?)" in plan_text, plan_text
+        assert "SCAN plan_action" not in plan_text

@@ -213,7 +213,11 @@ class PlanAction(Base):
     """An åtgärd of the plan: what, who, by when."""
 
     __tablename__ = "plan_action"
-    __table_args__ = (Index("ix_plan_action_status_due", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_plan_action_status_due", "status", "due_date"),
+        # A case's plan, soonest first: agendas, reports, the plan views, "my actions".
+        Index("ix_plan_action_case_due", "case_id", "due_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
