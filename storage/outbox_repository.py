@@ -1,12 +1,14 @@
 """The outbox and the inbox: outgoing messages as rows, inbound updates by platform id.
 
-An outbox row is written in the same transaction as the change that caused it. Dispatchers
-claim due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer anyway), send
-them, and mark the outcome:
+An outbox row is written in the same transaction as the change that caused it (the replies
+to the chat in hand already claimed by the handler's process, when nothing older of the chat
+is on its way: `enqueue_claimed`). Dispatchers claim due rows (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL; SQLite has one writer anyway), send them, and mark the outcome:
 
 ```mermaid
 stateDiagram-v2
     [*] --> pending: enqueued with the change
+    [*] --> sending: a reply to the chat in hand, written claimed (attempts 1)
     pending --> sending: claimed (attempts + 1)
     sending --> sent: the platform took it
     sending --> pending: transient error, retry at next_attempt_at
