@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -30,6 +30,7 @@ from flows.professional import NOTICE_ACTIONS
 from flows.replies import Choice, ParamValue, Reply
 from storage import models as m
 from storage.access import DueAction, Purpose, SystemGrant
+from storage.db import in_chunks
 from storage.outbox_repository import _dedup_key as outbox_key
 from storage.unit_of_work import UnitOfWork
 
@@ -38,11 +39,8 @@ REPORT_MESSAGES = ("coord.agenda", "coord.report", "coord.report_timeline")
 # Failed reports older than this are history, not news: nobody is told about them any more.
 FAILED_REPORT_HORIZON = timedelta(days=14)
 ESCALATED = "escalated"
-# Ids per IN list in the tick's bulk look-ups.
-_CHUNK = 500
 # followup_reply_set's replies: the summary with its document, and the timeline picture.
 _REPORT_PARTS = 2
-_T = TypeVar("_T")
 
 
 def is_quiet(local: datetime, config: NudgeConfig) -> bool:
@@ -101,7 +99,7 @@ def _sent_stages(uow: UnitOfWork, actions: Sequence[DueAction]) -> set[tuple[int
     """
     ids = sorted({a.id for a in actions})
     sent: set[tuple[int, int, date, str]] = set()
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids):
         rows = uow.session.execute(
             select(
                 m.NudgeSent.action_id,
@@ -112,12 +110,6 @@ def _sent_stages(uow: UnitOfWork, actions: Sequence[DueAction]) -> set[tuple[int
         )
         sent.update((a, p, d, s) for a, p, d, s in rows)
     return sent
-
-
-def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
-    """Slices small enough for an IN list on every database (SQLite binds at most 32,766)."""
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def _mark(
@@ -274,7 +266,7 @@ def _meetings_within(uow: UnitOfWork, now: datetime, lead: timedelta) -> list[m.
 def _coordinators_of(uow: UnitOfWork, case_ids: Sequence[int]) -> dict[int, list[int]]:
     """The active coordinators of each of these cases, in one query per chunk."""
     found: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(sorted(set(case_ids))):
+    for chunk in in_chunks(sorted(set(case_ids))):
         for case_id, person_id in uow.session.execute(
             select(m.Membership.case_id, m.Membership.person_id).where(
                 m.Membership.case_id.in_(chunk),
@@ -299,7 +291,7 @@ def _unsent(
     """
     people = sorted({person for _, person in wanted})
     chats: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for chunk in _chunks(people):
+    for chunk in in_chunks(people):
         for person_id, platform, chat in uow.session.execute(
             select(
                 m.ChatIdentity.person_id, m.ChatIdentity.platform, m.ChatIdentity.private_chat_id
@@ -314,7 +306,7 @@ def _unsent(
         for pair, keys in wanted.items()
     }
     existing: set[str] = set()
-    for batch in _chunks(sorted({k for ks in full.values() for k in ks})):
+    for batch in in_chunks(sorted({k for ks in full.values() for k in ks})):
         existing.update(
             uow.session.scalars(
                 select(m.Outbox.idempotency_key).where(m.Outbox.idempotency_key.in_(batch))
@@ -439,7 +431,7 @@ class FailedReportSource:
         ).all()
         # Whose private chat each row went to, in one query per chunk (not one per row).
         owner: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(sorted({chat_id for _, _, chat_id, _ in rows})):
+        for chunk in in_chunks(sorted({chat_id for _, _, chat_id, _ in rows})):
             identities = (
                 select(m.ChatIdentity.platform, m.ChatIdentity.private_chat_id)
                 .add_columns(m.ChatIdentity.person_id)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# Values per IN list: well below every database's limit on bound parameters (SQLite's is
+# 32,766), and few enough statements for thousands of values.
+IN_LIST_CHUNK = 500
+
+_T = TypeVar("_T")
 
 
 def make_engine(url: str) -> Engine:
@@ -74,3 +80,9 @@ def engine_of(sessions: sessionmaker[Session]) -> Engine:
 def is_sqlite(engine: Engine) -> bool:
     """True for the embedded SQLite database."""
     return engine.dialect.name == "sqlite"
+
+
+def in_chunks(values: Sequence[_T], size: int = IN_LIST_CHUNK) -> Iterator[Sequence[_T]]:
+    """Slices of `values` for IN lists that stay well below the databases' parameter limits."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -9,9 +9,8 @@ tables and are never read here.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,11 +39,11 @@ from storage.access import (
     SystemGrant,
     Who,
 )
+from storage.db import in_chunks
 from storage.repositories import _meeting_info
 
 # Who is asked to answer the shared picture: the family side (the gate's rule 8).
 PICTURE_ROLES = tuple(r for r in Role if r in FAMILY_ROLES)
-_T = TypeVar("_T")
 
 
 class FamiliesRepository:
@@ -130,7 +129,7 @@ class FamiliesRepository:
         wanted = set(roles)
         cases = sorted(set(case_ids))
         people: dict[int, set[int]] = {case_id: set() for case_id in cases}
-        for chunk in _chunks(cases):
+        for chunk in in_chunks(cases):
             for case_id, person_id, role in self._s.execute(
                 select(m.Membership.case_id, m.Membership.person_id, m.Membership.role).where(
                     m.Membership.case_id.in_(chunk), m.Membership.active.is_(True)
@@ -140,7 +139,7 @@ class FamiliesRepository:
                     people[case_id].add(person_id)
         everyone = sorted(set().union(*people.values()))
         private: set[int] = set()
-        for chunk in _chunks(everyone):
+        for chunk in in_chunks(everyone):
             private.update(
                 self._s.scalars(
                     select(m.ChatIdentity.person_id).where(
@@ -152,7 +151,7 @@ class FamiliesRepository:
         # Per case, in the order the members were first seen in each chat: (platform, chat)
         # → (the first seen member's user id, the case's members seen there).
         groups: dict[int, dict[tuple[str, str], tuple[str, set[int]]]] = defaultdict(dict)
-        for chunk in _chunks([case_id for case_id in cases if people[case_id]]):
+        for chunk in in_chunks([case_id for case_id in cases if people[case_id]]):
             for case_id, person_id, platform, chat, user in self._s.execute(
                 select(
                     m.GroupChatMember.case_id,
@@ -486,7 +485,7 @@ class FamiliesRepository:
         ).all()
         # Who has not answered, for every picture in one query per chunk (not one each).
         waiting: dict[int, list[int]] = defaultdict(list)
-        for chunk in _chunks([picture.id for picture in pictures]):
+        for chunk in in_chunks([picture.id for picture in pictures]):
             answered = (
                 select(m.PictureResponse.id)
                 .where(
@@ -657,9 +656,3 @@ def _reach(
             if persons - private
         )
     return Recipients(direct, chats)
-
-
-def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
-    """Slices for IN lists that stay well below the databases' parameter limits."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

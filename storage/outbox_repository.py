@@ -24,11 +24,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Integer,
@@ -60,6 +60,7 @@ from storage.codec import (
     encode_params,
     without_secrets,
 )
+from storage.db import in_chunks
 
 # Parameters of a notice's reply that the outbox also keeps as columns (see bot/scheduler.py).
 DUE_AT_PARAM = "due_at"
@@ -75,8 +76,6 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     DROPPED = "dropped"
 
-
-T = TypeVar("T")
 
 OPEN = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 
@@ -225,7 +224,7 @@ class OutboxRepository:
         ]
         # Most ticks find everything already enqueued: ask first, in bulk, and build no rows.
         existing: set[str] = set()
-        for chunk in _chunks(keys):
+        for chunk in in_chunks(keys):
             existing.update(
                 self._s.scalars(
                     select(m.Outbox.idempotency_key).where(m.Outbox.idempotency_key.in_(chunk))
@@ -259,7 +258,7 @@ class OutboxRepository:
             return []
         insert_once = _INSERT_OUTBOX_ONCE[self._s.get_bind().dialect.name]
         added: dict[str, int] = {}
-        for chunk in _chunks(rows):
+        for chunk in in_chunks(rows):
             # Two processes may find the same reminder due at once: the second one's row
             # meets the unique key and is simply not made (no savepoint, no exception).
             added.update(
@@ -277,7 +276,7 @@ class OutboxRepository:
         """
         person_ids = list({n.person_id for n in notices if n.person_id is not None})
         private: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-        for chunk in _chunks(person_ids):
+        for chunk in in_chunks(person_ids):
             rows = self._s.execute(
                 select(
                     m.ChatIdentity.person_id,
@@ -301,7 +300,7 @@ class OutboxRepository:
         # (platform, user id) → language; a user is one person per platform (unique).
         spoken: dict[tuple[str, str], str] = {}
         for platform, user_ids in users.items():
-            for some in _chunks(sorted(user_ids)):
+            for some in in_chunks(sorted(user_ids)):
                 spoken.update(
                     ((platform, user), locale)
                     for user, locale in self._s.execute(
@@ -868,12 +867,6 @@ def _time_param(reply: Reply, name: str) -> datetime | None:
     """A datetime parameter of a reply, if it has one by that name."""
     value = reply.params.get(name)
     return value if isinstance(value, datetime) else None
-
-
-def _chunks(values: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    """Slices for IN lists that stay well below the databases' parameter limits."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _dedup_key(key: str, platform: str, chat_id: str) -> str:
