@@ -40,10 +40,12 @@ from storage import models as m
 from storage.codec import encode_choices, encode_params
 
 PLATFORM_LIMIT_PER_S = 30
-# A nudge as a professional gets it: a text with a date and four one-tap answers.
+# A nudge as a professional gets it: a text with a date and four one-tap answers, the first
+# a notice's own button (n:…), as the product's nudges have: delivering it also makes its
+# buttons the ones a number typed next in that chat means (bot/delivery.py).
 NUDGE = say(
     "youth.menu",
-    Choice("done", "youth.menu.about"),
+    Choice("n:actions", "youth.menu.about"),
     Choice("progress", "youth.menu.questions", {"step": 1, "total": 4}),
     Choice("blocked", "youth.menu.view", {"step": 2, "total": 4}),
     Choice("new_date", "youth.menu.participation", {"step": 3, "total": 4}),

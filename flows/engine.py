@@ -262,7 +262,11 @@ class Engine:
                 return Transition(replace(current, paused=True), (say("common.paused"),))
             case CommandIssued(command=Command.MENU):
                 return gate.start(ctx)
-            case ChoiceMade(choice_id=choice_id) if choice_id not in current.offered:
+            case ChoiceMade(choice_id=choice_id) if (
+                choice_id not in current.offered or choice_id.startswith(NOTICE_CHOICE_PREFIX)
+            ):
+                # A notice's button (tapped, or its number typed) waits until the gate is
+                # passed: the gate's own questions come first.
                 resumed = gate.resume(current, ctx)
                 return Transition(resumed.state, (say("common.stale_choice"), *resumed.replies))
             case ReminderDue():

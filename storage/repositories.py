@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, cast, delete, literal, null, select, text, union_all, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -407,6 +408,22 @@ class ConversationRepository:
         )
 
 
+def offer_in_private_chat(
+    connection: Connection, platform: str, chat_id: str, choice_ids: tuple[str, ...]
+) -> None:
+    """Makes a delivered message's choices the ones a private chat's conversation offers.
+
+    For a notice (a nudge, a reminder) sent into someone's own chat: it is now the newest
+    message with choices there, so a number typed next means its choice, as the engine reads
+    numbers by `offered`. The version moves on, so a step that read the state before this
+    saves nothing and reads it again. A group chat has no private conversation: untouched.
+    """
+    connection.execute(
+        _OFFER_IN_PRIVATE_CHAT,
+        {"in_platform": platform, "in_chat": chat_id, "new_offered": list(choice_ids)},
+    )
+
+
 class StaleConversation(RuntimeError):
     """Another process changed this conversation since we read it; handle the event again."""
 
@@ -657,6 +674,27 @@ _SAVE_STATE = (
         },
     )
     .execution_options(synchronize_session=False)
+)
+
+
+_STATE = m.Base.metadata.tables["conversation_state"]
+# (Bound names apart from the columns: an UPDATE binds its new values under the column names.)
+_OFFER_IN_PRIVATE_CHAT = (
+    update(_STATE)
+    .where(
+        _STATE.c.platform == bindparam("in_platform"),
+        _STATE.c.chat_id == bindparam("in_chat"),
+        _STATE.c.user_id.in_(
+            select(m.ChatIdentity.external_user_id).where(
+                m.ChatIdentity.platform == bindparam("in_platform"),
+                m.ChatIdentity.private_chat_id == bindparam("in_chat"),
+            )
+        ),
+    )
+    .values(
+        offered=bindparam("new_offered", type_=_STATE.c.offered.type),
+        version=_STATE.c.version + 1,
+    )
 )
 
 

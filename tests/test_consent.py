@@ -13,6 +13,7 @@ from bot.catalogue import Catalogue
 from flows.conversation import ConversationRef
 from storage import models as m
 from storage.db import make_engine, session_factory
+from storage.repositories import offer_in_private_chat
 from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
@@ -414,3 +415,21 @@ def test_a_bad_operator_name_is_named_in_the_error(tmp_path: Path, value: str) -
     path.write_text(f"[privacy]\noperator_name = {value}\n")
     with pytest.raises(ConfigError, match="operator_name"):
         load_config(path, environ={})
+
+
+def test_a_reminders_button_waits_until_the_consent_question_is_answered(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
+    # A reminder with a button reached Alex's chat before Alex answered (its choices are
+    # then the ones a typed number means).
+    with UnitOfWork(sessions) as uow:
+        offer_in_private_chat(uow.session.connection(), PLATFORM, ALEX.chat_id, ("n:home",))
+        uow.commit()
+    for answer in (lambda: alex.send("1"), lambda: alex.tap("n:home")):
+        answer()
+        assert alex.ids()[0] == "common.stale_choice"  # the consent question comes first
+        assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
+    assert consents(sessions) == []

@@ -359,3 +359,18 @@ def test_a_cases_plan_is_read_through_its_own_index_not_every_cases(
             plan_text = " ".join(str(row[-1]) for row in rows)
         assert "ix_plan_action_case_due (case_id=?)" in plan_text, plan_text
         assert "SCAN plan_action" not in plan_text
+
+
+def test_a_number_typed_after_a_nudge_answers_the_nudge_not_the_older_list(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {"Ring skolan": MONDAY, "Skicka remiss": MONDAY + timedelta(days=9)})
+    sara = people["sara"]
+    sara.send("hej")  # her own list: its first line is an action
+    assert sara.choices()[0].startswith("K-1: Ring skolan")
+    run_tick(sessions, clock)
+    sara.receive()
+    assert sara.choices() == ["Visa mina åtgärder"]
+    # Typed, as on any platform where people answer with the number they see.
+    sara.send("1")
+    assert sara.ids() == ["pro.home"], "the nudge's button, not the list's first action"
