@@ -678,18 +678,22 @@ _SAVE_STATE = (
 
 
 _STATE = m.Base.metadata.tables["conversation_state"]
+_IDENTITY = m.Base.metadata.tables["chat_identity"]
+# The conversations of a chat (its unique key's prefix) whose user has it as their private
+# chat (their identity, by its unique key): two index look-ups, never a scan of identities.
 # (Bound names apart from the columns: an UPDATE binds its new values under the column names.)
 _OFFER_IN_PRIVATE_CHAT = (
     update(_STATE)
     .where(
         _STATE.c.platform == bindparam("in_platform"),
         _STATE.c.chat_id == bindparam("in_chat"),
-        _STATE.c.user_id.in_(
-            select(m.ChatIdentity.external_user_id).where(
-                m.ChatIdentity.platform == bindparam("in_platform"),
-                m.ChatIdentity.private_chat_id == bindparam("in_chat"),
-            )
-        ),
+        select(_IDENTITY.c.id)
+        .where(
+            _IDENTITY.c.platform == _STATE.c.platform,
+            _IDENTITY.c.external_user_id == _STATE.c.user_id,
+            _IDENTITY.c.private_chat_id == _STATE.c.chat_id,
+        )
+        .exists(),
     )
     .values(
         offered=bindparam("new_offered", type_=_STATE.c.offered.type),
