@@ -23,11 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.files import FileMaker, UnknownFileKind
-from flows.engine import NOTICE_CHOICE_PREFIX, Notice
+from flows.engine import Notice
 from flows.replies import Reply, say
 from storage.db import engine_of
 from storage.outbox_repository import PendingMessage, mark_sent
-from storage.repositories import offer_in_private_chat
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -265,11 +264,6 @@ class Deliverer:
             # or repository is made for it, which halves its cost.)
             with self._engine.begin() as connection:
                 mark_sent(connection, message.id, self._clock(), message.reply.params)
-                choices = tuple(choice.id for choice in message.reply.choices)
-                if any(c.startswith(NOTICE_CHOICE_PREFIX) for c in choices):
-                    # A notice's buttons are now the newest in the chat: a number typed next
-                    # answers them, on every platform (the replies' own are already offered).
-                    offer_in_private_chat(connection, message.platform, message.chat_id, choices)
             return 1
         return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, system_clock
 from bot.delivery import DEFAULT_POLICY, Outgoing
 from flows.conversation import ConversationRef, Inbound
-from flows.engine import FORGOTTEN, Engine
+from flows.engine import FORGOTTEN, NOTICE_CHOICE_PREFIX, Engine, FlowState, typed_number
 from storage.outbox_repository import Claim
 from storage.repositories import StaleConversation
 from storage.unit_of_work import UnitOfWork
@@ -73,6 +74,8 @@ class EventHandler:
             uow.outbox.mark_reachable(ref.platform, ref.chat_id)
             loaded = uow.conversations.load(ref)
             state, version = loaded if loaded is not None else (None, None)
+            if state is not None and not ref.is_group and typed_number(inbound.event) is not None:
+                state = _with_newest_notice_choices(uow, ref, state)
             transition = self._engine.step(state, inbound.event, ref=ref, now=now, ports=uow)
             if transition.state.flow == FORGOTTEN.flow and transition.state.step == FORGOTTEN.step:
                 # The person was erased: keep no trace of this conversation either.
@@ -109,3 +112,18 @@ class EventHandler:
         """The lock stripe of a conversation."""
         key = f"{ref.platform}\0{ref.chat_id}\0{ref.user_id}".encode()
         return self._locks[zlib.crc32(key) % LOCK_STRIPES]
+
+
+def _with_newest_notice_choices(
+    uow: UnitOfWork, ref: ConversationRef, state: FlowState
+) -> FlowState:
+    """The state with a reminder's buttons offered, when a reminder is the newest message with
+    choices in this private chat: a number typed now answers what the person last saw.
+
+    Read only for a typed number (nothing for taps or text, nothing on sending), and only in
+    a private chat, where the person's conversation is the chat's only one.
+    """
+    newest = uow.outbox.newest_choices(ref)
+    if any(choice.startswith(NOTICE_CHOICE_PREFIX) for choice in newest):
+        return replace(state, offered=newest)
+    return state

@@ -352,13 +352,21 @@ def _stranger(current: FlowState, event: Event) -> Transition:
     return Transition(current, (say("onboarding.need_code"),))
 
 
-def _choice_from_number(state: FlowState, event: Event) -> Event:
-    """Reads a typed number as the choice with that number, when one was offered."""
+def typed_number(event: Event) -> int | None:
+    """The number a message is, when it is only a short number (a choice typed by number)."""
     if isinstance(event, TextMessage):
         text = event.text.strip()
         # Length first: int() of a 5,000-digit paste is slow and then refused by Python.
-        if text.isdecimal() and len(text) <= 3 and 1 <= int(text) <= len(state.offered):
-            return ChoiceMade(state.offered[int(text) - 1])
+        if text.isdecimal() and len(text) <= 3:
+            return int(text)
+    return None
+
+
+def _choice_from_number(state: FlowState, event: Event) -> Event:
+    """Reads a typed number as the choice with that number, when one was offered."""
+    number = typed_number(event)
+    if number is not None and 1 <= number <= len(state.offered):
+        return ChoiceMade(state.offered[number - 1])
     return event
 
 

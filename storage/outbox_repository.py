@@ -47,6 +47,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from flows.conversation import ConversationRef
 from flows.domain import Role
 from flows.engine import Notice
 from flows.replies import Params, Reply
@@ -353,6 +354,20 @@ class OutboxRepository:
         if ids is not None:
             stmt = stmt.where(m.Outbox.id.in_(ids))
         return [_pending(row, unreachable=False) for row in self._s.scalars(stmt)]
+
+    def newest_choices(self, ref: ConversationRef) -> tuple[str, ...]:
+        """The choice ids of the newest message with choices sent into a conversation's chat
+        since the conversation last changed (none: what it offers itself is the newest).
+
+        Read backwards along (platform, chat_id, status) of ix_outbox_chat_status, so it costs
+        the same however long the chat's history; only the few newest are looked at.
+        """
+        params = {"platform": ref.platform, "chat_id": ref.chat_id, "user_id": ref.user_id}
+        for (encoded,) in self._s.execute(_NEWEST_SENT, params):
+            choices = decode_choices(encoded)
+            if choices:
+                return tuple(choice.id for choice in choices)
+        return ()
 
     def due_ids(self, now: datetime, platform: str, limit: int = 100) -> list[int]:
         """Open rows of a platform due by `now`, oldest first; claims nothing.
@@ -801,6 +816,29 @@ _CHAT_NOT_FREE = select(
         _UNREACHABLE.c.platform == bindparam("platform"),
         _UNREACHABLE.c.chat_id == bindparam("chat_id"),
     ),
+)
+# The choices of a chat's newest sent messages, newest first (a message without choices may
+# follow the last one with them; a few are enough), sent after the conversation last changed:
+# a menu the conversation showed later (its replies may still be on their way) is newer.
+_STATE = m.Base.metadata.tables["conversation_state"]
+_NEWEST_SENT = (
+    select(_OUTBOX.c.choices)
+    .where(
+        _OUTBOX.c.platform == bindparam("platform"),
+        _OUTBOX.c.chat_id == bindparam("chat_id"),
+        _OUTBOX.c.status == OutboxStatus.SENT.value,
+        # (At the same instant the message counts as newer: it was sent after the step.)
+        _OUTBOX.c.sent_at
+        >= select(_STATE.c.updated_at)
+        .where(
+            _STATE.c.platform == bindparam("platform"),
+            _STATE.c.chat_id == bindparam("chat_id"),
+            _STATE.c.user_id == bindparam("user_id"),
+        )
+        .scalar_subquery(),
+    )
+    .order_by(_OUTBOX.c.id.desc())
+    .limit(5)
 )
 _PERSON_LOCALE = select(m.Base.metadata.tables["person"].c.locale).where(
     m.Base.metadata.tables["person"].c.id == bindparam("person_id")

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, cast, delete, literal, null, select, text, union_all, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -408,22 +407,6 @@ class ConversationRepository:
         )
 
 
-def offer_in_private_chat(
-    connection: Connection, platform: str, chat_id: str, choice_ids: tuple[str, ...]
-) -> None:
-    """Makes a delivered message's choices the ones a private chat's conversation offers.
-
-    For a notice (a nudge, a reminder) sent into someone's own chat: it is now the newest
-    message with choices there, so a number typed next means its choice, as the engine reads
-    numbers by `offered`. The version moves on, so a step that read the state before this
-    saves nothing and reads it again. A group chat has no private conversation: untouched.
-    """
-    connection.execute(
-        _OFFER_IN_PRIVATE_CHAT,
-        {"in_platform": platform, "in_chat": chat_id, "new_offered": list(choice_ids)},
-    )
-
-
 class StaleConversation(RuntimeError):
     """Another process changed this conversation since we read it; handle the event again."""
 
@@ -674,31 +657,6 @@ _SAVE_STATE = (
         },
     )
     .execution_options(synchronize_session=False)
-)
-
-
-_STATE = m.Base.metadata.tables["conversation_state"]
-_IDENTITY = m.Base.metadata.tables["chat_identity"]
-# The conversations of a chat (its unique key's prefix) whose user has it as their private
-# chat (their identity, by its unique key): two index look-ups, never a scan of identities.
-# (Bound names apart from the columns: an UPDATE binds its new values under the column names.)
-_OFFER_IN_PRIVATE_CHAT = (
-    update(_STATE)
-    .where(
-        _STATE.c.platform == bindparam("in_platform"),
-        _STATE.c.chat_id == bindparam("in_chat"),
-        select(_IDENTITY.c.id)
-        .where(
-            _IDENTITY.c.platform == _STATE.c.platform,
-            _IDENTITY.c.external_user_id == _STATE.c.user_id,
-            _IDENTITY.c.private_chat_id == _STATE.c.chat_id,
-        )
-        .exists(),
-    )
-    .values(
-        offered=bindparam("new_offered", type_=_STATE.c.offered.type),
-        version=_STATE.c.version + 1,
-    )
 )
 
 

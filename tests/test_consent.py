@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from flows.conversation import ConversationRef
+from flows.replies import Choice, say
 from storage import models as m
 from storage.db import make_engine, session_factory
-from storage.repositories import offer_in_private_chat
 from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
@@ -426,7 +426,11 @@ def test_a_reminders_button_waits_until_the_consent_question_is_answered(
     # A reminder with a button reached Alex's chat before Alex answered (its choices are
     # then the ones a typed number means).
     with UnitOfWork(sessions) as uow:
-        offer_in_private_chat(uow.session.connection(), PLATFORM, ALEX.chat_id, ("n:home",))
+        (row,) = uow.outbox.enqueue(
+            PLATFORM, ALEX.chat_id, (say("member.home", Choice("n:home", "member.refresh")),),
+            "sv", clock.now,
+        )  # fmt: skip
+        uow.outbox.mark_sent(row, clock.now)
         uow.commit()
     for answer in (lambda: alex.send("1"), lambda: alex.tap("n:home")):
         answer()

@@ -18,7 +18,7 @@ from flows.coordination import ActionStatus, NewAction, Owner, OwnerKind
 from flows.domain import ConsentScope, Role
 from storage import models as m
 from storage.access import Purpose
-from storage.repositories import _OFFER_IN_PRIVATE_CHAT
+from storage.outbox_repository import _NEWEST_SENT
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
@@ -375,22 +375,24 @@ def test_a_number_typed_after_a_nudge_answers_the_nudge_not_the_older_list(
     # Typed, as on any platform where people answer with the number they see.
     sara.send("1")
     assert sara.ids() == ["pro.home"], "the nudge's button, not the list's first action"
+    # Once she has a newer list of her own, a number means its line again.
+    clock.advance(seconds=5)
+    sara.send("1")
+    assert sara.ids() == ["status.pick"]
 
 
-def test_making_a_reminders_buttons_the_offered_ones_reads_two_indexes(engine: Engine) -> None:
-    # It runs on every reminder sent: never a scan of all chat identities or conversations.
+def test_the_newest_message_with_choices_is_read_without_walking_the_chats_history(
+    engine: Engine,
+) -> None:
+    # Asked for every number someone types: never a scan or a sort of a long history.
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's query plan; PostgreSQL plans by its statistics")
-    compiled = _OFFER_IN_PRIVATE_CHAT.compile(dialect=engine.dialect)
-    values = compiled.construct_params(
-        {"in_platform": PLATFORM, "in_chat": "sara", "new_offered": '["n:actions"]'}
-    )
+    compiled = _NEWEST_SENT.compile(dialect=engine.dialect)
+    values = compiled.construct_params({"platform": PLATFORM, "chat_id": "sara", "user_id": "sara"})
     with engine.connect() as connection:
         rows = connection.exec_driver_sql(
             f"EXPLAIN QUERY PLAN {compiled}", tuple(values[k] for k in compiled.positiontup or ())
         )
         plan = " ".join(str(row[-1]) for row in rows)
-    assert "SCAN" not in plan, plan
-    assert "conversation_state USING INDEX" in plan
-    # The identity by its whole unique key, not every identity on the platform.
-    assert "chat_identity USING INDEX" in plan and "(platform=? AND external_user_id=?)" in plan
+    assert "ix_outbox_chat_status (platform=? AND chat_id=? AND status=?)" in plan, plan
+    assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan
