@@ -41,8 +41,7 @@ from storage.codec import encode_choices, encode_params
 
 PLATFORM_LIMIT_PER_S = 30
 # A nudge as a professional gets it: a text with a date and four one-tap answers, the first
-# a notice's own button (n:…), as the product's nudges have: delivering it also makes its
-# buttons the ones a number typed next in that chat means (bot/delivery.py).
+# a notice's own button (n:…), as the product's nudges have.
 NUDGE = say(
     "youth.menu",
     Choice("n:actions", "youth.menu.about"),
