@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import ClassVar
@@ -278,6 +278,26 @@ def _coordinators_of(uow: UnitOfWork, case_ids: Sequence[int]) -> dict[int, list
     return found
 
 
+def _coordinators_to_tell(
+    uow: UnitOfWork,
+    meetings: Sequence[m.Meeting],
+    keys: Callable[[int, int], tuple[str, ...]],
+) -> list[tuple[m.Meeting, list[int]]]:
+    """Each meeting with those of its case's coordinators still to be sent its notices (their
+    keys: `keys(meeting id, person id)`); a meeting with nobody left is left out, so its
+    report or agenda is not built again."""
+    coordinators = _coordinators_of(uow, [mt.case_id for mt in meetings])
+    todo = _unsent(
+        uow, {(mt.id, p): keys(mt.id, p) for mt in meetings for p in coordinators[mt.case_id]}
+    )
+    to_tell: list[tuple[m.Meeting, list[int]]] = []
+    for meeting in meetings:
+        people = [p for p in coordinators[meeting.case_id] if (meeting.id, p) in todo]
+        if people:
+            to_tell.append((meeting, people))
+    return to_tell
+
+
 def _unsent(
     uow: UnitOfWork, wanted: dict[tuple[int, int], tuple[str, ...]]
 ) -> set[tuple[int, int]]:
@@ -337,19 +357,8 @@ class AgendaSource:
         notices = []
         grant = uow.gate.for_system(Purpose.REPORT)
         meetings = _meetings_within(uow, now, timedelta(hours=self.config.agenda_lead_hours))
-        coordinators = _coordinators_of(uow, [mt.case_id for mt in meetings])
-        todo = _unsent(
-            uow,
-            {
-                (mt.id, p): (_key("agenda", mt.id, p),)
-                for mt in meetings
-                for p in coordinators[mt.case_id]
-            },
-        )
-        for meeting in meetings:
-            people = [p for p in coordinators[meeting.case_id] if (meeting.id, p) in todo]
-            if not people:
-                continue  # already enqueued for everyone: do not build the agenda again
+        to_tell = _coordinators_to_tell(uow, meetings, lambda mt, p: (_key("agenda", mt, p),))
+        for meeting, people in to_tell:
             agenda = uow.coordination.agenda(
                 meeting.case_id, meeting.starts_at - timedelta(seconds=1)
             )
@@ -383,19 +392,12 @@ class FollowupReportSource:
         meetings = [
             mt for mt in _meetings_within(uow, now, lead) if mt.kind is MeetingKind.FOLLOW_UP
         ]
-        coordinators = _coordinators_of(uow, [mt.case_id for mt in meetings])
-        todo = _unsent(
+        to_tell = _coordinators_to_tell(
             uow,
-            {
-                (mt.id, p): tuple(_key("followup", mt.id, p, n) for n in range(_REPORT_PARTS))
-                for mt in meetings
-                for p in coordinators[mt.case_id]
-            },
+            meetings,
+            lambda mt, p: tuple(_key("followup", mt, p, n) for n in range(_REPORT_PARTS)),
         )
-        for meeting in meetings:
-            people = [p for p in coordinators[meeting.case_id] if (meeting.id, p) in todo]
-            if not people:
-                continue  # already enqueued for everyone: do not build the report again
+        for meeting, people in to_tell:
             reference = uow.cases.reference_of(meeting.case_id)
             replies = followup_reply_set(
                 meeting.case_id, reference, uow.coordination.actions(meeting.case_id, grant), today
