@@ -36,6 +36,7 @@ from bench.telegram_fakes import BOT_ID, BOT_USER, NOW, FakeTelegramNetwork, bui
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.delivery import Deliverer
 from bot.handler import EventHandler
+from bot.telegram.bot_api import remove_keyboard
 from bot.telegram.pacer import Pacer, PacerLimits
 from bot.telegram.transport import TelegramTransport
 from bot.telegram.updates import BotIdentity, translate
@@ -186,7 +187,9 @@ def build_our_bot(
         assert isinstance(update, Update)
         if update.callback_query is not None:
             await update.callback_query.answer()
-            await update.callback_query.edit_message_reply_markup(reply_markup=None)
+            pressed_on = update.callback_query.message
+            assert pressed_on is not None
+            await remove_keyboard(app.bot, pressed_on.chat.id, pressed_on.message_id)
         inbound = inbound_from(update)
         if inbound is None:
             return

@@ -139,6 +139,23 @@ def test_a_blocked_bot_and_a_refused_text_fail_permanently_without_retries(
     assert strict.state.sent() == []
 
 
+def test_a_token_telegram_no_longer_accepts_fails_the_send_permanently_not_retried(
+    telegram: tuple[EmulatorClient, StrictBotApi],
+) -> None:
+    # Telegram answers a revoked token with 401; the library's do_api_request raises that
+    # as EndPointNotFound once the bot has started, not as InvalidToken (bot/telegram/bot_api.py).
+    _, strict = telegram
+    strict.state.fail_next("sendMessage", Fault("401"))
+
+    async def scenario(transport: TelegramTransport, time: SteppedTime) -> None:
+        with pytest.raises(PermanentSendError):
+            await transport.send(str(CHAT), message("Hej"), "k1")
+        assert time.slept == [], "not retried"
+
+    with_transport(telegram, scenario)
+    assert strict.state.sent() == []
+
+
 def test_files_go_as_documents_and_pngs_as_photos_with_the_buttons(
     telegram: tuple[EmulatorClient, StrictBotApi],
 ) -> None:

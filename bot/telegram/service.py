@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import BotCommand, Update
+from telegram import BotCommand, CallbackQuery, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
@@ -29,6 +29,7 @@ from bot.config import ConfigError, TelegramConfig, TelegramMode
 from bot.delivery import Deliverer, Outgoing
 from bot.files import FileMaker
 from bot.handler import EventHandler
+from bot.telegram.bot_api import remove_keyboard
 from bot.telegram.pacer import Pacer
 from bot.telegram.transport import PLATFORM, TelegramTransport
 from bot.telegram.updates import BotIdentity, Ignored, NotText, translate
@@ -272,8 +273,16 @@ class TelegramService:
         if isinstance(pressed, Inbound) and await self._presser_owns_buttons(pressed):
             # Buttons that were used must not be pressed twice; the reply brings new ones.
             with contextlib.suppress(TelegramError):
-                await query.edit_message_reply_markup(reply_markup=None)
+                await self._remove_buttons(query)
         await self._on_update(update)
+
+    async def _remove_buttons(self, query: CallbackQuery) -> None:
+        """Takes the pressed buttons off their message (an inline one the library's way)."""
+        message = query.message
+        if message is None:
+            await query.edit_message_reply_markup(reply_markup=None)
+            return
+        await remove_keyboard(self.application.bot, message.chat.id, message.message_id)
 
     async def _presser_owns_buttons(self, pressed: Inbound) -> bool:
         """In a group, only the person the buttons were for may take them away.

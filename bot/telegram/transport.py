@@ -7,10 +7,11 @@ from functools import lru_cache
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken
+from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden, InvalidToken
 
 from bot.catalogue import RenderedChoice, RenderedFile, RenderedMessage, TextFormat
 from bot.delivery import PermanentSendError, RetryAfter
+from bot.telegram.bot_api import send_text, silence_named_method_hint
 from bot.telegram.html_split import CAPTION_LIMIT, split_html, utf16_length
 from bot.telegram.pacer import Pacer, RateLimitedTooOften
 
@@ -68,6 +69,7 @@ class TelegramTransport:
     def __init__(self, bot: Bot, pacer: Pacer) -> None:
         self._bot = bot
         self._pacer = pacer
+        silence_named_method_hint()
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Sends one rendered message: split text, keyboard on the last part, then any file."""
@@ -82,9 +84,10 @@ class TelegramTransport:
                 await self._send_file(chat_id, message.file, None, markup)
         except RateLimitedTooOften as exc:
             raise RetryAfter(exc.seconds) from exc
-        except (Forbidden, InvalidToken, ChatMigrated) as exc:
+        except (Forbidden, InvalidToken, EndPointNotFound, ChatMigrated) as exc:
             # Blocked by the user, kicked from the group, or the group became a supergroup
             # (the old id is gone for good): retrying the same chat can never succeed.
+            # (A rejected token comes as EndPointNotFound from do_api_request, see bot_api.)
             raise PermanentSendError(type(exc).__name__) from exc
         except BadRequest as exc:
             # Telegram's reason ("chat not found", "can't parse entities") has no user text.
@@ -102,13 +105,8 @@ class TelegramTransport:
         for number, part in enumerate(parts, start=1):
             last = number == len(parts)
 
-            async def call(part: str = part, last: bool = last) -> Message:
-                return await self._bot.send_message(
-                    chat_id,
-                    part,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup if last else None,
-                )
+            async def call(part: str = part, last: bool = last) -> None:
+                await send_text(self._bot, chat_id, part, markup if last else None)
 
             await self._pacer.send(chat_id, group, call)
 

@@ -102,7 +102,7 @@ def utf16(text: str) -> int:
 class Fault:
     """One injected failure for the next call of a method."""
 
-    kind: str  # "429", "500", "502" or "hang"
+    kind: str  # "429", "401", "403", "500", "502" or "hang"
     retry_after: int = 1
 
 
