@@ -25,7 +25,7 @@ from bot.clock import Clock, system_clock
 from bot.files import FileMaker, UnknownFileKind
 from flows.engine import Notice
 from flows.replies import Reply, say
-from storage.db import engine_of
+from storage.db import engine_of, one_statement
 from storage.outbox_repository import PendingMessage, mark_sent
 from storage.unit_of_work import UnitOfWork
 
@@ -261,8 +261,8 @@ class Deliverer:
             # crash then repeats at most this one message. A batch of marks would repeat every
             # message sent since the last batch, and Telegram has no idempotency key to hide
             # them. (The transaction is one prepared UPDATE on a plain connection: no session
-            # or repository is made for it, which halves its cost.)
-            with self._engine.begin() as connection:
+            # or repository is made for it, and on SQLite no BEGIN or COMMIT either.)
+            with one_statement(self._engine) as connection:
                 mark_sent(connection, message.id, self._clock(), message.reply.params)
             return 1
         return 0

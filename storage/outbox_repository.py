@@ -636,16 +636,17 @@ class OutboxRepository:
 def mark_sent(
     connection: Connection, outbox_id: int, now: datetime, params: Params | None = None
 ) -> None:
-    """Marks one row sent on a connection (the deliverer's own one-statement transaction,
-    with no session or repositories made for it); forgets a secret among its `params`."""
-    connection.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
+    """Marks one row sent, in one statement (the deliverer runs it as a transaction of its
+    own, storage.db.one_statement); forgets a secret among its `params` in the same one."""
     kept = without_secrets(params) if params else None
-    if kept is not None:
-        # A sent row is never rendered again; an invite code in it would only be a copy
-        # of a secret that should exist nowhere but in the chat it was shown in.
-        connection.execute(
-            update(_OUTBOX).where(_OUTBOX.c.id == outbox_id).values(params=encode_params(kept))
-        )
+    if kept is None:
+        connection.execute(_MARK_SENT, {"outbox_id": outbox_id, "now": now})
+        return
+    # A sent row is never rendered again; an invite code in it would only be a copy of a
+    # secret that should exist nowhere but in the chat it was shown in.
+    connection.execute(
+        _MARK_SENT_FORGETTING, {"outbox_id": outbox_id, "now": now, "kept": encode_params(kept)}
+    )
 
 
 class InboxRepository:
@@ -852,6 +853,7 @@ _MARK_SENT = (
         claimed_by=None,
     )
 )
+_MARK_SENT_FORGETTING = _MARK_SENT.values(params=bindparam("kept", type_=_OUTBOX.c.params.type))
 _FORGET_UNREACHABLE = delete(_UNREACHABLE).where(
     _UNREACHABLE.c.platform == bindparam("platform"),
     _UNREACHABLE.c.chat_id == bindparam("chat_id"),
