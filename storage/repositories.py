@@ -345,7 +345,7 @@ class ConversationRepository:
 
     def load(self, ref: ConversationRef) -> tuple[FlowState, int] | None:
         """The state of a conversation and its version, locking the row where the database can."""
-        row = self._s.scalar(_LOAD_STATE, _ref_params(ref))
+        row = self._s.execute(_LOAD_STATE, _ref_params(ref)).first()
         if row is None:
             return None
         state = FlowState(
@@ -637,26 +637,33 @@ _OWN_PREPARATION = union_all(
         m.Preference.person_id == bindparam("person_id"),
     ),
 ).order_by(text("kind"), text("id"))
+# The state's statements are Core statements on the table, not ORM ones on the entity: they
+# run on every message, and the ORM's entity loading and bulk-update handling cost more than
+# the statements themselves. No caller reads a ConversationState object back.
+_STATE = m.Base.metadata.tables["conversation_state"]
 _STATE_OF_REF = (
-    m.ConversationState.platform == bindparam("ref_platform"),
-    m.ConversationState.chat_id == bindparam("ref_chat_id"),
-    m.ConversationState.user_id == bindparam("ref_user_id"),
+    _STATE.c.platform == bindparam("ref_platform"),
+    _STATE.c.chat_id == bindparam("ref_chat_id"),
+    _STATE.c.user_id == bindparam("ref_user_id"),
 )
-_LOAD_STATE = select(m.ConversationState).where(*_STATE_OF_REF).with_for_update()
-# The updates skip the ORM's session synchronisation: no caller reads the updated objects
-# back in the same transaction, and evaluating the criteria against the session costs more
-# than the statement itself.
+_LOAD_STATE = (
+    select(
+        _STATE.c.flow, _STATE.c.step, _STATE.c.data, _STATE.c.offered, _STATE.c.paused,
+        _STATE.c.version,
+    )
+    .where(*_STATE_OF_REF)
+    .with_for_update()
+)  # fmt: skip
 _SAVE_STATE = (
-    update(m.ConversationState)
-    .where(*_STATE_OF_REF, m.ConversationState.version == bindparam("expected_version"))
+    update(_STATE)
+    .where(*_STATE_OF_REF, _STATE.c.version == bindparam("expected_version"))
     .values(
         version=bindparam("new_version"),
         **{
-            k: bindparam(f"new_{k}")
+            k: bindparam(f"new_{k}", type_=_STATE.c[k].type)
             for k in ("flow", "step", "data", "offered", "paused", "updated_at")
         },
     )
-    .execution_options(synchronize_session=False)
 )
 
 
