@@ -78,7 +78,8 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
     On SQLite no BEGIN is sent: the statement is its own transaction, atomic as any, and it
     waits for the write lock through the busy timeout as BEGIN IMMEDIATE would. That saves
     the BEGIN and the COMMIT, two trips through the driver, on a path taken for every
-    message sent (mark-sent). A second statement on it would commit on its own: never.
+    message sent (mark-sent). Never run a second statement on it: on SQLite it would be a
+    transaction of its own, apart from the first.
     """
     with engine.connect().execution_options(**{ONE_STATEMENT: True}) as connection:
         yield connection

@@ -2,11 +2,12 @@
 
 python-telegram-bot's `send_message` and `edit_message_reply_markup` parse Telegram's answer
 into a `Message` (the chat, the sender, the keyboard: a dozen objects) that nothing here reads.
-That parsing was a third of the CPU of delivering a message (docs/performance.md, round 4).
-`Bot.do_api_request` is the library's public way to call a Bot API method; without a return
-type it hands the answer back as it came. The request is the same one the named methods make
-(tests/test_telegram_bot_api.py compares them), since this bot sets no `Defaults`, no
-callback-data cache and no rate limiter on its `Bot`, which are all the named methods add.
+That parsing was about a third of the CPU of delivering a message (docs/performance.md, round
+4). `Bot.do_api_request` is the library's public way to call a Bot API method; without a
+return type it hands the answer back as it came. The request is the same one the named
+methods make (tests/test_telegram_bot_api.py compares them), since this bot sets no
+`Defaults`, no callback-data cache and no rate limiter on its `Bot`, which are all the named
+methods add.
 
 The library suggests its named method whenever one exists, with a warning on every call;
 that one suggestion is silenced for these two methods only, so an operator's log shows no

@@ -131,6 +131,8 @@ class TelegramService:
             .base_url(settings.api_base_url)
             # Many chats at once; order within a chat is kept by self._chat_locks.
             .concurrent_updates(True)
+            # No Defaults, callback-data cache or rate limiter here: bot_api.py sends without
+            # the named methods that would apply them (the Pacer keeps Telegram's limits).
         )
         if settings.mode is TelegramMode.WEBHOOK:
             builder = builder.updater(None)  # our own aiohttp endpoint feeds update_queue
