@@ -66,6 +66,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from flows.domain import AccessRefused, ConsentScope, ConsentStatus, ItemKind, Role, ViewAspect
 from storage import models as m
+from storage.db import read_columns
 
 # Tables holding what people write in a case. Only modules in tests/test_access_gate.py's
 # allow-list may name these models, and there every function doing so must call the gate.
@@ -287,7 +288,9 @@ class AccessGate:
         key = (person_id, case_id)
         if key in self._members and not self._fresh():
             return self._members[key]
-        rows = self._s.execute(_ACTIVE_ROLES, {"person_id": person_id, "case_id": case_id}).all()
+        rows = read_columns(
+            self._s, _ACTIVE_ROLES, {"person_id": person_id, "case_id": case_id}
+        ).all()
         answer = (
             frozenset(role for role, _ in rows),
             frozenset(org for role, org in rows if role is Role.PROFESSIONAL and org is not None),
@@ -480,7 +483,9 @@ class AccessGate:
             return self._consents[key]
         # Consents and the age statement in one prepared statement: the consent gate asks this
         # on every message, and it was two round trips.
-        rows = self._s.execute(_CONSENT_STATUS, {"person_id": person_id, "case_id": case_id}).all()
+        rows = read_columns(
+            self._s, _CONSENT_STATUS, {"person_id": person_id, "case_id": case_id}
+        ).all()
         latest: dict[tuple[str, bool], bool] = {}
         under_limit: bool | None = None
         for under, scope, given_by, given, revoked_at in rows:

@@ -36,6 +36,7 @@ from storage.access import (
     SystemGrant,
     Who,
 )
+from storage.db import read_columns
 from storage.invite_codes import hash_code, new_code
 from storage.repositories import (
     AgendaRepository,
@@ -70,8 +71,8 @@ class GuardedMembershipRepository(MembershipRepository):
         """The member behind a chat; a coordinator works in the case they chose last."""
         # One prepared statement on every message (it was three: person, coordinator row,
         # membership), answering all three questions the rules below need.
-        row = self._s.execute(
-            _GUARDED_ACTOR_FOR, {"platform": ref.platform, "user_id": ref.user_id}
+        row = read_columns(
+            self._s, _GUARDED_ACTOR_FOR, {"platform": ref.platform, "user_id": ref.user_id}
         ).first()
         if row is None:
             return None

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +84,21 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
     with engine.connect().execution_options(**{ONE_STATEMENT: True}) as connection:
         yield connection
         connection.commit()
+
+
+def read_columns(
+    session: Session, statement: Executable, params: dict[str, Any]
+) -> Result[*tuple[Any, ...]]:
+    """Runs a read of plain columns (no ORM objects) on the session's connection, in its
+    transaction.
+
+    `Session.execute` adds the ORM's execution machinery (about 0.06 ms a statement) that a
+    read of columns does not use; the reads made for every message go this way. Pending
+    changes are flushed first, exactly as the session's autoflush would have done.
+    """
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection().execute(statement, params)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

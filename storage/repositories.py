@@ -30,6 +30,7 @@ from flows.domain import (
 from flows.engine import FlowState
 from storage import models as m
 from storage.access import AccessGate, VisibleItem
+from storage.db import read_columns
 from storage.invite_codes import hash_code, new_code
 
 
@@ -145,7 +146,7 @@ class PreparationRepository:
         views: list[ViewItem] = []
         preference: PreferenceItem | None = None
         # One prepared statement for the three kinds (a step shows this on every message).
-        rows = self._s.execute(_OWN_PREPARATION, {"case_id": case_id, "person_id": person_id})
+        rows = read_columns(self._s, _OWN_PREPARATION, {"case_id": case_id, "person_id": person_id})
         for kind, item_id, written, aspect, participation, shared in rows:
             if kind == ItemKind.QUESTION.value:
                 questions.append(QuestionItem(item_id, written, bool(shared)))
