@@ -61,7 +61,7 @@ from storage.codec import (
     encode_params,
     without_secrets,
 )
-from storage.db import in_chunks
+from storage.db import in_chunks, read_columns
 
 # Parameters of a notice's reply that the outbox also keeps as columns (see bot/scheduler.py).
 DUE_AT_PARAM = "due_at"
@@ -170,8 +170,8 @@ class OutboxRepository:
         """
         if not replies:
             return []
-        busy, unreachable = self._s.execute(
-            _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id, "now": now}
+        busy, unreachable = read_columns(
+            self._s, _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id, "now": now}
         ).one()
         if busy or unreachable:
             self._add(platform, chat_id, replies, locale, now)
@@ -461,7 +461,9 @@ class OutboxRepository:
         """The language a person is written to in (None if there is no such person).
 
         Read from the database, so a language chosen in this very transaction counts."""
-        locale: str | None = self._s.execute(_PERSON_LOCALE, {"person_id": person_id}).scalar()
+        locale: str | None = read_columns(
+            self._s, _PERSON_LOCALE, {"person_id": person_id}
+        ).scalar()
         return locale
 
     def retry_later(
