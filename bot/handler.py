@@ -82,12 +82,10 @@ class EventHandler:
                 uow.conversations.forget(ref)
             else:
                 uow.conversations.save(ref, transition.state, version, now)
-            # The engine already found the member; their language is read again (from the
-            # session, where the look-up left the person) because the step may have changed it.
+            # The engine already found the member and their language; the step may have
+            # changed it (/sprak), which locale_of sees without another statement.
             actor = transition.actor
-            locale = self._default_locale
-            if actor is not None:
-                locale = uow.outbox.locale_of(actor.person_id) or self._default_locale
+            locale = self._default_locale if actor is None else uow.outbox.locale_of(actor)
             # The replies are claimed as they are written: sent right after the commit without
             # a claim transaction of their own (one transaction less for every message).
             claim = Claim(self._process_id, now + self._claim_for)

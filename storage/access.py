@@ -66,7 +66,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from flows.domain import AccessRefused, ConsentScope, ConsentStatus, ItemKind, Role, ViewAspect
 from storage import models as m
-from storage.db import read_columns
+from storage.db import execute_core
 
 # Tables holding what people write in a case. Only modules in tests/test_access_gate.py's
 # allow-list may name these models, and there every function doing so must call the gate.
@@ -288,7 +288,7 @@ class AccessGate:
         key = (person_id, case_id)
         if key in self._members and not self._fresh():
             return self._members[key]
-        rows = read_columns(
+        rows = execute_core(
             self._s, _ACTIVE_ROLES, {"person_id": person_id, "case_id": case_id}
         ).all()
         answer = (
@@ -483,7 +483,7 @@ class AccessGate:
             return self._consents[key]
         # Consents and the age statement in one prepared statement: the consent gate asks this
         # on every message, and it was two round trips.
-        rows = read_columns(
+        rows = execute_core(
             self._s, _CONSENT_STATUS, {"person_id": person_id, "case_id": case_id}
         ).all()
         latest: dict[tuple[str, bool], bool] = {}

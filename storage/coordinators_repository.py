@@ -36,7 +36,7 @@ from storage.access import (
     SystemGrant,
     Who,
 )
-from storage.db import read_columns
+from storage.db import execute_core
 from storage.invite_codes import hash_code, new_code
 from storage.repositories import (
     AgendaRepository,
@@ -71,7 +71,7 @@ class GuardedMembershipRepository(MembershipRepository):
         """The member behind a chat; a coordinator works in the case they chose last."""
         # One prepared statement on every message (it was three: person, coordinator row,
         # membership), answering all three questions the rules below need.
-        row = read_columns(
+        row = execute_core(
             self._s, _GUARDED_ACTOR_FOR, {"platform": ref.platform, "user_id": ref.user_id}
         ).first()
         if row is None:

@@ -86,15 +86,18 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
         connection.commit()
 
 
-def read_columns(
+def execute_core(
     session: Session, statement: Executable, params: dict[str, Any]
 ) -> Result[*tuple[Any, ...]]:
-    """Runs a read of plain columns (no ORM objects) on the session's connection, in its
-    transaction.
+    """Runs a Core statement on a table's columns (a read or a write, never of ORM objects)
+    on the session's connection, in its transaction.
 
-    `Session.execute` adds the ORM's execution machinery (about 0.06 ms a statement) that a
-    read of columns does not use; the reads made for every message go this way. Pending
-    changes are flushed first, exactly as the session's autoflush would have done.
+    `Session.execute` adds the ORM's execution machinery (about 0.06 ms a statement) that
+    such a statement does not use; the statements made for every message go this way.
+    Pending changes are flushed first, exactly as the session's autoflush would have done.
+    It bypasses the session's execute events, so the access gate does not see a write made
+    here: never use it to write what the gate reads (memberships, consents, ages, cases,
+    people).
     """
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()

@@ -40,7 +40,7 @@ from storage.access import (
     Who,
 )
 from storage.db import in_chunks
-from storage.repositories import _meeting_info
+from storage.repositories import _meeting_info, set_person_locale
 
 # Who is asked to answer the shared picture: the family side (the gate's rule 8).
 PICTURE_ROLES = tuple(r for r in Role if r in FAMILY_ROLES)
@@ -630,7 +630,7 @@ class FamiliesRepository:
 
     def set_locale(self, person_id: int, locale: str) -> None:
         """Stores the language a person chose."""
-        self._s.get_one(m.Person, person_id).locale = locale
+        set_person_locale(self._s, person_id, locale)
         self._s.flush()
 
 

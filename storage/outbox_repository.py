@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flows.conversation import ConversationRef
-from flows.domain import Role
+from flows.domain import Actor, Role
 from flows.engine import Notice
 from flows.replies import Params, Reply
 from storage import models as m
@@ -61,7 +61,8 @@ from storage.codec import (
     encode_params,
     without_secrets,
 )
-from storage.db import in_chunks, read_columns
+from storage.db import execute_core, in_chunks
+from storage.repositories import CHOSEN_LOCALES
 
 # Parameters of a notice's reply that the outbox also keeps as columns (see bot/scheduler.py).
 DUE_AT_PARAM = "due_at"
@@ -170,7 +171,7 @@ class OutboxRepository:
         """
         if not replies:
             return []
-        busy, unreachable = read_columns(
+        busy, unreachable = execute_core(
             self._s, _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id, "now": now}
         ).one()
         if busy or unreachable:
@@ -185,7 +186,7 @@ class OutboxRepository:
                 next_attempt_at=claim.until,
                 claimed_by=claim.process_id,
             )
-            outbox_id = self._s.execute(_INSERT_OUTBOX, values).scalar_one()
+            outbox_id = execute_core(self._s, _INSERT_OUTBOX, values).scalar_one()
             claimed.append(
                 PendingMessage(
                     id=outbox_id,
@@ -335,8 +336,8 @@ class OutboxRepository:
         # The message path: one prepared INSERT … RETURNING per reply, no ORM objects
         # (a random key cannot collide, so no savepoint is needed).
         return [
-            self._s.execute(
-                _INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now)
+            execute_core(
+                self._s, _INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now)
             ).scalar_one()
             for r in replies
         ]
@@ -457,14 +458,15 @@ class OutboxRepository:
         sent with (storage/codec.py) is then forgotten by the row."""
         mark_sent(self._s.connection(), outbox_id, now, params)
 
-    def locale_of(self, person_id: int) -> str | None:
-        """The language a person is written to in (None if there is no such person).
+    def locale_of(self, actor: Actor) -> str:
+        """The language to write to the person behind an event in, after its step.
 
-        Read from the database, so a language chosen in this very transaction counts."""
-        locale: str | None = read_columns(
-            self._s, _PERSON_LOCALE, {"person_id": person_id}
-        ).scalar()
-        return locale
+        What the member look-up read, unless the step chose another (set_person_locale
+        notes it in the session), so a language chosen in this very transaction counts
+        without another statement.
+        """
+        chosen: dict[int, str] = self._s.info.get(CHOSEN_LOCALES, {})
+        return chosen.get(actor.person_id, actor.locale)
 
     def retry_later(
         self, outbox_id: int, error: str, at: datetime, *, count_attempt: bool = True
@@ -590,7 +592,7 @@ class OutboxRepository:
     def mark_reachable(self, platform: str, chat_id: str) -> None:
         """Forgets that a chat was unreachable (its user wrote to us again)."""
         # Runs for every handled event: one prepared DELETE, which finds nothing nearly always.
-        self._s.execute(_FORGET_UNREACHABLE, {"platform": platform, "chat_id": chat_id})
+        execute_core(self._s, _FORGET_UNREACHABLE, {"platform": platform, "chat_id": chat_id})
 
     def coordinators_to_tell(self, platform: str, chat_id: str) -> list[CaseContact]:
         """The coordinators of every case of the people behind a chat (not themselves).
@@ -664,7 +666,7 @@ class InboxRepository:
         if dialect in _INSERT_EVENT_ONCE:
             # One statement instead of a look-up plus an insert in a savepoint: the unique
             # constraint decides, and a replay inserts nothing.
-            return self._s.execute(_INSERT_EVENT_ONCE[dialect], values).first() is not None
+            return execute_core(self._s, _INSERT_EVENT_ONCE[dialect], values).first() is not None
         seen = self._s.scalar(
             select(m.InboxEvent.id).where(
                 m.InboxEvent.platform == platform,
@@ -842,9 +844,6 @@ _NEWEST_SENT = (
     )
     .order_by(_OUTBOX.c.id.desc())
     .limit(5)
-)
-_PERSON_LOCALE = select(m.Base.metadata.tables["person"].c.locale).where(
-    m.Base.metadata.tables["person"].c.id == bindparam("person_id")
 )
 _MARK_SENT = (
     update(_OUTBOX)

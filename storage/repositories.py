@@ -30,7 +30,7 @@ from flows.domain import (
 from flows.engine import FlowState
 from storage import models as m
 from storage.access import AccessGate, VisibleItem
-from storage.db import read_columns
+from storage.db import execute_core
 from storage.invite_codes import hash_code, new_code
 
 
@@ -146,7 +146,7 @@ class PreparationRepository:
         views: list[ViewItem] = []
         preference: PreferenceItem | None = None
         # One prepared statement for the three kinds (a step shows this on every message).
-        rows = read_columns(self._s, _OWN_PREPARATION, {"case_id": case_id, "person_id": person_id})
+        rows = execute_core(self._s, _OWN_PREPARATION, {"case_id": case_id, "person_id": person_id})
         for kind, item_id, written, aspect, participation, shared in rows:
             if kind == ItemKind.QUESTION.value:
                 questions.append(QuestionItem(item_id, written, bool(shared)))
@@ -338,6 +338,21 @@ def _shared_by(items: list[VisibleItem], person: m.Person, role: Role) -> Shared
     )
 
 
+# The languages chosen in a session's transaction, by person (session.info): the replies
+# to the event that chose one are written in it without reading the person again.
+CHOSEN_LOCALES = "samverkan.chosen_locales"
+
+
+def set_person_locale(session: Session, person_id: int, locale: str) -> None:
+    """Stores the language a person chose, and notes it for the rest of the transaction.
+
+    Every change of a person's language goes through here (OutboxRepository.locale_of
+    relies on it).
+    """
+    session.get_one(m.Person, person_id).locale = locale
+    session.info.setdefault(CHOSEN_LOCALES, {})[person_id] = locale
+
+
 class ConversationRepository:
     """Persisted conversation state, with a version so concurrent writers cannot both win."""
 
@@ -346,7 +361,7 @@ class ConversationRepository:
 
     def load(self, ref: ConversationRef) -> tuple[FlowState, int] | None:
         """The state of a conversation and its version, locking the row where the database can."""
-        row = self._s.execute(_LOAD_STATE, _ref_params(ref)).first()
+        row = execute_core(self._s, _LOAD_STATE, _ref_params(ref)).first()
         if row is None:
             return None
         state = FlowState(
@@ -385,7 +400,8 @@ class ConversationRepository:
             except IntegrityError as exc:
                 raise StaleConversation(ref) from exc
             return
-        result = self._s.execute(
+        result = execute_core(
+            self._s,
             _SAVE_STATE,
             {
                 **_ref_params(ref),
@@ -482,7 +498,7 @@ class CaseAdminRepository:
             )
         )
         if person_id is not None:
-            self._s.get_one(m.Person, person_id).locale = locale
+            set_person_locale(self._s, person_id, locale)
 
     def add_person(self, display_name: str, locale: str, now: datetime) -> m.Person:
         """Adds a person known by a first name or pseudonym."""
