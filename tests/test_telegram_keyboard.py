@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.catalogue import Catalogue, RenderedChoice, RenderedMessage, TextFormat
+from bot.telegram.bot_api import markup_json
 from bot.telegram.transport import ChoiceIdTooLong, keyboard, keyboard_for
 from flows.replies import Choice, say
 
@@ -16,13 +19,13 @@ CHOICES = (
 
 
 def test_one_button_per_row_with_the_choice_id_as_callback_data() -> None:
-    markup = keyboard(CHOICES)
-    assert markup is not None
-    assert markup.to_dict() == {
-        "inline_keyboard": [
-            [{"text": choice.label, "callback_data": choice.id}] for choice in CHOICES
-        ]
-    }
+    made = keyboard(CHOICES)
+    assert made is not None
+    rows = [[{"text": choice.label, "callback_data": choice.id}] for choice in CHOICES]
+    assert made.markup.to_dict() == {"inline_keyboard": rows}
+    # The JSON sent with texts is the object's, as the library would write it.
+    assert json.loads(made.json) == {"inline_keyboard": rows}
+    assert made.json == markup_json(made.markup)
     assert keyboard(()) is None
 
 
@@ -36,9 +39,11 @@ def test_the_same_choices_reuse_one_keyboard_that_cannot_change() -> None:
     # Shared between sends only because python-telegram-bot's objects are frozen.
     assert first is not None
     with pytest.raises(AttributeError):
-        first.inline_keyboard = ()  # type: ignore[misc]
+        first.json = "{}"  # type: ignore[misc]
     with pytest.raises(AttributeError):
-        first.inline_keyboard[0][0].text = "Ändrad"  # type: ignore[misc]
+        first.markup.inline_keyboard = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        first.markup.inline_keyboard[0][0].text = "Ändrad"  # type: ignore[misc]
 
 
 def test_a_choice_id_too_long_for_telegram_is_refused_every_time() -> None:

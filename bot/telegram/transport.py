@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -11,7 +12,7 @@ from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden
 
 from bot.catalogue import RenderedChoice, RenderedFile, RenderedMessage, TextFormat
 from bot.delivery import PermanentSendError, RetryAfter
-from bot.telegram.bot_api import send_text, silence_named_method_hint
+from bot.telegram.bot_api import markup_json, send_text, silence_named_method_hint
 from bot.telegram.html_split import CAPTION_LIMIT, split_html, utf16_length
 from bot.telegram.pacer import Pacer, RateLimitedTooOften
 
@@ -33,27 +34,37 @@ def is_group_chat(chat_id: str) -> bool:
     return chat_id.startswith("-")
 
 
-def keyboard(choices: tuple[RenderedChoice, ...]) -> InlineKeyboardMarkup | None:
+@dataclass(frozen=True, slots=True)
+class Keyboard:
+    """Inline buttons in both forms the bot sends: the library's object (for files) and the
+    JSON the Bot API takes (for texts, written once here instead of on every send)."""
+
+    markup: InlineKeyboardMarkup
+    json: str
+
+
+def keyboard(choices: tuple[RenderedChoice, ...]) -> Keyboard | None:
     """One button per row, so long Swedish labels stay readable on a phone."""
     if not choices:
         return None
     for choice in choices:
         if len(choice.id.encode()) > CALLBACK_DATA_LIMIT:
             raise ChoiceIdTooLong(f"choice id of {len(choice.id.encode())} bytes")
-    return InlineKeyboardMarkup(
+    markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(choice.label, callback_data=choice.id)] for choice in choices]
     )
+    return Keyboard(markup, markup_json(markup))
 
 
 # Kept for the next message with the same choices (a drain of nudges sends one keyboard to
-# many chats): building the buttons cost more than any other part of the transport, and
-# python-telegram-bot's objects cannot change once made, so one can be sent again. Only
-# for choices whose labels hold no one's words (RenderedMessage.choices_reusable): what
-# people wrote is never kept in memory.
+# many chats): building the buttons and their JSON cost more than any other part of the
+# transport, and neither can change once made (python-telegram-bot's objects are frozen),
+# so one can be sent again. Only for choices whose labels hold no one's words
+# (RenderedMessage.choices_reusable): what people wrote is never kept in memory.
 kept_keyboard = lru_cache(maxsize=KEYBOARDS_KEPT)(keyboard)
 
 
-def keyboard_for(message: RenderedMessage) -> InlineKeyboardMarkup | None:
+def keyboard_for(message: RenderedMessage) -> Keyboard | None:
     """The message's keyboard: a kept one when its labels are the catalogue's alone."""
     if message.choices_reusable:
         return kept_keyboard(message.choices)
@@ -94,9 +105,7 @@ class TelegramTransport:
             log.warning("Bot API refused a message: %s", exc.message)
             raise PermanentSendError(exc.message) from exc
 
-    async def _send_texts(
-        self, chat_id: str, parts: list[str], markup: InlineKeyboardMarkup | None
-    ) -> None:
+    async def _send_texts(self, chat_id: str, parts: list[str], markup: Keyboard | None) -> None:
         """Sends the parts in order; only the last carries the buttons."""
         if not parts:
             # A message with only buttons still needs some text on Telegram.
@@ -106,7 +115,8 @@ class TelegramTransport:
             last = number == len(parts)
 
             async def call(part: str = part, last: bool = last) -> None:
-                await send_text(self._bot, chat_id, part, markup if last else None)
+                buttons = markup.json if markup is not None and last else None
+                await send_text(self._bot, chat_id, part, buttons)
 
             await self._pacer.send(chat_id, group, call)
 
@@ -115,10 +125,11 @@ class TelegramTransport:
         chat_id: str,
         file: RenderedFile,
         caption: str | None,
-        markup: InlineKeyboardMarkup | None,
+        markup: Keyboard | None,
     ) -> None:
         """A PNG goes as a photo (shown inline); every other file as a document."""
         as_photo = file.media_type == "image/png" and file.data.startswith(PNG_SIGNATURE)
+        buttons = markup.markup if markup is not None else None
 
         async def call() -> Message:
             if as_photo:
@@ -128,7 +139,7 @@ class TelegramTransport:
                     filename=file.filename,
                     caption=caption,
                     parse_mode=ParseMode.HTML if caption else None,
-                    reply_markup=markup,
+                    reply_markup=buttons,
                 )
             return await self._bot.send_document(
                 chat_id,
@@ -136,7 +147,7 @@ class TelegramTransport:
                 filename=file.filename,
                 caption=caption,
                 parse_mode=ParseMode.HTML if caption else None,
-                reply_markup=markup,
+                reply_markup=buttons,
             )
 
         await self._pacer.send(chat_id, is_group_chat(chat_id), call)
