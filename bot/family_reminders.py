@@ -72,7 +72,10 @@ class PictureReminders:
     """Reminds whoever has not answered the newest shared picture, at most `max_reminders`.
 
     Reminder n falls due `after` × n from publishing; each has its own dedup key, so there are
-    never more than `max_reminders` per person and version, whatever the ticks do.
+    never more than `max_reminders` per person and version, whatever the ticks do. A reminder
+    that could only be sent more than `after` late (the bot was down) is not sent: nobody is
+    asked about a picture weeks after the meeting it was for. That bound is also what keeps a
+    tick's work the window's pictures, not every picture ever published.
     """
 
     after: timedelta = timedelta(days=3)
@@ -84,7 +87,9 @@ class PictureReminders:
         if self.max_reminders <= 0:
             return
         unanswered = uow.families.unanswered_pictures(
-            uow.gate.for_system(Purpose.PICTURE_REMINDER), now - self.after
+            uow.gate.for_system(Purpose.PICTURE_REMINDER),
+            published_after=now - self.after * (self.max_reminders + 1),
+            published_before=now - self.after,
         )
         # A case has one newest picture, so its waiting members narrow its recipients.
         reach = uow.families.recipients_of(

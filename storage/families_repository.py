@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from flows.conversation import ConversationRef
 from flows.domain import Actor, Role
@@ -462,25 +462,36 @@ class FamiliesRepository:
         return tuple((r.person_id, name, self._answer(r)) for r, name in rows)
 
     def unanswered_pictures(
-        self, grant: SystemGrant, published_before: datetime
+        self, grant: SystemGrant, published_after: datetime, published_before: datetime
     ) -> list[tuple[PictureInfo, int, tuple[int, ...]]]:
         """(latest picture, case id, admitted family members who have not answered it) of open
-        cases: the picture reminder's purpose, nothing else."""
+        cases, for pictures published in the window: the picture reminder's purpose only."""
         self._gate.require_purpose(grant, Purpose.PICTURE_REMINDER)
-        newest = (
-            select(m.SharedPicture.case_id, func.max(m.SharedPicture.version).label("version"))
-            .group_by(m.SharedPicture.case_id)
-            .subquery()
+        # The window's pictures by ix_shared_picture_published, then per picture (by primary
+        # key and unique index) whether it is its case's newest and the case open: the work
+        # is the window's, not every case's newest picture grouped on every tick.
+        newer = aliased(m.SharedPicture)
+        superseded = (
+            select(newer.id)
+            .where(
+                newer.case_id == m.SharedPicture.case_id,
+                newer.version > m.SharedPicture.version,
+            )
+            .exists()
+        )
+        case_open = (
+            select(m.Case.id)
+            .where(m.Case.id == m.SharedPicture.case_id, m.Case.status == "open")
+            .exists()
         )
         pictures = self._s.scalars(
             select(m.SharedPicture)
-            .join(
-                newest,
-                (newest.c.case_id == m.SharedPicture.case_id)
-                & (newest.c.version == m.SharedPicture.version),
+            .where(
+                m.SharedPicture.published_at > published_after,
+                m.SharedPicture.published_at <= published_before,
+                ~superseded,
+                case_open,
             )
-            .join(m.Case, m.Case.id == m.SharedPicture.case_id)
-            .where(m.Case.status == "open", m.SharedPicture.published_at <= published_before)
             .order_by(m.SharedPicture.id)
         ).all()
         # Who has not answered, for every picture in one query per chunk (not one each).

@@ -185,7 +185,11 @@ class SharedPicture(Base):
     """A version of the gemensam bild the coordinator published."""
 
     __tablename__ = "shared_picture"
-    __table_args__ = (UniqueConstraint("case_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "version"),
+        # The picture reminder reads the pictures published in its window, not all of them.
+        Index("ix_shared_picture_published", "published_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
