@@ -45,6 +45,7 @@ from flows.consent import TEXT_VERSION as CONSENT_TEXT_VERSION
 from flows.conversation import Inbound
 from flows.domain import ConsentScope, MeetingKind, Participation, Role, ViewAspect
 from flows.engine import Notice
+from flows.family_domain import Verdict
 from flows.replies import say
 from flows.wiring import default_engine
 from storage import models as m
@@ -69,6 +70,10 @@ DUE_PER_STAGE = 50  # plan actions falling due per nudge stage, the same at ever
 # follow-up reports, meeting reminders), the same at every scale; the others start later.
 MEETINGS_IN_WINDOW = 20
 LEAD_WINDOW = timedelta(hours=48)
+# Cases whose newest shared picture is 3–5 days old and not answered by the caregivers, so the
+# picture reminder (72 hours after publishing, by default) has them to remind, the same at
+# every scale; every other case's pictures are older and answered.
+PICTURES_IN_WINDOW = 20
 
 
 # --- the data key ---------------------------------------------------------------------------
@@ -303,13 +308,15 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
     """Bulk-inserts `cases` active cases with realistic rows (SQLAlchemy core, executemany).
 
     Per case: a young person and two caregivers; three professionals and a coordinator from
-    shared pools (one social worker has many cases); a past and a coming meeting; the youth's
-    three questions, three views and participation wish, a caregiver's question; five plan
-    actions owned by professionals, each with two updates of history; ten sent messages and
-    ten inbound events of history; the youth's conversation state at the menu; audit rows.
-    Plan actions fall due far from today except `DUE_PER_STAGE` per nudge stage, and follow-up
-    meetings start 3–62 days ahead except `MEETINGS_IN_WINDOW` within the next 48 hours,
-    whatever the number of cases, so a tick has the same work at every scale.
+    shared pools (one social worker has many cases); a past and a coming meeting; one to three
+    versions of the shared picture with the family's answers; the youth's three questions,
+    three views and participation wish, a caregiver's question; five plan actions owned by
+    professionals, each with two updates of history; ten sent messages and ten inbound events
+    of history; the youth's conversation state at the menu; audit rows. Plan actions fall due
+    far from today except `DUE_PER_STAGE` per nudge stage, follow-up meetings start 3–62 days
+    ahead except `MEETINGS_IN_WINDOW` within the next 48 hours, and pictures are old and
+    answered except `PICTURES_IN_WINDOW`, whatever the number of cases, so a tick has the
+    same work at every scale.
     `plan_only` seeds just cases, people and plan actions (for the PostgreSQL query check).
     """
     use_bench_data_key()
@@ -356,6 +363,9 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
     # so every other row is what it was before the window had a quota.
     soon = random.Random(rng_seed + 1)
     window_quota = [MEETINGS_IN_WINDOW]
+    # The shared pictures draw from a generator of their own too, for the same reason.
+    drawing = random.Random(rng_seed + 2)
+    picture_quota = [PICTURES_IN_WINDOW]
     ids: Counter[str] = Counter()
 
     def next_id(table: str) -> int:
@@ -441,6 +451,9 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
                         "series_id": None,
                     }
                 )
+            _pictures(
+                rows, next_id, drawing, picture_quota, case_id, coordinator, (youth, *caregivers)
+            )
             texts = ("Varför ska vi ha möte?", "Vem bestämmer om skolan?", "Får mamma läsa?")
             for i, question in enumerate(texts):
                 rows["question"].append(
@@ -581,10 +594,59 @@ def seed(engine: Engine, cases: int, rng_seed: int = 7, plan_only: bool = False)
 
 _SEED_ORDER = (
     "organisation", "person", "chat_identity", "case_file", "membership", "consent",
-    "age_statement", "meeting", "question",
+    "age_statement", "meeting", "shared_picture", "picture_response", "question",
     "view", "preference", "conversation_state", "outbox", "inbox_event", "audit_event",
     "plan_action", "action_update",
 )  # fmt: skip
+
+
+def _pictures(
+    rows: dict[str, list[dict[str, Any]]],
+    next_id: Callable[[str], int],
+    rng: random.Random,
+    quota: list[int],
+    case_id: int,
+    coordinator: int,
+    family: tuple[int, ...],
+) -> None:
+    """One to three versions of a case's shared picture, published over the past months.
+
+    Every version is answered by the whole family, except the newest of `quota` cases
+    (about every other case until it runs out): published 3–5 days ago, answered only by the
+    young person, so the picture reminder has the caregivers to remind.
+    """
+    in_window = quota[0] > 0 and rng.random() < 0.5
+    if in_window:
+        quota[0] -= 1
+    versions = rng.randint(1, 3)
+    days_ago = sorted(rng.sample(range(10, 110), versions), reverse=True)
+    for version, days in enumerate(days_ago, start=1):
+        newest = version == versions
+        published = NOW - timedelta(days=days)
+        if newest and in_window:
+            published = NOW - timedelta(hours=rng.randint(73, 119))
+        picture_id = next_id("shared_picture")
+        rows["shared_picture"].append(
+            {
+                "id": picture_id,
+                "case_id": case_id,
+                "version": version,
+                "text": "Alex mår bättre i skolan men sover dåligt. Vi ses igen om sex veckor.",
+                "author_id": coordinator,
+                "published_at": published,
+            }
+        )
+        for who in family[:1] if newest and in_window else family:
+            rows["picture_response"].append(
+                {
+                    "id": next_id("picture_response"),
+                    "picture_id": picture_id,
+                    "person_id": who,
+                    "verdict": rng.choice(list(Verdict)).value,
+                    "comment": None,
+                    "answered_at": published + timedelta(days=1),
+                }
+            )
 
 
 def _question(
