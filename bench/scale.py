@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,14 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import (
     TODAY,
+    OurBot,
     PlanActionNudges,
+    Seeded,
     build_our_bot,
     catalogue,
     due_rows_query,
@@ -67,124 +70,189 @@ from storage.models import Outbox
 from storage.schema import upgrade
 
 
-async def one_size(cases: int, users: int, directory: Path, repeat: Repeats) -> dict[str, Any]:
-    """Seeds one database and measures messages, two ticks and the due-row query on it."""
-    engine = fresh_sqlite(directory / f"scale-{cases}.sqlite3")
-    started = time.perf_counter()
-    seeded = seed(engine, cases)
-    seed_s = time.perf_counter() - started
-    sessions = sessions_for(engine)
-    bot = build_our_bot(sessions, catalogue())
-    await bot.app.initialize()
-    chosen = random.Random(cases).sample(seeded.youth_user_ids, users + 2)
-    factory = UpdateFactory(bot.app.bot)
-    await process_timed(bot.app, youth_updates(factory, chosen[:2]))  # warm-up
-    # As bot/runtime.py does once started: what start-up made is kept out of the collector.
-    gc.freeze()
-    updates = youth_updates(factory, chosen[2:])
-    (cpu, _), message_stall = await with_heartbeat(lambda: process_timed(bot.app, updates))
+@dataclass
+class Size:
+    """One size's database, its bot, and what its rounds measured so far."""
 
-    async def timed_tick() -> tuple[float, float, list[int]]:
-        """One tick in a worker thread, as a ticker must run blocking database work.
+    cases: int
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bot: OurBot
+    seeded: Seeded
+    seed_s: float
+    factory: UpdateFactory
+    # Each round's young people: fresh ones, so every round starts from the same state.
+    users_by_round: list[list[int]]
+    messages: list[float] = field(default_factory=list)
+    round_msg_ms: list[float] = field(default_factory=list)
+    round_tick_ms: list[float] = field(default_factory=list)
+    round_steady_ms: list[float] = field(default_factory=list)
+    first: list[tuple[float, float, list[int]]] = field(default_factory=list)
+    again: list[tuple[float, float, list[int]]] = field(default_factory=list)
+    steady: list[tuple[float, list[int]]] = field(default_factory=list)
+    catch_up: tuple[float, list[int]] = (0.0, [])
+    message_stall: float = 0.0
+    tick_stall: float = 0.0
 
-        Returns the process CPU seconds and wall seconds it took, and the new outbox rows.
-        Run inline on the loop instead, the tick's wall time would be the loop's stall.
-        """
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        new = await asyncio.to_thread(tick, sessions, [PlanActionNudges()], NOW)
-        # None only when another process holds the tick: the bench is the only one.
-        assert new is not None
-        return time.process_time() - cpu0, time.perf_counter() - wall0, new
 
-    # The first tick of a day enqueues the nudges; a later tick finds them again and adds
-    # nothing (dedup). Each is repeated, the enqueued rows removed in between, for a median.
-    first: list[tuple[float, float, list[int]]] = []
-    again: list[tuple[float, float, list[int]]] = []
-    tick_stall = 0.0
-    for _ in range(repeat.ticks):
-        result, stall = await with_heartbeat(timed_tick)
-        first.append(result)
-        tick_stall = max(tick_stall, stall)
-        result, stall = await with_heartbeat(timed_tick)
-        again.append(result)
-        tick_stall = max(tick_stall, stall)
-        with engine.begin() as connection:
-            connection.execute(delete(Outbox).where(Outbox.id.in_(first[-1][2])))
-    first_cpu = statistics.median(r[0] for r in first)
-    enqueued = len(first[0][2])
-    again_cpu = statistics.median(r[0] for r in again)
-    again_new = len(again[0][2])
-    # The product's own due-sources, all of them as `samverkan run` configures them by
-    # default: the coordinator side's (bot/nudges.py) and the families' (bot/family_reminders.py).
-    # The first tick of the day is the catch-up (it enqueues what fell due: digests, agendas,
-    # follow-up reports, meeting reminders); the ticks after it are what every 30 s costs
-    # (their median).
-    # (frozen dataclasses: their read-only `name` satisfies the protocol at run time only)
-    sources: list[Any] = [
+def product_sources() -> list[Any]:
+    """The product's own due-sources, all of them as `samverkan run` configures them by default.
+
+    The coordinator side's (bot/nudges.py) and the families' (bot/family_reminders.py).
+    (frozen dataclasses: their read-only `name` satisfies the protocol at run time only)
+    """
+    return [
         *coordinator_sources(NudgeConfig(), ReportConfig(), "Europe/Stockholm"),
         *family_due_sources(ReminderConfig()),
     ]
 
-    async def product_tick() -> tuple[float, list[int]]:
-        """One tick over the product's sources in a worker thread, as bot/runtime.py runs it."""
-        cpu0 = time.process_time()
-        new = await asyncio.to_thread(tick, sessions, sources, NOW)
-        return time.process_time() - cpu0, new or []
 
-    (real_cpu, real_new), real_stall = await with_heartbeat(product_tick)
-    steady: list[tuple[float, list[int]]] = []
+async def prepare(cases: int, users: int, rounds: int, directory: Path) -> Size:
+    """Seeds one size's database, starts its bot, warms it up and runs its catch-up tick."""
+    engine = fresh_sqlite(directory / f"scale-{cases}.sqlite3")
+    started = time.perf_counter()
+    seeded = seed(engine, cases)
+    seed_s = time.perf_counter() - started
+    wanted = users * rounds + 2
+    if wanted > len(seeded.youth_user_ids):
+        engine.dispose()
+        raise SystemExit(
+            f"{cases} cases have {len(seeded.youth_user_ids)} young people; "
+            f"{rounds} rounds of {users} need {wanted}: lower --users or --rounds"
+        )
+    chosen = random.Random(cases).sample(seeded.youth_user_ids, wanted)
+    sessions = sessions_for(engine)
+    bot = build_our_bot(sessions, catalogue())
+    await bot.app.initialize()
+    factory = UpdateFactory(bot.app.bot)
+    await process_timed(bot.app, youth_updates(factory, chosen[:2]))  # warm-up
+    size = Size(
+        cases,
+        engine,
+        sessions,
+        bot,
+        seeded,
+        seed_s,
+        factory,
+        [chosen[2 + r * users : 2 + (r + 1) * users] for r in range(rounds)],
+    )
+    # The first tick of the day over the product's sources is the catch-up: it enqueues what
+    # fell due (digests, agendas, follow-up reports, meeting reminders). Once per size: the
+    # ticks after it, measured in the rounds, are what every 30 s costs.
+    size.catch_up, stall = await with_heartbeat(lambda: product_tick(size))
+    size.tick_stall = stall
+    return size
+
+
+async def product_tick(size: Size) -> tuple[float, list[int]]:
+    """One tick over the product's sources in a worker thread, as bot/runtime.py runs it."""
+    cpu0 = time.process_time()
+    new = await asyncio.to_thread(tick, size.sessions, product_sources(), NOW)
+    return time.process_time() - cpu0, new or []
+
+
+async def bench_tick(size: Size) -> tuple[float, float, list[int]]:
+    """One tick of the bench's own source in a worker thread, as a ticker must run blocking work.
+
+    Returns the process CPU seconds and wall seconds it took, and the new outbox rows.
+    Run inline on the loop instead, the tick's wall time would be the loop's stall.
+    """
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    new = await asyncio.to_thread(tick, size.sessions, [PlanActionNudges()], NOW)
+    # None only when another process holds the tick: the bench is the only one.
+    assert new is not None
+    return time.process_time() - cpu0, time.perf_counter() - wall0, new
+
+
+async def measure_round(size: Size, round_index: int, repeat: Repeats) -> None:
+    """One round on one size: its young people's messages, then the ticks, for their medians."""
+    updates = youth_updates(size.factory, size.users_by_round[round_index])
+    (cpu, _), stall = await with_heartbeat(lambda: process_timed(size.bot.app, updates))
+    size.messages.extend(cpu)
+    size.round_msg_ms.append(median_ms(cpu))
+    size.message_stall = max(size.message_stall, stall)
+    # The first tick of a day enqueues the bench's nudges; a later tick finds them again and
+    # adds nothing (dedup). Each pair is repeated, the enqueued rows removed in between.
+    first: list[float] = []
+    for _ in range(repeat.ticks):
+        result, stall = await with_heartbeat(lambda: bench_tick(size))
+        size.first.append(result)
+        first.append(result[0])
+        size.tick_stall = max(size.tick_stall, stall)
+        result, stall = await with_heartbeat(lambda: bench_tick(size))
+        size.again.append(result)
+        size.tick_stall = max(size.tick_stall, stall)
+        with size.engine.begin() as connection:
+            connection.execute(delete(Outbox).where(Outbox.id.in_(size.first[-1][2])))
+    size.round_tick_ms.append(statistics.median(first) * 1000)
+    steady: list[float] = []
     for _ in range(repeat.steady_ticks):
-        result, stall = await with_heartbeat(product_tick)
-        steady.append(result)
-        tick_stall = max(tick_stall, stall, real_stall)
-    steady_cpu = statistics.median(r[0] for r in steady)
-    steady_new = max(len(r[1]) for r in steady)
+        (cpu_s, new), stall = await with_heartbeat(lambda: product_tick(size))
+        size.steady.append((cpu_s, new))
+        steady.append(cpu_s)
+        size.tick_stall = max(size.tick_stall, stall)
+    size.round_steady_ms.append(statistics.median(steady) * 1000)
+
+
+async def finish(size: Size, repeat: Repeats) -> dict[str, Any]:
+    """Times the due-row query, explains the plans, stops the bot; returns the size's figures."""
     window = meetings_starting(NOW, timedelta(hours=ReportConfig().agenda_lead_hours))
-    meetings_plan = explain(engine, window)
-    query = time_query(engine, due_rows_query(TODAY), repeat.queries)
-    await bot.app.shutdown()
-    gc.unfreeze()  # as Runtime.stop does
-    plan_actions = seeded.rows.get("plan_action", 0)
-    plan = explain(engine, due_rows_query(TODAY))
-    engine.dispose()
+    meetings_plan = explain(size.engine, window)
+    query = time_query(size.engine, due_rows_query(TODAY), repeat.queries)
+    plan = explain(size.engine, due_rows_query(TODAY))
+    await size.bot.app.shutdown()
+    size.engine.dispose()
+    cpu = size.messages
     return {
-        "cases": cases,
-        "rows": seeded.total_rows,
-        "seed_s": seed_s,
+        "cases": size.cases,
+        "rows": size.seeded.total_rows,
+        "seed_s": size.seed_s,
         "messages": len(cpu),
         "msg_ms": median_ms(cpu),
         "msg_p95_ms": p95_ms(cpu),
         "msg_max_ms": max(cpu) * 1000,
-        "tick_cpu_ms": first_cpu * 1000,
-        "tick_enqueued": enqueued,
-        "tick_again_ms": again_cpu * 1000,
-        "tick_again_new": again_new,
-        "real_tick_ms": real_cpu * 1000,
-        "real_tick_new": len(real_new),
-        "steady_tick_ms": steady_cpu * 1000,
-        "steady_tick_new": steady_new,
+        "round_msg_ms": size.round_msg_ms,
+        "round_tick_ms": size.round_tick_ms,
+        "round_steady_ms": size.round_steady_ms,
+        "tick_cpu_ms": statistics.median(r[0] for r in size.first) * 1000,
+        "tick_enqueued": len(size.first[0][2]),
+        "tick_again_ms": statistics.median(r[0] for r in size.again) * 1000,
+        "tick_again_new": max(len(r[2]) for r in size.again),
+        "real_tick_ms": size.catch_up[0] * 1000,
+        "real_tick_new": len(size.catch_up[1]),
+        "steady_tick_ms": statistics.median(r[0] for r in size.steady) * 1000,
+        "steady_tick_new": max(len(r[1]) for r in size.steady),
         "meetings_plan": meetings_plan,
-        "stall_ms": max(message_stall, tick_stall) * 1000,
-        "message_stall_ms": message_stall * 1000,
-        "tick_stall_ms": tick_stall * 1000,
-        "plan_actions": plan_actions,
+        "stall_ms": max(size.message_stall, size.tick_stall) * 1000,
+        "message_stall_ms": size.message_stall * 1000,
+        "tick_stall_ms": size.tick_stall * 1000,
+        "plan_actions": size.seeded.rows.get("plan_action", 0),
         "query_ms": median_ms(query),
         "query_p95_ms": p95_ms(query),
         "plan": plan,
     }
 
 
+def round_ratios(results: list[dict[str, Any]], key: str) -> list[float]:
+    """The largest size's figure over the smallest's, round by round (measured minutes apart)."""
+    return [big / small for big, small in zip(results[-1][key], results[0][key], strict=True)]
+
+
 @dataclass(frozen=True)
 class Repeats:
-    """How often the ticks and the due-row query are repeated for their medians."""
+    """How often things are repeated: rounds over the sizes, ticks per round, queries."""
 
     # The bench's tick is short too (30-40 ms): one run in three moved a median of three by
     # a third (1.22x and 1.41x in two runs of the same code).
-    ticks: int = 7
+    ticks: int = 5
     queries: int = 300
     # The product's steady tick is short (~60 ms) and on a shared machine one slow run in
     # three moved its median by half: more runs, for little time.
-    steady_ticks: int = 7
+    steady_ticks: int = 5
+    # The host's speed moved by a factor of two within minutes: measured one size after the
+    # other, once each, the ratio between sizes compared two different machines. Every round
+    # measures every size, minutes apart at most, in an order that rotates.
+    rounds: int = 5
 
 
 def postgres_query(cases: int, repeat: Repeats) -> dict[str, Any]:
@@ -213,12 +281,25 @@ def postgres_query(cases: int, repeat: Repeats) -> dict[str, Any]:
 async def run(
     sizes: list[int], users: int, directory: Path, postgres_cases: int | None, repeat: Repeats
 ) -> dict[str, Any]:
-    """Measures every size, then the PostgreSQL query, and prints the tables."""
-    results = [await one_size(n, users, directory, repeat) for n in sizes]
+    """Seeds every size, measures them in rounds, then the PostgreSQL query; prints the tables."""
+    prepared = [await prepare(n, users, repeat.rounds, directory) for n in sizes]
+    # As bot/runtime.py does once started: what start-up made is kept out of the collector.
+    gc.freeze()
+    for round_index in range(repeat.rounds):
+        # Rotated, so no size is always measured first (or last, after the others' work).
+        shift = round_index % len(prepared)
+        for size in prepared[shift:] + prepared[:shift]:
+            await measure_round(size, round_index, repeat)
+    results = [await finish(size, repeat) for size in prepared]
+    gc.unfreeze()  # as Runtime.stop does
     base = results[0]
+    msg_ratios = round_ratios(results, "round_msg_ms")
+    tick_ratios = round_ratios(results, "round_tick_ms")
+    steady_ratios = round_ratios(results, "round_steady_ms")
     print_table(
-        f"Scale: {users} young people × 12 messages, then two ticks, per size "
-        "(CPU per message and per tick; the tick runs in a worker thread)",
+        f"Scale: {repeat.rounds} rounds over the sizes, each {users} young people × 12 messages "
+        "then the ticks (CPU per message and per tick, medians over all rounds; the tick runs "
+        "in a worker thread); the ratios against the smallest size are over the whole run",
         (
             "cases",
             "rows",
@@ -296,18 +377,32 @@ async def run(
     if "plan" in pg:
         print("PostgreSQL EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF):")
         print("\n".join(f"  {line}" for line in pg["plan"]))
-    msg_ratio = largest["msg_ms"] / base["msg_ms"]
-    tick_ratio = largest["tick_cpu_ms"] / base["tick_cpu_ms"]
-    product_ratio = largest["steady_tick_ms"] / base["steady_tick_ms"]
+    print_table(
+        f"Round by round: {largest['cases']} cases against {base['cases']}, each ratio between "
+        "two sizes measured minutes apart",
+        ("round", "message", "bench tick", "product tick"),
+        [
+            (n + 1, f"{m:.2f}x", f"{t:.2f}x", f"{p:.2f}x")
+            for n, (m, t, p) in enumerate(zip(msg_ratios, tick_ratios, steady_ratios, strict=True))
+        ],
+    )
+    msg_ratio = statistics.median(msg_ratios)
+    tick_ratio = statistics.median(tick_ratios)
+    product_ratio = statistics.median(steady_ratios)
     stall = max(r["stall_ms"] for r in results)
     print(
-        f"\nTargets: message cost at {largest['cases']} ≤ 1.25x at {base['cases']}: "
+        f"\nTargets (median of the rounds' ratios): message cost at {largest['cases']} ≤ 1.25x "
+        f"at {base['cases']}: "
         f"{msg_ratio:.2f}x; bench tick: {tick_ratio:.2f}x; product tick: {product_ratio:.2f}x; "
         f"loop stall ≤ 100 ms: {stall:.1f} ms; "
         f"due-row query ≤ 1 ms: SQLite {largest['query_ms']:.3f} ms"
         + ("" if "unavailable" in pg else f", PostgreSQL {pg['query_ms']:.3f} ms")
     )
-    return {"sizes": results, "postgres": pg}
+    return {
+        "sizes": results,
+        "postgres": pg,
+        "ratios": {"message": msg_ratios, "bench_tick": tick_ratios, "product_tick": steady_ratios},
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -322,10 +417,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="cases (5 plan actions each) for the PostgreSQL query check",
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--tick-repeat", type=int, default=7, help="ticks per size for a median")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds over all the sizes")
+    parser.add_argument("--tick-repeat", type=int, default=5, help="tick pairs per size and round")
     parser.add_argument("--query-repeat", type=int, default=300, help="due-row queries timed")
     parser.add_argument(
-        "--steady-repeat", type=int, default=7, help="product steady ticks per size for a median"
+        "--steady-repeat", type=int, default=5, help="product steady ticks per size and round"
     )
     args = parser.parse_args(argv)
     log_quietly()
@@ -338,7 +434,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 args.users,
                 Path(directory),
                 None if args.no_postgres else args.postgres_cases,
-                Repeats(args.tick_repeat, args.query_repeat, args.steady_repeat),
+                Repeats(args.tick_repeat, args.query_repeat, args.steady_repeat, args.rounds),
             )
         )
 

@@ -20,15 +20,24 @@ def test_per_message_runs_both_paths_and_ours_commits(capsys: pytest.CaptureFixt
 
 
 def test_scale_ticks_once_per_nudge_and_uses_the_index(capsys: pytest.CaptureFixture[str]) -> None:
-    sizes = ["--sizes", "8,16", "--users", "1"]
-    result = scale.main([*sizes, "--no-postgres", "--tick-repeat", "1", "--query-repeat", "3"])
+    sizes = ["--sizes", "8,16", "--users", "1", "--rounds", "2"]
+    repeats = ["--tick-repeat", "1", "--steady-repeat", "1", "--query-repeat", "3"]
+    result = scale.main([*sizes, *repeats, "--no-postgres"])
     for size in result["sizes"]:
         assert size["tick_enqueued"] > 0
         assert size["tick_again_new"] == 0  # a second tick finds the same nudges: no new rows
-        assert size["messages"] == 12
+        assert size["messages"] == 2 * 12  # two rounds, each a fresh young person's 12
+        assert len(size["round_msg_ms"]) == len(size["round_steady_ms"]) == 2
         assert size["steady_tick_new"] == 0  # the product's sources enqueue nothing twice
+    assert len(result["ratios"]["message"]) == 2  # one ratio per round, not one per run
     assert "ix_plan_action_status_due" in " ".join(result["sizes"][-1]["plan"])
     assert "ix_meeting_starts" in " ".join(result["sizes"][-1]["meetings_plan"])
+    assert "Round by round" in capsys.readouterr().out
+
+
+def test_scale_says_when_a_size_has_too_few_young_people() -> None:
+    with pytest.raises(SystemExit, match="lower --users or --rounds"):
+        scale.main(["--sizes", "4", "--users", "2", "--rounds", "2", "--no-postgres"])
 
 
 def test_memory_runs_each_side_in_its_own_process(capsys: pytest.CaptureFixture[str]) -> None:
