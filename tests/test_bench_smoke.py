@@ -26,6 +26,7 @@ def test_scale_ticks_once_per_nudge_and_uses_the_index(capsys: pytest.CaptureFix
     for size in result["sizes"]:
         assert size["tick_enqueued"] > 0
         assert size["tick_again_new"] == 0  # a second tick finds the same nudges: no new rows
+        assert size["tick_pages"] > 0  # the pages its commit wrote, read from the WAL
         assert size["messages"] == 2 * 12  # two rounds, each a fresh young person's 12
         assert len(size["round_msg_ms"]) == len(size["round_steady_ms"]) == 2
         assert size["steady_tick_new"] == 0  # the product's sources enqueue nothing twice
