@@ -71,6 +71,18 @@ from storage.models import Outbox
 from storage.schema import upgrade
 
 
+def product_sources() -> list[Any]:
+    """The product's own due-sources, all of them as `samverkan run` configures them by default.
+
+    The coordinator side's (bot/nudges.py) and the families' (bot/family_reminders.py).
+    (frozen dataclasses: their read-only `name` satisfies the protocol at run time only)
+    """
+    return [
+        *coordinator_sources(NudgeConfig(), ReportConfig(), "Europe/Stockholm"),
+        *family_due_sources(ReminderConfig()),
+    ]
+
+
 @dataclass
 class Size:
     """One size's database, its bot, and what its rounds measured so far."""
@@ -84,6 +96,8 @@ class Size:
     factory: UpdateFactory
     # Each round's young people: fresh ones, so every round starts from the same state.
     users_by_round: list[list[int]]
+    # Built once, as `samverkan run` builds them once: not part of any tick's cost.
+    sources: list[Any] = field(default_factory=product_sources)
     messages: list[float] = field(default_factory=list)
     round_msg_ms: list[float] = field(default_factory=list)
     round_tick_ms: list[float] = field(default_factory=list)
@@ -94,18 +108,6 @@ class Size:
     catch_up: tuple[float, list[int]] = (0.0, [])
     message_stall: float = 0.0
     tick_stall: float = 0.0
-
-
-def product_sources() -> list[Any]:
-    """The product's own due-sources, all of them as `samverkan run` configures them by default.
-
-    The coordinator side's (bot/nudges.py) and the families' (bot/family_reminders.py).
-    (frozen dataclasses: their read-only `name` satisfies the protocol at run time only)
-    """
-    return [
-        *coordinator_sources(NudgeConfig(), ReportConfig(), "Europe/Stockholm"),
-        *family_due_sources(ReminderConfig()),
-    ]
 
 
 async def prepare(cases: int, users: int, rounds: int, directory: Path) -> Size:
@@ -148,7 +150,7 @@ async def prepare(cases: int, users: int, rounds: int, directory: Path) -> Size:
 async def product_tick(size: Size) -> tuple[float, list[int]]:
     """One tick over the product's sources in a worker thread, as bot/runtime.py runs it."""
     cpu0 = time.process_time()
-    new = await asyncio.to_thread(tick, size.sessions, product_sources(), NOW)
+    new = await asyncio.to_thread(tick, size.sessions, size.sources, NOW)
     return time.process_time() - cpu0, new or []
 
 
@@ -163,6 +165,12 @@ async def bench_tick(size: Size) -> tuple[float, float, list[int]]:
     # None only when another process holds the tick: the bench is the only one.
     assert new is not None
     return time.process_time() - cpu0, time.perf_counter() - wall0, new
+
+
+def remove_rows(size: Size, outbox_ids: list[int]) -> None:
+    """Deletes the rows a bench tick enqueued, so the next tick has the same work."""
+    with size.engine.begin() as connection:
+        connection.execute(delete(Outbox).where(Outbox.id.in_(outbox_ids)))
 
 
 async def measure_round(size: Size, round_index: int, repeat: Repeats) -> None:
@@ -183,8 +191,7 @@ async def measure_round(size: Size, round_index: int, repeat: Repeats) -> None:
         result, stall = await with_heartbeat(lambda: bench_tick(size))
         size.again.append(result)
         size.tick_stall = max(size.tick_stall, stall)
-        with size.engine.begin() as connection:
-            connection.execute(delete(Outbox).where(Outbox.id.in_(size.first[-1][2])))
+        remove_rows(size, size.first[-1][2])
     size.round_tick_ms.append(statistics.median(first) * 1000)
     steady: list[float] = []
     for _ in range(repeat.steady_ticks):
@@ -211,10 +218,8 @@ def pages_written(size: Size) -> int:
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         new = tick(size.sessions, [PlanActionNudges()], NOW)
         assert new is not None
-        size.engine.dispose()
         frames = int(raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
-        with size.engine.begin() as connection:
-            connection.execute(delete(Outbox).where(Outbox.id.in_(new)))
+        remove_rows(size, new)
     finally:
         raw.close()
     return frames
