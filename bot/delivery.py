@@ -24,7 +24,7 @@ from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.files import FileMaker, UnknownFileKind
 from flows.engine import Notice
-from flows.replies import Reply, say
+from flows.replies import PRIVATE_CHAT_LINK, Reply, say
 from storage.db import engine_of, one_statement
 from storage.outbox_repository import PendingMessage, mark_sent
 from storage.unit_of_work import UnitOfWork
@@ -45,7 +45,12 @@ class RetryAfter(Exception):
 
 
 class Transport(Protocol):
-    """Sends rendered messages to one platform."""
+    """Sends rendered messages to one platform.
+
+    A transport that can open the bot's private chat from a link (Telegram's t.me link)
+    says so with a true `opens_private_chat` attribute, and shows the choice
+    flows.replies.PRIVATE_CHAT_LINK as that link; for the others it is left out.
+    """
 
     platform: str
     text_format: TextFormat
@@ -234,6 +239,8 @@ class Deliverer:
         transport = self._transports[message.platform]
         try:
             rendered = self._render(message, transport.text_format, now)
+            if not getattr(transport, "opens_private_chat", False):
+                rendered = without_private_chat_link(rendered)
             await transport.send(message.chat_id, rendered, message.idempotency_key)
         except RetryAfter as exc:
             wait = max(timedelta(seconds=exc.seconds), MIN_RETRY_AFTER)
@@ -340,3 +347,11 @@ class _ChatsThisRound:
 def unreachable_notice(case_reference: str, member_name: str) -> Reply:
     """What a coordinator is told when someone in their case can no longer be reached."""
     return say("delivery.unreachable", case=case_reference, name=member_name)
+
+
+def without_private_chat_link(message: RenderedMessage) -> RenderedMessage:
+    """The message without the private chat link, for a platform that cannot open one."""
+    if not any(c.id == PRIVATE_CHAT_LINK for c in message.choices):
+        return message
+    kept = tuple(c for c in message.choices if c.id != PRIVATE_CHAT_LINK)
+    return replace(message, choices=kept)

@@ -17,7 +17,7 @@ from flows import meeting_info
 from flows.domain import Role
 from flows.engine import Notice
 from flows.picture_loop import reminder_notices
-from flows.replies import Choice, say
+from flows.replies import Choice, say, to_family
 from storage import models as m
 from storage.access import Purpose
 from storage.families_repository import PICTURE_ROLES
@@ -55,10 +55,13 @@ class MeetingReminders:
         for meeting, offset in due:
             # The start time is in the key: a meeting moved to a new time is reminded again.
             key = f"meeting-reminder:{meeting.id}:{meeting.starts_at.isoformat()}:{offset}"
-            reply = say(
-                "meeting.reminder",
-                Choice(meeting_info.OPEN_CHOICE, "menu.meeting"),
-                starts_at=meeting.starts_at,
+            # Only when: fine for the family group too.
+            reply = to_family(
+                say(
+                    "meeting.reminder",
+                    Choice(meeting_info.OPEN_CHOICE, "menu.meeting"),
+                    starts_at=meeting.starts_at,
+                )
             )
             targets = reach[meeting.case_id]
             for person_id in targets.person_ids:

@@ -1,4 +1,16 @@
-"""Handles one inbound event in one transaction: inbox, state, flow step, outbox, commit."""
+"""Handles one inbound event in one transaction: inbox, state, flow step, outbox, commit.
+
+Two rules hold here for every flow, so no flow has to remember them:
+
+- **Audience.** Before anything is written to the outbox, every reply is checked against the
+  chat it goes to (flows.replies.may_show_in). When a step would show a group chat something
+  meant for one person, the whole step is undone and the group gets only a pointer to the
+  private chat (`common.private_only`): nothing private is rendered, and nothing the step
+  changed is kept, so the person can do the same thing privately.
+- **No stuck conversation.** A step that fails with an unexpected error is undone, the person
+  is told, and the conversation starts over from their menu, instead of failing again on every
+  later message.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +18,23 @@ import logging
 import threading
 import zlib
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.delivery import DEFAULT_POLICY, Outgoing
-from flows.conversation import ConversationRef, Inbound
-from flows.engine import FORGOTTEN, NOTICE_CHOICE_PREFIX, Engine, FlowState, typed_number
+from flows.conversation import ConversationRef, Inbound, JoinWithCode
+from flows.engine import (
+    FORGOTTEN,
+    NOTICE_CHOICE_PREFIX,
+    Engine,
+    FlowState,
+    Transition,
+    typed_number,
+)
+from flows.replies import PRIVATE_CHAT_LINK, Choice, Reply, may_show_in, to_anyone
 from storage.outbox_repository import Claim
 from storage.repositories import StaleConversation
 from storage.unit_of_work import UnitOfWork
@@ -22,6 +43,22 @@ log = logging.getLogger(__name__)
 
 LOCK_STRIPES = 64
 MAX_STALE_RETRIES = 3
+
+# What a group chat gets instead of a reply meant for one person: a pointer to the private
+# chat, with a link to it where the platform has one (flows.replies.PRIVATE_CHAT_LINK).
+PRIVATE_ONLY_POINTER = to_anyone(
+    Reply("common.private_only", choices=(Choice(PRIVATE_CHAT_LINK, "common.open_private"),))
+)
+# An invite code sent in a group chat: joining (and consent) happens in the private chat.
+JOIN_IN_GROUP = to_anyone(
+    Reply("join.in_group", choices=(Choice(PRIVATE_CHAT_LINK, "common.open_private"),))
+)
+# What someone is told when their step failed for a reason of ours.
+STEP_FAILED = to_anyone(Reply("common.step_failed"))
+
+
+class _NotForThisChat(Exception):
+    """A step would show a group chat something meant for one person: undo it."""
 
 
 class EventHandler:
@@ -58,6 +95,10 @@ class EventHandler:
                 except StaleConversation:
                     # Another process saved this conversation first; re-read and try again.
                     log.info("conversation changed concurrently; retry %d", attempt)
+                except _NotForThisChat:
+                    joining = isinstance(inbound.event, JoinWithCode)
+                    pointer = JOIN_IN_GROUP if joining else PRIVATE_ONLY_POINTER
+                    return self._answer_only(inbound, pointer, forget=False)
             raise StaleConversation(inbound.ref)
 
     def _handle_once(self, inbound: Inbound) -> Outgoing:
@@ -76,7 +117,13 @@ class EventHandler:
             state, version = loaded if loaded is not None else (None, None)
             if state is not None and not ref.is_group and typed_number(inbound.event) is not None:
                 state = _with_newest_notice_choices(uow, ref, state)
-            transition = self._engine.step(state, inbound.event, ref=ref, now=now, ports=uow)
+            transition = self._step(uow, state, inbound, now)
+            if transition is None:
+                # The step failed and was undone: the person hears so, and starts afresh.
+                uow.session.rollback()
+                return self._answer_only(inbound, STEP_FAILED, forget=True)
+            if not all(may_show_in(r, group=ref.is_group) for r in transition.replies):
+                raise _NotForThisChat
             if transition.state.flow == FORGOTTEN.flow and transition.state.step == FORGOTTEN.step:
                 # The person was erased: keep no trace of this conversation either.
                 uow.conversations.forget(ref)
@@ -105,6 +152,44 @@ class EventHandler:
             len(replies),
         )
         return Outgoing(tuple(replies), tuple(ids))
+
+    def _step(
+        self, uow: UnitOfWork, state: FlowState | None, inbound: Inbound, now: datetime
+    ) -> Transition | None:
+        """The engine's step, or None when it failed for a reason that is not the database's."""
+        try:
+            return self._engine.step(state, inbound.event, ref=inbound.ref, now=now, ports=uow)
+        except (StaleConversation, DBAPIError):
+            # Concurrency and the database are handled by the caller (retry, or the adapter).
+            raise
+        except Exception as exc:
+            # Only the class and where: an exception's message may quote what was written.
+            where = "-" if state is None else f"{state.flow}/{state.step}"
+            log.error("a step failed in %s with %s", where, type(exc).__name__)
+            return None
+
+    def _answer_only(self, inbound: Inbound, reply: Reply, *, forget: bool) -> Outgoing:
+        """Records the event and sends one fixed reply in its chat, changing nothing else
+        (after `forget`, the conversation starts over from the person's menu)."""
+        now = self._clock()
+        ref = inbound.ref
+        with UnitOfWork(self._sessions) as uow:
+            if inbound.platform_event_id is not None and not uow.inbox.record(
+                ref.platform, inbound.platform_event_id, now
+            ):
+                return Outgoing()
+            if forget:
+                uow.conversations.forget(ref)
+            locale = self._default_locale
+            actor = uow.members.actor_for(ref)
+            if actor is not None:
+                locale = uow.outbox.locale_of(actor)
+            claim = Claim(self._process_id, now + self._claim_for)
+            replies = uow.outbox.enqueue_claimed(
+                ref.platform, ref.chat_id, (reply,), locale, now, claim
+            )
+            uow.commit()
+        return Outgoing(tuple(replies), ())
 
     def _lock_for(self, ref: ConversationRef) -> threading.Lock:
         """The lock stripe of a conversation."""

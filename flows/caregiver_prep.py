@@ -3,7 +3,10 @@ in front of the child, privately or together in a family group chat.
 
 What is written in a group chat goes on the family list, which every adult of the case sees
 with who wrote what; what is written privately stays with its author until they move it to
-the family list. Each adult changes only their own items. Nothing the young person wrote is
+the family list, and a group chat never shows it (not even its author's own private items:
+the others read along). Each reply says so as its audience: for the family when everything it
+shows is on the family list, else for its author alone (and the pipeline keeps it out of a
+group). Each adult changes only their own items. Nothing the young person wrote is
 ever read here (it lives in other tables, behind the youth flow).
 
 ```mermaid
@@ -36,7 +39,7 @@ from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.family_domain import FamilyItem, FamilyItemKind
 from flows.family_menu import family_menu_choices
-from flows.replies import Choice, ParamValue, Reply, say
+from flows.replies import Choice, ParamValue, Reply, say, to_family
 from flows.text_rules import VIEW_MAX_CHARS, CleanText, clean_text
 
 FLOW_NAME = "caregiver_prep"
@@ -95,7 +98,7 @@ class CaregiverPreparation:
         if step is Step.ADD_KIND:
             return self._add_kind(ctx)
         if step is Step.ADD_TEXT:
-            return self._add_text(FamilyItemKind(str(state.data.get("kind"))))
+            return self._add_text(ctx, FamilyItemKind(str(state.data.get("kind"))))
         if step is Step.MINE:
             return self._mine(ctx)
         if step in (Step.ITEM, Step.EDIT, Step.DELETE):
@@ -103,15 +106,15 @@ class CaregiverPreparation:
             if item is None:
                 return self._mine(ctx)
             if step is Step.EDIT:
-                return self._edit(item)
+                return self._edit(ctx, item)
             if step is Step.DELETE:
-                return self._delete(item)
+                return self._delete(ctx, item)
             return self._item(item, ctx)
         return self._menu(ctx)
 
     def help(self, state: FlowState) -> Reply:
         """Explains the current step."""
-        return say(f"caregiver.help.{Step(state.step).value}")
+        return to_family(say(f"caregiver.help.{Step(state.step).value}"))
 
     def _menu(self, ctx: StepContext, *before: Reply) -> Transition:
         """The adults' menu: the list, add, change own, and the shared family choices."""
@@ -128,7 +131,7 @@ class CaregiverPreparation:
             group=ctx.ref.is_group,
             meeting_at=meeting.starts_at if meeting else None,
         )
-        return Transition(_state(Step.MENU), (*before, reply))
+        return Transition(_state(Step.MENU), _for_chat(ctx, (*before, reply)))
 
     def _list(self, ctx: StepContext, *before: Reply) -> Transition:
         """The family list and own private items, each with who wrote it."""
@@ -137,9 +140,10 @@ class CaregiverPreparation:
         if self._own_items(ctx):
             choices.append(Choice("mine", "caregiver.menu.mine"))
         choices.append(MENU_CHOICE)
-        # A group chat may include the child, or someone the adults did not think of:
-        # what is "not in front of the child" is only ever shown in private chats.
+        # A group chat may include the child, or someone the adults did not think of: it
+        # shows the family list only; what is private is only ever shown in private chats.
         hidden = [i for i in items if not _may_show(i, ctx)]
+        shown = [i for i in items if i not in hidden]
         groups: list[ParamValue] = []
         for kind in FamilyItemKind:
             entries: list[ParamValue] = [
@@ -154,7 +158,7 @@ class CaregiverPreparation:
             group=ctx.ref.is_group,
             hidden=len(hidden),
         )
-        return Transition(_state(Step.LIST), (*before, reply))
+        return Transition(_state(Step.LIST), _for_chat(ctx, (*before, reply), *shown))
 
     def _add_kind(self, ctx: StepContext, *before: Reply) -> Transition:
         """Asks what kind of thing the adult wants to write (in a group, not the private kind)."""
@@ -165,12 +169,12 @@ class CaregiverPreparation:
             if not (group and k in PRIVATE_ONLY)
         ]
         reply = say("caregiver.add_kind", *choices, CANCEL, group=group)
-        return Transition(_state(Step.ADD_KIND), (*before, reply))
+        return Transition(_state(Step.ADD_KIND), _for_chat(ctx, (*before, reply)))
 
-    def _add_text(self, kind: FamilyItemKind, *before: Reply) -> Transition:
+    def _add_text(self, ctx: StepContext, kind: FamilyItemKind, *before: Reply) -> Transition:
         """Asks for the text of the new item."""
         reply = say(f"caregiver.ask.{kind.value}", CANCEL, max=ITEM_MAX_CHARS)
-        return Transition(_state(Step.ADD_TEXT, kind=kind.value), (*before, reply))
+        return Transition(_state(Step.ADD_TEXT, kind=kind.value), _for_chat(ctx, (*before, reply)))
 
     def _mine(self, ctx: StepContext, *before: Reply) -> Transition:
         """Lists the adult's own items to pick one (never someone else's)."""
@@ -179,7 +183,7 @@ class CaregiverPreparation:
             return self._list(ctx, *before)
         choices = [Choice(f"i:{i.id}", "common.item", {"text": i.text}) for i in mine]
         reply = say("caregiver.mine", *choices, BACK)
-        return Transition(_state(Step.MINE), (*before, reply))
+        return Transition(_state(Step.MINE), _for_chat(ctx, (*before, reply), *mine))
 
     def _item(self, item: FamilyItem, ctx: StepContext, *before: Reply) -> Transition:
         """One own item: change it, delete it, show it to the other adults, share it."""
@@ -203,14 +207,18 @@ class CaregiverPreparation:
             family=item.in_family_list,
             shared=item.shared,
         )
-        return Transition(_state(Step.ITEM, item_id=item.id), (*before, reply))
+        return Transition(
+            _state(Step.ITEM, item_id=item.id), _for_chat(ctx, (*before, reply), item)
+        )
 
-    def _edit(self, item: FamilyItem, *before: Reply) -> Transition:
+    def _edit(self, ctx: StepContext, item: FamilyItem, *before: Reply) -> Transition:
         """Asks for the new text, showing the old one."""
         reply = say("caregiver.edit_ask", CANCEL, text=item.text)
-        return Transition(_state(Step.EDIT, item_id=item.id), (*before, reply))
+        return Transition(
+            _state(Step.EDIT, item_id=item.id), _for_chat(ctx, (*before, reply), item)
+        )
 
-    def _delete(self, item: FamilyItem) -> Transition:
+    def _delete(self, ctx: StepContext, item: FamilyItem) -> Transition:
         """Asks to confirm deleting an own item."""
         reply = say(
             "caregiver.delete_confirm",
@@ -218,7 +226,7 @@ class CaregiverPreparation:
             Choice("no", "caregiver.delete_no"),
             text=item.text,
         )
-        return Transition(_state(Step.DELETE, item_id=item.id), (reply,))
+        return Transition(_state(Step.DELETE, item_id=item.id), _for_chat(ctx, (reply,), item))
 
     # --- handling events --------------------------------------------------------------
 
@@ -271,7 +279,7 @@ class CaregiverPreparation:
             kind = FamilyItemKind(str(choice))
             if ctx.ref.is_group and kind in PRIVATE_ONLY:
                 return self._add_kind(ctx, say("caregiver.private_only"))
-            return self._add_text(kind)
+            return self._add_text(ctx, kind)
         if choice == CANCEL.id:
             return self._list(ctx)
         return self._add_kind(ctx, say("common.not_understood"))
@@ -282,10 +290,10 @@ class CaregiverPreparation:
         if _choice(event) == CANCEL.id:
             return self._list(ctx)
         if not isinstance(event, TextMessage):
-            return self._add_text(kind, say("common.need_text"))
+            return self._add_text(ctx, kind, say("common.need_text"))
         checked = clean_text(event.text, ITEM_MAX_CHARS)
         if not isinstance(checked, CleanText):
-            return self._add_text(kind, say(f"text.{checked.value}", max=ITEM_MAX_CHARS))
+            return self._add_text(ctx, kind, say(f"text.{checked.value}", max=ITEM_MAX_CHARS))
         ctx.ports.families.add_family_item(
             ctx.actor.case_id,
             ctx.actor.person_id,
@@ -314,9 +322,9 @@ class CaregiverPreparation:
         families = ctx.ports.families
         match _choice(event):
             case "edit":
-                return self._edit(item)
+                return self._edit(ctx, item)
             case "delete":
-                return self._delete(item)
+                return self._delete(ctx, item)
             case "family":
                 families.set_family_item_flags(
                     item.id, ctx.actor.person_id, ctx.now, in_family_list=not item.in_family_list
@@ -330,7 +338,10 @@ class CaregiverPreparation:
             case _:
                 return self._item(item, ctx, say("common.not_understood"))
         updated = families.family_item(item.id, ctx.actor.person_id)
-        return self._item(updated or item, ctx, say("caregiver.item.updated"))
+        if updated is None or not _may_show(updated, ctx):
+            # Taken off the family list in a group chat: it is private now, so not shown here.
+            return self._mine(ctx, say("caregiver.item.updated"))
+        return self._item(updated, ctx, say("caregiver.item.updated"))
 
     def _on_edit(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Stores the new text of an own item."""
@@ -340,10 +351,10 @@ class CaregiverPreparation:
         if _choice(event) == CANCEL.id:
             return self._item(item, ctx)
         if not isinstance(event, TextMessage):
-            return self._edit(item, say("common.need_text"))
+            return self._edit(ctx, item, say("common.need_text"))
         checked = clean_text(event.text, ITEM_MAX_CHARS)
         if not isinstance(checked, CleanText):
-            return self._edit(item, say(f"text.{checked.value}", max=ITEM_MAX_CHARS))
+            return self._edit(ctx, item, say(f"text.{checked.value}", max=ITEM_MAX_CHARS))
         ctx.ports.families.edit_family_item(item.id, ctx.actor.person_id, checked.text, ctx.now)
         return self._list(ctx, say("caregiver.changed"))
 
@@ -367,9 +378,24 @@ class CaregiverPreparation:
         return tuple(i for i in items if i.author_id == ctx.actor.person_id and _may_show(i, ctx))
 
 
+def _family_may_read(item: FamilyItem) -> bool:
+    """True for an item on the family list that may be read in front of the child."""
+    return item.in_family_list and item.kind not in PRIVATE_ONLY
+
+
 def _may_show(item: FamilyItem, ctx: StepContext) -> bool:
-    """False for a private-only item (not in front of the child) in a group chat."""
-    return not (ctx.ref.is_group and item.kind in PRIVATE_ONLY)
+    """In a group chat only what the family may read together; in a private chat, all."""
+    return not ctx.ref.is_group or _family_may_read(item)
+
+
+def _for_chat(
+    ctx: StepContext, replies: tuple[Reply, ...], *shown: FamilyItem
+) -> tuple[Reply, ...]:
+    """The replies for this chat: in a group chat they are for the family, as long as every
+    item they show is the family's to read; otherwise they stay for their reader alone."""
+    if ctx.ref.is_group and all(_family_may_read(i) for i in shown):
+        return tuple(to_family(r) for r in replies)
+    return replies
 
 
 def _entry(item: FamilyItem, viewer_id: int) -> dict[str, ParamValue]:

@@ -25,7 +25,8 @@ from flows.conversation import (
 )
 from flows.domain import Actor, JoinOutcome, Role
 from flows.ports import Ports
-from flows.replies import Reply, say
+from flows.replies import ParamValue, Reply, to_anyone
+from flows.replies import say as _say
 
 StateValue = str | int | None
 
@@ -156,6 +157,12 @@ _JOIN_FAILURES = {
     JoinOutcome.EXPIRED: "join.expired",
     JoinOutcome.LOCKED: "join.locked",
 }
+
+
+def say(message: str, **params: ParamValue) -> Reply:
+    """A generic text of the engine (welcome, pause, stale button, codes): holds nothing
+    about anyone, so it may be shown in any chat."""
+    return to_anyone(_say(message, **params))
 
 
 class Engine:

@@ -17,13 +17,19 @@ from dataclasses import dataclass
 
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event
 from flows.engine import RETURN, FlowState, StepContext, Transition
-from flows.replies import Choice, Reply, say
+from flows.replies import Choice, Reply, to_anyone
+from flows.replies import say as _say
 
 FLOW_NAME = "language"
 PICK = FlowState(FLOW_NAME, "pick")
 PREFIX = "lang:"
 # A menu choice with this id opens the language choice from any flow.
 OPEN_CHOICE = "language:open"
+
+
+def say(message: str, *choices: Choice, **params: str) -> Reply:
+    """A text of the language choice: nobody's words, fine in any chat."""
+    return to_anyone(_say(message, *choices, **params))
 
 
 @dataclass(frozen=True, slots=True)

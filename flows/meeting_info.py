@@ -22,7 +22,7 @@ from enum import StrEnum
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event
 from flows.engine import RETURN, FlowState, StepContext, Transition
 from flows.family_domain import OrganisationKind
-from flows.replies import Attachment, Choice, ParamValue, Reply, say
+from flows.replies import Attachment, Audience, Choice, ParamValue, Reply, say, to_family
 
 FLOW_NAME = "meeting_info"
 ICS_KIND = "meeting_ics"
@@ -57,7 +57,7 @@ class MeetingInformation:
         """Shows when and where the next meeting is, who comes, and sends the calendar file."""
         overview = ctx.ports.families.meeting_overview(ctx.actor.case_id, ctx.now)
         if overview is None:
-            return Transition(RETURN, (say("meeting.none"),))
+            return Transition(RETURN, (to_family(say("meeting.none")),))
         meeting = overview.meeting
         invitees: list[ParamValue] = [
             {"role": i.role.value, "organisation": i.organisation} for i in overview.invitees
@@ -75,6 +75,8 @@ class MeetingInformation:
             },
             (Choice("who", "meeting.who_is_who"), BACK),
             Attachment(ICS_KIND, {"meeting_id": meeting.id}),
+            # When and where the family meets is for the family together.
+            Audience.FAMILY,
         )
         return Transition(FlowState(FLOW_NAME, Step.SHOWN.value), (info,))
 
@@ -96,7 +98,7 @@ class MeetingInformation:
 
     def help(self, state: FlowState) -> Reply:
         """Explains the meeting info."""
-        return say("meeting.help")
+        return to_family(say("meeting.help"))
 
     def _who(self, ctx: StepContext) -> Transition:
         """Presents each organisation of the case: who they are for and what they offer."""
@@ -109,10 +111,12 @@ class MeetingInformation:
             }
             for o in ctx.ports.families.organisations(ctx.actor.case_id)
         ]
-        reply = say(
-            "meeting.who",
-            Choice("meeting", "meeting.back_to_meeting"),
-            BACK,
-            organisations=organisations,
+        reply = to_family(
+            say(
+                "meeting.who",
+                Choice("meeting", "meeting.back_to_meeting"),
+                BACK,
+                organisations=organisations,
+            )
         )
         return Transition(FlowState(FLOW_NAME, Step.WHO.value), (reply,))

@@ -31,7 +31,7 @@ from flows.conversation import (
 )
 from flows.engine import RETURN, FlowState, Notice, StateValue, StepContext, Transition
 from flows.family_domain import PictureInfo, Verdict
-from flows.replies import Choice, Reply, say
+from flows.replies import Choice, Reply, say, to_family
 from flows.text_rules import VIEW_MAX_CHARS, CleanText, clean_text
 
 FLOW_NAME = "picture"
@@ -191,7 +191,7 @@ def publication_notices(
     )
     groups = tuple(
         Notice(
-            say("picture.published_group", button, version=picture.version),
+            to_family(say("picture.published_group", button, version=picture.version)),
             chat=chat,
             dedup_key=f"picture-published:{picture.id}:group",
         )
@@ -208,7 +208,8 @@ def reminder_notices(
 ) -> tuple[Notice, ...]:
     """Reminder `number` to answer a version; the number keeps each reminder single."""
     button = Choice(OPEN_CHOICE, "picture.open")
-    reply = say("picture.reminder", button, version=picture.version)
+    # Says only that a version waits for answers: fine for the family group too.
+    reply = to_family(say("picture.reminder", button, version=picture.version))
     private = tuple(
         Notice(
             reply,

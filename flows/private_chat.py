@@ -2,8 +2,8 @@
 
 In a family group chat the adults read everything the bot says, so a flow that lists what a
 young person wrote privately must never run there. The wrapped flow answers in a group with
-one kind message pointing to a private chat; sidetracks (meeting info, the shared picture)
-still work in the group, since they show nothing private.
+one kind message pointing to a private chat. Sidetracks still open there, and the pipeline's
+audience check (bot/handler.py) keeps whatever they say for one person out of the group.
 
 ```mermaid
 stateDiagram-v2
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from flows.conversation import Event
 from flows.engine import Flow, FlowState, StepContext, Transition
-from flows.replies import Reply, say
+from flows.replies import Reply, say, to_anyone
 
 GROUP_STEP = "in_group"
 
@@ -62,8 +62,10 @@ class PrivateChatOnly:
 
     def help(self, state: FlowState) -> Reply:
         """The wrapped flow's help, or the pointer to a private chat."""
-        return say(self.group_help) if state.step == GROUP_STEP else self.inner.help(state)
+        if state.step == GROUP_STEP:
+            return to_anyone(say(self.group_help))
+        return self.inner.help(state)
 
     def _in_group(self) -> Transition:
         """The one message a group chat gets."""
-        return Transition(FlowState(self.inner.name, GROUP_STEP), (say(self.message),))
+        return Transition(FlowState(self.inner.name, GROUP_STEP), (to_anyone(say(self.message)),))

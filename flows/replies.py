@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import StrEnum
 
 # Values a message template can use. Lists and mappings let a template show a list
 # of the user's own items; the renderer escapes every string it inserts.
@@ -35,16 +36,59 @@ class Attachment:
     params: Params = field(default_factory=dict)
 
 
+class Audience(StrEnum):
+    """Who may read a message. The pipeline checks it against the chat it goes to.
+
+    A message is for one person unless it says otherwise: that is the safe default, so a
+    flow that forgets to think about group chats sends a pointer there, never a private text.
+    """
+
+    # For the person it is sent to, and nobody else: only their private chat.
+    PERSON = "person"
+    # For the family together: may be shown in the family group chat (the adults, maybe the
+    # child, read it). Holds nothing one person keeps to themselves.
+    FAMILY = "family"
+    # Holds nothing about anyone (help, "I did not understand", a pointer): any chat.
+    ANYONE = "anyone"
+
+
+# Audiences a group chat may see; a private chat may see every audience.
+GROUP_AUDIENCES = frozenset({Audience.FAMILY, Audience.ANYONE})
+
+# A choice with this id is a link to the bot's private chat, not a button the flow handles:
+# platforms that can open a private chat from a group (Telegram) show it as a link button,
+# the others leave it out and let the text say it.
+PRIVATE_CHAT_LINK = "link:private_chat"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message: a catalogue id, its parameters, the choices under it, maybe a file."""
+    """One message: a catalogue id, its parameters, the choices under it, maybe a file,
+    and who may read it."""
 
     message: str
     params: Params = field(default_factory=dict)
     choices: tuple[Choice, ...] = ()
     attachment: Attachment | None = None
+    audience: Audience = Audience.PERSON
 
 
 def say(message: str, *choices: Choice, **params: ParamValue) -> Reply:
-    """Builds a reply; reads like the conversation it is part of."""
+    """Builds a reply for the person in hand alone; reads like the conversation it is part of."""
     return Reply(message=message, params=params, choices=choices)
+
+
+def to_family(reply: Reply) -> Reply:
+    """The same reply, marked as fine for the family to read together (a family group chat)."""
+    return replace(reply, audience=Audience.FAMILY)
+
+
+def to_anyone(reply: Reply) -> Reply:
+    """The same reply, marked as holding nothing about anyone (fine in any chat)."""
+    return replace(reply, audience=Audience.ANYONE)
+
+
+def may_show_in(reply: Reply, *, group: bool) -> bool:
+    """True when the reply may go to this kind of chat: anything to a private chat, and only
+    what its audience allows to a group chat (its file, if any, included)."""
+    return not group or reply.audience in GROUP_AUDIENCES

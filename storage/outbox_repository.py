@@ -22,6 +22,7 @@ stateDiagram-v2
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -50,7 +51,7 @@ from sqlalchemy.orm import Session
 from flows.conversation import ConversationRef
 from flows.domain import Actor, Role
 from flows.engine import Notice
-from flows.replies import Params, Reply
+from flows.replies import Params, Reply, may_show_in
 from storage import models as m
 from storage.codec import (
     decode_attachment,
@@ -67,6 +68,8 @@ from storage.repositories import CHOSEN_LOCALES
 # Parameters of a notice's reply that the outbox also keeps as columns (see bot/scheduler.py).
 DUE_AT_PARAM = "due_at"
 EXPIRES_AT_PARAM = "expires_at"
+
+log = logging.getLogger(__name__)
 
 
 class OutboxStatus(StrEnum):
@@ -319,6 +322,14 @@ class OutboxRepository:
             if notice.chat is None:
                 assert notice.person_id is not None
                 targets += [(notice, p, c, loc) for p, c, loc in private[notice.person_id]]
+                continue
+            if not may_show_in(notice.reply, group=notice.chat.is_group):
+                # The audience rule, for messages no one's step sent (reminders, reports):
+                # what is for one person never goes to a group chat. A flow's mistake, so
+                # it is said loudly, by message id only.
+                log.error(
+                    "a %s notice for one person was kept out of a group chat", notice.reply.message
+                )
                 continue
             locale = spoken.get((notice.chat.platform, notice.chat.user_id), default_locale)
             targets.append((notice, notice.chat.platform, notice.chat.chat_id, locale))

@@ -42,9 +42,10 @@ def alex(
 
 
 def family_chat(
-    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, user: str
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, user: str, code: str
 ) -> Chat:
-    """A caregiver in the family group chat."""
+    """A caregiver who joined (and said yes) in their private chat, now in the family group."""
+    Chat.for_user(sessions, catalogue, clock, user=user).send(f"/start {code}")
     return Chat.for_user(sessions, catalogue, clock, user=user, chat="family")
 
 
@@ -55,16 +56,16 @@ def test_two_caregivers_fill_one_list_in_the_group_and_see_who_wrote_what(
     case: FamilyCase,
     alex: Chat,
 ) -> None:
-    kim = family_chat(sessions, catalogue, clock, "kim")
-    kim.send(f"/start {case.caregiver_codes[0]}")
+    kim = family_chat(sessions, catalogue, clock, "kim", case.caregiver_codes[0])
+    kim.send("/meny")
     kim.choose("Skriv något nytt")
     kim.choose("En fråga till mötet")
     kim.send("Hur får vi hjälp under loven?")
     assert kim.ids() == ["caregiver.saved", "caregiver.list"]
     assert "Sparat på listan, med ditt namn." in kim.text()
 
-    robin = family_chat(sessions, catalogue, clock, "robin")
-    robin.send(f"/start {case.caregiver_codes[1]}")
+    robin = family_chat(sessions, catalogue, clock, "robin", case.caregiver_codes[1])
+    robin.send("/meny")
     robin.choose("Skriv något nytt")
     robin.choose("En fråga till mötet")
     robin.send("Vem ringer vi när det blir akut?")
@@ -115,15 +116,15 @@ def test_two_caregivers_fill_one_list_in_the_group_and_see_who_wrote_what(
 def test_a_caregiver_cannot_change_another_adults_line(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
 ) -> None:
-    kim = family_chat(sessions, catalogue, clock, "kim")
-    kim.send(f"/start {case.caregiver_codes[0]}")
+    kim = family_chat(sessions, catalogue, clock, "kim", case.caregiver_codes[0])
+    kim.send("/meny")
     kim.choose("Skriv något nytt")
     kim.choose("En önskan")
     kim.send("Att skolan ringer oss direkt")
     with UnitOfWork(sessions) as uow:
         kims_item = uow.session.scalars(select(m.FamilyItem.id)).one()
-    robin = family_chat(sessions, catalogue, clock, "robin")
-    robin.send(f"/start {case.caregiver_codes[1]}")
+    robin = family_chat(sessions, catalogue, clock, "robin", case.caregiver_codes[1])
+    robin.send("/meny")
     # An old or forged button with Kim's item is refused by the engine ...
     robin.tap(f"i:{kims_item}")
     assert robin.ids()[0] == "common.stale_choice"
@@ -151,8 +152,8 @@ def test_private_lines_stay_with_their_author_until_shown_to_the_family(
     assert "Sparat. Bara du ser det än så länge." in kim_private.text()
     assert "(Kim, bara du)" in kim_private.text()
 
-    robin = family_chat(sessions, catalogue, clock, "robin")
-    robin.send(f"/start {case.caregiver_codes[1]}")
+    robin = family_chat(sessions, catalogue, clock, "robin", case.caregiver_codes[1])
+    robin.send("/meny")
     robin.choose("Vår lista")
     assert "Alex har det tungt" not in robin.text()
     assert "Listan är tom." in robin.text()
@@ -214,3 +215,28 @@ def test_the_young_person_is_sent_to_a_private_chat_from_the_family_group(
     alex.send("/meny")
     alex.choose("Mina frågor")
     assert YOUTH_QUESTION in alex.text()
+
+
+def test_the_group_never_lists_an_adults_private_lines_not_even_to_their_author(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
+) -> None:
+    kim_private = Chat.for_user(sessions, catalogue, clock, user="kim")
+    kim_private.send(f"/start {case.caregiver_codes[0]}")
+    kim_private.choose("Skriv något nytt")
+    kim_private.choose("En fråga till mötet")
+    kim_private.send("Kims egen fråga")
+    assert "(Kim, bara du)" in kim_private.text()
+
+    # Kim opens the list in the family group: the others read along, so it is not there,
+    # nor among the lines Kim can change from the group.
+    kim = Chat.for_user(sessions, catalogue, clock, user="kim", chat="family")
+    kim.send("/meny")
+    assert "Ändra det jag skrivit" not in kim.choices()
+    kim.choose("Vår lista")
+    assert "Kims egen fråga" not in kim.text()
+    assert "bara du" not in kim.text()
+    # An old button to the private line shows nothing in the group either.
+    with UnitOfWork(sessions) as uow:
+        item = uow.session.scalars(select(m.FamilyItem.id)).one()
+    kim.tap(f"i:{item}")
+    assert "Kims egen fråga" not in kim.text()

@@ -32,6 +32,7 @@ from tests.seed import add_youth, seed_case
 ALEX = ConversationRef(PLATFORM, "alex", "alex")
 KIM = ConversationRef(PLATFORM, "kim", "kim")
 FAMILY = ConversationRef(PLATFORM, "family", "robin")
+ROBIN = ConversationRef(PLATFORM, "robin", "robin")
 TWO_DAYS_TWO_HOURS = MeetingReminders((timedelta(days=2), timedelta(hours=2)))
 
 
@@ -45,7 +46,7 @@ def case(sessions: sessionmaker[Session], clock: FakeClock) -> FamilyCase:
 def joined(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
 ) -> dict[str, Chat]:
-    """Alex and Kim privately; Robin and Kim also in the family group chat."""
+    """Alex, Kim and Robin joined privately; Robin and Kim also write in the family group."""
     chats = {
         "alex": Chat(sessions, catalogue, clock, ALEX),
         "kim": Chat(sessions, catalogue, clock, KIM),
@@ -53,7 +54,10 @@ def joined(
     }
     chats["alex"].send(f"/start {case.youth_code}")
     chats["kim"].send(f"/start {case.caregiver_codes[0]}")
-    chats["robin"].send(f"/start {case.caregiver_codes[1]}")
+    Chat.for_user(sessions, catalogue, clock, user="robin").send(
+        f"/start {case.caregiver_codes[1]}"
+    )
+    chats["robin"].send("/meny")
     Chat.for_user(sessions, catalogue, clock, user="kim", chat="family").send("/meny")
     return chats
 
@@ -146,10 +150,11 @@ def test_one_kind_picture_reminder_to_those_who_have_not_answered_never_more(
     assert tick(sessions, [source], clock.now) == []
     clock.now = published_at + timedelta(hours=73)
     sent = tick(sessions, [source], clock.now)
-    # Alex privately; Robin (group only) through the family group; Kim answered already.
+    # Alex and Robin privately (answering is personal); Kim answered already.
     assert len(sent) == 2
     assert len(reminders(sessions, catalogue, ALEX, "picture.reminder")) == 1
-    assert len(reminders(sessions, catalogue, FAMILY, "picture.reminder")) == 1
+    assert len(reminders(sessions, catalogue, ROBIN, "picture.reminder")) == 1
+    assert reminders(sessions, catalogue, FAMILY, "picture.reminder") == []
     assert reminders(sessions, catalogue, KIM, "picture.reminder") == []
     for days in (4, 7, 30):
         clock.now = published_at + timedelta(days=days)
@@ -199,7 +204,7 @@ def test_a_picture_reminder_more_than_its_delay_late_is_not_sent(
     # Up to one delay late it still goes out: here, at five days.
     publish(sessions, case, "Version två.", clock.now)
     clock.now += timedelta(days=5)
-    # Alex and Kim privately, Robin through the family group: nobody has answered.
+    # Alex, Kim and Robin privately: nobody has answered.
     assert len(tick(sessions, [source], clock.now)) == 3
     assert len(reminders(sessions, catalogue, ALEX, "picture.reminder")) == 1
 

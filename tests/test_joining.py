@@ -85,12 +85,22 @@ def test_using_ones_own_code_again_welcomes_back(
     assert alex.ids() == ["common.welcome_back", "youth.menu"]
 
 
-def test_a_caregiver_joins_from_a_family_group_chat(
+def test_a_code_sent_in_a_family_group_chat_is_kept_for_the_private_chat(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
 ) -> None:
     kim = Chat.for_user(sessions, catalogue, clock, user="kim", chat="family")
     kim.send(f"/start@samverkansbot {case.caregiver_codes[0]}")
-    assert kim.ids() == ["join.joined", "caregiver.menu"]
+    # Consent is personal: joining happens in a private chat, and the code is not used up.
+    assert kim.ids() == ["join.in_group"]
+    assert "privat" in kim.text()
+    with UnitOfWork(sessions) as uow:
+        assert uow.members.actor_for(kim.ref) is None
+    kim_private = Chat.for_user(sessions, catalogue, clock, user="kim")
+    kim_private.send(f"/start {case.caregiver_codes[0]}")
+    assert kim_private.ids() == ["join.joined", "caregiver.menu"]
+    # Back in the group, Kim prepares together with the family.
+    kim.send("/meny")
+    assert kim.ids() == ["caregiver.menu"]
     assert "Det ni skriver här ser alla i gruppen." in kim.text()
     with UnitOfWork(sessions) as uow:
         seen = uow.session.execute(
@@ -100,5 +110,4 @@ def test_a_caregiver_joins_from_a_family_group_chat(
             select(m.ChatIdentity.private_chat_id).where(m.ChatIdentity.external_user_id == "kim")
         )
     assert [tuple(row) for row in seen] == [("family", "kim")]
-    # Joined in a group: the group is not mistaken for Kim's private chat.
-    assert private_chat is None
+    assert private_chat == "kim"

@@ -116,8 +116,9 @@ def test_who_is_who_presents_each_organisation_with_a_default_or_own_text(
 def test_every_role_can_ask_with_the_command(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
 ) -> None:
+    Chat.for_user(sessions, catalogue, clock, user="kim").send(f"/start {case.caregiver_codes[0]}")
+    # In the family group chat too: when and where is for the whole family.
     kim = Chat.for_user(sessions, catalogue, clock, user="kim", chat="family")
-    kim.send(f"/start {case.caregiver_codes[0]}")
     kim.send("/möte")
     assert kim.ids() == ["meeting.info"]
     assert kim.turn[0].rendered.file is not None

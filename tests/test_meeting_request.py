@@ -85,7 +85,7 @@ def test_a_caregiver_can_ask_too_and_cancelling_sends_nothing(
     clock: FakeClock,
     case: FamilyCase,
 ) -> None:
-    kim = Chat.for_user(sessions, catalogue, clock, user="kim", chat="family")
+    kim = Chat.for_user(sessions, catalogue, clock, user="kim")
     kim.send(f"/start {case.caregiver_codes[0]}")
     kim.choose("Be om ett nytt möte")
     kim.choose("Avbryt")

@@ -18,6 +18,7 @@ from tests.family_seed import SARA, FamilyCase, publish, received, seed_family_c
 ALEX = ConversationRef(PLATFORM, "alex", "alex")
 KIM = ConversationRef(PLATFORM, "kim", "kim")
 FAMILY = ConversationRef(PLATFORM, "family", "robin")
+ROBIN = ConversationRef(PLATFORM, "robin", "robin")
 PICTURE_V1 = "Alex bråkar i skolan. Alex vill ha hjälp med sömnen."
 PICTURE_V2 = "Alex har det svårt i skolan. Alex vill ha hjälp med sömnen."
 COMMENT = "Jag bråkar inte. Det är andra som bråkar med mig."
@@ -33,7 +34,7 @@ def case(sessions: sessionmaker[Session], clock: FakeClock) -> FamilyCase:
 def chats(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
 ) -> dict[str, Chat]:
-    """Alex and Kim joined privately; Robin only in the family group chat."""
+    """Alex, Kim and Robin joined privately; Robin also writes in the family group chat."""
     joined = {
         "alex": Chat(sessions, catalogue, clock, ALEX),
         "kim": Chat(sessions, catalogue, clock, KIM),
@@ -41,7 +42,10 @@ def chats(
     }
     joined["alex"].send(f"/start {case.youth_code}")
     joined["kim"].send(f"/start {case.caregiver_codes[0]}")
-    joined["robin"].send(f"/start {case.caregiver_codes[1]}")
+    Chat.for_user(sessions, catalogue, clock, user="robin").send(
+        f"/start {case.caregiver_codes[1]}"
+    )
+    joined["robin"].send("/meny")
     return joined
 
 
@@ -72,9 +76,10 @@ def test_publishing_asks_each_young_person_and_adult(
     publish(sessions, case, PICTURE_V1, clock.now)
     assert received(sessions, catalogue, ALEX)[-1].reply.message == "picture.published"
     assert received(sessions, catalogue, KIM)[-1].reply.message == "picture.published"
-    # Robin can only be reached in the group chat: the group is asked once.
+    # Robin is asked privately too: answering is personal, so the group is not asked.
+    assert received(sessions, catalogue, ROBIN)[-1].reply.message == "picture.published"
     group = [r.reply.message for r in received(sessions, catalogue, FAMILY)]
-    assert group.count("picture.published_group") == 1
+    assert "picture.published_group" not in group
     # The coordinator is not asked to answer their own picture.
     assert all(r.reply.message != "picture.published" for r in received(sessions, catalogue, SARA))
 
@@ -181,7 +186,12 @@ def test_a_group_member_answers_for_themselves(
     chats: dict[str, Chat],
 ) -> None:
     publish(sessions, case, PICTURE_V1, clock.now)
-    robin = chats["robin"]
+    # In the group, the picture and the answer are pointed to the private chat ...
+    chats["robin"].tap(OPEN_CHOICE)
+    assert chats["robin"].ids() == ["common.private_only"]
+    assert PICTURE_V1 not in chats["robin"].text()
+    # ... where Robin answers for himself.
+    robin = Chat.for_user(sessions, catalogue, clock, user="robin")
     robin.tap(OPEN_CHOICE)
     robin.choose("Stämmer inte")
     robin.send("Vi ser inte bråk hemma.")

@@ -9,7 +9,7 @@ import pytest
 from bot.catalogue import Catalogue, RenderedChoice, RenderedMessage, TextFormat
 from bot.telegram.bot_api import markup_json
 from bot.telegram.transport import ChoiceIdTooLong, keyboard, keyboard_for
-from flows.replies import Choice, say
+from flows.replies import PRIVATE_CHAT_LINK, Choice, say
 
 CHOICES = (
     RenderedChoice("done", "Klart"),
@@ -64,3 +64,17 @@ def test_a_keyboard_with_someones_words_in_its_labels_is_never_kept(catalogue: C
     kept = catalogue.render_reply(say("common.not_understood", menu), "sv", TextFormat.HTML)
     assert kept.choices_reusable
     assert keyboard_for(kept) is keyboard_for(kept)
+
+
+def test_the_private_chat_pointer_is_a_link_button_to_the_bot() -> None:
+    link = RenderedChoice(PRIVATE_CHAT_LINK, "Skriv till mig privat")
+    made = keyboard((link,), "https://t.me/samverkansbot")
+    assert made is not None
+    assert json.loads(made.json) == {
+        "inline_keyboard": [
+            [{"text": "Skriv till mig privat", "url": "https://t.me/samverkansbot"}]
+        ]
+    }
+    # Before the bot knows its username, there is no link to make: no button at all.
+    assert keyboard((link,)) is None
+    assert keyboard((*CHOICES, link)) == keyboard(CHOICES)

@@ -15,6 +15,7 @@ from bot.delivery import PermanentSendError, RetryAfter
 from bot.telegram.bot_api import markup_json, send_text, silence_named_method_hint
 from bot.telegram.html_split import CAPTION_LIMIT, split_html, utf16_length
 from bot.telegram.pacer import Pacer, RateLimitedTooOften
+from flows.replies import PRIVATE_CHAT_LINK
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +44,27 @@ class Keyboard:
     json: str
 
 
-def keyboard(choices: tuple[RenderedChoice, ...]) -> Keyboard | None:
-    """One button per row, so long Swedish labels stay readable on a phone."""
+def keyboard(
+    choices: tuple[RenderedChoice, ...], private_chat_url: str | None = None
+) -> Keyboard | None:
+    """One button per row, so long Swedish labels stay readable on a phone; the private chat
+    link (flows.replies.PRIVATE_CHAT_LINK) is a link button to the bot, or left out."""
+    if private_chat_url is None:
+        choices = tuple(c for c in choices if c.id != PRIVATE_CHAT_LINK)
     if not choices:
         return None
     for choice in choices:
         if len(choice.id.encode()) > CALLBACK_DATA_LIMIT:
             raise ChoiceIdTooLong(f"choice id of {len(choice.id.encode())} bytes")
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(choice.label, callback_data=choice.id)] for choice in choices]
-    )
+    markup = InlineKeyboardMarkup([[_button(choice, private_chat_url)] for choice in choices])
     return Keyboard(markup, markup_json(markup))
+
+
+def _button(choice: RenderedChoice, private_chat_url: str | None) -> InlineKeyboardButton:
+    """A button that answers the flow, or the link that opens the private chat with the bot."""
+    if choice.id == PRIVATE_CHAT_LINK and private_chat_url is not None:
+        return InlineKeyboardButton(choice.label, url=private_chat_url)
+    return InlineKeyboardButton(choice.label, callback_data=choice.id)
 
 
 # Kept for the next message with the same choices (a drain of nudges sends one keyboard to
@@ -64,11 +75,11 @@ def keyboard(choices: tuple[RenderedChoice, ...]) -> Keyboard | None:
 kept_keyboard = lru_cache(maxsize=KEYBOARDS_KEPT)(keyboard)
 
 
-def keyboard_for(message: RenderedMessage) -> Keyboard | None:
+def keyboard_for(message: RenderedMessage, private_chat_url: str | None = None) -> Keyboard | None:
     """The message's keyboard: a kept one when its labels are the catalogue's alone."""
     if message.choices_reusable:
-        return kept_keyboard(message.choices)
-    return keyboard(message.choices)
+        return kept_keyboard(message.choices, private_chat_url)
+    return keyboard(message.choices, private_chat_url)
 
 
 class TelegramTransport:
@@ -76,6 +87,8 @@ class TelegramTransport:
 
     platform = PLATFORM
     text_format = TextFormat.HTML
+    # A group chat's pointer to the private chat is a t.me link button (see keyboard).
+    opens_private_chat = True
 
     def __init__(self, bot: Bot, pacer: Pacer) -> None:
         self._bot = bot
@@ -84,7 +97,7 @@ class TelegramTransport:
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Sends one rendered message: split text, keyboard on the last part, then any file."""
-        markup = keyboard_for(message)
+        markup = keyboard_for(message, self._private_chat_url())
         try:
             if message.file is None:
                 await self._send_texts(chat_id, split_html(message.text), markup)
@@ -104,6 +117,14 @@ class TelegramTransport:
             # Telegram's reason ("chat not found", "can't parse entities") has no user text.
             log.warning("Bot API refused a message: %s", exc.message)
             raise PermanentSendError(exc.message) from exc
+
+    def _private_chat_url(self) -> str | None:
+        """The t.me link to the bot's private chat, once the bot knows its username."""
+        try:
+            username = self._bot.username
+        except RuntimeError:  # not initialised yet (getMe has not answered)
+            return None
+        return f"https://t.me/{username}" if username else None
 
     async def _send_texts(self, chat_id: str, parts: list[str], markup: Keyboard | None) -> None:
         """Sends the parts in order; only the last carries the buttons."""
