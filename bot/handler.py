@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.delivery import DEFAULT_POLICY, Outgoing
-from flows.conversation import ConversationRef, Inbound, JoinWithCode
+from flows.conversation import ConversationRef, Inbound, JoinWithCode, clean_event
 from flows.engine import (
     FORGOTTEN,
     NOTICE_CHOICE_PREFIX,
@@ -117,6 +117,7 @@ class EventHandler:
             state, version = loaded if loaded is not None else (None, None)
             if state is not None and not ref.is_group and typed_number(inbound.event) is not None:
                 state = _with_newest_notice_choices(uow, ref, state)
+            inbound = replace(inbound, event=clean_event(inbound.event))
             transition = self._step(uow, state, inbound, now)
             if transition is None:
                 # The step failed and was undone: the person hears so, and starts afresh.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
 
@@ -134,11 +135,32 @@ class Inbound:
     platform_event_id: str | None = None
 
 
+# Half of a UTF-16 pair on its own: JSON and some clients let it through, but it is no
+# character, cannot be encoded, and so can be neither stored nor sent back.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """The text with every lone surrogate replaced by U+FFFD, the replacement character."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def clean_event(event: Event) -> Event:
+    """The event with every text it carries (text, command name, code, choice id) storable."""
+    changes = {
+        f.name: without_lone_surrogates(value)
+        for f in fields(event)
+        if isinstance(value := getattr(event, f.name), str) and _LONE_SURROGATE.search(value)
+    }
+    # mypy cannot see that the names come from the event's own fields.
+    return replace(event, **changes) if changes else event  # type: ignore[arg-type]
+
+
 def parse_text(text: str) -> Event:
     """Turns raw user text into an event: commands start with '/', the rest is text."""
-    stripped = text.strip()
+    stripped = without_lone_surrogates(text).strip()
     if not stripped.startswith("/") or len(stripped) < 2:
-        return TextMessage(text)
+        return TextMessage(without_lone_surrogates(text))
     head, _, rest = stripped[1:].partition(" ")
     # Telegram appends @botname to commands in groups; it is not part of the command.
     name = head.split("@", 1)[0].lower()

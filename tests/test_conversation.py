@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flows.conversation import (
+    ChoiceMade,
     Command,
     CommandIssued,
     ConversationRef,
     JoinWithCode,
     TextMessage,
     UnknownCommand,
+    clean_event,
     parse_text,
 )
 
@@ -39,3 +41,10 @@ def test_unknown_commands_are_named_and_a_lone_slash_is_text() -> None:
 def test_group_chats_are_told_apart_from_private_ones() -> None:
     assert not ConversationRef("telegram", "42", "42").is_group
     assert ConversationRef("telegram", "-100", "42").is_group
+
+
+def test_lone_surrogates_become_replacement_characters_so_they_can_be_stored() -> None:
+    assert parse_text("/m\ud800te") == UnknownCommand("m\ufffdte")
+    assert parse_text("hej \udfff") == TextMessage("hej \ufffd")
+    assert clean_event(ChoiceMade("a\ud83d")) == ChoiceMade("a\ufffd")
+    assert clean_event(TextMessage("hej")) == TextMessage("hej")

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, TextFormat
 from flows.conversation import ConversationRef, TextMessage, parse_text
@@ -26,6 +27,9 @@ from storage.crypto import DataKey, Keyring, install_keyring
 from storage.db import make_engine, session_factory
 from storage.models import Base
 from storage.unit_of_work import UnitOfWork
+from tests.chat import PLATFORM, Chat
+from tests.conftest import FakeClock
+from tests.family_seed import seed_family_case
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 FUZZ_STRINGS = int(os.environ.get("SAMVERKAN_FUZZ_STRINGS", "10000"))
@@ -277,3 +281,24 @@ def test_privacy_config_is_validated_with_clear_errors(
     with pytest.raises(ConfigError) as error:
         load_config(path, {})
     assert complaint in str(error.value)
+
+
+def test_lone_surrogates_anywhere_are_answered_and_stored_as_replacement_characters(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    # JSON lets half a UTF-16 pair through; it cannot be encoded, so it could never be
+    # stored or sent back, and the handler used to fail on it before answering.
+    case = seed_family_case(sessions, clock.now)
+    kim = Chat(sessions, catalogue, clock, ConversationRef(PLATFORM, "kim", "kim"))
+    kim.send(f"/start {case.caregiver_codes[0]}")
+    kim.send("/m\ud800te")
+    assert kim.ids()[0] == "common.unknown_command"
+    assert "/m\ufffdte" in kim.text()
+    kim.send("/start \udfff")
+    assert kim.ids() == ["join.unknown"]
+    kim.send("/meny")
+    kim.choose("Skriv något nytt")
+    kim.choose("En fråga")
+    kim.send("Varför \ud83d?")
+    assert kim.said("caregiver.saved")
+    assert "Varför \ufffd?" in kim.text()

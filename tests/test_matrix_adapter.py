@@ -161,7 +161,7 @@ def test_young_person_prepares_and_shares_questions_in_an_encrypted_dm(
     run(hs, scenario())
 
 
-def test_family_room_with_two_caregivers_who_join_with_their_own_codes(
+def test_family_room_with_two_caregivers_who_join_privately_with_their_own_codes(
     hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
 ) -> None:
     sessions = session_factory(sqlite_engine)
@@ -181,23 +181,33 @@ def test_family_room_with_two_caregivers_who_join_with_their_own_codes(
             await sam.accept(family)
             await kim.knows_devices_of(family, bot.user_id, sam.user_id)
 
+            # A code sent in the family room is not used there: consent is personal.
             await kim.say(family, f"/start {case.caregiver_code}")
-            welcome_kim, _ = await kim.next_from(bot.user_id, family, 2)
-            assert welcome_kim.body == say(catalogue, "join.joined", name="Kim")
-            home_kim = await says_yes(kim, family, bot.user_id, youth=False)
-            assert "Hej Kim! Här förbereder ni vuxna mötet." in home_kim.body
+            (pointer,) = await kim.next_from(bot.user_id, family)
+            assert pointer.body == say(catalogue, "join.in_group")
+            for person, code in ((kim, case.caregiver_code), (sam, second_code)):
+                dm = await person.open_dm(bot.user_id)
+                await person.next_from(bot.user_id, dm)
+                await person.knows_devices_of(dm, bot.user_id)
+                await person.say(dm, f"/start {code}")
+                await person.next_from(bot.user_id, dm, 2)
+                await says_yes(person, dm, bot.user_id, youth=False)
 
+            # Back in the room, each prepares together with the other, by name.
+            await kim.say(family, "/meny")
+            (home_kim,) = await kim.next_from(bot.user_id, family)
+            assert "Hej Kim! Här förbereder ni vuxna mötet." in home_kim.body
+            assert "Det ni skriver här ser alla i gruppen." in home_kim.body
             await sam.knows_devices_of(family, bot.user_id, kim.user_id)
-            await sam.say(family, f"/start {second_code}")
-            # Sam reads the whole room: Kim's welcome and consent, then their own, decrypted.
-            seen_by_sam = await sam.next_from(bot.user_id, family, 7)
-            assert seen_by_sam[5].body == say(catalogue, "join.joined", name="Sam")
+            await sam.say(family, "/meny")
+            # Sam reads the whole room, decrypted: the pointer, Kim's menu, then Sam's own.
+            seen_by_sam = await sam.next_from(bot.user_id, family, 3)
             assert all(e.decrypted for e in seen_by_sam)
-            assert [e.body for e in await kim.next_from(bot.user_id, family, 2)] == [
-                e.body for e in seen_by_sam[5:]
-            ]
-            home_sam = await says_yes(sam, family, bot.user_id, youth=False)
-            assert "Hej Sam! Här förbereder ni vuxna mötet." in home_sam.body
+            assert "Hej Sam! Här förbereder ni vuxna mötet." in seen_by_sam[2].body
+            # A private command in the room gets only the pointer.
+            await sam.say(family, "/minadata")
+            (mine,) = await sam.next_from(bot.user_id, family)
+            assert mine.body == say(catalogue, "common.private_only")
 
             with UnitOfWork(sessions) as uow:
                 members = uow.session.execute(
@@ -209,18 +219,18 @@ def test_family_room_with_two_caregivers_who_join_with_their_own_codes(
                     .join(m.Membership, m.Membership.person_id == m.ChatIdentity.person_id)
                     .order_by(m.ChatIdentity.id)
                 ).all()
-                conversations = uow.session.execute(
-                    select(m.ConversationState.chat_id, m.ConversationState.user_id).order_by(
-                        m.ConversationState.id
-                    )
+                in_room = uow.session.execute(
+                    select(m.ConversationState.chat_id, m.ConversationState.user_id)
+                    .where(m.ConversationState.chat_id == family)
+                    .order_by(m.ConversationState.id)
                 ).all()
                 room = uow.matrix.room(family)
-            # A family room is a group chat: no one's private chat, one conversation each.
+            # A Matrix direct chat is the person's id; the family room is no one's private chat.
             assert members == [
-                (kim.user_id, None, Role.CAREGIVER),
-                (sam.user_id, None, Role.CAREGIVER),
+                (kim.user_id, kim.user_id, Role.CAREGIVER),
+                (sam.user_id, sam.user_id, Role.CAREGIVER),
             ]
-            assert conversations == [(family, kim.user_id), (family, sam.user_id)]
+            assert in_room == [(family, kim.user_id), (family, sam.user_id)]
             assert room is not None and room.kind.value == "group"
         finally:
             await kim.stop()
