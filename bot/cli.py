@@ -36,6 +36,7 @@ from bot.followup_report import file_makers
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
+from bot.log_safety import configure_logging, register_secrets_from_env
 from bot.nudges import coordinator_sources
 from bot.privacy_files import PersonalDataFile
 from bot.reports import DocumentFormat, render_agenda
@@ -246,14 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if config.log_level != "DEBUG":
-        # Alembic narrates every schema check at INFO; operators only need its warnings.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-        # APScheduler narrates every job run; our jobs log what they do themselves.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Before anything logs: no token, code or message text reaches the log, at any level.
+    register_secrets_from_env(_secret_envs(config), os.environ)
+    configure_logging(config.log_level)
     if args.command == "keys" and args.keys_command == "new":
         print(DataKey.generate().encode())
         return 0
@@ -355,6 +351,19 @@ def _keyring(args: argparse.Namespace, config: Config) -> Keyring | None:
     if args.command == "demo" or key_file.exists():
         return load_or_create_key_file(key_file)
     return None
+
+
+def _secret_envs(config: Config) -> tuple[str, ...]:
+    """The environment variables the config names for secrets: their values are redacted."""
+    return (
+        config.telegram.token_env,
+        config.telegram.webhook_secret_env,
+        config.matrix.password_env,
+        config.matrix.access_token_env,
+        config.matrix.pickle_key_env,
+        DATA_KEY_ENV,
+        OLD_KEYS_ENV,
+    )
 
 
 def _config(args: argparse.Namespace) -> Config:

@@ -20,13 +20,17 @@ _T = TypeVar("_T")
 
 
 def make_engine(url: str) -> Engine:
-    """Creates an engine; SQLite gets WAL, a busy timeout, foreign keys and write-locking BEGINs."""
+    """Creates an engine; SQLite gets WAL, a busy timeout, foreign keys and write-locking BEGINs.
+
+    Bound parameters are hidden from every error and echo line: they are what people wrote
+    (an error's text ends up in a log as easily as in a traceback).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
     _configure_sqlite(engine)
     return engine
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.config import MatrixConfig
+from bot.log_safety import register_secret
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ async def log_in(
         device_id, token = response.device_id, response.access_token
         log.info("matrix: logged in; device %s", device_id)
     assert token is not None
+    register_secret(token)  # nio may put it in a URL or a header it logs
     client.restore_login(config.user_id, device_id, token)
     if client.olm is None:
         raise MatrixStartError("matrix-nio was installed without end-to-end encryption")
