@@ -106,11 +106,24 @@ class Fault:
     retry_after: int = 1
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One file the bot uploaded: the call, the chat it went to, its name and bytes."""
+
+    method: str
+    chat_id: str
+    filename: str
+    data: bytes
+
+
 @dataclass
 class StrictState:
     """Calls seen and faults queued, shared between the test and the server thread."""
 
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # Files of accepted uploads (sendDocument, sendPhoto): the emulator keeps only a digest,
+    # and a test that looks for what must not leak has to read what was sent.
+    uploads: list[Upload] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -186,6 +199,10 @@ class StrictBotApi:
             return _error(400, refusal)
         with self.state.lock:
             self.state.calls.append((method, params))
+            self.state.uploads.extend(
+                Upload(method, params.get("chat_id", ""), name, data)
+                for name, data in _form_files(content_type, body)
+            )
         async with httpx.AsyncClient(trust_env=False, timeout=70) as client:
             upstream = await client.post(
                 f"{self.upstream}/bot{token}/{method}",
@@ -216,6 +233,22 @@ def _form_fields(content_type: str, body: bytes) -> dict[str, str]:
     return {
         k: v[-1] for k, v in urllib.parse.parse_qs(body.decode(), keep_blank_values=True).items()
     }
+
+
+def _form_files(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
+    """(filename, bytes) of the file parts of a multipart request."""
+    if not content_type.startswith("multipart/form-data"):
+        return []
+    parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    files: list[tuple[str, bytes]] = []
+    for part in parsed.iter_parts():
+        filename = part.get_filename()
+        payload = part.get_payload(decode=True)
+        if filename is not None and isinstance(payload, bytes):
+            files.append((filename, payload))
+    return files
 
 
 def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:

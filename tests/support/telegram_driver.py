@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue
 from bot.clock import Clock, system_clock
 from bot.config import TelegramConfig, TelegramMode
+from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.telegram.service import TelegramService
 from flows.wiring import default_engine
@@ -209,9 +210,14 @@ async def running_bot(
     mode: TelegramMode = TelegramMode.POLLING,
     handler: EventHandler | None = None,
     clock: Clock = system_clock,
+    file_makers: Mapping[str, FileMaker] | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningBot]:
-    """The Telegram service against the strict front, stopped cleanly afterwards."""
+    """The Telegram service against the strict front, stopped cleanly afterwards.
+
+    `file_makers` are what `samverkan run` registers (exports, calendar files, reports);
+    without them a reply with a file fails to send.
+    """
     config = TelegramConfig(enabled=True, mode=mode, api_base_url=strict.base_url, **settings)
     handler = handler or EventHandler(sessions, default_engine(), clock=clock)
     service = TelegramService(
@@ -222,6 +228,7 @@ async def running_bot(
         catalogue,
         webhook_secret="test-secret_1" if mode is TelegramMode.WEBHOOK else None,
         clock=clock,
+        file_makers=file_makers,
     )
     task = asyncio.create_task(service.run(handle_signals=False))
     ready = asyncio.create_task(service.ready.wait())
