@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
-from flows.domain import Role
+from flows.domain import FAMILY_ROLES, Role
 from flows.engine import FlowState
+from flows.sidetrack_roles import SidetrackRoles
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
 from tests.conftest import FakeClock
@@ -162,3 +163,9 @@ def test_till_arendet_after_opening_a_second_case_and_switching_back(maria: Chat
     maria.choose("Till ärendet")
     assert maria.ids() == ["coord.home"]
     assert "Alex" in maria.text()
+
+
+def test_a_sidetrack_must_say_something_to_every_role_it_is_not_for() -> None:
+    # A new role (or a new sidetrack) cannot silently fall through to a port that refuses it.
+    with pytest.raises(ValueError, match="coordinator"):
+        SidetrackRoles(FAMILY_ROLES, {Role.PROFESSIONAL: "pro.not_here.picture"})
