@@ -583,6 +583,10 @@ class CoordinatorFlow:
     def _on_home(self, event: Event, ctx: StepContext) -> Transition:
         """Opens the part of the case the coordinator picked."""
         choice = _choice(event)
+        if choice == HOME_CHOICE.id:
+            # "Till ärendet" under "opened", "switched" or "closed": this step's actor still
+            # has the case from before, so the menu is read afresh here, not answered as unknown.
+            return self._home(ctx)
         port = coordination(ctx)
         if choice == "new_case" and port.may_open_cases(ctx.actor.person_id):
             return self._ask_case_name()

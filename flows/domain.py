@@ -17,6 +17,11 @@ class Role(StrEnum):
     NETWORK = "network"
 
 
+# The family side: the young person and the people close to them. They answer the shared
+# picture and may ask for a meeting (storage/access.py rules 8 and 9 use this same set).
+FAMILY_ROLES = frozenset({Role.YOUTH, Role.CAREGIVER, Role.NETWORK})
+
+
 class ViewAspect(StrEnum):
     """The three parts of "min bild"."""
 

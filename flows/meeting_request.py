@@ -1,7 +1,8 @@
 """Ask for a meeting: a young person or an adult asks for a new flerpartsamtal, with a reason.
 
 The request is stored and tracked until the coordinator answers; the coordinators are told at
-once. A sidetrack: /nyttmote or a menu choice opens it.
+once. A sidetrack: /nyttmote or a menu choice opens it, for the family only; a coordinator or
+professional is told how meetings are booked instead (flows/sidetrack_roles.py).
 
 ```mermaid
 stateDiagram-v2
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
+from flows.domain import FAMILY_ROLES, Role
 from flows.engine import RETURN, FlowState, Notice, StepContext, Transition
 from flows.replies import Choice, Reply, say
+from flows.sidetrack_roles import SidetrackRoles
 from flows.text_rules import CleanText, clean_text
 
 FLOW_NAME = "meeting_request"
@@ -39,6 +42,14 @@ class Step(StrEnum):
 
 CANCEL = Choice("cancel", "common.cancel")
 BACK = Choice("back", "common.back")
+# Only the family asks for a meeting (storage/access.py rule 9); the coordinator books them.
+FOR_ROLES = SidetrackRoles(
+    FAMILY_ROLES,
+    {
+        Role.COORDINATOR: "coord.not_here.meeting_request",
+        Role.PROFESSIONAL: "pro.not_here.meeting_request",
+    },
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +66,9 @@ class MeetingRequestFlow:
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows an open request, or asks why a meeting is needed."""
+        turned_away = FOR_ROLES.turned_away(ctx)
+        if turned_away is not None:
+            return turned_away
         open_request = ctx.ports.families.open_request(ctx.actor.case_id, ctx.actor.person_id)
         if open_request is None:
             return self._ask()
@@ -69,6 +83,10 @@ class MeetingRequestFlow:
 
     def resume(self, state: FlowState, ctx: StepContext) -> Transition:
         """Shows the step again."""
+        # A conversation an older version left here for someone else is let go, not failed.
+        turned_away = FOR_ROLES.turned_away(ctx)
+        if turned_away is not None:
+            return turned_away
         if state.step == Step.ASK.value:
             return self._ask()
         return self.start(ctx)
@@ -79,6 +97,9 @@ class MeetingRequestFlow:
 
     def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Routes the event to the handler of the current step."""
+        turned_away = FOR_ROLES.turned_away(ctx)
+        if turned_away is not None:
+            return turned_away
         choice = event.choice_id if isinstance(event, ChoiceMade) else None
         if state.step == Step.WAITING.value:
             if choice == "again":

@@ -1,8 +1,10 @@
 """The shared-picture loop: read the gemensam bild and answer stämmer / delvis / inte.
 
 A sidetrack any young person or adult of the family opens with /bild, a menu choice or the
-button of the notice that a new version was published. An answer can be changed at any time;
-a new version asks again. Every answer that is not "stämmer" reaches the coordinators at once.
+button of the notice that a new version was published. A coordinator or professional who types
+/bild is told where they read the answers instead (flows/sidetrack_roles.py). An answer can be
+changed at any time; a new version asks again. Every answer that is not "stämmer" reaches the
+coordinators at once.
 
 ```mermaid
 stateDiagram-v2
@@ -29,9 +31,11 @@ from flows.conversation import (
     Event,
     TextMessage,
 )
+from flows.domain import FAMILY_ROLES, Role
 from flows.engine import RETURN, FlowState, Notice, StateValue, StepContext, Transition
 from flows.family_domain import PictureInfo, Verdict
 from flows.replies import Choice, Reply, say, to_family
+from flows.sidetrack_roles import SidetrackRoles
 from flows.text_rules import VIEW_MAX_CHARS, CleanText, clean_text
 
 FLOW_NAME = "picture"
@@ -49,6 +53,12 @@ class Step(StrEnum):
 VERDICT_CHOICES = tuple(Choice(v.value, f"picture.verdict.{v.value}") for v in Verdict)
 LATER = Choice("later", "picture.later")
 CANCEL = Choice("cancel", "common.cancel")
+# Only the family answers the picture (storage/access.py rule 8); the others are told where
+# they read the answers, or that the coordinator writes it.
+FOR_ROLES = SidetrackRoles(
+    FAMILY_ROLES,
+    {Role.COORDINATOR: "coord.not_here.picture", Role.PROFESSIONAL: "pro.not_here.picture"},
+)
 
 
 def _state(step: Step, **data: StateValue) -> FlowState:
@@ -70,10 +80,17 @@ class PictureLoop:
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows the newest version with the person's answer so far, and the three answers."""
+        turned_away = FOR_ROLES.turned_away(ctx)
+        if turned_away is not None:
+            return turned_away
         return self._shown(ctx)
 
     def resume(self, state: FlowState, ctx: StepContext) -> Transition:
         """Shows the step again."""
+        # A conversation an older version left here for someone else is let go, not failed.
+        turned_away = FOR_ROLES.turned_away(ctx)
+        if turned_away is not None:
+            return turned_away
         if state.step == Step.COMMENT.value:
             picture = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
             verdict = Verdict(str(state.data.get("verdict", Verdict.PARTLY)))
@@ -87,6 +104,9 @@ class PictureLoop:
 
     def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Routes the event to the handler of the current step."""
+        turned_away = FOR_ROLES.turned_away(ctx)
+        if turned_away is not None:
+            return turned_away
         if state.step == Step.COMMENT.value:
             return self._on_comment(state, event, ctx)
         return self._on_shown(event, ctx)

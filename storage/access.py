@@ -64,7 +64,15 @@ from enum import StrEnum
 from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from flows.domain import AccessRefused, ConsentScope, ConsentStatus, ItemKind, Role, ViewAspect
+from flows.domain import (
+    FAMILY_ROLES,
+    AccessRefused,
+    ConsentScope,
+    ConsentStatus,
+    ItemKind,
+    Role,
+    ViewAspect,
+)
 from storage import models as m
 from storage.db import execute_core
 
@@ -90,8 +98,8 @@ _GATE_INPUTS = (m.Membership, m.Consent, m.AgeStatement, m.Case, m.Person)
 # Who is asked for consent: the young person and the people close to them. Professionals
 # and coordinators use the bot in their work (their employer's legal basis, not consent).
 CONSENTING_ROLES = frozenset({Role.YOUTH, Role.CAREGIVER, Role.NETWORK})
-# The family side: who answers the shared picture and may ask for a meeting.
-FAMILY_ROLES = CONSENTING_ROLES
+# The family side (who answers the shared picture and may ask for a meeting) is
+# flows.domain.FAMILY_ROLES: the flows read the same set to open those steps only for them.
 # The adults of the family: who writes the family list and reads it.
 FAMILY_ADULT_ROLES = frozenset({Role.CAREGIVER, Role.NETWORK})
 # Who sees a case's whole plan (rule 5).

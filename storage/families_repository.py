@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from flows.conversation import ConversationRef
-from flows.domain import Actor, Role
+from flows.domain import FAMILY_ROLES, Actor, Role
 from flows.family_domain import (
     FamilyItem,
     FamilyItemKind,
@@ -32,7 +32,6 @@ from flows.family_domain import (
 )
 from storage import models as m
 from storage.access import (
-    FAMILY_ROLES,
     AccessGate,
     FamilyItemState,
     Purpose,
