@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from flows.conversation import Event
 from flows.engine import Flow, FlowState, StepContext, Transition
-from flows.replies import Reply, say, to_anyone
+from flows.replies import PRIVATE_CHAT_LINK, Choice, Reply, say, to_anyone
 
 GROUP_STEP = "in_group"
 
@@ -68,4 +68,6 @@ class PrivateChatOnly:
 
     def _in_group(self) -> Transition:
         """The one message a group chat gets."""
-        return Transition(FlowState(self.inner.name, GROUP_STEP), (to_anyone(say(self.message)),))
+        # The link opens the private chat where a platform can (Telegram); others drop it.
+        pointer = say(self.message, Choice(PRIVATE_CHAT_LINK, "common.open_private"))
+        return Transition(FlowState(self.inner.name, GROUP_STEP), (to_anyone(pointer),))
