@@ -364,6 +364,7 @@ class ConsentFlow:
                 say("consent.guardian.notice", name=ctx.actor.display_name),
                 person_id=caregiver,
                 dedup_key=f"guardian-consent:{ctx.actor.case_id}:{ctx.actor.person_id}",
+                about=(ctx.actor.person_id,),  # the child's name: erased with the child
             )
             for caregiver in ctx.ports.privacy.caregivers(ctx.actor.case_id)
         )

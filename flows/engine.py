@@ -55,6 +55,9 @@ class Notice:
     person_id: int | None = None
     chat: ConversationRef | None = None
     dedup_key: str | None = None
+    # The people whose words or name the notice quotes (a comment, a reason, "Alex ..."):
+    # stored with its outbox rows, so /glommig removes them in the same transaction.
+    about: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.person_id is None) == (self.chat is None):

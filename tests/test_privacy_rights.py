@@ -1,0 +1,108 @@
+"""A person's rights, at the edges of a case (issue 19, findings 4, 6 and 7).
+
+- Erasure is immediate: after /glommig no message anywhere quotes the person, queued or sent.
+- Rights last as long as the data: after a case is closed or a member removed, /minadata,
+  /glommig and /samtycke still work.
+- "Nej" means no: no reminders, nothing typed is stored, and the meeting explanation, /mote,
+  /meny and /samtycke (to change one's mind) still work.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue
+from bot.followup_report import file_makers
+from bot.nudges import AgendaSource
+from bot.scheduler import tick
+from flows.conversation import ConversationRef
+from storage import models as m
+from storage.codec import decode_params
+from storage.unit_of_work import UnitOfWork
+from tests.chat import PLATFORM, Chat
+from tests.conftest import FakeClock
+from tests.family_seed import SARA, FamilyCase, publish, seed_family_case
+
+ALEX = ConversationRef(PLATFORM, "alex", "alex")
+KIM = ConversationRef(PLATFORM, "kim", "kim")
+COMMENT = "Canary-kommentar-QX7 om skolan"
+REASON = "Canary-anledning-ZW4 om hemmet"
+QUESTION = "Canary-fråga-KV2 om läxor?"
+
+
+@pytest.fixture
+def case(sessions: sessionmaker[Session], clock: FakeClock) -> FamilyCase:
+    """A family case with coordinator Sara and a meeting in seven days."""
+    return seed_family_case(sessions, clock.now)
+
+
+def outbox_texts(sessions: sessionmaker[Session]) -> list[str]:
+    """Every outbox row's decrypted parameters, whatever its status, as text."""
+    with UnitOfWork(sessions) as uow:
+        return [repr(decode_params(p)) for p in uow.session.scalars(select(m.Outbox.params))]
+
+
+# --- finding 4: erasure is immediate --------------------------------------------------------
+
+
+def test_glom_mig_removes_queued_and_sent_notices_that_quote_the_person(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
+) -> None:
+    alex = Chat(sessions, catalogue, clock, ALEX)
+    kim = Chat(sessions, catalogue, clock, KIM)
+    sara = Chat(sessions, catalogue, clock, SARA)
+    alex.send(f"/start {case.youth_code}")
+    kim.send(f"/start {case.caregiver_codes[0]}")
+    publish(sessions, case, "Alex trivs i skolan.", clock.now)
+
+    alex.send("/bild")
+    alex.choose("Stämmer delvis")
+    alex.send(COMMENT)
+    sara.receive()  # Sara read the alert: the row is sent, and kept for outbox_days
+    assert sara.ids() == ["alert.picture"] and COMMENT in sara.text()
+    alex.send("/nyttmote")
+    alex.send(REASON)  # this alert is still queued for Sara
+    assert any(REASON in t for t in outbox_texts(sessions))
+
+    alex.send("/glommig")
+    alex.choose("Ja, glöm mig")
+    assert alex.ids() == ["privacy.forgotten"]
+
+    sara.receive()
+    assert sara.turn == []  # nothing quoting Alex is delivered after "everything is erased"
+    for text in outbox_texts(sessions):
+        assert COMMENT not in text and REASON not in text and "Alex" not in text
+    # The rest of the case keeps working: Kim answers the picture and Sara is told.
+    kim.send("/bild")
+    kim.choose("Stämmer inte")
+    kim.send("Vi ser det på ett annat sätt.")
+    sara.receive()
+    assert sara.ids() == ["alert.picture"] and "Kim" in sara.text()
+
+
+def test_a_queued_agenda_quoting_a_shared_question_is_made_again_without_it(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
+) -> None:
+    alex = Chat(sessions, catalogue, clock, ALEX)
+    sara = Chat(sessions, catalogue, clock, SARA, file_makers=file_makers(clock))
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Mina frågor")
+    alex.send(QUESTION)
+    alex.send("/meny")
+    alex.choose("Välj vad du delar")
+    alex.choose(QUESTION)
+    clock.now += timedelta(days=6)  # the meeting is a day away: the agenda is due
+    tick(sessions, [AgendaSource()], clock.now)
+    assert any(QUESTION in t for t in outbox_texts(sessions))
+
+    alex.send("/glommig")
+    alex.choose("Ja, glöm mig")
+    assert not any(QUESTION in t for t in outbox_texts(sessions))
+    tick(sessions, [AgendaSource()], clock.now)
+    sara.receive()
+    assert sara.ids() == ["coord.agenda"]
+    assert QUESTION not in sara.text() and "Alex" not in sara.text()
