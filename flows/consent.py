@@ -8,6 +8,9 @@ caregiver of the same case must also say yes, in their own chat, and can take th
 with /samtycke: the child's sharing stops at once. The caregiver cannot erase the child's
 words (they are the child's, private even from caregivers); the child can, with /glommig.
 Sharing between agencies (SIP) is asked and recorded apart from consent to use the bot.
+After a case closes, or a person leaves it, their rights go on while their data is stored:
+the engine hands such a former member to this flow alone, which offers only export, erasure
+and withdrawing consent (the RIGHTS step).
 
 ```mermaid
 stateDiagram-v2
@@ -37,6 +40,7 @@ stateDiagram-v2
     [*] --> forget: /glommig
     forget --> [*]: Ja, glöm mig (allt raderat)
     forget --> [*]: Nej
+    [*] --> rights: ärendet stängt / lämnat (bara /minadata, /glommig, /samtycke)
 ```
 """
 
@@ -79,12 +83,16 @@ class Step(StrEnum):
     STATUS = "status"
     WITHDRAWN = "withdrawn"
     FORGET = "forget"
+    RIGHTS = "rights"
 
 
 def _state(step: Step, **data: str | int | None) -> FlowState:
     """A state of this flow."""
     return FlowState(flow=FLOW_NAME, step=step.value, data=data)
 
+
+# The steps of someone whose case closed or who left it: their rights, nothing else.
+FORMER_STEPS = frozenset({Step.STATUS, Step.WITHDRAWN, Step.FORGET, Step.RIGHTS})
 
 YES = Choice("yes", "consent.yes")
 NO = Choice("no", "consent.no")
@@ -129,6 +137,8 @@ class ConsentFlow:
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows what is needed now: the explanation, the wait, or a child's request."""
+        if ctx.actor.former:
+            return self._rights()
         if ctx.actor.role not in CONSENTING_ROLES:
             return Transition(GATE_PASSED, ())
         status = self._status(ctx)
@@ -165,6 +175,10 @@ class ConsentFlow:
     def help(self, state: FlowState) -> Reply:
         """Explains what the person can do here, and the privacy commands."""
         return say("consent.help")
+
+    def _rights(self, *before: Reply) -> Transition:
+        """Someone whose case closed or who left it: what still works while data is stored."""
+        return Transition(_state(Step.RIGHTS), (*before, say("privacy.rights_only")))
 
     def _explain(self, ctx: StepContext, *before: Reply) -> Transition:
         """The honest explanation, and the question."""
@@ -233,13 +247,14 @@ class ConsentFlow:
             return Transition(GATE_PASSED, (say("consent.at_work"),))
         status = self._status(ctx)
         if status.bot is not True:
-            return self._explain(ctx)
+            # Someone who left the case is not asked to say yes to it again.
+            return self._rights() if ctx.actor.former else self._explain(ctx)
         requests = self._requests(ctx)
         if requests:
             # The notice told the caregiver to answer with /samtycke: the child comes first.
             return self._guardian(requests[0].youth_person_id, requests[0].youth_name)
         choices = [Choice("withdraw", "consent.status.withdraw")]
-        if ctx.actor.role in SIP_ROLES:
+        if ctx.actor.role in SIP_ROLES and not ctx.actor.former:
             choices.insert(0, Choice("sip", "consent.status.sip"))
         children = self._children(ctx)
         for child in children:
@@ -282,6 +297,8 @@ class ConsentFlow:
             },
             attachment=Attachment("personal_data", {"person_id": ctx.actor.person_id}),
         )
+        if ctx.actor.former:
+            return Transition(_state(Step.RIGHTS), (reply,))
         after = self.start(ctx)
         return Transition(after.state, (reply, *after.replies), after.notices)
 
@@ -302,6 +319,9 @@ class ConsentFlow:
         """Routes the event to the handler of the current step."""
         if isinstance(event, CommandIssued) and event.command in PRIVACY_COMMANDS:
             return self.enter(event, ctx)
+        if ctx.actor.former and Step(state.step) not in FORMER_STEPS:
+            # A question asked while they were in the case is not answered for it any more.
+            return self.start(ctx)
         match Step(state.step):
             case Step.EXPLAIN | Step.MORE:
                 return self._on_explain(state, event, ctx)
@@ -320,7 +340,8 @@ class ConsentFlow:
             case Step.WITHDRAWN:
                 if _choice(event) == "forget":
                     return self._forget(ctx)
-                return self._declined(ctx)
+                # Without consent now: declined, or (after leaving the case) the rights.
+                return self.start(ctx)
             case Step.FORGET:
                 return self._on_forget(event, ctx)
         return self.start(ctx)

@@ -198,7 +198,7 @@ class Engine:
             if transition.actor is None:
                 transition = replace(transition, actor=actor)
         elif actor is None:
-            transition = _stranger(current, event)
+            transition = self._stranger_or_former(current, event, ref, now, ports)
         else:
             transition = self._member(current, event, StepContext(ref, now, actor, ports))
             transition = replace(transition, actor=actor)
@@ -228,6 +228,28 @@ class Engine:
             started = self.flow_for(result.actor).start(ctx)
         welcome = say("join.joined", name=result.actor.display_name)
         return Transition(started.state, (welcome, *started.replies), started.notices, result.actor)
+
+    def _stranger_or_former(
+        self, current: FlowState, event: Event, ref: ConversationRef, now: datetime, ports: Ports
+    ) -> Transition:
+        """Someone with no active membership: a stranger needs a code; someone whose case
+        closed or who left it, while their data is stored, is answered by the gate alone
+        (their rights: /minadata, /glommig, /samtycke); no role's flow runs for them."""
+        former = ports.members.former_member(ref) if self._gate is not None else None
+        if self._gate is None or former is None:
+            return _stranger(current, event)
+        gate, ctx = self._gate, StepContext(ref, now, former, ports)
+        if current.flow == gate.name:
+            transition = self._gate_step(gate, current, event, ctx)
+        else:
+            transition = gate.enter(event, ctx)
+        if transition.state == GATE_PASSED:
+            # There is no role's flow to go on to: the gate shows what still works.
+            after = gate.start(ctx)
+            transition = Transition(
+                after.state, (*transition.replies, *after.replies), transition.notices
+            )
+        return replace(transition, actor=former)
 
     def _member(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Handles a member's event: through the gate when it says so, else the role's flow."""

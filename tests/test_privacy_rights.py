@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
@@ -106,3 +106,66 @@ def test_a_queued_agenda_quoting_a_shared_question_is_made_again_without_it(
     sara.receive()
     assert sara.ids() == ["coord.agenda"]
     assert QUESTION not in sara.text() and "Alex" not in sara.text()
+
+
+# --- finding 6: rights last as long as the data ---------------------------------------------
+
+
+def close(sessions: sessionmaker[Session], case: FamilyCase, clock: FakeClock) -> None:
+    """The coordinator closes the case; its data stays until retention."""
+    with UnitOfWork(sessions) as uow:
+        uow.coordination.close_case(case.case_id, case.coordinator_id, clock.now)
+        uow.commit()
+
+
+def test_after_the_case_is_closed_export_consent_and_erasure_still_work(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
+) -> None:
+    alex = Chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Mina frågor")
+    alex.send("Får jag byta lärare?")
+    close(sessions, case, clock)
+
+    alex.send("/minadata")
+    assert alex.ids()[0] == "privacy.export"
+    assert "• frågor: 1" in alex.text()
+    alex.send("/samtycke")
+    assert alex.ids() == ["consent.status"]
+    for anything_else in ("/meny", "hej", "/mote"):  # what still works, not "you need a code"
+        alex.send(anything_else)
+        assert alex.ids() == ["privacy.rights_only"]
+    assert "/minadata" in alex.text() and "/glommig" in alex.text()
+    alex.send("/glommig")
+    assert alex.ids() == ["privacy.forget.confirm"]
+    alex.choose("Ja, glöm mig")
+    assert alex.ids() == ["privacy.forgotten"]
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(m.Question)) == 0
+        assert uow.members.former_member(ALEX) is None
+    alex.send("/minadata")
+    assert alex.ids() == ["onboarding.need_code"]  # nothing is stored any more
+
+
+def test_a_removed_member_can_still_take_back_consent_and_see_their_data(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
+) -> None:
+    kim = Chat(sessions, catalogue, clock, KIM)
+    kim.send(f"/start {case.caregiver_codes[0]}")
+    with UnitOfWork(sessions) as uow:
+        uow.session.execute(
+            update(m.Membership)
+            .where(m.Membership.case_id == case.case_id, m.Membership.role == "caregiver")
+            .values(active=False, left_at=clock.now)
+        )
+        uow.commit()
+    kim.send("/samtycke")
+    assert kim.ids() == ["consent.status"]
+    kim.choose("Ta tillbaka mitt ja")
+    assert kim.ids() == ["consent.withdrawn", "consent.withdrawn.offer"]
+    kim.choose("Nej, spara det")
+    assert kim.ids() == ["privacy.rights_only"]
+    kim.send("/minadata")
+    assert kim.ids() == ["privacy.export"]
+    kim.send("/meny")
+    assert kim.ids() == ["privacy.rights_only"]
