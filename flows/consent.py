@@ -19,6 +19,10 @@ stateDiagram-v2
     more --> explain: Tillbaka
     explain --> declined: Nej tack
     declined --> explain: Jag har ändrat mig
+    declined --> about: Vad är ett samverkansmöte? (ung person)
+    about --> declined: Tillbaka
+    declined --> meeting: När är mötet? eller /mote
+    meeting --> declined: Tillbaka
     explain --> age: Ja (ung person)
     age --> age: inte en ålder
     age --> waiting: under gränsen
@@ -50,6 +54,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flows import meeting_info
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
 from flows.domain import ConsentScope, ConsentStatus, GuardianConsent, GuardianRequest, Role
 from flows.engine import FORGOTTEN, GATE_PASSED, FlowState, Notice, StepContext, Transition
@@ -84,6 +89,8 @@ class Step(StrEnum):
     WITHDRAWN = "withdrawn"
     FORGET = "forget"
     RIGHTS = "rights"
+    ABOUT = "about"
+    MEETING = "meeting"
 
 
 def _state(step: Step, **data: str | int | None) -> FlowState:
@@ -93,6 +100,14 @@ def _state(step: Step, **data: str | int | None) -> FlowState:
 
 # The steps of someone whose case closed or who left it: their rights, nothing else.
 FORMER_STEPS = frozenset({Step.STATUS, Step.WITHDRAWN, Step.FORGET, Step.RIGHTS})
+
+# What someone who said no can still do: read what the meeting is and when it is, and
+# change their mind. Nothing they type is stored, so nothing of their preparation is offered.
+ABOUT = Choice("about", "youth.menu.about")
+MEETING = Choice("meeting", "menu.meeting")
+AGAIN = Choice("again", "consent.declined.again")
+BACK = Choice("back", "common.back")
+MEETING_INFO = meeting_info.MeetingInformation()
 
 YES = Choice("yes", "consent.yes")
 NO = Choice("no", "consent.no")
@@ -131,6 +146,8 @@ class ConsentFlow:
                 return self._forget(ctx)
             if event.command is Command.CONSENT:
                 return self._status_or_explain(ctx)
+            if event.command is Command.MEETING and self._said_no(ctx):
+                return self._meeting(MEETING_INFO.start(ctx), ctx)
         return self.start(ctx)
 
     # --- entering steps ------------------------------------------------------------------
@@ -170,6 +187,10 @@ class ConsentFlow:
                 return self._forget(ctx)
             case Step.WITHDRAWN:
                 return self._withdrawn_offer()
+            case Step.ABOUT:
+                return self._about()
+            case Step.MEETING:
+                return self._meeting(MEETING_INFO.resume(_inner(state), ctx), ctx)
         return self.start(ctx)
 
     def help(self, state: FlowState) -> Reply:
@@ -204,9 +225,22 @@ class ConsentFlow:
         return Transition(_state(Step.MORE), (reply,))
 
     def _declined(self, ctx: StepContext, *before: Reply) -> Transition:
-        """Nothing is stored; the person can change their mind."""
-        reply = say("consent.declined", Choice("again", "consent.declined.again"))
+        """Nothing is stored; the person can read about the meeting, or change their mind."""
+        choices = (ABOUT, MEETING, AGAIN) if ctx.actor.role is Role.YOUTH else (MEETING, AGAIN)
+        reply = say("consent.declined", *choices)
         return Transition(_state(Step.DECLINED), (*before, reply))
+
+    def _about(self) -> Transition:
+        """What a samverkansmöte is, for a young person who said no (the same plain words)."""
+        return Transition(_state(Step.ABOUT), (say("youth.about", BACK),))
+
+    def _meeting(self, shown: Transition, ctx: StepContext) -> Transition:
+        """The meeting info for someone who said no: its steps are kept as this flow's (the
+        role's flow and its sidetracks stay closed), and its "Tillbaka" comes back here."""
+        if shown.state.flow != meeting_info.FLOW_NAME:
+            after = self._declined(ctx)
+            return Transition(after.state, (*shown.replies, *after.replies))
+        return Transition(_state(Step.MEETING, inner=shown.state.step), shown.replies)
 
     def _age(self, *before: Reply) -> Transition:
         """Asks the young person's age (or birth year)."""
@@ -319,6 +353,8 @@ class ConsentFlow:
         """Routes the event to the handler of the current step."""
         if isinstance(event, CommandIssued) and event.command in PRIVACY_COMMANDS:
             return self.enter(event, ctx)
+        if event == CommandIssued(Command.MEETING) and self._said_no(ctx):
+            return self.enter(event, ctx)
         if ctx.actor.former and Step(state.step) not in FORMER_STEPS:
             # A question asked while they were in the case is not answered for it any more.
             return self.start(ctx)
@@ -326,7 +362,11 @@ class ConsentFlow:
             case Step.EXPLAIN | Step.MORE:
                 return self._on_explain(state, event, ctx)
             case Step.DECLINED:
-                return self._explain(ctx) if _choice(event) == "again" else self._declined(ctx)
+                return self._on_declined(event, ctx)
+            case Step.ABOUT:
+                return self.start(ctx)
+            case Step.MEETING:
+                return self._meeting(MEETING_INFO.handle(_inner(state), event, ctx), ctx)
             case Step.AGE:
                 return self._on_age(event, ctx)
             case Step.WAITING:
@@ -361,6 +401,17 @@ class ConsentFlow:
                 return self._next_after_yes(ctx)
         again = self._more() if Step(state.step) is Step.MORE else self._explain(ctx)
         return Transition(again.state, (say("consent.choose"), *again.replies))
+
+    def _on_declined(self, event: Event, ctx: StepContext) -> Transition:
+        """Opens the meeting explanation or the meeting info, or asks again; text is dropped."""
+        match _choice(event):
+            case "again":
+                return self._explain(ctx)
+            case "about" if ctx.actor.role is Role.YOUTH:
+                return self._about()
+            case "meeting":
+                return self._meeting(MEETING_INFO.start(ctx), ctx)
+        return self._declined(ctx)
 
     def _next_after_yes(self, ctx: StepContext, *before: Reply) -> Transition:
         """Goes on to whatever is still missing, thanking the person."""
@@ -493,6 +544,10 @@ class ConsentFlow:
         """This person's consents in this case."""
         return ctx.ports.privacy.consent(ctx.actor.person_id, ctx.actor.case_id)
 
+    def _said_no(self, ctx: StepContext) -> bool:
+        """True when the person's own answer in force is no (said no, or took a yes back)."""
+        return ctx.actor.role in CONSENTING_ROLES and self._status(ctx).bot is False
+
     def _requests(self, ctx: StepContext) -> tuple[GuardianRequest, ...]:
         """Children waiting for this caregiver (none for other roles)."""
         if ctx.actor.role is not Role.CAREGIVER:
@@ -521,6 +576,12 @@ def _age_from(text: str, now: datetime) -> int | None:
     # A birth year: the age they turn this year, which errs towards "younger" (safer).
     age = now.year - number if len(digits) == 4 else number
     return age if YOUNGEST <= age <= OLDEST else None
+
+
+def _inner(state: FlowState) -> FlowState:
+    """The meeting info's own state, kept in this flow's MEETING step."""
+    step = str(state.data.get("inner") or meeting_info.Step.SHOWN.value)
+    return FlowState(meeting_info.FLOW_NAME, step)
 
 
 def _choice(event: Event) -> str | None:

@@ -10,18 +10,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.family_reminders import MeetingReminders
 from bot.followup_report import file_makers
 from bot.nudges import AgendaSource
 from bot.scheduler import tick
 from flows.conversation import ConversationRef
 from storage import models as m
 from storage.codec import decode_params
+from storage.db import make_engine, session_factory
+from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
@@ -169,3 +173,56 @@ def test_a_removed_member_can_still_take_back_consent_and_see_their_data(
     assert kim.ids() == ["privacy.export"]
     kim.send("/meny")
     assert kim.ids() == ["privacy.rights_only"]
+
+
+# --- finding 7: "Nej" ---------------------------------------------------------------------
+
+
+def test_a_young_person_who_said_no_gets_no_reminders_but_can_read_and_change_their_mind(
+    tmp_path: Path, catalogue: Catalogue, clock: FakeClock
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'nej.sqlite3'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    case = seed_family_case(sessions, clock.now)
+    alex = Chat(sessions, catalogue, clock, ALEX, auto_consent=False)
+    alex.send(f"/start {case.youth_code}")
+    alex.choose("Nej tack")
+    assert alex.ids() == ["consent.declined"]
+    assert alex.choices() == [
+        "Vad är ett samverkansmöte?",
+        "När är mötet?",
+        "Jag har ändrat mig",
+    ]
+
+    alex.choose("Vad är ett samverkansmöte?")
+    assert alex.ids() == ["youth.about"]
+    alex.choose("Tillbaka")
+    assert alex.ids() == ["consent.declined"]
+    alex.send("/mote")
+    assert alex.ids() == ["meeting.info"]
+    alex.choose("Vem är vem?")
+    assert alex.ids() == ["meeting.who"]
+    alex.choose("Tillbaka")
+    assert alex.ids() == ["consent.declined"]
+    alex.send("/meny")
+    assert alex.ids() == ["consent.declined"]
+    alex.choose("När är mötet?")
+    assert alex.ids() == ["meeting.info"]
+    secret = "HemligtNejQP9"
+    alex.send(f"Jag vill inte {secret}")
+    assert alex.said("consent.declined")
+
+    # The meeting comes closer: no reminder for someone who said no.
+    clock.now = clock.now + timedelta(days=7) - timedelta(hours=1)
+    tick(sessions, [MeetingReminders((timedelta(hours=2),))], clock.now)
+    alex.receive()
+    assert alex.turn == []
+
+    alex.send("/samtycke")
+    assert alex.ids() == ["consent.explain"]
+    alex.choose("Ja, det är okej")
+    assert alex.ids() == ["consent.thanks_ask_age", "consent.age"]
+    engine.dispose()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert secret.encode() not in raw
