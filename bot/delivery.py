@@ -320,6 +320,7 @@ class Deliverer:
                     notice = Notice(
                         unreachable_notice(contact.case_reference, contact.member_name),
                         person_id=contact.coordinator_person_id,
+                        about=(contact.member_person_id,),
                         dedup_key=(
                             f"unreachable:{message.platform}:{message.chat_id}:"
                             f"{contact.case_id}:{now.isoformat()}"

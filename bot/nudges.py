@@ -369,9 +369,12 @@ class AgendaSource:
                 meeting,
                 self.config.agenda_lead_hours,
             )
+            # The agenda quotes what each contributor shared: erasing one of them removes it
+            # (and the next tick in the lead window makes it again without them).
+            quoted = tuple(c.person_id for c in agenda.contributions)
             for person_id in people:
                 key = _key("agenda", meeting.id, person_id)
-                notices.append(Notice(reply, person_id=person_id, dedup_key=key))
+                notices.append(Notice(reply, person_id=person_id, dedup_key=key, about=quoted))
         return notices
 
 

@@ -8,6 +8,9 @@ caregiver of the same case must also say yes, in their own chat, and can take th
 with /samtycke: the child's sharing stops at once. The caregiver cannot erase the child's
 words (they are the child's, private even from caregivers); the child can, with /glommig.
 Sharing between agencies (SIP) is asked and recorded apart from consent to use the bot.
+After a case closes, or a person leaves it, their rights go on while their data is stored:
+the engine hands such a former member to this flow alone, which offers only export, erasure
+and withdrawing consent (the RIGHTS step).
 
 ```mermaid
 stateDiagram-v2
@@ -16,6 +19,10 @@ stateDiagram-v2
     more --> explain: Tillbaka
     explain --> declined: Nej tack
     declined --> explain: Jag har ändrat mig
+    declined --> about: Vad är ett samverkansmöte? (ung person)
+    about --> declined: Tillbaka
+    declined --> meeting: När är mötet? eller /mote
+    meeting --> declined: Tillbaka
     explain --> age: Ja (ung person)
     age --> age: inte en ålder
     age --> waiting: under gränsen
@@ -37,6 +44,7 @@ stateDiagram-v2
     [*] --> forget: /glommig
     forget --> [*]: Ja, glöm mig (allt raderat)
     forget --> [*]: Nej
+    [*] --> rights: ärendet stängt / lämnat (bara /minadata, /glommig, /samtycke)
 ```
 """
 
@@ -46,6 +54,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flows import meeting_info
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
 from flows.domain import ConsentScope, ConsentStatus, GuardianConsent, GuardianRequest, Role
 from flows.engine import FORGOTTEN, GATE_PASSED, FlowState, Notice, StepContext, Transition
@@ -79,12 +88,26 @@ class Step(StrEnum):
     STATUS = "status"
     WITHDRAWN = "withdrawn"
     FORGET = "forget"
+    RIGHTS = "rights"
+    ABOUT = "about"
+    MEETING = "meeting"
 
 
 def _state(step: Step, **data: str | int | None) -> FlowState:
     """A state of this flow."""
     return FlowState(flow=FLOW_NAME, step=step.value, data=data)
 
+
+# The steps of someone whose case closed or who left it: their rights, nothing else.
+FORMER_STEPS = frozenset({Step.STATUS, Step.WITHDRAWN, Step.FORGET, Step.RIGHTS})
+
+# What someone who said no can still do: read what the meeting is and when it is, and
+# change their mind. Nothing they type is stored, so nothing of their preparation is offered.
+ABOUT = Choice("about", "youth.menu.about")
+MEETING = Choice("meeting", "menu.meeting")
+AGAIN = Choice("again", "consent.declined.again")
+BACK = Choice("back", "common.back")
+MEETING_INFO = meeting_info.MeetingInformation()
 
 YES = Choice("yes", "consent.yes")
 NO = Choice("no", "consent.no")
@@ -123,12 +146,16 @@ class ConsentFlow:
                 return self._forget(ctx)
             if event.command is Command.CONSENT:
                 return self._status_or_explain(ctx)
+            if event.command is Command.MEETING and self._said_no(ctx):
+                return self._meeting(MEETING_INFO.start(ctx), ctx)
         return self.start(ctx)
 
     # --- entering steps ------------------------------------------------------------------
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows what is needed now: the explanation, the wait, or a child's request."""
+        if ctx.actor.former:
+            return self._rights()
         if ctx.actor.role not in CONSENTING_ROLES:
             return Transition(GATE_PASSED, ())
         status = self._status(ctx)
@@ -160,11 +187,19 @@ class ConsentFlow:
                 return self._forget(ctx)
             case Step.WITHDRAWN:
                 return self._withdrawn_offer()
+            case Step.ABOUT:
+                return self._about()
+            case Step.MEETING:
+                return self._meeting(MEETING_INFO.resume(_inner(state), ctx), ctx)
         return self.start(ctx)
 
     def help(self, state: FlowState) -> Reply:
         """Explains what the person can do here, and the privacy commands."""
         return say("consent.help")
+
+    def _rights(self, *before: Reply) -> Transition:
+        """Someone whose case closed or who left it: what still works while data is stored."""
+        return Transition(_state(Step.RIGHTS), (*before, say("privacy.rights_only")))
 
     def _explain(self, ctx: StepContext, *before: Reply) -> Transition:
         """The honest explanation, and the question."""
@@ -190,9 +225,22 @@ class ConsentFlow:
         return Transition(_state(Step.MORE), (reply,))
 
     def _declined(self, ctx: StepContext, *before: Reply) -> Transition:
-        """Nothing is stored; the person can change their mind."""
-        reply = say("consent.declined", Choice("again", "consent.declined.again"))
+        """Nothing is stored; the person can read about the meeting, or change their mind."""
+        choices = (ABOUT, MEETING, AGAIN) if ctx.actor.role is Role.YOUTH else (MEETING, AGAIN)
+        reply = say("consent.declined", *choices)
         return Transition(_state(Step.DECLINED), (*before, reply))
+
+    def _about(self) -> Transition:
+        """What a samverkansmöte is, for a young person who said no (the same plain words)."""
+        return Transition(_state(Step.ABOUT), (say("youth.about", BACK),))
+
+    def _meeting(self, shown: Transition, ctx: StepContext) -> Transition:
+        """The meeting info for someone who said no: its steps are kept as this flow's (the
+        role's flow and its sidetracks stay closed), and its "Tillbaka" comes back here."""
+        if shown.state.flow != meeting_info.FLOW_NAME:
+            after = self._declined(ctx)
+            return Transition(after.state, (*shown.replies, *after.replies))
+        return Transition(_state(Step.MEETING, inner=shown.state.step), shown.replies)
 
     def _age(self, *before: Reply) -> Transition:
         """Asks the young person's age (or birth year)."""
@@ -233,13 +281,14 @@ class ConsentFlow:
             return Transition(GATE_PASSED, (say("consent.at_work"),))
         status = self._status(ctx)
         if status.bot is not True:
-            return self._explain(ctx)
+            # Someone who left the case is not asked to say yes to it again.
+            return self._rights() if ctx.actor.former else self._explain(ctx)
         requests = self._requests(ctx)
         if requests:
             # The notice told the caregiver to answer with /samtycke: the child comes first.
             return self._guardian(requests[0].youth_person_id, requests[0].youth_name)
         choices = [Choice("withdraw", "consent.status.withdraw")]
-        if ctx.actor.role in SIP_ROLES:
+        if ctx.actor.role in SIP_ROLES and not ctx.actor.former:
             choices.insert(0, Choice("sip", "consent.status.sip"))
         children = self._children(ctx)
         for child in children:
@@ -282,6 +331,8 @@ class ConsentFlow:
             },
             attachment=Attachment("personal_data", {"person_id": ctx.actor.person_id}),
         )
+        if ctx.actor.former:
+            return Transition(_state(Step.RIGHTS), (reply,))
         after = self.start(ctx)
         return Transition(after.state, (reply, *after.replies), after.notices)
 
@@ -302,11 +353,20 @@ class ConsentFlow:
         """Routes the event to the handler of the current step."""
         if isinstance(event, CommandIssued) and event.command in PRIVACY_COMMANDS:
             return self.enter(event, ctx)
+        if event == CommandIssued(Command.MEETING) and self._said_no(ctx):
+            return self.enter(event, ctx)
+        if ctx.actor.former and Step(state.step) not in FORMER_STEPS:
+            # A question asked while they were in the case is not answered for it any more.
+            return self.start(ctx)
         match Step(state.step):
             case Step.EXPLAIN | Step.MORE:
                 return self._on_explain(state, event, ctx)
             case Step.DECLINED:
-                return self._explain(ctx) if _choice(event) == "again" else self._declined(ctx)
+                return self._on_declined(event, ctx)
+            case Step.ABOUT:
+                return self.start(ctx)
+            case Step.MEETING:
+                return self._meeting(MEETING_INFO.handle(_inner(state), event, ctx), ctx)
             case Step.AGE:
                 return self._on_age(event, ctx)
             case Step.WAITING:
@@ -320,7 +380,8 @@ class ConsentFlow:
             case Step.WITHDRAWN:
                 if _choice(event) == "forget":
                     return self._forget(ctx)
-                return self._declined(ctx)
+                # Without consent now: declined, or (after leaving the case) the rights.
+                return self.start(ctx)
             case Step.FORGET:
                 return self._on_forget(event, ctx)
         return self.start(ctx)
@@ -340,6 +401,17 @@ class ConsentFlow:
                 return self._next_after_yes(ctx)
         again = self._more() if Step(state.step) is Step.MORE else self._explain(ctx)
         return Transition(again.state, (say("consent.choose"), *again.replies))
+
+    def _on_declined(self, event: Event, ctx: StepContext) -> Transition:
+        """Opens the meeting explanation or the meeting info, or asks again; text is dropped."""
+        match _choice(event):
+            case "again":
+                return self._explain(ctx)
+            case "about" if ctx.actor.role is Role.YOUTH:
+                return self._about()
+            case "meeting":
+                return self._meeting(MEETING_INFO.start(ctx), ctx)
+        return self._declined(ctx)
 
     def _next_after_yes(self, ctx: StepContext, *before: Reply) -> Transition:
         """Goes on to whatever is still missing, thanking the person."""
@@ -364,6 +436,7 @@ class ConsentFlow:
                 say("consent.guardian.notice", name=ctx.actor.display_name),
                 person_id=caregiver,
                 dedup_key=f"guardian-consent:{ctx.actor.case_id}:{ctx.actor.person_id}",
+                about=(ctx.actor.person_id,),  # the child's name: erased with the child
             )
             for caregiver in ctx.ports.privacy.caregivers(ctx.actor.case_id)
         )
@@ -471,6 +544,10 @@ class ConsentFlow:
         """This person's consents in this case."""
         return ctx.ports.privacy.consent(ctx.actor.person_id, ctx.actor.case_id)
 
+    def _said_no(self, ctx: StepContext) -> bool:
+        """True when the person's own answer in force is no (said no, or took a yes back)."""
+        return ctx.actor.role in CONSENTING_ROLES and self._status(ctx).bot is False
+
     def _requests(self, ctx: StepContext) -> tuple[GuardianRequest, ...]:
         """Children waiting for this caregiver (none for other roles)."""
         if ctx.actor.role is not Role.CAREGIVER:
@@ -499,6 +576,12 @@ def _age_from(text: str, now: datetime) -> int | None:
     # A birth year: the age they turn this year, which errs towards "younger" (safer).
     age = now.year - number if len(digits) == 4 else number
     return age if YOUNGEST <= age <= OLDEST else None
+
+
+def _inner(state: FlowState) -> FlowState:
+    """The meeting info's own state, kept in this flow's MEETING step."""
+    step = str(state.data.get("inner") or meeting_info.Step.SHOWN.value)
+    return FlowState(meeting_info.FLOW_NAME, step)
 
 
 def _choice(event: Event) -> str | None:

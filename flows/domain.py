@@ -75,6 +75,9 @@ class Actor:
     role: Role
     display_name: str
     locale: str
+    # No longer in an open case (it closed, or they left it) while their data is still
+    # stored: only their rights (export, erasure, consent) work for them.
+    former: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,9 @@ class Notice:
     person_id: int | None = None
     chat: ConversationRef | None = None
     dedup_key: str | None = None
+    # The people whose words or name the notice quotes (a comment, a reason, "Alex ..."):
+    # stored with its outbox rows, so /glommig removes them in the same transaction.
+    about: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.person_id is None) == (self.chat is None):
@@ -202,7 +205,7 @@ class Engine:
             if transition.actor is None:
                 transition = replace(transition, actor=actor)
         elif actor is None:
-            transition = _stranger(current, event)
+            transition = self._stranger_or_former(current, event, ref, now, ports)
         else:
             transition = self._member(current, event, StepContext(ref, now, actor, ports))
             transition = replace(transition, actor=actor)
@@ -232,6 +235,28 @@ class Engine:
             started = self.flow_for(result.actor).start(ctx)
         welcome = say("join.joined", name=result.actor.display_name)
         return Transition(started.state, (welcome, *started.replies), started.notices, result.actor)
+
+    def _stranger_or_former(
+        self, current: FlowState, event: Event, ref: ConversationRef, now: datetime, ports: Ports
+    ) -> Transition:
+        """Someone with no active membership: a stranger needs a code; someone whose case
+        closed or who left it, while their data is stored, is answered by the gate alone
+        (their rights: /minadata, /glommig, /samtycke); no role's flow runs for them."""
+        former = ports.members.former_member(ref) if self._gate is not None else None
+        if self._gate is None or former is None:
+            return _stranger(current, event)
+        gate, ctx = self._gate, StepContext(ref, now, former, ports)
+        if current.flow == gate.name:
+            transition = self._gate_step(gate, current, event, ctx)
+        else:
+            transition = gate.enter(event, ctx)
+        if transition.state == GATE_PASSED:
+            # There is no role's flow to go on to: the gate shows what still works.
+            after = gate.start(ctx)
+            transition = Transition(
+                after.state, (*transition.replies, *after.replies), transition.notices
+            )
+        return replace(transition, actor=former)
 
     def _member(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Handles a member's event: through the gate when it says so, else the role's flow."""

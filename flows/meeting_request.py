@@ -133,7 +133,12 @@ class MeetingRequestFlow:
             reason=reason,
         )
         notices = tuple(
-            Notice(alert, person_id=coordinator, dedup_key=f"meeting-request:{request_id}")
+            Notice(
+                alert,
+                person_id=coordinator,
+                dedup_key=f"meeting-request:{request_id}",
+                about=(ctx.actor.person_id,),  # their name and reason: erased with them
+            )
             for coordinator in families.coordinators(ctx.actor.case_id)
         )
         return Transition(RETURN, (say("request.sent"),), notices)

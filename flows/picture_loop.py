@@ -190,7 +190,12 @@ class PictureLoop:
             comment=checked.text,
         )
         notices = tuple(
-            Notice(alert, person_id=coordinator, dedup_key=f"picture-alert:{answer_id}:{ctx.now}")
+            Notice(
+                alert,
+                person_id=coordinator,
+                dedup_key=f"picture-alert:{answer_id}:{ctx.now}",
+                about=(ctx.actor.person_id,),  # their name and comment: erased with them
+            )
             for coordinator in families.coordinators(ctx.actor.case_id)
         )
         return Transition(RETURN, (say("picture.thanks.comment"),), notices)

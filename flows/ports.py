@@ -32,6 +32,11 @@ class MembershipPort(Protocol):
         """The active member behind this conversation, or None for a stranger."""
         ...
 
+    def former_member(self, ref: ConversationRef) -> Actor | None:
+        """Someone stored behind this chat with no active membership of an open case (the
+        case closed, or they left it), in their latest case; None when nobody is stored."""
+        ...
+
     def redeem_invite(self, ref: ConversationRef, code: str, now: datetime) -> JoinResult:
         """Uses an invite code for this conversation's user."""
         ...

@@ -74,7 +74,7 @@ from flows.domain import (
     ViewAspect,
 )
 from storage import models as m
-from storage.db import execute_core
+from storage.db import execute_core, in_chunks
 
 # Tables holding what people write in a case. Only modules in tests/test_access_gate.py's
 # allow-list may name these models, and there every function doing so must call the gate.
@@ -483,6 +483,50 @@ class AccessGate:
         if not roles & CONSENTING_ROLES:
             return True
         return self.consent(person_id, case_id).effective
+
+    def reachable(self, members: Iterable[tuple[int, int, Role]]) -> set[tuple[int, int]]:
+        """Of (case, person, role) memberships, the (case, person) a reminder may reach: staff,
+        and the family side with consent in effect (rule 2). Someone who said no, or whose
+        caregiver has not said yes, is not messaged. In bulk, for a tick's many meetings."""
+        members = list(members)
+        reached = {(c, p) for c, p, role in members if role not in CONSENTING_ROLES}
+        family = {(c, p) for c, p, role in members if role in CONSENTING_ROLES}
+        people = sorted({p for _, p in family})
+        # Per (case, person, answered by someone else): the newest answer to using the bot.
+        latest: dict[tuple[int | None, int, bool], bool] = {}
+        under: set[int] = set()
+        for chunk in in_chunks(people):
+            for case_id, person_id, given_by, given, revoked_at in self._s.execute(
+                select(
+                    m.Consent.case_id,
+                    m.Consent.person_id,
+                    m.Consent.given_by_id,
+                    m.Consent.given,
+                    m.Consent.revoked_at,
+                )
+                .where(m.Consent.person_id.in_(chunk), m.Consent.scope == ConsentScope.BOT.value)
+                .order_by(m.Consent.recorded_at, m.Consent.id)
+            ):
+                latest[(case_id, person_id, given_by is not None)] = (
+                    bool(given) and revoked_at is None
+                )
+            under.update(
+                self._s.scalars(
+                    select(m.AgeStatement.person_id).where(
+                        m.AgeStatement.person_id.in_(chunk), m.AgeStatement.under_limit.is_(True)
+                    )
+                )
+            )
+        for case_id, person_id in family:
+            status = ConsentStatus(
+                bot=latest.get((case_id, person_id, False)),
+                sip=None,
+                under_age_limit=person_id in under,
+                guardian=latest.get((case_id, person_id, True)),
+            )
+            if status.effective:
+                reached.add((case_id, person_id))
+        return reached
 
     def consent(self, person_id: int, case_id: int) -> ConsentStatus:
         """The person's consents in a case: the latest answer of each kind counts."""

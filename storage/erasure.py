@@ -73,7 +73,13 @@ ERASURE_RULES: dict[str, Rule] = {
         ("author_id",), "the coordinator's record of the meeting; others have answered it"
     ),
     "plan_action": Detach(("owner_person_id",), "the plan belongs to the case"),
-    "outbox": ByCode("messages to the person's chats, found by chat id"),
+    "outbox": ByCode(
+        "messages to the person's chats, found by chat id, and messages to others that quote"
+        " them, found by outbox_about"
+    ),
+    "outbox_about": ByCode(
+        "whom an outbox row quotes; goes with the rows it names", person_columns=("person_id",)
+    ),
     "conversation_state": ByCode("the person's conversations, found by platform user id"),
     "audit_event": ByCode("kept, with the person replaced by a keyed pseudonym"),
     "inbox_event": Keep("platform update ids only, no link to a person"),
@@ -155,19 +161,35 @@ def _chats(session: Session, person_id: int) -> list[tuple[str, str, str | None]
     return [(p, u, c) for p, u, c in rows]
 
 
-def _by_code_condition(session: Session, name: str, person_id: int) -> Any:
-    """Which rows of a ByCode table are about the person (None: none)."""
+def _quoting(person_id: int) -> Any:
+    """Outbox rows to others that quote the person (their words or name)."""
+    return m.Outbox.id.in_(
+        select(m.OutboxAbout.outbox_id).where(m.OutboxAbout.person_id == person_id)
+    )
+
+
+def _by_code_condition(
+    session: Session, name: str, person_id: int, *, erasing: bool = False
+) -> Any:
+    """Which rows of a ByCode table are about the person (None: none).
+
+    `erasing` adds the rows in others' chats that quote the person: they go with the person,
+    but they are the other people's messages, so they are neither counted nor exported.
+    """
+    if erasing and name == "outbox_about":
+        return m.OutboxAbout.person_id == person_id
     chats = _chats(session, person_id)
-    if not chats:
-        return None
     if name == "outbox":
         t = m.Outbox
-        return or_(
-            *(
-                (t.platform == p) & t.chat_id.in_([c for c in (u, chat) if c is not None])
-                for p, u, chat in chats
-            )
-        )
+        own = [
+            (t.platform == p) & t.chat_id.in_([c for c in (u, chat) if c is not None])
+            for p, u, chat in chats
+        ]
+        if erasing:
+            own.append(_quoting(person_id))
+        return or_(*own) if own else None
+    if not chats:
+        return None
     if name == "conversation_state":
         cs = m.ConversationState
         return or_(*((cs.platform == p) & (cs.user_id == u) for p, u, _ in chats))
@@ -240,7 +262,7 @@ def erase(session: Session, person_id: int, now: datetime) -> DataSummary:
     )
     for name, rule in ERASURE_RULES.items():
         if isinstance(rule, ByCode) and name != "audit_event":
-            cond = _by_code_condition(session, name, person_id)
+            cond = _by_code_condition(session, name, person_id, erasing=True)
             if cond is not None:
                 session.execute(delete(_table(name)).where(cond))
     # Children before parents, so foreign keys never block; person itself last.

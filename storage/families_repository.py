@@ -128,6 +128,7 @@ class FamiliesRepository:
         wanted = set(roles)
         cases = sorted(set(case_ids))
         people: dict[int, set[int]] = {case_id: set() for case_id in cases}
+        members: list[tuple[int, int, Role]] = []
         for chunk in in_chunks(cases):
             for case_id, person_id, role in self._s.execute(
                 select(m.Membership.case_id, m.Membership.person_id, m.Membership.role).where(
@@ -135,7 +136,10 @@ class FamiliesRepository:
                 )
             ):
                 if role in wanted and (only is None or person_id in only.get(case_id, ())):
-                    people[case_id].add(person_id)
+                    members.append((case_id, person_id, role))
+        # Nobody is messaged without consent in effect (a young person who said no included).
+        for case_id, person_id in self._gate.reachable(members):
+            people[case_id].add(person_id)
         everyone = sorted(set().union(*people.values()))
         private: set[int] = set()
         for chunk in in_chunks(everyone):

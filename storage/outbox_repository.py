@@ -140,6 +140,8 @@ class CaseContact:
     case_reference: str
     coordinator_person_id: int
     member_name: str
+    # Whose name the notice quotes: /glommig removes it with them.
+    member_person_id: int
 
 
 class OutboxRepository:
@@ -237,24 +239,54 @@ class OutboxRepository:
             )
         ids: list[int] = []
         keyed: list[dict[str, object]] = []
+        # Whom each new row quotes: by outbox id for unkeyed rows, by key for keyed ones.
+        quoted: list[tuple[int, tuple[int, ...]]] = []
+        quoted_by_key: dict[str, tuple[int, ...]] = {}
         for notice, platform, chat_id, locale in targets:
             if notice.dedup_key is None:
                 # Rows are numbered in the order they go in: the keyed ones before it first.
                 ids += self._add_keyed(keyed)
                 keyed = []
-                ids += self._add(platform, chat_id, (notice.reply,), locale, now)
+                added = self._add(platform, chat_id, (notice.reply,), locale, now)
+                quoted += [(outbox_id, notice.about) for outbox_id in added if notice.about]
+                ids += added
                 continue
             key = _dedup_key(notice.dedup_key, platform, chat_id)
             if key in existing:
                 continue
             existing.add(key)
+            if notice.about:
+                quoted_by_key[key] = notice.about
             keyed.append(
                 {
                     **_outbox_values(platform, chat_id, notice.reply, locale, now),
                     "idempotency_key": key,
                 }
             )
-        return ids + self._add_keyed(keyed)
+        ids += self._add_keyed(keyed)
+        if quoted_by_key:
+            # Which of the rows just made carry a quoting key (a key another transaction
+            # added meanwhile is theirs, with their own link): only asked when one does.
+            for made in in_chunks(ids):
+                quoted += [
+                    (outbox_id, quoted_by_key[key])
+                    for outbox_id, key in self._s.execute(
+                        select(m.Outbox.id, m.Outbox.idempotency_key).where(m.Outbox.id.in_(made))
+                    )
+                    if key in quoted_by_key
+                ]
+        self._add_about(quoted)
+        return ids
+
+    def _add_about(self, quoted: Sequence[tuple[int, tuple[int, ...]]]) -> None:
+        """Writes whom each new row quotes, so erasing one of them removes the row."""
+        links = [
+            {"outbox_id": outbox_id, "person_id": person_id}
+            for outbox_id, people in quoted
+            for person_id in sorted(set(people))
+        ]
+        for chunk in in_chunks(links):
+            self._s.execute(insert(m.OutboxAbout), list(chunk))
 
     def _add_keyed(self, rows: Sequence[dict[str, object]]) -> list[int]:
         """Inserts rows with their idempotency keys, in order, one statement per chunk; a key
@@ -626,14 +658,14 @@ class OutboxRepository:
         if not people:
             return []
         members = self._s.execute(
-            select(m.Membership.case_id, m.Person.display_name, m.Case.reference)
+            select(m.Membership.case_id, m.Person.display_name, m.Case.reference, m.Person.id)
             .join(m.Person, m.Person.id == m.Membership.person_id)
             .join(m.Case, m.Case.id == m.Membership.case_id)
             .where(m.Membership.person_id.in_(people), m.Membership.active.is_(True))
             .order_by(m.Membership.case_id, m.Person.id)
         ).all()
         contacts: list[CaseContact] = []
-        for case_id, name, reference in members:
+        for case_id, name, reference, member_id in members:
             coordinators = self._s.scalars(
                 select(m.Membership.person_id)
                 .where(
@@ -644,7 +676,7 @@ class OutboxRepository:
                 )
                 .order_by(m.Membership.person_id)
             ).all()
-            contacts += [CaseContact(case_id, reference, c, name) for c in coordinators]
+            contacts += [CaseContact(case_id, reference, c, name, member_id) for c in coordinators]
         return contacts
 
 

@@ -55,6 +55,19 @@ class MembershipRepository:
             locale=row.locale,
         )
 
+    def former_member(self, ref: ConversationRef) -> Actor | None:
+        """The person behind this chat user in their latest case, open or not, marked former:
+        asked only when `actor_for` found no active membership, so their rights still work
+        as long as anything about them is stored."""
+        row = self._s.execute(
+            _FORMER_MEMBER, {"platform": ref.platform, "user_id": ref.user_id}
+        ).first()
+        if row is None:
+            return None
+        return Actor(
+            row.person_id, row.case_id, row.role, row.display_name, row.locale, former=True
+        )
+
     def redeem_invite(self, ref: ConversationRef, code: str, now: datetime) -> JoinResult:
         """Uses a single-use code: links the chat user to a person and adds the membership."""
         invite = self._s.scalar(
@@ -606,6 +619,25 @@ _ACTOR_FOR = (
         m.ChatIdentity.external_user_id == bindparam("user_id"),
         m.Membership.active.is_(True),
         m.Case.status == "open",
+    )
+    .order_by(m.Membership.joined_at.desc(), m.Membership.id.desc())
+    .limit(1)
+)
+# The person behind a chat user in their latest case, whatever its state or theirs (a case
+# purged by retention takes its memberships with it).
+_FORMER_MEMBER = (
+    select(
+        m.Person.id.label("person_id"),
+        m.Membership.case_id,
+        m.Membership.role,
+        m.Person.display_name,
+        m.Person.locale,
+    )
+    .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
+    .join(m.Membership, m.Membership.person_id == m.Person.id)
+    .where(
+        m.ChatIdentity.platform == bindparam("platform"),
+        m.ChatIdentity.external_user_id == bindparam("user_id"),
     )
     .order_by(m.Membership.joined_at.desc(), m.Membership.id.desc())
     .limit(1)

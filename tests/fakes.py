@@ -48,6 +48,9 @@ class MemoryMembers:
     def actor_for(self, ref: ConversationRef) -> Actor | None:
         return self.actors.get(ref.user_id)
 
+    def former_member(self, ref: ConversationRef) -> Actor | None:
+        return None
+
     def redeem_invite(self, ref: ConversationRef, code: str, now: datetime) -> JoinResult:
         if code not in self.invites:
             return JoinResult(JoinOutcome.UNKNOWN)

@@ -18,8 +18,9 @@ from bot.family_reminders import (
     family_due_sources,
 )
 from bot.scheduler import tick
+from flows.consent import TEXT_VERSION
 from flows.conversation import ConversationRef
-from flows.domain import Role
+from flows.domain import ConsentScope, Role
 from flows.family_domain import Recipients
 from storage import models as m
 from storage.families_repository import PICTURE_ROLES
@@ -254,6 +255,8 @@ def _case_with_a_group(sessions: sessionmaker[Session], now: datetime) -> tuple[
     with UnitOfWork(sessions) as uow:
         lo = uow.cases.add_person("Lo", "sv", now).id
         uow.cases.add_member(case.case_id, lo, Role.CAREGIVER, now)
+        # Reminders reach only people with consent in effect.
+        uow.privacy.record_consent(lo, case.case_id, ConsentScope.BOT, True, TEXT_VERSION, now)
         mo = uow.cases.add_person("Mo", "sv", now).id
         uow.cases.add_member(case.case_id, mo, Role.CAREGIVER, now)
         for membership in uow.session.scalars(

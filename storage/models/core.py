@@ -359,6 +359,22 @@ class Outbox(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class OutboxAbout(Base):
+    """Whom an outbox row quotes (their words or name): /glommig removes those rows by it.
+
+    A notice to a coordinator ("Alex answered the picture: …") lies in someone else's chat, so
+    erasure cannot find it by the person's chats; this row says whom it is about, and goes
+    with its outbox row (ON DELETE CASCADE), whether retention or erasure removes it.
+    """
+
+    __tablename__ = "outbox_about"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
+
+
 class InboxEvent(Base):
     """An inbound platform update, recorded by its platform id before it takes effect."""
 
