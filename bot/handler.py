@@ -137,8 +137,11 @@ class EventHandler:
             # The replies are claimed as they are written: sent right after the commit without
             # a claim transaction of their own (one transaction less for every message).
             claim = Claim(self._process_id, now + self._claim_for)
+            # In a group chat what the bot says may quote the writer (their name, their line
+            # on the family list): it goes when they are erased, even while still waiting.
+            about = (actor.person_id,) if actor is not None and ref.is_group else ()
             replies = uow.outbox.enqueue_claimed(
-                ref.platform, ref.chat_id, transition.replies, locale, now, claim
+                ref.platform, ref.chat_id, transition.replies, locale, now, claim, about
             )
             ids: list[int] = []
             for notice in transition.notices:

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, delete, or_, select, update
+from sqlalchemy import Engine, MetaData, Table, delete, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from flows.domain import DataSummary
 from storage import models as m
 from storage.crypto import active_keyring
 from storage.models import Base
+from storage.outbox_repository import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,27 @@ def _by_code_condition(
     return None
 
 
+def _forget_group_history(session: Session, person_id: int) -> None:
+    """Empties the sent messages of the group chats the person wrote in.
+
+    What the bot said there may quote them (the family list with their lines and name) in
+    answer to anyone. Sent rows are kept only to know what was sent, so their text goes and
+    the row stays (its key still keeps a reminder from being sent twice). Waiting rows that
+    quote the person are found through outbox_about and deleted with the other rows.
+    """
+    groups = select(m.GroupChatMember.platform, m.GroupChatMember.chat_id).where(
+        m.GroupChatMember.person_id == person_id
+    )
+    session.execute(
+        update(m.Outbox)
+        .where(
+            m.Outbox.status == OutboxStatus.SENT.value,
+            tuple_(m.Outbox.platform, m.Outbox.chat_id).in_(groups),
+        )
+        .values(params={}, choices=[], attachment=None)
+    )
+
+
 def summary(session: Session, person_id: int) -> DataSummary:
     """How many rows of each kind are stored about the person."""
     counts: dict[str, int] = {}
@@ -260,6 +282,7 @@ def erase(session: Session, person_id: int, now: datetime) -> DataSummary:
         .where(m.AuditEvent.actor_person_id == person_id)
         .values(actor_person_id=None, actor_pseudonym=pseudonym)
     )
+    _forget_group_history(session, person_id)
     for name, rule in ERASURE_RULES.items():
         if isinstance(rule, ByCode) and name != "audit_event":
             cond = _by_code_condition(session, name, person_id, erasing=True)

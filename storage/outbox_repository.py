@@ -164,8 +164,12 @@ class OutboxRepository:
         locale: str,
         now: datetime,
         claim: Claim,
+        about: tuple[int, ...] = (),
     ) -> list[PendingMessage]:
         """Adds the replies to the chat in hand as rows this process is already sending.
+
+        `about` names the people the replies quote (in a group chat, the writer), so that
+        erasing one of them removes the rows still waiting there too.
 
         They are written exactly as a claim right after the commit would leave them, so
         sending them needs no claim transaction of its own; if the process dies first, they
@@ -180,7 +184,8 @@ class OutboxRepository:
             self._s, _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id, "now": now}
         ).one()
         if busy or unreachable:
-            self._add(platform, chat_id, replies, locale, now)
+            added = self._add(platform, chat_id, replies, locale, now)
+            self._add_about([(outbox_id, about) for outbox_id in added if about])
             return []
         claimed: list[PendingMessage] = []
         for reply in replies:
@@ -205,6 +210,7 @@ class OutboxRepository:
                     expires_at=_time_param(reply, EXPIRES_AT_PARAM),
                 )
             )
+        self._add_about([(p.id, about) for p in claimed if about])
         return claimed
 
     def enqueue_notice(self, notice: Notice, now: datetime, default_locale: str) -> list[int]:

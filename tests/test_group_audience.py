@@ -215,3 +215,32 @@ def test_the_handler_answers_a_member_with_no_case_role_without_crashing(
     clock.advance(minutes=1)
     out = handler.handle(Inbound(ref, TextMessage("hej")))
     assert [p.reply.message for p in out.claimed] == ["common.private_only"]
+
+
+def test_erasure_takes_the_persons_lines_out_of_what_the_group_was_sent(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
+) -> None:
+    line = "KanarieRad9191"
+    for user, code in (("kim", case.caregiver_codes[0]), ("robin", case.caregiver_codes[1])):
+        Chat.for_user(sessions, catalogue, clock, user=user).send(f"/start {code}")
+    kim = in_group(sessions, catalogue, clock, "kim")
+    kim.send("/meny")
+    kim.choose("Skriv något nytt")
+    kim.choose("En fråga till mötet")
+    kim.send(line)
+    robin = in_group(sessions, catalogue, clock, "robin")
+    robin.send("/meny")
+    robin.choose("Vår lista")
+    assert f"{line} (Kim)" in robin.text()
+
+    kim_private = Chat.for_user(sessions, catalogue, clock, user="kim")
+    kim_private.send("/glommig")
+    kim_private.choose("Ja, glöm mig")
+    with UnitOfWork(sessions) as uow:
+        rows = uow.session.scalars(select(m.Outbox)).all()
+        stored = " ".join(f"{r.params} {r.choices}" for r in rows)
+    assert line not in stored
+    # The group goes on: Robin's list is there, without Kim's line.
+    robin.send("/meny")
+    robin.choose("Vår lista")
+    assert line not in robin.text()
