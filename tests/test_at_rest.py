@@ -24,6 +24,7 @@ from storage.db import make_engine, session_factory
 from storage.keys import PLAINTEXT, key_ids_in_use, rotate
 from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
+from tests.chat import Chat
 from tests.cli import run
 from tests.conftest import FakeClock
 from tests.coord_seed import chat, coordinator_code
@@ -159,6 +160,50 @@ def raw_values(engine: Engine) -> list[str]:
             for value in connection.execute(text(f"SELECT {column} FROM {table}")).scalars()
             if value is not None
         ]
+
+
+@pytest.fixture
+def maria(sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock) -> Chat:
+    """A coordinator with a case, asked for the meeting's video link."""
+    maria = chat(sessions, catalogue, clock, "maria")
+    maria.send(f"/start {coordinator_code(sessions, clock, 'Maria')}")
+    maria.choose("Öppna ett nytt ärende")
+    maria.send("Alex")
+    maria.choose("Till ärendet")
+    maria.choose("Boka möte")
+    maria.send("15 dec 13.00")
+    assert maria.ids() == ["coord.meeting_link_ask"]
+    return maria
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://video.example/\ud800mote",  # a lone surrogate: no link, and no crash
+        "ftp://video.example/mote",
+        "javascript:alert(1)",
+        "https://",
+        "https://video.example/mote och mer text",
+        "video.example/mote",
+    ],
+)
+def test_what_is_not_a_web_link_is_refused_with_a_clear_message(
+    maria: Chat, pasted: str, sessions: sessionmaker[Session]
+) -> None:
+    maria.send(pasted)
+    assert maria.ids() == ["coord.meeting_bad_link", "coord.meeting_link_ask"]
+    assert "https://" in maria.text()
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalar(select(m.Meeting.id)) is None
+
+
+def test_a_link_keeps_no_control_bidi_or_nul_characters(
+    maria: Chat, sessions: sessionmaker[Session]
+) -> None:
+    maria.send("\u202e https://video.example/\x00mo\u200bte\x1b[2J\u2066 \n")
+    assert "Mötet är bokat" in maria.text()
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalar(select(m.Meeting.remote_link)) == "https://video.example/mote[2J"
 
 
 def test_values_from_before_0012_stay_readable_and_rotation_encrypts_them(
