@@ -18,6 +18,7 @@ from bot.reports import DocumentFormat
 from flows.coordination import OwnerKind
 from storage.access import Purpose
 from storage.db import session_factory
+from storage.private_paths import write_private_file
 from storage.unit_of_work import UnitOfWork
 
 EXIT_USAGE = 2
@@ -118,11 +119,11 @@ def followup_report(args: argparse.Namespace, config: Config, engine: Engine) ->
             print("samverkan: --format png needs --output FILE", file=sys.stderr)
             return EXIT_USAGE
         today = now.astimezone(catalogue.timezone).date()
-        args.output.write_bytes(render_followup_timeline(report, catalogue, locale, today))
+        write_private_file(args.output, render_followup_timeline(report, catalogue, locale, today))
         return 0
     text = render_followup(report, catalogue, locale, DocumentFormat(args.format))
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        write_private_file(args.output, text.encode())
     else:
         sys.stdout.write(text)
     return 0

@@ -38,10 +38,15 @@ def demo_user(role: Role) -> ConversationRef:
 
 
 def seed_demo(uow: UnitOfWork, now: datetime, timezone: str) -> DemoCase:
-    """Creates the demo case once; later runs find it through the young person's membership."""
-    actor = uow.members.actor_for(demo_user(Role.YOUTH))
-    if actor is not None:
-        return DemoCase(uow.cases.reference_of(actor.case_id), actor.display_name)
+    """The demo case: made once, found again by later runs while all its people are in it."""
+    actors = [uow.members.actor_for(demo_user(role)) for role in DEMO_ROLES]
+    found = actors[0]
+    if found is not None and all(a is not None and a.case_id == found.case_id for a in actors):
+        return DemoCase(uow.cases.reference_of(found.case_id), found.display_name)
+    # Someone of the demo case was forgotten (/glommig), or its case was closed: every terminal
+    # user starts over in a new demo case, and lets go of their old chat account and state.
+    for role in DEMO_ROLES:
+        uow.cases.unlink_identity(demo_user(role))
     case = uow.cases.create_case(now)
     youth = uow.cases.add_person(DEMO_YOUTH_NAME, "sv", now)
     uow.cases.link_identity(youth.id, demo_user(Role.YOUTH))

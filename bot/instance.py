@@ -21,18 +21,29 @@ class AnotherProcessRunning(RuntimeError):
     """A second bot process tried to use the same SQLite database."""
 
 
+# One descriptor per database file (device, inode) for the life of the process, never closed:
+# closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+# own included (https://sqlite.org/howtocorrupt.html, section 2.2). The process id is part of
+# the key because a forked child must open its own: a descriptor inherited across fork shares
+# the parent's flock.
+_descriptors: dict[tuple[int, int, int], int] = {}
+# The files whose lock this process holds: a second runtime in the same process is refused too.
+_held: set[tuple[int, int, int]] = set()
+
+
 class SqliteProcessLock:
-    """An exclusive lock file beside the SQLite database, held while the bot runs.
+    """An exclusive lock on the SQLite database file itself, held while the bot runs.
 
     SQLite serves one bot process: two would both think they are alone (claims, the
-    channels they poll). The kernel releases the lock when the process ends, even by kill -9,
-    so a crash never leaves a stale lock behind.
+    channels they poll). The lock is a flock on the file (its inode), not on a name beside
+    it, so the same file reached through a hard link or a symlink is the same lock. SQLite
+    locks with fcntl, which on a local file system never meets flock. The kernel releases
+    the lock when the process ends, even by kill -9, so a crash never leaves a stale lock.
     """
 
     def __init__(self, database: Path) -> None:
         self.database = database
-        self.path = database.with_name(database.name + ".lock")
-        self._fd: int | None = None
+        self._key: tuple[int, int, int] | None = None
 
     @classmethod
     def for_engine(cls, engine: Engine) -> SqliteProcessLock | None:
@@ -44,26 +55,59 @@ class SqliteProcessLock:
 
     def acquire(self) -> None:
         """Takes the lock, or explains who has it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd, key = _descriptor(self.database)
         try:
+            if key in _held:
+                raise BlockingIOError(errno.EWOULDBLOCK, "held by this process")
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
             if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 raise
+            holder = _flock_holder(key) or "unknown"
             raise AnotherProcessRunning(
                 f"another samverkan process (pid {holder}) is already running on the SQLite "
                 f"database {self.database}. SQLite allows one bot process: stop the other one "
                 "first, or use PostgreSQL to run several."
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
+        _held.add(key)
+        self._key = key
 
     def release(self) -> None:
-        """Lets go of the lock."""
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        """Lets go of the lock (the descriptor stays open; see _descriptors)."""
+        if self._key is not None:
+            fcntl.flock(_descriptors[self._key], fcntl.LOCK_UN)
+            _held.discard(self._key)
+            self._key = None
+
+
+def _descriptor(database: Path) -> tuple[int, tuple[int, int, int]]:
+    """This process's one open descriptor of the database file (made 0600 if it is new)."""
+    try:
+        st = os.stat(database)
+        key = (os.getpid(), st.st_dev, st.st_ino)
+        if key in _descriptors:
+            return _descriptors[key], key
+    except FileNotFoundError:
+        pass
+    fd = os.open(database, os.O_RDONLY | os.O_CREAT, 0o600)
+    st = os.fstat(fd)
+    key = (os.getpid(), st.st_dev, st.st_ino)
+    # Should the file have been swapped for a known one since the stat, this descriptor is
+    # left open rather than closed, for the reason above.
+    return _descriptors.setdefault(key, fd), key
+
+
+def _flock_holder(key: tuple[int, int, int]) -> str | None:
+    """The pid holding a flock on the file, from /proc/locks on Linux; None where unknown."""
+    _pid, dev, ino = key
+    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            for line in locks:
+                # "1: FLOCK  ADVISORY  WRITE 6590 fe:00:2146515 0 EOF"
+                fields = line.split()
+                if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
+                    return fields[4]
+    except OSError:
+        return None
+    return None

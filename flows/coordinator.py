@@ -71,7 +71,7 @@ from flows.plan_parse import (
     parse_plan,
 )
 from flows.replies import Attachment, Choice, ParamValue, Reply, say
-from flows.text_rules import CleanText, clean_text
+from flows.text_rules import CleanText, clean_link, clean_text
 
 FLOW_NAME = "coordinator"
 NAME_MAX_CHARS = 40
@@ -748,10 +748,10 @@ class CoordinatorFlow:
             return self._home(ctx)
         link: str | None = None
         if isinstance(event, TextMessage):
-            text = event.text.strip()
-            if not text.startswith(("https://", "http://")) or len(text) > LINK_MAX_CHARS:
+            checked = clean_link(event.text, LINK_MAX_CHARS)
+            if checked is None:
                 return self._ask_meeting_link(state, say("coord.meeting_bad_link"))
-            link = text
+            link = checked.text
         elif choice != "skip":
             return self._ask_meeting_link(state, say("common.not_understood"))
         first = datetime.fromisoformat(str(state.data["starts"]))

@@ -1,10 +1,12 @@
-"""Rules for free text people write: trimmed, not empty, not too long, no control characters."""
+"""Rules for free text people write: trimmed, not empty, not too long, no control characters;
+and for the web links they paste."""
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 QUESTION_MAX_CHARS = 1000
 VIEW_MAX_CHARS = 2000
@@ -50,6 +52,30 @@ def clean_text(raw: str, max_chars: int) -> CleanText | TextProblem:
     if len(text) > max_chars:
         return TextProblem.TOO_LONG
     return CleanText(text)
+
+
+def clean_link(raw: str, max_chars: int) -> CleanText | None:
+    """A pasted web link (http or https, with a host) without hidden characters; None if it
+    is not one."""
+    # A lone surrogate cannot be stored or sent, and dropping it would change the link.
+    if any(unicodedata.category(ch) == "Cs" for ch in raw):
+        return None
+    # Control, bidi and zero-width characters never belong in a link: pasting picks them up
+    # (a trailing newline, a marker from a chat app), and they can make a link read as
+    # another. NFC is not applied: it could change the bytes of a working link's path.
+    link = "".join(
+        ch for ch in raw if unicodedata.category(ch) != "Cc" and ch not in _INVISIBLE
+    ).strip()
+    if not link or len(link) > max_chars or any(ch.isspace() for ch in link):
+        return None
+    try:
+        parts = urlsplit(link)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return CleanText(link)
 
 
 def same_label(text: str) -> str:

@@ -24,6 +24,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from storage.private_paths import make_private_folder
+
 PREFIX = "enc1"
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -134,7 +136,7 @@ def load_or_create_key_file(path: Path) -> Keyring:
     """The demo's own key, in a file beside its database (made once, readable by us only)."""
     if path.exists():
         return Keyring(DataKey.parse(path.read_text()))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     key = DataKey.generate("demo")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

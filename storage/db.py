@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine, Executable, Result, create_engine, ev
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.private_paths import create_private_file
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Values per IN list: well below every database's limit on bound parameters (SQLite's is
 # 32,766), and few enough statements for thousands of values.
@@ -29,7 +31,9 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # SQLite makes its WAL and shared-memory files with the database file's mode, so a
+        # 0600 database keeps all three private.
+        create_private_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
     _configure_sqlite(engine)
     return engine

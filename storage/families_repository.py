@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from flows.conversation import ConversationRef
@@ -346,9 +346,8 @@ class FamiliesRepository:
             .join(m.Membership, m.Membership.organisation_id == m.Organisation.id)
             .where(m.Membership.case_id == case_id, m.Membership.active.is_(True))
             .distinct()
-            .order_by(m.Organisation.name)
         )
-        return tuple(OrganisationInfo(o.id, o.name, o.kind, o.description) for o in rows)
+        return tuple(OrganisationInfo(o.id, o.name, o.kind, o.description) for o in _by_name(rows))
 
     def add_organisation(self, name: str, kind: str, description: str | None = None) -> int:
         """Adds a verksamhet; without a description the catalogue's default for its kind shows."""
@@ -359,15 +358,17 @@ class FamiliesRepository:
 
     def all_organisations(self) -> list[m.Organisation]:
         """Every organisation, by name (for the operator's list)."""
-        return list(self._s.scalars(select(m.Organisation).order_by(m.Organisation.name)))
+        return _by_name(self._s.scalars(select(m.Organisation)))
 
     def find_organisation(self, name_or_id: str) -> m.Organisation | None:
         """An organisation by its number or its exact name (case-insensitive)."""
         key = name_or_id.strip()
         if key.isdecimal():
             return self._s.get(m.Organisation, int(key))
-        return self._s.scalar(
-            select(m.Organisation).where(func.lower(m.Organisation.name) == key.lower())
+        # Names are ciphertext (a fresh nonce each), so they are compared here, not in SQL.
+        return next(
+            (o for o in self._s.scalars(select(m.Organisation)) if same_name(o.name, key)),
+            None,
         )
 
     def set_member_organisation(self, case_id: int, person_id: int, organisation_id: int) -> None:
@@ -670,3 +671,13 @@ def _reach(
             if persons - private
         )
     return Recipients(direct, chats)
+
+
+def _by_name(organisations: Iterable[m.Organisation]) -> list[m.Organisation]:
+    """Organisations in the order of their names (decrypted, so sorted here, not in SQL)."""
+    return sorted(organisations, key=lambda o: (o.name.casefold(), o.id))
+
+
+def same_name(name: str, typed: str) -> bool:
+    """True when a typed organisation name is this one, case ignored."""
+    return name.casefold() == typed.strip().casefold()

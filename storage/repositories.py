@@ -532,6 +532,21 @@ class CaseAdminRepository:
         )
         self._s.flush()
 
+    def unlink_identity(self, ref: ConversationRef) -> None:
+        """Lets go of a chat user's account and conversation (the demo, starting over)."""
+        self._s.execute(
+            delete(m.ChatIdentity).where(
+                m.ChatIdentity.platform == ref.platform,
+                m.ChatIdentity.external_user_id == ref.user_id,
+            )
+        )
+        self._s.execute(
+            delete(m.ConversationState).where(
+                m.ConversationState.platform == ref.platform,
+                m.ConversationState.user_id == ref.user_id,
+            )
+        )
+
     def add_member(self, case_id: int, person_id: int, role: Role, now: datetime) -> None:
         """Adds a person to a case with a role."""
         self._s.add(

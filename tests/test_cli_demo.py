@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 from tests.cli import run
@@ -107,3 +108,32 @@ def test_the_demo_can_be_tried_as_the_caregiver_and_the_coordinator(tmp_path: Pa
     sara = run(["demo", "--as", "coordinator", "--db", db], tmp_path, "/meny\n")
     assert "Du är Sara (samordnare) i ärendet." in sara.stdout
     assert "Skriv gemensam bild" in sara.stdout
+
+
+# What each demo person types before their first command: consent where they are asked.
+FIRST_WORDS = {"youth": CONSENT, "caregiver": "1\n1\n", "coordinator": "", "professional": ""}
+DEMO_NAMES = {"youth": "Alex", "caregiver": "Kim", "coordinator": "Sara", "professional": "Jonas"}
+
+
+def test_the_demo_starts_again_after_anyone_in_it_was_forgotten_or_its_case_closed(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path / 'again.sqlite3'}"
+    for forgotten in ("caregiver", "youth", "coordinator", "professional"):
+        erased = run(["demo", "--as", forgotten, "--db", db], tmp_path, "/glommig\n1\n")
+        assert erased.returncode == 0, erased.stderr
+        assert "Jag har raderat allt om dig" in erased.stdout
+        # Every demo person can start again, the one just forgotten too, in a demo case
+        # that has all of them.
+        for role, name in DEMO_NAMES.items():
+            again = run(["demo", "--as", role, "--db", db], tmp_path, FIRST_WORDS[role] + "/meny\n")
+            assert again.returncode == 0, again.stderr
+            assert f"Du är {name} (" in again.stdout
+            assert "För att börja behöver du en kod" not in again.stdout
+
+    with sqlite3.connect(tmp_path / "again.sqlite3") as connection:
+        connection.execute("UPDATE case_file SET status = 'closed'")
+    after_close = run(["demo", "--db", db], tmp_path, CONSENT + "/meny\n")
+    assert after_close.returncode == 0, after_close.stderr
+    assert "Du är Alex (ung person)" in after_close.stdout
+    assert "Steg 1 av 4: Mina frågor" in after_close.stdout

@@ -65,6 +65,34 @@ def test_a_second_process_on_one_sqlite_file_is_refused_with_a_clear_message(
     lock.release()
 
 
+def test_the_lock_is_on_the_database_file_so_a_hard_link_or_symlink_is_refused_too(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    hard = elsewhere / "same.sqlite3"
+    hard.hardlink_to(database)
+    soft = elsewhere / "pointer.sqlite3"
+    soft.symlink_to(database)
+    ready = FORK.Event()
+    other = FORK.Process(target=hold_lock, args=(database, ready), daemon=True)
+    other.start()
+    assert ready.wait(30)
+    try:
+        for name in (hard, soft):
+            with pytest.raises(AnotherProcessRunning) as refused:
+                SqliteProcessLock(name).acquire()
+            assert "is already running on the SQLite database" in str(refused.value)
+            assert main(["run", "--db", f"sqlite:///{name}"]) == EXIT_BUSY
+            assert "use PostgreSQL to run several" in capsys.readouterr().err
+    finally:
+        other.kill()
+        other.join()
+    lock = SqliteProcessLock(hard)
+    lock.acquire()
+    lock.release()
+
+
 def seed_outbox(engine: Engine, clock: FakeClock) -> None:
     """Three messages waiting (the oldest 7 minutes), one failed, a channel held, a tick."""
     sessions = session_factory(engine)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, system_clock
 from bot.config import MatrixConfig
 from bot.log_safety import register_secret
+from storage.private_paths import make_private_folder
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class MatrixSecrets:
 def new_client(config: MatrixConfig, secrets: MatrixSecrets) -> AsyncClient:
     """An encryption-enabled nio client whose crypto store is locked with our pickle key."""
     store = Path(config.store_path)
-    store.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_folder(store)
     client_config = AsyncClientConfig(
         encryption_enabled=True,
         # The sync token lives in our database, next to the state it belongs to.

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -83,9 +82,11 @@ class Organisation(Base):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
+    # Encrypted: a coordinator types the name in chat, and it can say more than it should.
+    # Hence no lookup or sort by name in SQL: the few organisations are compared in Python.
+    name: Mapped[str] = mapped_column(EncryptedText())
     kind: Mapped[str] = mapped_column(String(32))
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class Case(Base):
@@ -133,7 +134,8 @@ class Meeting(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
     place: Mapped[str | None] = mapped_column(EncryptedText())
-    remote_link: Mapped[str | None] = mapped_column(String(500))
+    # Encrypted: the link lets whoever has it into the family's video meeting.
+    remote_link: Mapped[str | None] = mapped_column(EncryptedText())
     series_id: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -9,14 +9,14 @@ from sqlalchemy import JSON, Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.core import Base
-from storage.types import UTCDateTime
+from storage.types import EncryptedText, UTCDateTime
 
 
 class MatrixAccount(Base):
     """The bot's Matrix session: kept so a restart reuses its device and resumes its sync.
 
-    The access token is as sensitive as the database itself (whoever reads it can act as
-    the bot), which is why it is stored here and never in the config file or the logs.
+    Whoever reads the access token can act as the bot: it is stored here, encrypted, and
+    never in the config file or the logs.
     """
 
     __tablename__ = "matrix_account"
@@ -24,8 +24,10 @@ class MatrixAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[str] = mapped_column(String(255), unique=True)
     device_id: Mapped[str] = mapped_column(String(64))
-    # None when the operator gives the token through the environment instead.
-    access_token: Mapped[str | None] = mapped_column(String(1024))
+    # Encrypted like free text (storage/crypto.py), so a copy of the database alone does not
+    # let anyone act as the bot. None when the operator gives the token through the
+    # environment instead.
+    access_token: Mapped[str | None] = mapped_column(EncryptedText())
     # `next_batch` of the last sync whose events were all handled; resuming from it
     # can replay events (the inbox drops them) but never skips one.
     sync_token: Mapped[str | None] = mapped_column(String(255))
