@@ -57,8 +57,9 @@ def clean_text(raw: str, max_chars: int) -> CleanText | TextProblem:
 def clean_link(raw: str, max_chars: int) -> CleanText | None:
     """A pasted web link (http or https, with a host) without hidden characters; None if it
     is not one."""
-    # A lone surrogate cannot be stored or sent, and dropping it would change the link.
-    if any(unicodedata.category(ch) == "Cs" for ch in raw):
+    # A lone surrogate cannot be stored or sent, and dropping it would change the link; the
+    # pipeline turns one into U+FFFD (flows.conversation.clean_event), which is as broken.
+    if any(unicodedata.category(ch) == "Cs" or ch == "\ufffd" for ch in raw):
         return None
     # Control, bidi and zero-width characters never belong in a link: pasting picks them up
     # (a trailing newline, a marker from a chat app), and they can make a link read as

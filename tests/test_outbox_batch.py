@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from flows.conversation import ConversationRef
 from flows.engine import Notice
-from flows.replies import say
+from flows.replies import say, to_family
 from storage import models as m
 from storage.outbox_repository import _dedup_key, _outbox_values
 from storage.unit_of_work import UnitOfWork
@@ -144,7 +144,9 @@ def test_group_chat_notices_are_written_in_their_users_language_in_one_look_up(
 
     def group(n: int, user: str, platform: str = "test") -> Notice:
         return Notice(
-            say("group"), chat=ConversationRef(platform, f"-{n}", user), dedup_key=f"g{n}"
+            to_family(say("group")),
+            chat=ConversationRef(platform, f"-{n}", user),
+            dedup_key=f"g{n}",
         )
 
     few = [group(1, "kim")]

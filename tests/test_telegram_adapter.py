@@ -289,13 +289,21 @@ def test_a_family_group_with_two_adults(
             kim = bot.user(KIM, FAMILY_GROUP, "group")
             sam = bot.user(SAM, FAMILY_GROUP, "group")
             # In a group, Telegram appends the bot's name to commands picked from the menu.
+            # A code sent there is kept for the private chat, where consent is asked: the
+            # answer is a link button that opens it.
             await kim.command(f"/start@{BOT_USERNAME}", kim_code)
-            assert "Välkommen, Kim! Nu är du med." in kim.text()
-            await kim.says_yes(youth=False)
+            assert "privat" in kim.text() and "Välkommen" not in kim.text()
+            [pointer] = kim.turn
+            [[link]] = pointer["reply_markup"]["inline_keyboard"]
+            assert link["url"] == f"https://t.me/{BOT_USERNAME}"
+            for person, code in ((KIM, kim_code), (SAM, sam_code)):
+                private = bot.user(person)
+                await private.command("/start", code)
+                assert f"Välkommen, {person.first_name}! Nu är du med." in private.text()
+                await private.says_yes(youth=False)
+            await kim.command(f"/meny@{BOT_USERNAME}")
             assert "Hej Kim!" in kim.text()
-            await sam.command("/start", sam_code)
-            assert "Välkommen, Sam! Nu är du med." in sam.text()
-            await sam.says_yes(youth=False)
+            await sam.command("/meny")
             assert "Hej Sam!" in sam.text()
             assert "Kim" not in sam.text()
 
