@@ -46,6 +46,7 @@ from tests.support.disclosure import (
 
 # Every command a member can send (flows.conversation.COMMAND_ALIASES, one alias each).
 # /glommig has its own, rarer action below: after it, that person is gone for the example.
+# The ones that show a person's own words come twice: where a leak would be, look twice.
 COMMANDS = (
     "/meny",
     "/minadata",
@@ -57,6 +58,9 @@ COMMANDS = (
     "/start",
     "/paus",
     "/sprak",
+    "/minadata",
+    "/nyttmote",
+    "/bild",
 )
 # The coordinator closing the case ends every conversation of the example: never tapped.
 NEVER_TAPPED = frozenset({"close"})
@@ -147,7 +151,7 @@ class Act:
 
 
 # Weights by repetition; the first is what shrinking moves towards.
-DOINGS = [Do.NOTHING, *[Do.ROUTE] * 8, *[Do.TAP] * 5, *[Do.COMMAND] * 5, *[Do.TEXT] * 2]
+DOINGS = [Do.NOTHING, *[Do.ROUTE] * 8, *[Do.TAP] * 5, *[Do.COMMAND] * 6, *[Do.TEXT] * 2]
 DOINGS += [Do.NUMBER, Do.PUBLISH, Do.FORGET]
 # The young person and the adults do most; the professional has least to do.
 WHO = [ALEX.key] * 3 + [KIM.key] * 2 + [ROBIN.key, EVA.key] + [SARA.key] * 2 + [JONAS.key]
@@ -172,6 +176,8 @@ plans = st.fixed_dictionaries(
         for member in FAMILY
     }
 )
+# Long enough for someone to write privately and later act in the group (17 acts on average).
+conversations = st.lists(acts, min_size=8, max_size=26)
 # Who of the family joins first (each in their private chat, before anything else happens).
 join_orders = st.permutations([member.key for member in FAMILY])
 
@@ -243,7 +249,7 @@ _examples: Iterator[int] = itertools.count()
     phases=[Phase.explicit, Phase.generate, Phase.shrink],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(plans=plans, join_order=join_orders, acts=st.lists(acts, min_size=10, max_size=30))
+@given(plans=plans, join_order=join_orders, acts=conversations)
 def test_no_group_and_no_other_person_ever_reads_a_canary_the_rules_keep_from_them(
     template: Path,
     tmp_path: Path,

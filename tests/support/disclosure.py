@@ -62,6 +62,13 @@ TOKEN = re.compile(r"Kanarie(\d{3})[a-z]{4}")
 # shows it to them today, and the brief of issue 19 says a young person's words never reach a
 # professional: conservative, so off. Turn on (and require SIP) once a flow shows them.
 PROFESSIONALS_READ_SHARED = False
+# A picture comment or a reason for a new meeting goes to the coordinator by design (access
+# rules 8 and 9, which do not ask for the writer's consent). After the writer withdraws their
+# consent, main still shows them in the coordinator's follow-up report; DESIGN.md §5 says a
+# withdrawal stops sharing, and the brief says be conservative: so they may not reach the
+# coordinator anew after a withdrawal. For the lead to decide: True keeps rules 8 and 9 as
+# they are written.
+ANSWERS_OUTLIVE_WITHDRAWAL = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,31 +542,33 @@ class FamilyWorld:
           professional (see PROFESSIONALS_READ_SHARED), no chat outside the cast.
         Beyond the writer's own chat and the group's echo, all of it only while the writer is
         not erased and their consent is in effect (a withdrawal stops sharing at once; access
-        rule 4). Conservative where unsure, for review: a picture comment or a meeting reason
-        also stops reaching the coordinator anew after a withdrawal.
+        rule 4; see ANSWERS_OUTLIVE_WITHDRAWAL for picture comments and meeting reasons).
         """
         writer = canary.writer
         if chat_id == writer.key:
             return True
         if chat_id == GROUP and canary.chat == GROUP:
             return True
-        if writer.key in self.erased or not self._consent_in_effect(writer):
+        if writer.key in self.erased:
+            return False
+        reader = BY_KEY.get(chat_id)
+        to_coordinator = reader is not None and reader.role is Role.COORDINATOR
+        answer = canary.kind in (Kind.PICTURE_COMMENT, Kind.MEETING_REASON)
+        if to_coordinator and answer and ANSWERS_OUTLIVE_WITHDRAWAL:
+            return True
+        if not self._consent_in_effect(writer):
             return False
         on_list = canary.kind is Kind.FAMILY_ITEM and canary.family
+        shared_item = canary.kind in (Kind.YOUTH_ITEM, Kind.FAMILY_ITEM) and canary.shared
         if chat_id == GROUP:
             return on_list and not canary.not_with_child
-        reader = BY_KEY.get(chat_id)
         if reader is None:
             return False
         if reader.role in FAMILY_ADULTS:
             return on_list
-        if reader.role is Role.COORDINATOR:
-            if canary.kind in (Kind.PICTURE_COMMENT, Kind.MEETING_REASON):
-                return True
-            return canary.kind in (Kind.YOUTH_ITEM, Kind.FAMILY_ITEM) and canary.shared
-        if reader.role is Role.PROFESSIONAL and PROFESSIONALS_READ_SHARED:
-            return canary.kind in (Kind.YOUTH_ITEM, Kind.FAMILY_ITEM) and canary.shared
-        return False
+        if to_coordinator:
+            return answer or shared_item
+        return reader.role is Role.PROFESSIONAL and PROFESSIONALS_READ_SHARED and shared_item
 
     def _consent_in_effect(self, member: Member) -> bool:
         """The writer's recorded consent (their own answer, and a caregiver's for a child)."""
