@@ -7,6 +7,10 @@ takeover is bounded by `ttl + renew_every`. A holder that cannot renew (database
 its channel `margin` before its lease runs out, so two pollers never overlap. Adapters
 therefore ask `may_poll()` before each poll, keep one poll shorter than `margin` (e.g. a
 long-poll timeout of 10 s for a margin of 15 s), and stop promptly when asked.
+
+A process that holds the SQLite lock (bot/instance.py) is the only one on its database, so
+a lease held by anyone else was left by a dead process (kill -9, a crash): it is `sole` and
+takes such leases at once rather than waiting for them to lapse.
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ class ChannelKeeper:
         self._settings = settings
         self._clock = clock
         self._held_until: dict[str, datetime] = {}
+        # Set once this process holds proof that it is alone on the database (the SQLite lock).
+        self.sole_process = False
 
     def holds(self, name: str) -> bool:
         """True while this process may poll the channel."""
@@ -93,7 +99,9 @@ class ChannelKeeper:
             now = self._clock()
             try:
                 with UnitOfWork(self._sessions) as uow:
-                    held = uow.leases.acquire(channel.name, self._holder, now, self._settings.ttl)
+                    held = uow.leases.acquire(
+                        channel.name, self._holder, now, self._settings.ttl, sole=self.sole_process
+                    )
                     uow.commit()
             except Exception as exc:  # the database may be away; decide by the old lease
                 log.warning("lease on %s not renewed: %s", channel.name, type(exc).__name__)

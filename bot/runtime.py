@@ -76,6 +76,8 @@ class Runtime:
         """
         if self.lock is not None:
             self.lock.acquire()
+            # Alone on this database: a lease someone else holds was left by a dead process.
+            self.keeper.sole_process = True
         now = self._clock()
         with UnitOfWork(self._sessions) as uow:
             uow.processes.forget_before(now - PROCESS_FORGOTTEN_AFTER)
@@ -153,6 +155,7 @@ class Runtime:
             uow.processes.stopped(self.process_id, self._clock())
             uow.commit()
         if self.lock is not None:
+            self.keeper.sole_process = False
             self.lock.release()
         gc.unfreeze()  # the collector's again, should the process go on (a test's does)
         log.info("process %s stopped", self.process_id)

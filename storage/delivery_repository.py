@@ -101,18 +101,22 @@ class LeaseRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def acquire(self, channel: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    def acquire(
+        self, channel: str, holder: str, now: datetime, ttl: timedelta, *, sole: bool = False
+    ) -> bool:
         """Takes or renews the lease; True if `holder` holds it until `now + ttl`.
 
         The conditional UPDATE is atomic on both databases: of two processes racing for a
         lapsed lease, the second re-checks the row after the first commits and finds it held.
+        `sole` says the caller has proof that no other process uses this database (the SQLite
+        lock): any other holder is then dead, and its lease is taken without waiting.
         """
+        takeable = [m.ChannelLease.channel == channel]
+        if not sole:
+            takeable.append((m.ChannelLease.holder == holder) | (m.ChannelLease.expires_at <= now))
         renewed = self._s.execute(
             update(m.ChannelLease)
-            .where(
-                m.ChannelLease.channel == channel,
-                (m.ChannelLease.holder == holder) | (m.ChannelLease.expires_at <= now),
-            )
+            .where(*takeable)
             .values(
                 holder=holder,
                 expires_at=now + ttl,

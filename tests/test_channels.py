@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import channels
+from bot.catalogue import Catalogue
 from bot.channels import ChannelKeeper, LeaseSettings
+from bot.delivery import Deliverer
+from bot.instance import new_process_id
+from bot.runtime import Runtime
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 
@@ -131,3 +136,34 @@ def test_a_task_channel_stops_its_poller_when_the_lease_may_have_passed_and_repo
             await asyncio.wait_for(failing.failure(), 5)
 
     asyncio.run(scenario())
+
+
+def test_a_restarted_process_on_sqlite_polls_at_once_and_on_postgresql_after_the_lease(
+    engine: Engine, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    # The process before was killed with -9 a second ago: its lease on telegram still runs.
+    assert acquire(sessions, "host:41:dead", clock)
+    clock.advance(seconds=1)
+    telegram = FakeChannel()
+    me = new_process_id()
+    deliverer = Deliverer(sessions, catalogue, {}, clock=clock, process_id=me)
+    runtime = Runtime(engine, sessions, deliverer, me, channels=[telegram], clock=clock)
+
+    async def restart() -> None:
+        await runtime.start()
+        if engine.dialect.name == "sqlite":
+            # The lock on the database file proves nobody else polls: take over now.
+            assert telegram.events == ["start"]
+        else:
+            # Several processes may share PostgreSQL: wait for the lease to lapse, as before.
+            assert telegram.events == []
+            clock.advance(seconds=29)
+            await runtime.keep_once()
+            assert telegram.events == ["start"]
+        assert telegram.may_poll is not None and telegram.may_poll()
+        await runtime.stop()
+
+    asyncio.run(restart())
+    with UnitOfWork(sessions) as uow:
+        (lease,) = uow.leases.holders()
+    assert lease.holder == me
