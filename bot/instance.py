@@ -72,6 +72,15 @@ class SqliteProcessLock:
         _held.add(key)
         self._key = key
 
+    def holder(self) -> int | None:
+        """The pid that holds the lock now, or None when no process does.
+
+        Reads /proc/locks and takes nothing, so a bot starting meanwhile is never refused.
+        Raises OSError where it cannot be known (no /proc/locks, no database file).
+        """
+        st = os.stat(self.database)
+        return _read_flock_holder(st.st_dev, st.st_ino)
+
     def release(self) -> None:
         """Lets go of the lock (the descriptor stays open; see _descriptors)."""
         if self._key is not None:
@@ -100,14 +109,20 @@ def _descriptor(database: Path) -> tuple[int, tuple[int, int, int]]:
 def _flock_holder(key: tuple[int, int, int]) -> str | None:
     """The pid holding a flock on the file, from /proc/locks on Linux; None where unknown."""
     _pid, dev, ino = key
-    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
     try:
-        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
-            for line in locks:
-                # "1: FLOCK  ADVISORY  WRITE 6590 fe:00:2146515 0 EOF"
-                fields = line.split()
-                if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
-                    return fields[4]
+        pid = _read_flock_holder(dev, ino)
     except OSError:
         return None
+    return None if pid is None else str(pid)
+
+
+def _read_flock_holder(dev: int, ino: int) -> int | None:
+    """The pid holding a flock on the file (device, inode), None if none; OSError if unknown."""
+    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
+    with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+        for line in locks:
+            # "1: FLOCK  ADVISORY  WRITE 6590 fe:00:2146515 0 EOF"
+            fields = line.split()
+            if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
+                return int(fields[4])
     return None
