@@ -139,3 +139,40 @@ def test_run_without_the_token_says_which_variable_is_missing(
     _, stderr = bot.communicate(timeout=30)
     assert bot.returncode == 2
     assert TOKEN_ENV in stderr
+
+
+def test_after_kill_9_the_restarted_bot_answers_within_ten_seconds(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    config, code = write_config(tmp_path, emulator)
+    env = {**os.environ, TOKEN_ENV: emulator.token}
+    first = start_bot(config, env)
+    try:
+        asyncio.run(emulator.send_command(ALEX.id, ALEX, "start", code))
+        welcomed = asyncio.run(emulator.wait_for_bot_messages(ALEX.id, 2, timeout=60))
+    finally:
+        first.kill()  # SIGKILL: no clean stop, its lease on telegram is left behind
+        first.communicate()
+    status = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "status", "--config", str(config)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert f"pid {first.pid} on " in status and ", dead (no heartbeat for " in status
+    assert "telegram: nobody polls: held by " in status
+    second = start_bot(config, env)
+    try:
+        sent_at = time.monotonic()
+        asyncio.run(emulator.send_message(ALEX.id, ALEX, "hej"))
+        # Alone on the SQLite file (its lock proves it), the new process polls at once
+        # rather than waiting out the dead one's lease (90 s by default).
+        asyncio.run(emulator.wait_for_bot_messages(ALEX.id, len(welcomed) + 1, timeout=10))
+        answered_in = time.monotonic() - sent_at
+    finally:
+        second.kill()
+        _, stderr = second.communicate()
+    assert answered_in <= 10, stderr
