@@ -7,16 +7,23 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.cli import EXIT_NOT_FOUND, main
+from bot.config import load_config
 from bot.delivery import DeliveryPolicy
 from flows.replies import Attachment, Reply, say
 from storage import models as m
+from storage.db import make_engine, session_factory
+from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
+from tests.test_config import EXAMPLE
 from tests.test_durable_delivery import (
     PLATFORM,
     Platform,
@@ -179,3 +186,67 @@ def test_a_notice_sent_by_id_does_not_overtake_an_older_due_message_of_its_chat(
     asyncio.run(deliver.deliver([newer]))  # the notice in hand, as an adapter sends it
     asyncio.run(deliver.drain())
     assert sent_order(sessions, platform) == [older, newer]
+
+
+def test_the_park_time_is_set_in_the_delivery_section(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[delivery]\npark_after_seconds = 120\n")
+    assert load_config(path, environ={}).delivery.policy().park_after == timedelta(minutes=2)
+    example = load_config(EXAMPLE, environ={}).delivery.policy()
+    assert example.park_after == DeliveryPolicy().park_after == timedelta(minutes=5)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    """A migrated SQLite file, as the operator's commands open it."""
+    path = tmp_path / "bot.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return str(path)
+
+
+def test_the_operator_lists_waiting_messages_without_content_and_drops_one(
+    database: str, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{database}"
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    with UnitOfWork(sessions) as uow:
+        stuck, later = uow.outbox.enqueue(
+            "telegram", "42", (say("common.paused"), say("join.used", name="Kim")), "sv", clock.now
+        )
+        uow.outbox.claim("P", clock.now, timedelta(minutes=2), ["telegram"], [stuck])
+        uow.outbox.retry_later(
+            stuck, "BadRequest", clock.now + timedelta(seconds=40), failed_at=clock.now
+        )
+        (sent,) = uow.outbox.enqueue("matrix", "!room", (say("join.expired"),), "sv", clock.now)
+        uow.outbox.mark_sent(sent, clock.now)
+        uow.commit()
+
+    assert main(["outbox", "list", "--pending", "--db", url]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{stuck}  2026-11-23 10:00 UTC  telegram:42  common.paused  pending  attempts 1"
+        "  BadRequest  next 10:00:40 UTC",
+        f"{later}  2026-11-23 10:00 UTC  telegram:42  join.used  pending  attempts 0"
+        "  -  next 10:00:00 UTC",
+    ]  # ids, times and the error class: no text, no parameter ("Kim")
+
+    assert main(["outbox", "drop", "--id", str(stuck), "--db", url]) == 0
+    assert f"message {stuck} dropped" in capsys.readouterr().out
+    assert main(["outbox", "list", "--pending", "--db", url]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"{later}  ")
+    with UnitOfWork(sessions) as uow:  # the chat goes on: its later message is free to go
+        # (claimed for long: the command reads the real clock)
+        claimed = uow.outbox.claim("Q", clock.now, timedelta(days=36500), ["telegram"])
+        assert [p.id for p in claimed] == [later]
+        uow.commit()
+
+    assert main(["outbox", "drop", "--id", "999", "--db", url]) == EXIT_NOT_FOUND
+    assert "no message 999 in the outbox" in capsys.readouterr().err
+    assert main(["outbox", "drop", "--id", str(sent), "--db", url]) == EXIT_NOT_FOUND
+    assert "already sent or dropped" in capsys.readouterr().err
+    assert main(["outbox", "drop", "--id", str(later), "--db", url]) == EXIT_NOT_FOUND
+    assert "being sent right now" in capsys.readouterr().err
+    engine.dispose()
