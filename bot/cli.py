@@ -64,6 +64,7 @@ from storage.crypto import (
 )
 from storage.db import make_engine, session_factory
 from storage.keys import PLAINTEXT, key_ids_in_use, rotate
+from storage.outbox_repository import DropOutcome
 from storage.retention import audit_trail, run_retention
 from storage.schema import (
     SchemaOutOfDate,
@@ -158,14 +159,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_db_options(status)
 
-    outbox = sub.add_parser("outbox", help="outgoing messages the bot gave up on")
+    outbox = sub.add_parser("outbox", help="outgoing messages waiting to be sent or given up on")
     outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     listing = outbox_sub.add_parser("list", help="list outgoing messages (no content is shown)")
     add_db_options(listing)
-    listing.add_argument(
-        "--failed", action="store_true", required=True, help="only failed messages (required)"
+    kind = listing.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--failed", action="store_true", help="messages the bot gave up on")
+    kind.add_argument(
+        "--pending", action="store_true", help="messages not sent yet (waiting or being sent)"
     )
     listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    drop = outbox_sub.add_parser(
+        "drop", help="drop a waiting or failed message: it is never sent, its chat goes on"
+    )
+    add_db_options(drop)
+    drop.add_argument("--id", type=int, required=True, dest="id", help="a message id")
     retry = outbox_sub.add_parser("retry", help="send failed messages again, with fresh attempts")
     add_db_options(retry)
     which = retry.add_mutually_exclusive_group(required=True)
@@ -613,8 +621,25 @@ def _invite(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def _outbox(args: argparse.Namespace, engine: Engine) -> int:
-    """Lists failed messages, or makes them pending again."""
+    """Lists waiting or failed messages, drops one, or makes failed ones pending again."""
     with UnitOfWork(session_factory(engine)) as uow:
+        if args.outbox_command == "list" and args.pending:
+            waiting = uow.outbox.waiting(args.limit)
+            if not waiting:
+                print("no messages waiting")
+            for entry in waiting:
+                # Ids, times, counts and the error class only: never what the message says.
+                print(
+                    f"{entry.id}  {entry.created_at:%Y-%m-%d %H:%M} UTC"
+                    f"  {entry.platform}:{entry.chat_id}  {entry.message_id}  {entry.status}"
+                    f"  attempts {entry.attempts}  {entry.last_error or '-'}"
+                    f"  next {entry.next_attempt_at:%H:%M:%S} UTC"
+                )
+            return 0
+        if args.outbox_command == "drop":
+            outcome = uow.outbox.drop(args.id, system_clock())
+            uow.commit()
+            return _dropped(args.id, outcome)
         if args.outbox_command == "list":
             failed = uow.outbox.failed(args.limit)
             if not failed:
@@ -629,6 +654,27 @@ def _outbox(args: argparse.Namespace, engine: Engine) -> int:
         uow.commit()
     print(f"{count} message(s) will be sent again by the running bot")
     return 0 if count or args.all else EXIT_NOT_FOUND
+
+
+def _dropped(outbox_id: int, outcome: DropOutcome) -> int:
+    """Says what `outbox drop` did; an exit code that is not 0 unless a message was dropped."""
+    match outcome:
+        case DropOutcome.DROPPED:
+            print(f"message {outbox_id} dropped: it will not be sent; its chat goes on")
+            return 0
+        case DropOutcome.NOT_FOUND:
+            print(f"samverkan: no message {outbox_id} in the outbox", file=sys.stderr)
+        case DropOutcome.FINISHED:
+            print(
+                f"samverkan: message {outbox_id} was already sent or dropped: nothing to drop",
+                file=sys.stderr,
+            )
+        case DropOutcome.BEING_SENT:
+            print(
+                f"samverkan: message {outbox_id} is being sent right now; try again in a minute",
+                file=sys.stderr,
+            )
+    return EXIT_NOT_FOUND
 
 
 def _report(args: argparse.Namespace, config: Config, engine: Engine) -> int:

@@ -18,7 +18,7 @@ from platformdirs import user_data_path
 
 from bot.catalogue import available_locales
 from bot.channels import LeaseSettings
-from bot.delivery import DeliveryPolicy
+from bot.delivery import PARK_AFTER, DeliveryPolicy
 from bot.nudge_config import (
     NudgeConfig,
     ReportConfig,
@@ -144,6 +144,7 @@ class DeliveryConfig:
     claim_seconds: int = 120
     late_note_after_minutes: int = 15
     lease_seconds: int = 90
+    park_after_seconds: int = int(PARK_AFTER.total_seconds())
 
     def policy(self) -> DeliveryPolicy:
         """The retry policy of the deliverer."""
@@ -151,6 +152,7 @@ class DeliveryConfig:
             max_attempts=self.max_attempts,
             claim_for=timedelta(seconds=self.claim_seconds),
             late_after=timedelta(minutes=self.late_note_after_minutes),
+            park_after=timedelta(seconds=self.park_after_seconds),
         )
 
     def ticker(self) -> TickerSettings:

@@ -5,6 +5,12 @@ then marked sent in a second transaction. A process that dies between the send a
 leaves the row claimed; once the claim runs out (or, on SQLite, when the one process starts
 again) it is sent again, with the same idempotency key, so a platform that honours keys
 (Matrix txnId) shows it once. Any other crash point loses nothing and repeats nothing.
+
+A chat's messages go out in order: while one waits for a retry, the younger ones wait with it.
+So that one message the platform keeps refusing cannot hold its chat for hours, it is parked
+(failed, for `samverkan outbox list --failed`) once its own sends have failed for
+`park_after`; a message that cannot be rendered (a template error, an unknown file kind, a
+file maker's error) fails at once, since a retry would render it the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from babel.dates import format_timedelta
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
@@ -77,6 +84,8 @@ class Outgoing:
 
 # Attempts before a message counts as failed, by default ([delivery] max_attempts).
 MAX_ATTEMPTS = 12
+# How long a message's own sends may fail before it is parked ([delivery] park_after_seconds).
+PARK_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,8 @@ class DeliveryPolicy:
     # A reminder sent this much after its due time says how late it is.
     late_after: timedelta = timedelta(minutes=15)
     batch_size: int = 50
+    # A message failing this long is parked (failed), so its chat's later messages go on.
+    park_after: timedelta = PARK_AFTER
 
 
 DEFAULT_POLICY = DeliveryPolicy()
@@ -222,13 +233,11 @@ class Deliverer:
             return 0
         chat = (message.platform, message.chat_id)
         if chat in chats.waiting:
-            # An older message of this chat has to wait: this one waits with it, in order,
-            # and shares its fate (the chat failed this attempt, or asked us to wait).
-            error, at, counted = chats.waiting[chat]
-            if counted and message.attempts >= self._policy.max_attempts:
-                self._give_up(message, error, permanent=False)
-            else:
-                self._retry(message, error, at, count_attempt=counted)
+            # An older message of this chat has to wait: this one waits with it, in order.
+            # It was not tried, so this is no attempt of its own, and it is not failing: when
+            # the older one is parked, this one goes on with all its attempts.
+            error, at = chats.waiting[chat]
+            self._retry(message, error, at, count_attempt=False)
             return 0
         if message.unreachable or chat in chats.refused:
             log.info("outbox %d failed: chat is marked unreachable", message.id)
@@ -239,30 +248,30 @@ class Deliverer:
         transport = self._transports[message.platform]
         try:
             rendered = self._render(message, transport.text_format, now)
-            if not getattr(transport, "opens_private_chat", False):
-                rendered = without_private_chat_link(rendered)
+        except DBAPIError as exc:
+            # The file maker could not read the database: that may pass, so it is retried.
+            return self._failed_attempt(message, type(exc).__name__, now, chats)
+        except Exception as exc:
+            # A template error, an unknown file kind, a file maker's error: rendering again
+            # gives the same, so it fails at once and the chat goes on (issue 20).
+            log.warning("outbox %d failed: cannot render: %s", message.id, type(exc).__name__)
+            self._give_up(message, type(exc).__name__, permanent=False)
+            return 0
+        if not getattr(transport, "opens_private_chat", False):
+            rendered = without_private_chat_link(rendered)
+        try:
             await transport.send(message.chat_id, rendered, message.idempotency_key)
         except RetryAfter as exc:
             wait = max(timedelta(seconds=exc.seconds), MIN_RETRY_AFTER)
             log.info("outbox %d: platform asks to wait %.1f s", message.id, wait.total_seconds())
             self._retry(message, "RetryAfter", now + wait, count_attempt=False)
-            chats.waiting[chat] = ("RetryAfter", now + wait, False)
-        except (PermanentSendError, UnknownFileKind) as exc:
+            chats.waiting[chat] = ("RetryAfter", now + wait)
+        except PermanentSendError as exc:
             log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
-            permanent = isinstance(exc, PermanentSendError)
-            if permanent:
-                chats.refused.add(chat)
-            self._give_up(message, type(exc).__name__, permanent=permanent)
+            chats.refused.add(chat)
+            self._give_up(message, type(exc).__name__, permanent=True)
         except Exception as exc:  # any transport error is retried later, never lost
-            log.warning(
-                "outbox %d attempt %d failed: %s", message.id, message.attempts, type(exc).__name__
-            )
-            if message.attempts >= self._policy.max_attempts:
-                self._give_up(message, type(exc).__name__, permanent=False)
-            else:
-                retry_at = now + backoff(message.attempts, self._policy, self._rng)
-                self._retry(message, type(exc).__name__, retry_at, count_attempt=True)
-                chats.waiting[chat] = (type(exc).__name__, retry_at, True)
+            return self._failed_attempt(message, type(exc).__name__, now, chats)
         else:
             # Marked at once, in its own transaction, not with the round's other sends: a
             # crash then repeats at most this one message. A batch of marks would repeat every
@@ -272,6 +281,31 @@ class Deliverer:
             with one_statement(self._engine) as connection:
                 mark_sent(connection, message.id, self._clock(), message.reply.params)
             return 1
+        return 0
+
+    def _failed_attempt(
+        self, message: PendingMessage, error: str, now: datetime, chats: _ChatsThisRound
+    ) -> int:
+        """Records a failed attempt: retried with backoff, until it is parked or out of
+        attempts; meanwhile the chat's younger messages wait. Always 0 (nothing sent)."""
+        log.warning("outbox %d attempt %d failed: %s", message.id, message.attempts, error)
+        failing_since = message.failing_since or now
+        park_at = failing_since + self._policy.park_after
+        if now >= park_at:
+            log.warning(
+                "outbox %d parked: failing for %d s; its chat goes on",
+                message.id,
+                (now - failing_since).total_seconds(),
+            )
+            self._give_up(message, error, permanent=False)
+        elif message.attempts >= self._policy.max_attempts:
+            self._give_up(message, error, permanent=False)
+        else:
+            # The last try falls at the park time, not a backoff step after it: the chat
+            # waits for at most `park_after`.
+            retry_at = min(now + backoff(message.attempts, self._policy, self._rng), park_at)
+            self._retry(message, error, retry_at, count_attempt=True, failed_at=now)
+            chats.waiting[(message.platform, message.chat_id)] = (error, retry_at)
         return 0
 
     def _render(self, message: PendingMessage, fmt: TextFormat, now: datetime) -> RenderedMessage:
@@ -299,11 +333,19 @@ class Deliverer:
         return replace(rendered, file=file)
 
     def _retry(
-        self, message: PendingMessage, error: str, at: datetime, *, count_attempt: bool
+        self,
+        message: PendingMessage,
+        error: str,
+        at: datetime,
+        *,
+        count_attempt: bool,
+        failed_at: datetime | None = None,
     ) -> None:
         """Puts the row back for a later attempt (error class only: never content)."""
         with UnitOfWork(self._sessions) as uow:
-            uow.outbox.retry_later(message.id, error, at, count_attempt=count_attempt)
+            uow.outbox.retry_later(
+                message.id, error, at, count_attempt=count_attempt, failed_at=failed_at
+            )
             uow.commit()
 
     def _give_up(self, message: PendingMessage, error: str, *, permanent: bool) -> None:
@@ -341,8 +383,8 @@ class _ChatsThisRound:
     then their younger messages wait too, so a chat's messages never overtake each other)."""
 
     refused: set[tuple[str, str]] = field(default_factory=set)
-    # chat → (error, retry at, whether it counts as an attempt)
-    waiting: dict[tuple[str, str], tuple[str, datetime, bool]] = field(default_factory=dict)
+    # chat → (error, retry at)
+    waiting: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
 
 
 def unreachable_notice(case_reference: str, member_name: str) -> Reply:

@@ -12,11 +12,17 @@ stateDiagram-v2
     pending --> sending: claimed (attempts + 1)
     sending --> sent: the platform took it
     sending --> pending: transient error, retry at next_attempt_at
-    sending --> failed: permanent error, or the last attempt
+    sending --> failed: permanent or rendering error, the last attempt, or parked
     sending --> dropped: a reminder that no longer makes sense
     sending --> sending: claim ran out (process died), claimed again
     failed --> pending: operator retries
+    pending --> dropped: operator drops it
+    failed --> dropped: operator drops it
 ```
+
+One chat's messages go out in the order they were written: a row is sent only when no older
+open row of its chat is left (being sent, waiting for a retry, or merely due). A message that
+keeps failing is parked (failed) after a bounded time, so the rows behind it go on.
 """
 
 from __future__ import annotations
@@ -99,6 +105,8 @@ class PendingMessage:
     due_at: datetime | None = None
     expires_at: datetime | None = None
     unreachable: bool = False
+    # When its own sends began to fail (None: they have not); it is parked after a while.
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +128,30 @@ class FailedMessage:
     attempts: int
     last_error: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingMessage:
+    """A message not sent yet, as the operator sees it (no content)."""
+
+    id: int
+    platform: str
+    chat_id: str
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+
+
+class DropOutcome(StrEnum):
+    """What `drop` did with the row it was asked to drop."""
+
+    DROPPED = "dropped"
+    NOT_FOUND = "not found"
+    FINISHED = "finished"  # sent or dropped already: nothing to drop
+    BEING_SENT = "being sent"  # a process holds it right now
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +208,13 @@ class OutboxRepository:
         are due again when the claim runs out, like any claimed row. When the chat is not free
         (an older message is being sent or waits for a retry, or the chat is unreachable),
         they are added pending instead and none are returned: the dispatcher sends them in
-        their turn, after the older one.
+        their turn, after the older one. An older row that is merely due (a retry whose time
+        came, a notice not yet claimed) counts too: a reply never overtakes it.
         """
         if not replies:
             return []
         busy, unreachable = execute_core(
-            self._s, _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id, "now": now}
+            self._s, _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id}
         ).one()
         if busy or unreachable:
             added = self._add(platform, chat_id, replies, locale, now)
@@ -466,24 +499,32 @@ class OutboxRepository:
             _OPEN_IN_CHATS,
             {"chats": list({row.chat_id for row in found}), "newest": max(candidates)},
         ).all()
-        by_chat: dict[tuple[str, str], list[tuple[int, bool]]] = defaultdict(list)
+        if ids is not None:
+            # Rows asked for by id (the notices in hand, a sweep) take the older rows of their
+            # chats that are due with them, locked like any claim, so they go first and in
+            # order rather than be overtaken (issue 20).
+            chats = {(row.platform, row.chat_id) for row in found}
+            along = [
+                row.id
+                for row in open_rows
+                if row.id not in candidates
+                and (row.platform, row.chat_id) in chats
+                and row.next_attempt_at <= now
+            ]
+            if along:
+                more = self._s.execute(_DUE_AMONG, {**params, "ids": along}).all()
+                candidates.update((row.id, row) for row in more)
+        by_chat: dict[tuple[str, str], list[int]] = defaultdict(list)
         for row in open_rows:
-            # An older row blocks when another dispatcher is sending it or it waits for a
-            # retry. When rows are asked for by id (the replies in hand), an older row that
-            # is merely due does not: the dispatcher sends it on its own.
-            blocks = (
-                ids is None
-                or row.status == OutboxStatus.SENDING.value
-                or (row.next_attempt_at > now)
-            )
-            by_chat[(row.platform, row.chat_id)].append((row.id, blocks))
+            by_chat[(row.platform, row.chat_id)].append(row.id)
         taken: list[int] = []
         for chat_rows in by_chat.values():
-            for outbox_id, blocks in chat_rows:
-                if outbox_id in candidates:
-                    taken.append(outbox_id)
-                elif blocks:
-                    break  # an older message of this chat is elsewhere: wait for it
+            for outbox_id in chat_rows:
+                if outbox_id not in candidates:
+                    # An older message of this chat is being sent, waits for a retry, or is
+                    # locked or left out by another dispatcher: the younger ones wait for it.
+                    break
+                taken.append(outbox_id)
         if not taken:
             return []
         taken.sort()
@@ -518,9 +559,18 @@ class OutboxRepository:
         return chosen.get(actor.person_id, actor.locale)
 
     def retry_later(
-        self, outbox_id: int, error: str, at: datetime, *, count_attempt: bool = True
+        self,
+        outbox_id: int,
+        error: str,
+        at: datetime,
+        *,
+        count_attempt: bool = True,
+        failed_at: datetime | None = None,
     ) -> None:
-        """Puts a claimed row back to pending until `at` (a rate limit is no failed attempt)."""
+        """Puts a claimed row back to pending until `at` (a rate limit is no failed attempt).
+
+        `failed_at` says its own send failed then: the first such time is kept, to park it.
+        """
         values: dict[str, object] = {
             "status": OutboxStatus.PENDING.value,
             "next_attempt_at": at,
@@ -529,6 +579,8 @@ class OutboxRepository:
         }
         if not count_attempt:
             values["attempts"] = m.Outbox.attempts - 1
+        if failed_at is not None:
+            values["failing_since"] = func.coalesce(m.Outbox.failing_since, failed_at)
         self._s.execute(update(m.Outbox).where(m.Outbox.id == outbox_id).values(**values))
 
     def mark_failed(self, outbox_id: int, error: str) -> None:
@@ -576,6 +628,41 @@ class OutboxRepository:
             oldest_open_at=oldest,
         )
 
+    def waiting(self, limit: int = 100) -> list[WaitingMessage]:
+        """The messages not sent yet (pending or being sent), oldest first."""
+        rows = self._s.scalars(
+            select(m.Outbox).where(m.Outbox.status.in_(OPEN)).order_by(m.Outbox.id).limit(limit)
+        )
+        return [
+            WaitingMessage(
+                row.id,
+                row.platform,
+                row.chat_id,
+                row.message_id,
+                row.status,
+                row.attempts,
+                row.last_error,
+                row.created_at,
+                row.next_attempt_at,
+            )
+            for row in rows
+        ]
+
+    def drop(self, outbox_id: int, now: datetime) -> DropOutcome:
+        """Drops a waiting or failed message for the operator, so its chat goes on without it.
+
+        A row a live process is sending right now is left to it (its claim has not run out).
+        """
+        row = self._s.get(m.Outbox, outbox_id, with_for_update=True)
+        if row is None:
+            return DropOutcome.NOT_FOUND
+        if row.status in (OutboxStatus.SENT.value, OutboxStatus.DROPPED.value):
+            return DropOutcome.FINISHED
+        if row.status == OutboxStatus.SENDING.value and row.next_attempt_at > now:
+            return DropOutcome.BEING_SENT
+        self.mark_dropped(outbox_id, "DroppedByOperator")
+        return DropOutcome.DROPPED
+
     def failed(self, limit: int = 100) -> list[FailedMessage]:
         """The failed messages, oldest first."""
         rows = self._s.scalars(
@@ -614,6 +701,7 @@ class OutboxRepository:
                 attempts=0,
                 next_attempt_at=now,
                 last_error=None,
+                failing_since=None,
             )
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -799,6 +887,7 @@ _PENDING_COLUMNS = (
     _OUTBOX.c.attempts,
     _OUTBOX.c.due_at,
     _OUTBOX.c.expires_at,
+    _OUTBOX.c.failing_since,
 )
 _UNREACHABLE_NOW = (
     select(_UNREACHABLE.c.id)
@@ -848,8 +937,9 @@ _CLAIM = (
         attempts=_OUTBOX.c.attempts + 1,
     )
 )
-# Whether new replies to a chat must wait behind an older message of it (being sent, or
-# waiting for a retry), and whether the chat is unreachable: one look-up before a claimed insert.
+# Whether new replies to a chat must wait behind an older message of it (being sent, waiting
+# for a retry, or due and not yet taken: a reply claimed then would overtake it), and whether
+# the chat is unreachable: one look-up before a claimed insert.
 _CHAT_NOT_FREE = select(
     # Two look-ups rather than one with OR, so each reads (platform, chat_id, status) of
     # ix_outbox_chat_status whole and never walks the chat's history of sent rows.
@@ -863,7 +953,6 @@ _CHAT_NOT_FREE = select(
             _OUTBOX.c.platform == bindparam("platform"),
             _OUTBOX.c.chat_id == bindparam("chat_id"),
             _OUTBOX.c.status == OutboxStatus.PENDING.value,
-            _OUTBOX.c.next_attempt_at > bindparam("now", type_=_OUTBOX.c.next_attempt_at.type),
         ),
     ),
     exists().where(
@@ -950,6 +1039,7 @@ def _pending(row: Any, *, unreachable: bool, attempts: int | None = None) -> Pen
         due_at=row.due_at,
         expires_at=row.expires_at,
         unreachable=unreachable,
+        failing_since=row.failing_since,
     )
 
 

@@ -359,6 +359,9 @@ class Outbox(Base):
     # When a reminder was meant to go out (to note lateness) and after when it makes no sense.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When this message's own sends began to fail (migration 0014): it is parked (failed) once
+    # it has failed this long, so its chat's later messages go on. Rate limits do not count.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OutboxAbout(Base):
