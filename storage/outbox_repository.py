@@ -209,18 +209,23 @@ class OutboxRepository:
         (an older message is being sent or waits for a retry, or the chat is unreachable),
         they are added pending instead and none are returned: the dispatcher sends them in
         their turn, after the older one. An older row that is merely due (a retry whose time
-        came, a notice not yet claimed) counts too: a reply never overtakes it.
+        came, a notice not yet claimed) never lets a reply overtake it either: it is claimed
+        here too and returned first, so the person gets both at once and in order, without
+        waiting for a sweep.
         """
         if not replies:
             return []
         busy, unreachable = execute_core(
             self._s, _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id}
         ).one()
+        older: list[PendingMessage] = []
+        if busy and not unreachable:
+            older, busy = self._claim_older(platform, chat_id, now, claim)
         if busy or unreachable:
             added = self._add(platform, chat_id, replies, locale, now)
             self._add_about([(outbox_id, about) for outbox_id in added if about])
-            return []
-        claimed: list[PendingMessage] = []
+            return older
+        claimed: list[PendingMessage] = older
         for reply in replies:
             values = _outbox_values(platform, chat_id, reply, locale, now)
             values.update(
@@ -245,6 +250,25 @@ class OutboxRepository:
             )
         self._add_about([(p.id, about) for p in claimed if about])
         return claimed
+
+    def _claim_older(
+        self, platform: str, chat_id: str, now: datetime, claim: Claim
+    ) -> tuple[list[PendingMessage], bool]:
+        """Claims the chat's older open rows when every one of them is due; returns those
+        claimed and whether the chat is still busy (one is being sent or waits for later)."""
+        open_ids = list(
+            self._s.scalars(
+                select(m.Outbox.id)
+                .where(
+                    m.Outbox.platform == platform,
+                    m.Outbox.chat_id == chat_id,
+                    m.Outbox.status.in_((OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)),
+                )
+                .order_by(m.Outbox.id)
+            )
+        )
+        taken = self.claim(claim.process_id, now, claim.until - now, [platform], ids=open_ids)
+        return taken, len(taken) < len(open_ids)
 
     def enqueue_notice(self, notice: Notice, now: datetime, default_locale: str) -> list[int]:
         """Adds rows for a notice: to each private chat of a person, or to one chat.

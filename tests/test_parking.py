@@ -177,6 +177,19 @@ def test_a_reply_does_not_overtake_an_older_message_whose_retry_is_due_but_not_y
     assert order[0] == older and order == sorted(order)
 
 
+def test_a_reply_takes_a_due_older_message_of_its_chat_along_without_waiting_for_a_sweep(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    (older,) = enqueue(sessions, clock.now, "alex", "common.paused")
+    platform = Platform()
+    deliver = deliverer(sessions, catalogue, platform, clock)
+    # Alex writes while a notice waits for the dispatcher: no sweep runs here at all.
+    asyncio.run(deliver.deliver(alex_writes(sessions, clock)))
+    order = sent_order(sessions, platform)
+    assert len(order) > 1
+    assert order[0] == older and order == sorted(order)
+
+
 def test_a_notice_sent_by_id_does_not_overtake_an_older_due_message_of_its_chat(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
 ) -> None:
