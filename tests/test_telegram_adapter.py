@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
-from bot.config import TelegramMode
+from bot.config import TelegramConfig, TelegramMode
 from bot.delivery import Outgoing
 from bot.handler import EventHandler
-from bot.telegram.service import SWEEP_GRACE
+from bot.telegram.service import SWEEP_GRACE, TelegramService
 from flows.conversation import ConversationRef, Inbound
 from flows.coordination import ActionItem, ActionStatus
 from flows.domain import MeetingKind, Role
@@ -569,3 +569,29 @@ def test_telegram_unreachable_for_30_s_at_start_then_the_bot_starts_when_it_retu
     assert len(retries) == len(waited)
     secret = emulator.token.split(":")[1]
     assert not [m for m in ours if secret in m or "127.0.0.1" in m], "no token, no URL"
+
+
+def test_stopping_while_telegram_is_unreachable_ends_the_start_at_once(
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+    unused_tcp_port: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = TelegramConfig(enabled=True, api_base_url=f"http://127.0.0.1:{unused_tcp_port}/bot")
+    service = TelegramService(
+        settings, "123:unreachable", db, EventHandler(db, default_engine()), catalogue
+    )
+
+    async def start_then_stop() -> None:
+        task = asyncio.create_task(service.run(handle_signals=False))
+        while "trying again in 1 s" not in caplog.text:
+            if task.done():
+                task.result()  # the start failed instead of waiting for Telegram
+            await asyncio.sleep(0.01)
+        service.stop()  # SIGTERM while waiting for Telegram
+        await asyncio.wait_for(task, 0.5)  # sooner than the 1 s wait
+
+    with caplog.at_level(logging.INFO, logger="bot"):
+        asyncio.run(start_then_stop())
+    assert not service.ready.is_set()
+    assert "Telegram bot stopped before it could start" in caplog.text
