@@ -430,6 +430,7 @@ def _serve(
             locales=languages,
             consent_age=config.privacy.consent_age,
             operator=config.privacy.operator_name,
+            timezone=config.timezone,
         ),
         config.default_locale,
         process_id=process_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from flows.caregiver_prep import CaregiverPreparation
 from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
@@ -19,19 +20,23 @@ from flows.professional import ProfessionalHome
 from flows.youth_prep import YouthPreparation
 
 DEFAULT_LOCALES = ("sv", "en")
+DEFAULT_TIMEZONE = "Europe/Stockholm"  # the default of [bot] timezone (bot/config.py)
 
 
 def default_engine(
     locales: Sequence[str] = DEFAULT_LOCALES,
     consent_age: int = DEFAULT_AGE_LIMIT,
     operator: str = "",
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Engine:
     """The engine with every flow that exists, by role; `locales` are the languages offered.
 
     Consent comes before everything (flows/consent.py): after joining, and whenever it is
     missing or withdrawn; young people under `consent_age` need a caregiver's yes too.
-    `operator` is who runs the bot, named in the consent explanation.
+    `operator` is who runs the bot, named in the consent explanation. `timezone` ([bot]
+    timezone) is where "15 dec 13.00" and "i morgon" are read for meetings and plan dates.
     """
+    zone = ZoneInfo(timezone)
     caregiver = CaregiverPreparation()
     return Engine(
         {
@@ -41,8 +46,8 @@ def default_engine(
             ),
             Role.CAREGIVER: caregiver,
             Role.NETWORK: caregiver,
-            Role.COORDINATOR: CoordinatorFlow(),
-            Role.PROFESSIONAL: ProfessionalHome(),
+            Role.COORDINATOR: CoordinatorFlow(timezone=zone),
+            Role.PROFESSIONAL: ProfessionalHome(timezone=zone),
         },
         fallback=MemberHome(),
         sidetracks=(

@@ -7,7 +7,9 @@ which refuses malformed HTML, over-long texts and bad callback data as Telegram 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,10 +19,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
-from bot.config import TelegramMode
+from bot.config import TelegramConfig, TelegramMode
 from bot.delivery import Outgoing
 from bot.handler import EventHandler
-from bot.telegram.service import SWEEP_GRACE
+from bot.telegram.service import SWEEP_GRACE, TelegramService
 from flows.conversation import ConversationRef, Inbound
 from flows.coordination import ActionItem, ActionStatus
 from flows.domain import MeetingKind, Role
@@ -33,9 +35,9 @@ from storage.outbox_repository import Claim
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.coord_seed import case_with_plan, chat, coordinator_code, run_tick
-from tests.support.strict_bot_api import StrictBotApi
+from tests.support.strict_bot_api import Fault, StrictBotApi, running_strict_api
 from tests.support.telegram_driver import RunningBot, emulated_telegram, running_bot, visible
-from tests.support.telegram_emulator import EmulatedUser, EmulatorClient
+from tests.support.telegram_emulator import EmulatedUser, EmulatorClient, running_emulator
 
 pytestmark = pytest.mark.slow
 
@@ -519,3 +521,77 @@ def unused_tcp_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_telegram_unreachable_for_30_s_at_start_then_the_bot_starts_when_it_returns(
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    unused_tcp_port: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    [code] = invite(db, clock, (Role.YOUTH, "Alex"))
+    waited: list[float] = []
+    with running_emulator() as emulator, contextlib.ExitStack() as telegram_back:
+        # Nothing listens where the bot looks for Telegram yet: every connection is refused.
+        unreachable = StrictBotApi(emulator.base_url)
+        unreachable.base_url = f"http://127.0.0.1:{unused_tcp_port}/bot"
+        returned: list[StrictBotApi] = []
+
+        async def pause(seconds: float) -> None:
+            """The wait between tries on a virtual clock: Telegram is back after 30 s."""
+            waited.append(seconds)
+            if sum(waited) >= 30 and not returned:
+                front = telegram_back.enter_context(
+                    running_strict_api(emulator.base_url, port=unused_tcp_port)
+                )
+                # Back, but still shaky: two gateway errors, then one when polling starts.
+                front.state.fail_next("getMe", Fault("502"), Fault("500"))
+                front.state.fail_next("deleteWebhook", Fault("502"))
+                returned.append(front)
+
+        async def conversation() -> None:
+            async with running_bot(emulator, unreachable, db, catalogue, start_pause=pause) as bot:
+                alex = bot.user(ALEX)
+                await alex.command("/start", code)
+                assert "Välkommen, Alex! Nu är du med." in alex.text()
+
+        with caplog.at_level(logging.INFO):
+            asyncio.run(conversation())
+
+    # Exponential backoff up to 30 s while Telegram is away; starting polling is a new step.
+    assert waited == [1, 2, 4, 8, 16, 30, 30, 1]
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("bot.")]
+    retries = [message for message in ours if "trying again" in message]
+    first = "Telegram not reachable at start (getMe: NetworkError); trying again in 1 s"
+    assert retries[0] == first
+    assert retries[-1].startswith("Telegram not reachable at start (deleteWebhook: NetworkError)")
+    assert len(retries) == len(waited)
+    secret = emulator.token.split(":")[1]
+    assert not [m for m in ours if secret in m or "127.0.0.1" in m], "no token, no URL"
+
+
+def test_stopping_while_telegram_is_unreachable_ends_the_start_at_once(
+    db: sessionmaker[Session],
+    catalogue: Catalogue,
+    unused_tcp_port: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = TelegramConfig(enabled=True, api_base_url=f"http://127.0.0.1:{unused_tcp_port}/bot")
+    service = TelegramService(
+        settings, "123:unreachable", db, EventHandler(db, default_engine()), catalogue
+    )
+
+    async def start_then_stop() -> None:
+        task = asyncio.create_task(service.run(handle_signals=False))
+        while "trying again in 1 s" not in caplog.text:
+            if task.done():
+                task.result()  # the start failed instead of waiting for Telegram
+            await asyncio.sleep(0.01)
+        service.stop()  # SIGTERM while waiting for Telegram
+        await asyncio.wait_for(task, 0.5)  # sooner than the 1 s wait
+
+    with caplog.at_level(logging.INFO, logger="bot"):
+        asyncio.run(start_then_stop())
+    assert not service.ready.is_set()
+    assert "Telegram bot stopped before it could start" in caplog.text

@@ -117,6 +117,35 @@ def test_run_with_a_token_serves_telegram_and_stops_cleanly_on_sigterm(
     assert emulator.token.split(":")[1] not in stderr, "the token never appears in the log"
 
 
+def test_telegram_failing_at_start_is_tried_again_and_the_bot_then_serves(
+    emulator: EmulatorClient, tmp_path: Path
+) -> None:
+    with running_strict_api(emulator.base_url) as strict:
+        config, code = write_config(tmp_path, emulator, api_base_url=strict.base_url)
+        # Telegram's gateway fails once at getMe and once when polling starts (1 s each).
+        strict.state.fail_next("getMe", Fault("502"))
+        strict.state.fail_next("deleteWebhook", Fault("503"))
+        bot = start_bot(config, {**os.environ, TOKEN_ENV: emulator.token})
+        try:
+            asyncio.run(emulator.send_command(ALEX.id, ALEX, "start", code))
+            deadline = time.monotonic() + 60
+            while inbox_count(tmp_path) == 0:
+                assert bot.poll() is None, bot.communicate()[1]
+                assert time.monotonic() < deadline, "the bot never handled /start"
+                time.sleep(0.05)
+            bot.send_signal(signal.SIGTERM)
+            _, stderr = bot.communicate(timeout=30)
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+                bot.communicate()
+    assert bot.returncode == 0, stderr
+    assert "Telegram not reachable at start (getMe: NetworkError); trying again in 1 s" in stderr
+    assert "(deleteWebhook: NetworkError); trying again in 1 s" in stderr
+    assert "Traceback" not in stderr
+    assert emulator.token.split(":")[1] not in stderr, "the token never appears in the log"
+
+
 def test_a_token_telegram_refuses_is_named_without_a_traceback(
     emulator: EmulatorClient, tmp_path: Path
 ) -> None:

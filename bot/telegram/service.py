@@ -13,14 +13,14 @@ import contextlib
 import hmac
 import logging
 import signal
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, CallbackQuery, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
@@ -30,7 +30,7 @@ from bot.delivery import Deliverer, Outgoing
 from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.telegram.bot_api import remove_keyboard
-from bot.telegram.pacer import Pacer
+from bot.telegram.pacer import Pacer, _retry_after_seconds
 from bot.telegram.transport import PLATFORM, TelegramTransport
 from bot.telegram.updates import BotIdentity, Ignored, NotText, translate
 from flows.conversation import COMMAND_ALIASES, ChoiceMade, Command, ConversationRef, Inbound
@@ -53,6 +53,20 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TELEGRAM_COMMAND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+# Waits the given seconds between tries to reach Telegram at start (injected by tests).
+Pause = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class StartBackoff:
+    """How long to wait before trying Telegram again at start: doubling, up to a ceiling."""
+
+    first_seconds: float = 1.0
+    max_seconds: float = 30.0
+
+    def delay(self, failures: int) -> float:
+        """The wait after the given number of failed tries in a row (1 or more)."""
+        return min(self.first_seconds * 2.0 ** (failures - 1), self.max_seconds)
 
 
 def menu_commands() -> list[str]:
@@ -118,6 +132,8 @@ class TelegramService:
         pacer: Pacer | None = None,
         clock: Clock = system_clock,
         file_makers: Mapping[str, FileMaker] | None = None,
+        start_backoff: StartBackoff | None = None,
+        start_pause: Pause | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -125,6 +141,8 @@ class TelegramService:
         self._catalogue = catalogue
         self._clock = clock
         self._webhook_secret = webhook_secret
+        self._start_backoff = start_backoff or StartBackoff()
+        self._start_pause = start_pause or self._pause_unless_stopped
         builder = (
             Application.builder()
             .token(token)
@@ -167,16 +185,26 @@ class TelegramService:
                 loop.add_signal_handler(sig, self.stop)
         try:
             try:
-                await self.application.initialize()  # getMe: checks the token
+                # getMe checks the token: a refused one stops at once, an unreachable
+                # Telegram is tried again until it answers (or we are asked to stop).
+                started = await self._until_reachable("getMe", self.application.initialize)
             except InvalidToken as exc:
                 raise ConfigError(
                     f"Telegram refused the bot token in {self._settings.token_env}"
                 ) from exc
+            if not started:
+                await self.application.bot.shutdown()  # the HTTP clients getMe opened
+                log.info("Telegram bot stopped before it could start")
+                return
             async with self.application:
                 me = self.application.bot.bot
                 self._identity = BotIdentity(me.id, me.username or "")
                 await self._set_commands()
                 webhook = await self._start_receiving()
+                if self._stopping.is_set() and webhook is None:
+                    # Asked to stop while Telegram was away: nothing was started to stop.
+                    log.info("Telegram bot stopped before it could start")
+                    return
                 await self.application.start()
                 sweeper = asyncio.create_task(self._sweep(), name="telegram-outbox-sweeper")
                 log.info("Telegram bot %d running (%s)", me.id, self._settings.mode.value)
@@ -196,13 +224,60 @@ class TelegramService:
                     loop.remove_signal_handler(sig)
         log.info("Telegram bot stopped")
 
+    async def _until_reachable(self, step: str, call: Callable[[], Awaitable[object]]) -> bool:
+        """Makes the call, again with backoff while Telegram is unreachable or answers 5xx;
+        False if the service was asked to stop before it succeeded.
+
+        Other refusals (a wrong token, a bad request) are raised at once: waiting would not
+        change them. The log line names the step and the error type only, never the URL
+        (it contains the token) or Telegram's text.
+        """
+        failures = 0
+        while True:
+            try:
+                await call()
+                return True
+            except (NetworkError, RetryAfter) as exc:
+                # NetworkError is PTB's name for a refused or dropped connection, a timeout
+                # and every 5xx answer (telegram/request/_baserequest.py).
+                failures += 1
+                delay = self._start_backoff.delay(failures)
+                if isinstance(exc, RetryAfter):
+                    delay = max(delay, _retry_after_seconds(exc))
+                log.warning(
+                    "Telegram not reachable at start (%s: %s); trying again in %.0f s",
+                    step,
+                    type(exc).__name__,
+                    delay,
+                )
+            await self._start_pause(delay)
+            if self._stopping.is_set():
+                return False
+
+    async def _pause_unless_stopped(self, seconds: float) -> None:
+        """Waits between tries to reach Telegram, cut short by stop()."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
     async def _start_receiving(self) -> web.AppRunner | None:
         """Long polling, or the webhook endpoint behind the operator's reverse proxy."""
         if self._settings.mode is TelegramMode.POLLING:
-            assert self.application.updater is not None
-            await self.application.updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
-            )
+            updater = self.application.updater
+            assert updater is not None
+            # Polling needs the webhook gone. PTB deletes it when polling starts, but on a
+            # failure logs a traceback and gives up; deleting it here first, with our retry,
+            # leaves PTB a call that just worked. Should that one still fail, it is retried
+            # the same way.
+            bot = self.application.bot
+            if await self._until_reachable(
+                "deleteWebhook", lambda: bot.delete_webhook(drop_pending_updates=False)
+            ):
+                await self._until_reachable(
+                    "deleteWebhook",
+                    lambda: updater.start_polling(
+                        allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+                    ),
+                )
             return None
         from aiohttp import web
 
@@ -210,10 +285,13 @@ class TelegramService:
         await runner.setup()
         site = web.TCPSite(runner, self._settings.webhook_listen, self._settings.webhook_port)
         await site.start()
-        await self.application.bot.set_webhook(
-            self._settings.webhook_public_url,
-            secret_token=self._webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
+        await self._until_reachable(
+            "setWebhook",
+            lambda: self.application.bot.set_webhook(
+                self._settings.webhook_public_url,
+                secret_token=self._webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            ),
         )
         return runner
 

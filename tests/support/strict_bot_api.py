@@ -260,8 +260,11 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
 
 
 @contextlib.contextmanager
-def running_strict_api(upstream: str) -> Iterator[StrictBotApi]:
-    """Runs the strict front in a thread of its own; `base_url` is for PTB's base_url()."""
+def running_strict_api(upstream: str, port: int = 0) -> Iterator[StrictBotApi]:
+    """Runs the strict front in a thread of its own; `base_url` is for PTB's base_url().
+
+    A given `port` lets a test start "Telegram" late where the bot already looks for it.
+    """
     api = StrictBotApi(upstream)
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -273,10 +276,9 @@ def running_strict_api(upstream: str) -> Iterator[StrictBotApi]:
         # Short shutdown: a long poll still held open must not delay the test's end.
         runner = web.AppRunner(app, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
-        port = runner.addresses[0][1]
-        api.base_url = f"http://127.0.0.1:{port}/bot"
+        api.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/bot"
         runner_box.append(runner)
         started.set()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,12 +211,14 @@ async def running_bot(
     handler: EventHandler | None = None,
     clock: Clock = system_clock,
     file_makers: Mapping[str, FileMaker] | None = None,
+    start_pause: Callable[[float], Awaitable[None]] | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningBot]:
     """The Telegram service against the strict front, stopped cleanly afterwards.
 
     `file_makers` are what `samverkan run` registers (exports, calendar files, reports);
-    without them a reply with a file fails to send.
+    without them a reply with a file fails to send. `start_pause` replaces the service's
+    wait between tries to reach Telegram at start, so a test decides when Telegram is back.
     """
     config = TelegramConfig(enabled=True, mode=mode, api_base_url=strict.base_url, **settings)
     handler = handler or EventHandler(sessions, default_engine(), clock=clock)
@@ -229,6 +231,7 @@ async def running_bot(
         webhook_secret="test-secret_1" if mode is TelegramMode.WEBHOOK else None,
         clock=clock,
         file_makers=file_makers,
+        start_pause=start_pause,
     )
     task = asyncio.create_task(service.run(handle_signals=False))
     ready = asyncio.create_task(service.ready.wait())
