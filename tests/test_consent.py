@@ -148,6 +148,8 @@ def test_under_13_needs_a_caregiver_who_confirms_in_their_own_chat(
     kim.choose("Ja, alla får se")
     assert kim.ids()[0] == "consent.sip.saved_yes"  # then the adults' own flow
 
+    alex.receive()
+    assert alex.ids() == ["consent.guardian.told_yes"]
     alex.choose("Har de svarat?")
     assert alex.ids() == ["consent.sip"]
     alex.choose("Ja, alla får se")
@@ -178,12 +180,14 @@ def test_a_caregiver_already_in_the_case_is_told_and_answers_with_samtycke(
             select(m.Outbox.message_id).where(m.Outbox.chat_id == "kim").order_by(m.Outbox.id)
         ).all()
     assert sent_to_kim[-1] == "consent.guardian.notice"
+    kim.receive()
     kim.send("/samtycke")
     assert kim.ids() == ["consent.guardian"]
     kim.choose("Nej")
     assert kim.said("consent.guardian.saved_no")
     alex.send("hallå?")
-    assert alex.ids() == ["consent.waiting"]
+    # Alex hears Kim's answer first (it was waiting for Alex), then where things stand.
+    assert alex.ids() == ["consent.guardian.told_no", "consent.waiting"]
 
 
 def test_withdrawal_stops_sharing_at_once_and_offers_erasure(

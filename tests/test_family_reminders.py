@@ -98,6 +98,7 @@ def test_meeting_reminders_two_days_and_two_hours_before_the_group_once(
     assert len(tick(sessions, [TWO_DAYS_TWO_HOURS], clock.now)) == 3
     assert len(reminders(sessions, catalogue, FAMILY, "meeting.reminder")) == 2
     # The reminder's button opens the meeting info.
+    joined["alex"].receive()
     joined["alex"].tap("meeting:open")
     assert joined["alex"].ids() == ["meeting.info"]
     clock.now = meeting_at + timedelta(minutes=1)

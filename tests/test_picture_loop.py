@@ -93,6 +93,7 @@ def test_partly_right_with_own_words_reaches_the_coordinator_then_v2_asks_again(
 ) -> None:
     alex = chats["alex"]
     publish(sessions, case, PICTURE_V1, clock.now)
+    alex.receive()
     alex.tap(OPEN_CHOICE)  # the button of the notice
     assert alex.ids() == ["picture.show"]
     assert PICTURE_V1 in alex.text() and "version 1" in alex.text()
