@@ -156,6 +156,44 @@ def test_a_crypto_store_of_another_device_is_refused(
     run(hs, scenario())
 
 
+def test_with_the_store_lost_for_good_the_operator_starts_over_as_a_new_device(
+    hs: Homeserver, sqlite_engine: Engine, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    sessions = session_factory(sqlite_engine)
+    config = new_bot(hs, tmp_path)
+    admin = hs.register(unique("admin"), "admin-password", admin=True)
+
+    async def scenario() -> None:
+        alex = await Person.start(hs, "alex", tmp_path)
+        try:
+            bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue)
+            old_device = bot.device_id
+            await bot.stop()
+            empty_folder(Path(config.store_path))
+            assert "has no keys" in await try_log_in(config, sessions, PICKLE_KEY)
+
+            # docs/matrix.md: sign out the old session, keep the store empty, start.
+            user = urllib.parse.quote(config.user_id)
+            hs.api(
+                "DELETE",
+                f"/_synapse/admin/v2/users/{user}/devices/{old_device}",
+                access_token=admin.access_token,
+            )
+            bot = await start_bot(config, BOT_PASSWORD, sessions, catalogue)
+            try:
+                assert bot.device_id != old_device
+                assert list(published_keys(hs, alex, config.user_id)) == [bot.device_id]
+                dm = await alex.open_dm(bot.user_id)
+                (greeting,) = await alex.next_from(bot.user_id, dm)
+                assert greeting.decrypted
+            finally:
+                await bot.stop()
+        finally:
+            await alex.stop()
+
+    run(hs, scenario())
+
+
 def write_config(path: Path, hs: Homeserver, user_id: str, tmp_path: Path) -> None:
     """An operator's config file: SQLite, no console, Matrix on."""
     path.write_text(
