@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -101,8 +104,8 @@ def test_samverkan_run_explains_a_missing_pickle_key(
     assert "SAMVERKAN_MATRIX_PICKLE_KEY" in capsys.readouterr().err
 
 
-def test_samverkan_run_explains_an_unreachable_homeserver(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_samverkan_run_waits_for_an_unreachable_homeserver_and_stops_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
@@ -121,5 +124,29 @@ def test_samverkan_run_explains_an_unreachable_homeserver(
         encoding="utf-8",
     )
     assert main(["db", "upgrade", "--config", str(path)]) == 0
-    assert main(["run", "--config", str(path)]) == EXIT_USAGE
-    assert "cannot reach the homeserver" in capsys.readouterr().err
+    # The homeserver may come up later: `run` says so and asks again, it does not end.
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    watchdog = threading.Timer(60, bot.kill)  # a test that never sees the line still ends
+    watchdog.start()
+    try:
+        assert bot.stdout is not None
+        for line in bot.stdout:
+            seen.append(line)
+            if "trying again in 2 s" in line:
+                break
+    finally:
+        bot.terminate()
+        rest, _ = bot.communicate(timeout=60)
+        watchdog.cancel()
+    output = "".join(seen) + rest
+    assert bot.returncode == 0, output
+    waiting = "matrix: the homeserver is not reachable (ClientConnectorError); trying again"
+    assert f"{waiting} in 1 s" in output
+    assert "Traceback" not in output

@@ -1,6 +1,7 @@
 """The Matrix sync loop: accepts invites, turns room events into flow events, keeps E2EE going.
 
-One iteration: sync from the stored token → crypto upkeep (keys, to-device) → invites →
+One iteration: sync from the stored token → crypto upkeep (keys, to-device) → (after the
+first sync of a start: what an earlier run left pending) → invites →
 room events in order (each handled in its own transaction, de-duplicated by event id,
 its replies delivered) → store the new sync token → deliver anything else that is due.
 The token moves only after every event before it was handled, so a crash replays events
@@ -104,15 +105,13 @@ class MatrixAdapter:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Syncs until `stop` is set (or forever); sync errors are waited out, not fatal."""
         stop = stop or asyncio.Event()
-        # Messages left pending by an earlier run (a crash before delivery) go out first.
-        await self._deliverer.deliver()
         while not stop.is_set():
             try:
                 await self.sync_once()
             except (TimeoutError, OSError, aiohttp.ClientError) as exc:
                 # The homeserver is unreachable: nothing was lost, the token did not move.
                 log.warning("matrix sync failed: %s; trying again", type(exc).__name__)
-                await _pause(stop, SYNC_ERROR_PAUSE_S)
+                await wait_or_stop(stop, SYNC_ERROR_PAUSE_S)
 
     async def sync_once(self) -> None:
         """One sync and everything in it."""
@@ -131,8 +130,13 @@ class MatrixAdapter:
                 raise MatrixStartError("the homeserver no longer accepts the bot's access token")
             await asyncio.sleep(SYNC_ERROR_PAUSE_S)
             return
-        self._first_sync = False
         await self._crypto_upkeep()
+        if self._first_sync:
+            # Messages left pending by an earlier run (a crash, a reminder queued while the
+            # bot was down) go out first, but only now: before the first sync nio knows no
+            # room, so each send would fail once and wait for its retry.
+            self._first_sync = False
+            await self._deliverer.deliver()
         await self._accept_invites(response)
         self._record_left_rooms(response)
         for room_id, info in response.rooms.join.items():
@@ -337,7 +341,7 @@ def _log_error(what: str, response: object, error_type: type) -> None:
         log.warning("matrix %s failed: %s", what, getattr(response, "status_code", "?"))
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
     """Waits before retrying, but wakes at once when asked to stop."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)

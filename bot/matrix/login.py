@@ -4,10 +4,15 @@ A new device per start would be bad twice over: people's clients would see a str
 unknown devices, and the keys of earlier encrypted messages would be lost with the old
 device. So the access token and device id are stored (storage/models/matrix.py), and the
 Olm/Megolm keys live in nio's SQLite crypto store, encrypted with the configured pickle key.
+
+The database and the store belong together. A start whose store has no keys (or other keys)
+for the device the homeserver knows refuses: nio would make new identity keys and upload them
+under the old device id, which people's apps reject and the homeserver then refuses for good.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -21,7 +26,9 @@ from nio import (
     LoginError,
     WhoamiError,
 )
+from nio.api import MATRIX_API_PATH_V3
 from sqlalchemy.orm import Session, sessionmaker
+from vodozemac import LibolmPickleException, PickleException
 
 from bot.clock import Clock, system_clock
 from bot.config import MatrixConfig
@@ -35,8 +42,16 @@ log = logging.getLogger(__name__)
 MAX_TIMEOUTS = 2
 
 
+# Where an operator finds the recovery steps for a store that does not fit the database.
+RECOVERY = "see 'Backup and restore' in docs/matrix.md"
+
+
 class MatrixStartError(RuntimeError):
     """The bot cannot log in or open its crypto store; the message says what to fix."""
+
+
+class MatrixUnreachable(MatrixStartError):
+    """The homeserver did not answer (network, 5xx): worth trying again later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +104,15 @@ async def log_in(
     sessions: sessionmaker[Session],
     clock: Clock = system_clock,
 ) -> str | None:
-    """Restores the stored device (or logs in once) and uploads keys; returns the sync token."""
+    """Restores the stored device (or logs in once) and uploads keys; returns the sync token.
+
+    Refuses (MatrixStartError) when the crypto store does not hold the keys the homeserver
+    has for the device: new keys under a known device id would break it for good.
+    """
     with UnitOfWork(sessions) as uow:
         stored = uow.matrix.session_for(config.user_id)
+    # Opened before any network: a wrong pickle key is reported at once.
+    held = _keys_in_store(client, config, stored.device_id) if stored else None
     token = secrets.access_token or (stored.access_token if stored else None)
     if token is not None:
         device_id = await _device_of_token(client, token)
@@ -104,16 +125,30 @@ async def log_in(
     if device_id is None:
         if secrets.password is None:
             raise MatrixStartError("no Matrix password or access token in the environment")
-        # Logging in again with the stored device id keeps the device (and its keys).
-        client.device_id = stored.device_id if stored else None
+        # Logging in again with the stored device id keeps the device (and its keys), but
+        # only if the store holds them; otherwise a new device rather than new keys on it.
+        keep_device = stored is not None and held is not None
+        if stored is not None and not keep_device:
+            log.warning("matrix: the store has no keys of device %s; new device", stored.device_id)
+        client.device_id = stored.device_id if stored and keep_device else None
         response = await client.login(secrets.password, device_name=config.device_name)
         if isinstance(response, LoginError):
+            if _server_trouble(response):
+                raise MatrixUnreachable(f"Matrix login failed: {response.status_code}")
             raise MatrixStartError(f"Matrix login failed: {response.status_code}")
         device_id, token = response.device_id, response.access_token
         log.info("matrix: logged in; device %s", device_id)
     assert token is not None
     register_secret(token)  # nio may put it in a URL or a header it logs
-    client.restore_login(config.user_id, device_id, token)
+    client.access_token = token
+    local = held if stored and stored.device_id == device_id else None
+    if local is None:
+        local = _keys_in_store(client, config, device_id)
+    _check_store_fits(config, device_id, local, await _published_keys(client, device_id))
+    try:
+        client.restore_login(config.user_id, device_id, token)
+    except (PickleException, LibolmPickleException) as exc:
+        raise _wrong_pickle_key(config) from exc
     if client.olm is None:
         raise MatrixStartError("matrix-nio was installed without end-to-end encryption")
     keep_token = None if secrets.access_token else token
@@ -127,6 +162,8 @@ async def log_in(
     if client.should_upload_keys:
         uploaded = await client.keys_upload()
         if isinstance(uploaded, KeysUploadError):
+            if _server_trouble(uploaded):
+                raise MatrixUnreachable(f"uploading the device keys failed: {uploaded.status_code}")
             raise MatrixStartError(f"uploading the device keys failed: {uploaded.status_code}")
     # Operators compare this with what people's clients show to verify the bot's device.
     log.info(
@@ -137,6 +174,99 @@ async def log_in(
     return sync_token
 
 
+IdentityKeys = dict[str, str]
+
+
+def _keys_in_store(
+    client: AsyncClient, config: MatrixConfig, device_id: str
+) -> IdentityKeys | None:
+    """The identity keys the crypto store holds for a device, or None; never makes keys."""
+    store_class = client.config.store
+    store = store_class(
+        config.user_id,
+        device_id,
+        client.store_path,
+        client.config.pickle_key,
+        client.config.store_name,
+    )
+    try:
+        account = store.load_account()
+    except (PickleException, LibolmPickleException) as exc:
+        raise _wrong_pickle_key(config) from exc
+    finally:
+        store.database.close()
+    if account is None:
+        return None
+    keys: IdentityKeys = dict(account.identity_keys)
+    return keys
+
+
+async def _published_keys(client: AsyncClient, device_id: str) -> IdentityKeys | None:
+    """The identity keys the homeserver hands out for the bot's device, or None."""
+    user_id: str = client.user_id
+    response = await client.send(
+        "POST",
+        f"{MATRIX_API_PATH_V3}/keys/query",
+        json.dumps({"device_keys": {user_id: [device_id]}}),
+        {"Authorization": f"Bearer {client.access_token}", "Content-Type": "application/json"},
+    )
+    async with response:
+        if response.status >= 500:
+            raise MatrixUnreachable(f"the homeserver did not answer keys/query: {response.status}")
+        if response.status != 200:
+            raise MatrixStartError(f"the homeserver refused keys/query: {response.status}")
+        answer = await response.json()
+    device = answer.get("device_keys", {}).get(user_id, {}).get(device_id)
+    if not device:
+        return None
+    keys = device.get("keys", {})
+    return {
+        "curve25519": keys.get(f"curve25519:{device_id}"),
+        "ed25519": keys.get(f"ed25519:{device_id}"),
+    }
+
+
+def _check_store_fits(
+    config: MatrixConfig,
+    device_id: str,
+    local: IdentityKeys | None,
+    published: IdentityKeys | None,
+) -> None:
+    """Refuses a store that lacks, or differs from, the keys the homeserver has."""
+    if published is None:
+        return  # the device has no keys yet: uploading them is its first time
+    if local is None:
+        raise MatrixStartError(
+            f"the Matrix crypto store in {config.store_path} has no keys of the bot's device "
+            f"{device_id}, which the homeserver knows. The bot did not start, so that the "
+            f"device keeps its keys. Restore the store from the backup taken with the "
+            f"database, or start over as a new device; {RECOVERY}"
+        )
+    if local != published:
+        raise MatrixStartError(
+            f"the Matrix crypto store in {config.store_path} holds other keys than the "
+            f"homeserver has for the bot's device {device_id}: it belongs to another device "
+            f"or another backup. Restore the store from the backup taken with the database; "
+            f"{RECOVERY}"
+        )
+
+
+def _wrong_pickle_key(config: MatrixConfig) -> MatrixStartError:
+    """The plain message for a store locked with another pickle key."""
+    return MatrixStartError(
+        f"the Matrix crypto store in {config.store_path} cannot be opened with "
+        f"{config.pickle_key_env}: it was locked with another key. Set the pickle key that "
+        f"belongs to this store; {RECOVERY}"
+    )
+
+
+def _server_trouble(response: object) -> bool:
+    """Whether an error answer came from a homeserver in trouble (5xx), not a refusal."""
+    transport = getattr(response, "transport_response", None)
+    status = getattr(transport, "status", 0)
+    return isinstance(status, int) and status >= 500
+
+
 async def _device_of_token(client: AsyncClient, token: str) -> str | None:
     """The device an access token belongs to, or None if the server no longer accepts it."""
     client.access_token = token
@@ -145,6 +275,8 @@ async def _device_of_token(client: AsyncClient, token: str) -> str | None:
         if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
             log.warning("matrix: stored access token rejected (%s)", response.status_code)
             return None
+        if _server_trouble(response):
+            raise MatrixUnreachable(f"the homeserver did not answer whoami: {response.status_code}")
         raise MatrixStartError(f"the homeserver did not answer whoami: {response.status_code}")
     if response.user_id != client.user:
         raise MatrixStartError("the Matrix access token belongs to another user than user_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,9 +16,17 @@ from bot.delivery import Deliverer
 from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.matrix import PLATFORM
-from bot.matrix.adapter import MatrixAdapter
-from bot.matrix.login import MatrixSecrets, MatrixStartError, log_in, new_client
+from bot.matrix.adapter import MatrixAdapter, wait_or_stop
+from bot.matrix.login import MatrixSecrets, MatrixUnreachable, log_in, new_client
 from bot.matrix.transport import MatrixTransport
+
+log = logging.getLogger(__name__)
+
+# A homeserver that is down at start is asked again after 1, 2, 4, … seconds, at most a minute.
+FIRST_START_PAUSE_S = 1.0
+MAX_START_PAUSE_S = 60.0
+NETWORK_ERRORS = (TimeoutError, OSError, aiohttp.ClientError)
+Pause = Callable[[float], Awaitable[None]]
 
 
 async def run_matrix(
@@ -32,24 +40,40 @@ async def run_matrix(
     environ: Mapping[str, str] | None = None,
     stop: asyncio.Event | None = None,
     clock: Clock = system_clock,
+    pause: Pause | None = None,
 ) -> None:
     """Runs the bot account of `config` until `stop` is set or the task is cancelled.
 
     `clock` is the one the handler and the scheduler use too: the adapter sends the outbox
     rows that are due by it, so a reminder the tick enqueued goes out at the next sync.
+    `pause` waits between start attempts while the homeserver is unreachable (tests pass
+    their own); by default it wakes early when `stop` is set.
     """
+    stop = stop or asyncio.Event()
+    wait = pause or (lambda seconds: wait_or_stop(stop, seconds))
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         # nio narrates room and user ids at INFO; user ids can hold people's names.
         logging.getLogger("nio").setLevel(logging.WARNING)
     secrets = MatrixSecrets.from_environment(config, environ)
     client = new_client(config, secrets)
     try:
-        try:
-            sync_token = await log_in(client, config, secrets, sessions)
-        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
-            raise MatrixStartError(
-                f"cannot reach the homeserver {config.homeserver}: {type(exc).__name__}"
-            ) from exc
+        delay = FIRST_START_PAUSE_S
+        while True:
+            try:
+                sync_token = await log_in(client, config, secrets, sessions)
+                break
+            except (*NETWORK_ERRORS, MatrixUnreachable) as exc:
+                # Nothing is wrong with the bot: a homeserver (or network) that is not up yet.
+                reason = str(exc) if isinstance(exc, MatrixUnreachable) else type(exc).__name__
+                log.warning(
+                    "matrix: the homeserver is not reachable (%s); trying again in %.0f s",
+                    reason,
+                    delay,
+                )
+            await wait(delay)
+            if stop.is_set():
+                return
+            delay = min(delay * 2, MAX_START_PAUSE_S)
         transport = MatrixTransport(client, sessions, clock)
         deliverer = Deliverer(
             sessions, catalogue, {PLATFORM: transport}, clock, file_makers=file_makers
