@@ -34,7 +34,7 @@ from flows.engine import (
     Transition,
     typed_number,
 )
-from flows.replies import PRIVATE_CHAT_LINK, Choice, Reply, may_show_in, to_anyone
+from flows.replies import OPEN_PRIVATE_CHAT, Reply, may_show_in, say_to_anyone
 from storage.outbox_repository import Claim
 from storage.repositories import StaleConversation
 from storage.unit_of_work import UnitOfWork
@@ -46,15 +46,11 @@ MAX_STALE_RETRIES = 3
 
 # What a group chat gets instead of a reply meant for one person: a pointer to the private
 # chat, with a link to it where the platform has one (flows.replies.PRIVATE_CHAT_LINK).
-PRIVATE_ONLY_POINTER = to_anyone(
-    Reply("common.private_only", choices=(Choice(PRIVATE_CHAT_LINK, "common.open_private"),))
-)
+PRIVATE_ONLY_POINTER = say_to_anyone("common.private_only", OPEN_PRIVATE_CHAT)
 # An invite code sent in a group chat: joining (and consent) happens in the private chat.
-JOIN_IN_GROUP = to_anyone(
-    Reply("join.in_group", choices=(Choice(PRIVATE_CHAT_LINK, "common.open_private"),))
-)
+JOIN_IN_GROUP = say_to_anyone("join.in_group", OPEN_PRIVATE_CHAT)
 # What someone is told when their step failed for a reason of ours.
-STEP_FAILED = to_anyone(Reply("common.step_failed"))
+STEP_FAILED = say_to_anyone("common.step_failed")
 
 
 class _NotForThisChat(Exception):

@@ -25,8 +25,10 @@ from flows.conversation import (
 )
 from flows.domain import Actor, JoinOutcome, Role
 from flows.ports import Ports
-from flows.replies import ParamValue, Reply, to_anyone
-from flows.replies import say as _say
+from flows.replies import Reply
+
+# The engine's own texts (welcome, pause, stale button, codes) hold nothing about anyone.
+from flows.replies import say_to_anyone as say
 
 StateValue = str | int | None
 
@@ -160,12 +162,6 @@ _JOIN_FAILURES = {
     JoinOutcome.EXPIRED: "join.expired",
     JoinOutcome.LOCKED: "join.locked",
 }
-
-
-def say(message: str, **params: ParamValue) -> Reply:
-    """A generic text of the engine (welcome, pause, stale button, codes): holds nothing
-    about anyone, so it may be shown in any chat."""
-    return to_anyone(_say(message, **params))
 
 
 class Engine:

@@ -17,19 +17,16 @@ from dataclasses import dataclass
 
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event
 from flows.engine import RETURN, FlowState, StepContext, Transition
-from flows.replies import Choice, Reply, to_anyone
-from flows.replies import say as _say
+from flows.replies import Choice, Reply
+
+# Languages are nobody's words: every text here is fine in any chat.
+from flows.replies import say_to_anyone as say
 
 FLOW_NAME = "language"
 PICK = FlowState(FLOW_NAME, "pick")
 PREFIX = "lang:"
 # A menu choice with this id opens the language choice from any flow.
 OPEN_CHOICE = "language:open"
-
-
-def say(message: str, *choices: Choice, **params: str) -> Reply:
-    """A text of the language choice: nobody's words, fine in any chat."""
-    return to_anyone(_say(message, *choices, **params))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from flows.conversation import Event
 from flows.engine import Flow, FlowState, StepContext, Transition
-from flows.replies import PRIVATE_CHAT_LINK, Choice, Reply, say, to_anyone
+from flows.replies import OPEN_PRIVATE_CHAT, Reply, say_to_anyone
 
 GROUP_STEP = "in_group"
 
@@ -63,11 +63,10 @@ class PrivateChatOnly:
     def help(self, state: FlowState) -> Reply:
         """The wrapped flow's help, or the pointer to a private chat."""
         if state.step == GROUP_STEP:
-            return to_anyone(say(self.group_help))
+            return say_to_anyone(self.group_help)
         return self.inner.help(state)
 
     def _in_group(self) -> Transition:
         """The one message a group chat gets."""
-        # The link opens the private chat where a platform can (Telegram); others drop it.
-        pointer = say(self.message, Choice(PRIVATE_CHAT_LINK, "common.open_private"))
-        return Transition(FlowState(self.inner.name, GROUP_STEP), (to_anyone(pointer),))
+        pointer = say_to_anyone(self.message, OPEN_PRIVATE_CHAT)
+        return Transition(FlowState(self.inner.name, GROUP_STEP), (pointer,))

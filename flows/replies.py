@@ -61,6 +61,10 @@ GROUP_AUDIENCES = frozenset({Audience.FAMILY, Audience.ANYONE})
 PRIVATE_CHAT_LINK = "link:private_chat"
 
 
+# The pointer's button: opens the private chat where the platform can.
+OPEN_PRIVATE_CHAT = Choice(PRIVATE_CHAT_LINK, "common.open_private")
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One message: a catalogue id, its parameters, the choices under it, maybe a file,
@@ -86,6 +90,11 @@ def to_family(reply: Reply) -> Reply:
 def to_anyone(reply: Reply) -> Reply:
     """The same reply, marked as holding nothing about anyone (fine in any chat)."""
     return replace(reply, audience=Audience.ANYONE)
+
+
+def say_to_anyone(message: str, *choices: Choice, **params: ParamValue) -> Reply:
+    """Builds a reply that holds nothing about anyone (help, a pointer): fine in any chat."""
+    return Reply(message=message, params=params, choices=choices, audience=Audience.ANYONE)
 
 
 def may_show_in(reply: Reply, *, group: bool) -> bool:

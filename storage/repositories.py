@@ -618,26 +618,6 @@ def _meeting_info(meeting: m.Meeting) -> MeetingInfo:
 # running it on SQLite (bench/per_message.py), so the hot queries take bound parameters.
 # Columns rather than entities: an Actor is a small value, and loading objects into the
 # session's identity map costs more than the query on SQLite.
-_ACTOR_FOR = (
-    select(
-        m.Person.id.label("person_id"),
-        m.Membership.case_id,
-        m.Membership.role,
-        m.Person.display_name,
-        m.Person.locale,
-    )
-    .join(m.ChatIdentity, m.ChatIdentity.person_id == m.Person.id)
-    .join(m.Membership, m.Membership.person_id == m.Person.id)
-    .join(m.Case, m.Case.id == m.Membership.case_id)
-    .where(
-        m.ChatIdentity.platform == bindparam("platform"),
-        m.ChatIdentity.external_user_id == bindparam("user_id"),
-        m.Membership.active.is_(True),
-        m.Case.status == "open",
-    )
-    .order_by(m.Membership.joined_at.desc(), m.Membership.id.desc())
-    .limit(1)
-)
 # The person behind a chat user in their latest case, whatever its state or theirs (a case
 # purged by retention takes its memberships with it).
 _FORMER_MEMBER = (
@@ -656,6 +636,11 @@ _FORMER_MEMBER = (
     )
     .order_by(m.Membership.joined_at.desc(), m.Membership.id.desc())
     .limit(1)
+)
+# The same, among active memberships of open cases only.
+_ACTOR_FOR = _FORMER_MEMBER.join(m.Case, m.Case.id == m.Membership.case_id).where(
+    m.Membership.active.is_(True),
+    m.Case.status == "open",
 )
 _NEXT_MEETING = (
     select(m.Meeting)
