@@ -27,18 +27,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     Update,
 )
-from telegram.ext import (
-    ContextTypes,
-    TypeHandler,
-)
 
-from bench.telegram_fakes import BOT_ID, BOT_USER, NOW, FakeTelegramNetwork, build_application
-from bot.catalogue import Catalogue, RenderedMessage, TextFormat
-from bot.delivery import Deliverer
+from bench.telegram_fakes import (
+    BOT_ID,
+    BOT_USER,
+    NOW,
+    TOKEN,
+    FakeTelegramNetwork,
+    build_application,
+)
+from bot.catalogue import Catalogue, RenderedMessage
+from bot.config import TelegramConfig
+from bot.delivery_loop import DeliveryLoop
 from bot.handler import EventHandler
-from bot.telegram.bot_api import remove_keyboard
+from bot.pipeline import Pipeline
 from bot.telegram.pacer import Pacer, PacerLimits
-from bot.telegram.transport import TelegramTransport
+from bot.telegram.service import TelegramService
+from bot.telegram.transport import CAPABILITIES as TELEGRAM
 from bot.telegram.updates import BotIdentity, translate
 from flows.consent import DEFAULT_AGE_LIMIT
 from flows.consent import TEXT_VERSION as CONSENT_TEXT_VERSION
@@ -138,7 +143,7 @@ class NullTransport:
     """Takes every message and does nothing: the core path without any platform."""
 
     platform = PLATFORM
-    text_format = TextFormat.HTML
+    capabilities = TELEGRAM
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Drops the message."""
@@ -161,7 +166,7 @@ class OurBot:
 
     app: Any
     handler: EventHandler
-    deliverer: Deliverer
+    delivery: DeliveryLoop
     network: FakeTelegramNetwork
 
 
@@ -171,38 +176,33 @@ def build_our_bot(
     null_transport: bool = False,
     limits: PacerLimits = UNPACED,
 ) -> OurBot:
-    """The Telegram adapter's parts on a PTB Application with the fake network.
+    """The product's Telegram connector (TelegramService, its pipeline and delivery loop)
+    on a python-telegram-bot Application that talks to the fake network.
 
-    bot.telegram.service.TelegramService builds its own Application on a real HTTP client,
-    so this wires the same parts the same way: the adapter's `translate`, the button press
-    answered and its keyboard removed, the handler in a worker thread, then delivery through
-    TelegramTransport and its Pacer (mirroring TelegramService._on_update and _on_callback).
+    Only the Application is the benchmark's: the updates go through the service's own
+    handlers, translation, pipeline and delivery, exactly as in `samverkan run`. With
+    `null_transport` the sends are dropped before the Bot API: the core path alone.
     """
     use_bench_data_key()
     network = FakeTelegramNetwork()
     app = build_application(network)
     handler = EventHandler(sessions, default_engine(), clock=lambda: NOW)
-    transport: Any = (
-        NullTransport() if null_transport else TelegramTransport(app.bot, Pacer(limits))
+    delivery = DeliveryLoop(sessions, catalogue, clock=lambda: NOW)
+    service = TelegramService(
+        TelegramConfig(enabled=True),
+        TOKEN,
+        sessions,
+        handler,
+        catalogue,
+        pacer=Pacer(limits),
+        clock=lambda: NOW,
+        pipeline=Pipeline(handler, delivery),
+        application=app,
     )
-    deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport}, clock=lambda: NOW)
-
-    async def on_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Answers a press, translates, handles in one transaction, then sends the replies."""
-        assert isinstance(update, Update)
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-            pressed_on = update.callback_query.message
-            assert pressed_on is not None
-            await remove_keyboard(app.bot, pressed_on.chat.id, pressed_on.message_id)
-        inbound = inbound_from(update)
-        if inbound is None:
-            return
-        ids = await asyncio.to_thread(handler.handle, inbound)
-        await deliverer.deliver(ids)
-
-    app.add_handler(TypeHandler(Update, on_update))
-    return OurBot(app, handler, deliverer, network)
+    service.ready_with(IDENTITY)
+    if null_transport:
+        delivery.attach(NullTransport())
+    return OurBot(app, handler, delivery, network)
 
 
 # --- running updates and measuring them -----------------------------------------------------

@@ -136,7 +136,7 @@ async def _core(bot: Any, updates: list[Any], meter: CommitMeter) -> tuple[list[
         started = time.process_time()
         ids = bot.handler.handle(inbound)
         handled = time.process_time()
-        await bot.deliverer.deliver(ids)
+        await bot.delivery.deliver(ids)
         done = time.process_time()
         cpu.append(done - started)
         handle_cpu.append(handled - started)

@@ -23,13 +23,13 @@ from bot.catalogue import Catalogue, TextFormat
 from bot.channels import TaskChannel
 from bot.clock import system_clock
 from bot.config import Config, ConfigError, load_config, telegram_secrets
-from bot.console import LOCAL_USER, ConsoleTransport, run_console
+from bot.console import LOCAL_USER, ConsoleConnector, run_console
 from bot.coordinator_cli import (
     add_coordinator_commands,
     followup_report,
     run_coordinator_command,
 )
-from bot.delivery import Deliverer
+from bot.delivery_loop import DeliveryLoop
 from bot.demo import DEMO_ROLES, demo_user, seed_demo
 from bot.family_reminders import family_due_sources
 from bot.followup_report import file_makers
@@ -38,6 +38,7 @@ from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
 from bot.log_safety import configure_logging, register_secrets_from_env
 from bot.nudges import coordinator_sources
+from bot.pipeline import Pipeline
 from bot.privacy_files import PersonalDataFile
 from bot.reports import DocumentFormat, render_agenda
 from bot.retention_job import RetentionSchedule
@@ -445,6 +446,11 @@ def _serve(
         **meeting_file_makers(),
         PersonalDataFile.kind: PersonalDataFile(),
     }
+    # One delivery loop and one pipeline for every connector of the process.
+    delivery = DeliveryLoop(
+        sessions, catalogue, file_makers=makers, process_id=process_id, policy=policy
+    )
+    pipeline = Pipeline(handler, delivery)
     start_errors: tuple[type[Exception], ...] = (ConfigError,)
     channels: list[TaskChannel] = []
     if config.telegram.enabled:
@@ -462,7 +468,7 @@ def _serve(
                 handler,
                 catalogue,
                 webhook_secret=secrets.webhook_secret,
-                file_makers=makers,
+                pipeline=pipeline,
             )
             # Telegram finishes the updates in hand before it stops: stopped, not cancelled.
             await _until_stopped(service.run(handle_signals=False), stop, service.stop)
@@ -485,21 +491,11 @@ def _serve(
                     handler,
                     catalogue,
                     default_locale=config.default_locale,
-                    file_makers=makers,
                     stop=stop,
+                    pipeline=pipeline,
                 ),
             )
         )
-    terminal = ConsoleTransport(sys.stdout)
-    transports = {"console": terminal} if config.console_enabled else {}
-    deliverer = Deliverer(
-        sessions,
-        catalogue,
-        transports,
-        file_makers=makers,
-        process_id=process_id,
-        policy=policy,
-    )
     sources: list[DueSource] = [
         *coordinator_sources(config.nudges, config.reports, config.timezone),
         *family_due_sources(config.reminders),
@@ -507,7 +503,7 @@ def _serve(
     runtime = Runtime(
         engine,
         sessions,
-        deliverer,
+        delivery,
         process_id,
         sources=sources,
         channels=channels,
@@ -525,9 +521,8 @@ def _serve(
         # the waits, and runtime.stop() then stops the channels gracefully.
         adapters = [Adapter(channel.failure()) for channel in channels]
         if config.console_enabled:
-            console = run_console(
-                handler, deliverer, sys.stdin, sys.stdout, console_user, transport=terminal
-            )
+            terminal = ConsoleConnector(sys.stdout, console_user)
+            console = run_console(pipeline, terminal, sys.stdin, sys.stdout)
             adapters.append(Adapter(console))
         try:
             await _run_side_by_side(adapters)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
+from bot.connector import Capabilities
 from bot.files import FileMaker, UnknownFileKind
 from flows.engine import Notice
 from flows.replies import PRIVATE_CHAT_LINK, Reply, say
@@ -52,15 +53,16 @@ class RetryAfter(Exception):
 
 
 class Transport(Protocol):
-    """Sends rendered messages to one platform.
+    """The sending half of a connector (bot/connector.py): sends rendered messages to one
+    platform, and says what it can show.
 
-    A transport that can open the bot's private chat from a link (Telegram's t.me link)
-    says so with a true `opens_private_chat` attribute, and shows the choice
+    A platform that can open the bot's private chat from a link (Telegram's t.me link) says
+    so in `capabilities.opens_private_chat`, and shows the choice
     flows.replies.PRIVATE_CHAT_LINK as that link; for the others it is left out.
     """
 
     platform: str
-    text_format: TextFormat
+    capabilities: Capabilities
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Sends one message; raises PermanentSendError or any other error for a retry."""
@@ -152,6 +154,18 @@ class Deliverer:
     def platforms(self) -> Collection[str]:
         """The platforms this deliverer can send to."""
         return self._transports.keys()
+
+    def attach(self, transport: Transport) -> None:
+        """Sends the transport's platform's messages from now on."""
+        self._transports[transport.platform] = transport
+
+    def detach(self, platform: str) -> None:
+        """Sends no more to the platform; its claimed rows are given back as they come."""
+        self._transports.pop(platform, None)
+
+    def transport(self, platform: str) -> Transport | None:
+        """The transport of a platform, if this deliverer sends to it."""
+        return self._transports.get(platform)
 
     async def deliver(self, ids: Outgoing | Sequence[int] | None = None) -> int:
         """Sends the given (or up to a batch of due) rows in order; returns how many were sent.
@@ -247,7 +261,7 @@ class Deliverer:
             return 0
         transport = self._transports[message.platform]
         try:
-            rendered = self._render(message, transport.text_format, now)
+            rendered = self._render(message, transport.capabilities.text_format, now)
         except DBAPIError as exc:
             # The file maker could not read the database: that may pass, so it is retried.
             return self._failed_attempt(message, type(exc).__name__, now, chats)
@@ -257,7 +271,7 @@ class Deliverer:
             log.warning("outbox %d failed: cannot render: %s", message.id, type(exc).__name__)
             self._give_up(message, type(exc).__name__, permanent=False)
             return 0
-        if not getattr(transport, "opens_private_chat", False):
+        if not transport.capabilities.opens_private_chat:
             rendered = without_private_chat_link(rendered)
         try:
             await transport.send(message.chat_id, rendered, message.idempotency_key)

@@ -15,8 +15,6 @@ Two rules hold here for every flow, so no flow has to remember them:
 from __future__ import annotations
 
 import logging
-import threading
-import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -24,8 +22,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, system_clock
+from bot.connector import Unreadable
 from bot.delivery import DEFAULT_POLICY, Outgoing
-from flows.conversation import ConversationRef, Inbound, JoinWithCode, clean_event
+from flows.conversation import ConversationRef, Inbound, JoinWithCode, Resume, clean_event
 from flows.engine import (
     FORGOTTEN,
     NOTICE_CHOICE_PREFIX,
@@ -41,7 +40,6 @@ from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-LOCK_STRIPES = 64
 MAX_STALE_RETRIES = 3
 
 # What a group chat gets instead of a reply meant for one person: a pointer to the private
@@ -78,24 +76,30 @@ class EventHandler:
         # claim_seconds), exactly as the deliverer's own claim would leave them.
         self._process_id = process_id
         self._claim_for = claim_for
-        # Striped locks: events of one conversation are handled in order within this
-        # process, with a bounded number of locks however many chats there are.
-        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     def handle(self, inbound: Inbound) -> Outgoing:
-        """Handles one event; returns the outbox rows to send (none for a replay)."""
-        with self._lock_for(inbound.ref):
-            for attempt in range(1, MAX_STALE_RETRIES + 1):
-                try:
-                    return self._handle_once(inbound)
-                except StaleConversation:
-                    # Another process saved this conversation first; re-read and try again.
-                    log.info("conversation changed concurrently; retry %d", attempt)
-                except _NotForThisChat:
-                    joining = isinstance(inbound.event, JoinWithCode)
-                    pointer = JOIN_IN_GROUP if joining else PRIVATE_ONLY_POINTER
-                    return self._answer_only(inbound, pointer, forget=False)
-            raise StaleConversation(inbound.ref)
+        """Handles one event; returns the outbox rows to send (none for a replay).
+
+        The order of a chat's events is kept by the caller (bot/pipeline.py); should two
+        steps of one conversation still meet (two processes), the stored version tells,
+        and the later one is read again and retried.
+        """
+        for attempt in range(1, MAX_STALE_RETRIES + 1):
+            try:
+                return self._handle_once(inbound)
+            except StaleConversation:
+                # Another process saved this conversation first; re-read and try again.
+                log.info("conversation changed concurrently; retry %d", attempt)
+            except _NotForThisChat:
+                joining = isinstance(inbound.event, JoinWithCode)
+                pointer = JOIN_IN_GROUP if joining else PRIVATE_ONLY_POINTER
+                return self._answer_only(inbound, pointer, forget=False)
+        raise StaleConversation(inbound.ref)
+
+    def answer_unreadable(self, update: Unreadable) -> Outgoing:
+        """Answers an update the bot cannot read with its connector's honest text, once."""
+        inbound = Inbound(update.ref, Resume(), update.platform_event_id)
+        return self._answer_only(inbound, say_to_anyone(update.reply_key), forget=False)
 
     def _handle_once(self, inbound: Inbound) -> Outgoing:
         """One attempt: everything commits together or not at all."""
@@ -190,11 +194,6 @@ class EventHandler:
             )
             uow.commit()
         return Outgoing(tuple(replies), ())
-
-    def _lock_for(self, ref: ConversationRef) -> threading.Lock:
-        """The lock stripe of a conversation."""
-        key = f"{ref.platform}\0{ref.chat_id}\0{ref.user_id}".encode()
-        return self._locks[zlib.crc32(key) % LOCK_STRIPES]
 
 
 def _with_newest_notice_choices(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels import DEFAULT_LEASES, ChannelKeeper, InboundChannel, LeaseSettings
 from bot.clock import Clock, system_clock
-from bot.delivery import Deliverer
+from bot.delivery_loop import DeliveryLoop
 from bot.instance import SqliteProcessLock
 from bot.retention_job import JOB_RETENTION, MISFIRE_GRACE, RetentionJob, RetentionSchedule
 from bot.scheduler import DEFAULT_TICKER, DueSource, Ticker, TickerSettings, tick
@@ -42,7 +42,7 @@ class Runtime:
         self,
         engine: Engine,
         sessions: sessionmaker[Session],
-        deliverer: Deliverer,
+        delivery: DeliveryLoop,
         process_id: str,
         sources: Sequence[DueSource] = (),
         channels: Sequence[InboundChannel] = (),
@@ -54,7 +54,7 @@ class Runtime:
         clock: Clock = system_clock,
     ) -> None:
         self._sessions = sessions
-        self._deliverer = deliverer
+        self._delivery = delivery
         self._sources = list(sources)
         self._default_locale = default_locale
         self._clock = clock
@@ -122,7 +122,7 @@ class Runtime:
             await asyncio.shield(self._catch_up)
 
     async def tick_once(self) -> None:
-        """Turns what has fallen due into outbox rows, then sends what is due."""
+        """Turns what has fallen due into outbox rows and sends them, then what else is due."""
         now = self._clock()
         # The due-sources query the database: in a worker thread, so the event loop keeps
         # answering people while a large tick runs.
@@ -133,11 +133,13 @@ class Runtime:
             with UnitOfWork(self._sessions) as uow:
                 uow.processes.record_tick(self.process_id, now)
                 uow.commit()
+            await self._delivery.deliver(ids)
         await self.dispatch_once()
 
     async def dispatch_once(self) -> int:
-        """Sends everything due now; returns how many were sent."""
-        return await self._deliverer.drain()
+        """Sends what is still pending for the attached connectors (the delivery loop's
+        sweep); returns how many were sent."""
+        return await self._delivery.sweep()
 
     async def keep_once(self) -> None:
         """Heartbeat, and the channel leases."""

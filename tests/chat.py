@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.catalogue import Catalogue, RenderedMessage
 from bot.clock import Clock
+from bot.connector import PLAIN_TEXT, Capabilities
 from bot.delivery import Deliverer, Outgoing
 from bot.files import FileMaker
 from bot.handler import EventHandler
@@ -57,7 +58,7 @@ class RecordingTransport:
     """A transport that keeps what it was asked to send, per chat."""
 
     platform: str = PLATFORM
-    text_format: TextFormat = TextFormat.PLAIN
+    capabilities: Capabilities = PLAIN_TEXT
     sent: dict[str, list[RenderedMessage]] = field(default_factory=dict)
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import channels
 from bot.catalogue import Catalogue
 from bot.channels import ChannelKeeper, LeaseSettings
-from bot.delivery import Deliverer
+from bot.delivery_loop import DeliveryLoop
 from bot.instance import new_process_id
 from bot.runtime import Runtime
 from storage.unit_of_work import UnitOfWork
@@ -146,7 +146,7 @@ def test_a_restarted_process_on_sqlite_polls_at_once_and_on_postgresql_after_the
     clock.advance(seconds=1)
     telegram = FakeChannel()
     me = new_process_id()
-    deliverer = Deliverer(sessions, catalogue, {}, clock=clock, process_id=me)
+    deliverer = DeliveryLoop(sessions, catalogue, clock=clock, process_id=me)
     runtime = Runtime(engine, sessions, deliverer, me, channels=[telegram], clock=clock)
 
     async def restart() -> None:

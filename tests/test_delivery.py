@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalogue import Catalogue, RenderedFile, RenderedMessage, TextFormat
+from bot.catalogue import Catalogue, RenderedFile, RenderedMessage
+from bot.connector import PLAIN_TEXT, Capabilities
 from bot.delivery import Deliverer, PermanentSendError, RetryAfter
 from flows.replies import Attachment, Params, Reply
 from storage import models as m
@@ -21,7 +22,7 @@ class FlakyTransport:
 
     failures: list[Exception]
     platform: str = "test"
-    text_format: TextFormat = TextFormat.PLAIN
+    capabilities: Capabilities = PLAIN_TEXT
     sent: list[RenderedMessage] = field(default_factory=list)
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.connector import PLAIN_TEXT, Capabilities
 from bot.delivery import (
     Deliverer,
     DeliveryPolicy,
@@ -43,7 +44,7 @@ class Platform:
     """A chat platform on the other side of the transport: what each chat received."""
 
     platform: str = PLATFORM
-    text_format: TextFormat = TextFormat.PLAIN
+    capabilities: Capabilities = PLAIN_TEXT
     received: list[tuple[str, str, str]] = field(default_factory=list)  # chat, key, text
     refuse: set[str] = field(default_factory=set)  # chats that blocked the bot
 

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.catalogue import Catalogue, RenderedMessage
+from bot.connector import PLAIN_TEXT
 from bot.delivery import MAX_ATTEMPTS, Deliverer
 from bot.followup_report import build_followup, file_makers, render_followup
 from bot.reports import DocumentFormat
@@ -62,7 +63,7 @@ class FilesFail:
     """A platform that takes text but refuses every file."""
 
     platform = PLATFORM
-    text_format = TextFormat.PLAIN
+    capabilities = PLAIN_TEXT
 
     def __init__(self) -> None:
         self.texts: list[str] = []

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.config import PrivacyConfig, load_config
-from bot.delivery import Deliverer
+from bot.delivery_loop import DeliveryLoop
 from bot.retention_job import (
     HOLD,
     JOB_RETENTION,
@@ -71,7 +71,7 @@ def test_the_job_runs_daily_at_the_configured_local_time_coalesced_with_a_fixed_
     assert load_config(path, environ={}).privacy.retention_at == time(2, 15)
     assert PrivacyConfig().retention_at == time(3, 30)
 
-    deliverer = Deliverer(sessions, catalogue, {}, clock=clock, process_id="p1")
+    deliverer = DeliveryLoop(sessions, catalogue, clock=clock, process_id="p1")
     runtime = Runtime(engine, sessions, deliverer, "p1", retention=SCHEDULE, clock=clock)
 
     async def scenario() -> None:

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue
 from bot.config import TelegramConfig, TelegramMode
 from bot.delivery import Outgoing
+from bot.delivery_loop import SWEEP_GRACE
 from bot.handler import EventHandler
-from bot.telegram.service import SWEEP_GRACE, TelegramService
+from bot.telegram.service import TelegramService
 from flows.conversation import ConversationRef, Inbound
 from flows.coordination import ActionItem, ActionStatus
 from flows.domain import MeetingKind, Role

@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalogue import Catalogue, RenderedMessage, TextFormat
-from bot.delivery import Deliverer
+from bot.catalogue import Catalogue, RenderedMessage
+from bot.connector import PLAIN_TEXT, Capabilities
+from bot.delivery_loop import DeliveryLoop
 from bot.instance import new_process_id
 from bot.runtime import Runtime
 from bot.scheduler import JOB_DISPATCH, JOB_KEEP, JOB_TICK, Ticker, TickerSettings
@@ -52,7 +53,7 @@ class Phone:
     """Every chat's screen; one chat's network is down for a while."""
 
     platform: str = PLATFORM
-    text_format: TextFormat = TextFormat.PLAIN
+    capabilities: Capabilities = PLAIN_TEXT
     screens: dict[str, list[str]] = field(default_factory=dict)
     down: set[str] = field(default_factory=set)
 
@@ -80,7 +81,9 @@ def test_reminders_due_while_the_bot_was_down_are_sent_once_after_restart(
     def bot() -> Runtime:
         """A bot process on this database, with the fake clock."""
         me = new_process_id()
-        deliverer = Deliverer(sessions, catalogue, {PLATFORM: phone}, clock=clock, process_id=me)
+        deliverer = DeliveryLoop(
+            sessions, catalogue, clock=clock, process_id=me, connectors=[phone]
+        )
         return Runtime(engine, sessions, deliverer, me, [MeetingReminders()], clock=clock)
 
     async def run_for_a_while() -> None:
@@ -143,7 +146,7 @@ def test_start_does_not_wait_for_the_catch_up_and_stop_finishes_it(
     phone = Phone()
     slow = SlowSource(MeetingReminders())
     me = new_process_id()
-    deliverer = Deliverer(sessions, catalogue, {PLATFORM: phone}, clock=clock, process_id=me)
+    deliverer = DeliveryLoop(sessions, catalogue, clock=clock, process_id=me, connectors=[phone])
     runtime = Runtime(engine, sessions, deliverer, me, [slow], clock=clock)
 
     async def scenario() -> None:
@@ -163,7 +166,7 @@ def test_what_start_up_made_is_kept_out_of_the_collector_until_stop(
     engine: Engine, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
 ) -> None:
     me = new_process_id()
-    deliverer = Deliverer(sessions, catalogue, {PLATFORM: Phone()}, clock=clock, process_id=me)
+    deliverer = DeliveryLoop(sessions, catalogue, clock=clock, process_id=me, connectors=[Phone()])
     runtime = Runtime(engine, sessions, deliverer, me, [MeetingReminders()], clock=clock)
     made_before = object.__new__(Phone)  # tracked by the collector, like start-up's objects
 

@@ -1,9 +1,10 @@
-"""The Matrix sync loop: accepts invites, turns room events into flow events, keeps E2EE going.
+"""The Matrix connector: the sync loop accepts invites, translates room events, keeps E2EE going.
 
 One iteration: sync from the stored token → crypto upkeep (keys, to-device) → (after the
-first sync of a start: what an earlier run left pending) → invites →
-room events in order (each handled in its own transaction, de-duplicated by event id,
-its replies delivered) → store the new sync token → deliver anything else that is due.
+first sync of a start: attach to the delivery loop and send what an earlier run left
+pending) → invites → room events in order (each handed to the pipeline, bot/pipeline.py,
+handled in its own transaction, de-duplicated by event id, its replies delivered) → store
+the new sync token → send anything else of Matrix's that is due.
 The token moves only after every event before it was handled, so a crash replays events
 (the inbox drops them) but never skips one. A gap in a room's timeline ("limited") is filled
 from /messages before the events after it.
@@ -34,24 +35,16 @@ from nio import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.catalogue import RenderedMessage
 from bot.clock import Clock, system_clock
-from bot.delivery import Deliverer
-from bot.handler import EventHandler
+from bot.connector import Translated, Unreadable
 from bot.matrix import PLATFORM
 from bot.matrix.content import incoming_text
 from bot.matrix.login import MatrixStartError
 from bot.matrix.rooms import conversation_ref, kind_of_invite, read_invite, still_direct
-from flows.conversation import (
-    ChoiceMade,
-    ConversationRef,
-    Event,
-    Inbound,
-    Resume,
-    TextMessage,
-    parse_text,
-)
-from flows.engine import NOTICE_CHOICE_PREFIX
-from flows.replies import say
+from bot.matrix.transport import CAPABILITIES, MatrixTransport
+from bot.pipeline import Pipeline
+from flows.conversation import ConversationRef, Inbound, Resume, parse_text
 from storage.matrix_repository import RoomKind
 from storage.unit_of_work import UnitOfWork
 
@@ -62,19 +55,20 @@ UNDECRYPTABLE = "matrix.undecryptable"
 TIMELINE_LIMIT = 50
 BACKFILL_PAGE = 100
 SYNC_ERROR_PAUSE_S = 5.0
-# Longer digit strings are text, not choice numbers (as in the engine).
-MAX_CHOICE_DIGITS = 3
 
 
 class MatrixAdapter:
-    """Runs one bot account: sync, translate, hand to the flows, deliver."""
+    """The Matrix connector: one bot account's sync, translation and sending."""
+
+    platform = PLATFORM
+    capabilities = CAPABILITIES
 
     def __init__(
         self,
         client: AsyncClient,
         sessions: sessionmaker[Session],
-        handler: EventHandler,
-        deliverer: Deliverer,
+        pipeline: Pipeline,
+        transport: MatrixTransport,
         *,
         sync_token: str | None,
         sync_timeout_ms: int = 30_000,
@@ -84,8 +78,8 @@ class MatrixAdapter:
     ) -> None:
         self._client = client
         self._sessions = sessions
-        self._handler = handler
-        self._deliverer = deliverer
+        self._pipeline = pipeline
+        self._transport = transport
         self._token = sync_token
         self._timeout_ms = sync_timeout_ms
         self._filter: dict[str, Any] = {
@@ -105,13 +99,35 @@ class MatrixAdapter:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Syncs until `stop` is set (or forever); sync errors are waited out, not fatal."""
         stop = stop or asyncio.Event()
-        while not stop.is_set():
-            try:
-                await self.sync_once()
-            except (TimeoutError, OSError, aiohttp.ClientError) as exc:
-                # The homeserver is unreachable: nothing was lost, the token did not move.
-                log.warning("matrix sync failed: %s; trying again", type(exc).__name__)
-                await wait_or_stop(stop, SYNC_ERROR_PAUSE_S)
+        try:
+            while not stop.is_set():
+                try:
+                    await self.sync_once()
+                except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+                    # The homeserver is unreachable: nothing was lost, the token did not move.
+                    log.warning("matrix sync failed: %s; trying again", type(exc).__name__)
+                    await wait_or_stop(stop, SYNC_ERROR_PAUSE_S)
+        finally:
+            self._pipeline.delivery.detach(self.platform)
+
+    async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
+        """Sends one rendered message into its room (a person's id: their direct room)."""
+        await self._transport.send(chat_id, message, idempotency_key)
+
+    def translate(self, update: tuple[str, Any]) -> Translated:
+        """The flows' event of a room event (room id, event): a text, or an honest answer
+        for a message that could not be decrypted; nothing for the rest."""
+        room_id, event = update
+        if isinstance(event, RoomMessageText):
+            text = incoming_text(event.source.get("content", {}))
+            if text is None:
+                return None
+            return Inbound(self._ref(room_id, event.sender), parse_text(text), event.event_id)
+        if isinstance(event, MegolmEvent):
+            log.warning("matrix: an event could not be decrypted (session %s)", event.session_id)
+            ref = self._ref(room_id, event.sender)
+            return Unreadable(ref, event.event_id, UNDECRYPTABLE)
+        return None
 
     async def sync_once(self) -> None:
         """One sync and everything in it."""
@@ -136,7 +152,8 @@ class MatrixAdapter:
             # bot was down) go out first, but only now: before the first sync nio knows no
             # room, so each send would fail once and wait for its retry.
             self._first_sync = False
-            await self._deliverer.deliver()
+            self._pipeline.delivery.attach(self)
+            await self._pipeline.delivery.sweep(only=self.platform, fresh_too=True)
         await self._accept_invites(response)
         self._record_left_rooms(response)
         for room_id, info in response.rooms.join.items():
@@ -150,7 +167,8 @@ class MatrixAdapter:
             uow.commit()
         self._token = response.next_batch
         await self._crypto_upkeep()
-        await self._deliverer.deliver()
+        # Events are handed in one at a time, so none of Matrix's own rows is in flight.
+        await self._pipeline.delivery.sweep(only=self.platform, fresh_too=True)
 
     async def _crypto_upkeep(self) -> None:
         """What sync_forever would do: keys up, others' keys in, to-device messages out."""
@@ -231,48 +249,17 @@ class MatrixAdapter:
             )
 
     async def _on_room_event(self, room_id: str, event: Any) -> None:
-        """Routes one timeline event: text to the flows, undecryptable to an honest answer."""
+        """Routes one timeline event: membership here, the rest translated to the pipeline."""
         if isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
             return
         if event.sender == self.user_id:
             return
-        if isinstance(event, RoomMessageText):
-            text = incoming_text(event.source.get("content", {}))
-            if text is None:
-                return
-            ref = self._ref(room_id, event.sender)
-            read = await asyncio.to_thread(self._read, ref, text)
-            await self._handle(Inbound(ref, read, event.event_id))
-        elif isinstance(event, MegolmEvent):
-            self._answer_undecryptable(room_id, event)
-            await self._deliverer.deliver()
-
-    def _read(self, ref: ConversationRef, text: str) -> Event:
-        """The event a text stands for; in a direct chat a typed number or label is that
-        choice of the newest message that showed choices (blocking: in a worker thread)."""
-        event = parse_text(text)
-        if not isinstance(event, TextMessage) or ref.is_group:
-            # In a group room the last choices shown may be someone else's: numbers only.
-            return event
-        typed = text.strip()
-        with UnitOfWork(self._sessions) as uow:
-            if typed.isdecimal() and len(typed) <= MAX_CHOICE_DIGITS:
-                choice_id = uow.matrix.choice_for_number(ref.chat_id, int(typed))
-            else:
-                choice_id = uow.matrix.choice_for_label(ref.chat_id, text)
-            if choice_id is None:
-                return event
-            if choice_id.startswith(NOTICE_CHOICE_PREFIX):
-                # A reminder's button was sent outside the conversation, so the conversation
-                # never offered it and its number there means something else (its own list's
-                # first line); the engine hands such a choice to the flow, which decides.
-                return ChoiceMade(choice_id)
-            loaded = uow.conversations.load(ref)
-        if loaded is not None and choice_id in loaded[0].offered:
-            return ChoiceMade(choice_id)
-        # A choice of an older message: the engine reads the text against what is offered now.
-        return event
+        translated = self.translate((room_id, event))
+        if translated is not None:
+            # The sync token moves only after this: a database error is raised back, and
+            # the event comes again with the next start's sync.
+            await self._pipeline.submit(translated, replayable=True)
 
     async def _on_membership(self, room_id: str, event: RoomMemberEvent) -> None:
         """Greets in a new direct room; leaves a direct room its person has left."""
@@ -284,7 +271,7 @@ class MatrixAdapter:
             if event.prev_membership != "join":
                 # A stranger is asked for their code; a member sees where they were.
                 ref = conversation_ref(room_id, room.direct_user_id, direct=True)
-                await self._handle(Inbound(ref, Resume(), event.event_id))
+                await self._pipeline.submit(Inbound(ref, Resume(), event.event_id), replayable=True)
         elif event.state_key == room.direct_user_id and event.membership in ("leave", "ban"):
             await self._client.room_leave(room_id)
             with UnitOfWork(self._sessions) as uow:
@@ -311,28 +298,6 @@ class MatrixAdapter:
                     uow.matrix.touch_direct_room(room_id, self._clock())
             uow.commit()
         return conversation_ref(room_id, sender, direct)
-
-    async def _handle(self, inbound: Inbound) -> None:
-        """Hands one event to the flows and sends what they answered."""
-        # The flows' step waits on the database: in a worker thread, so the ticker and the
-        # other channels of the process go on meanwhile. Events stay in order: each is
-        # awaited before the next.
-        ids = await asyncio.to_thread(self._handler.handle, inbound)
-        if ids:
-            await self._deliverer.deliver(ids)
-
-    def _answer_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
-        """Says honestly that a message could not be read, once per event."""
-        ref = self._ref(room_id, event.sender)
-        now = self._clock()
-        with UnitOfWork(self._sessions) as uow:
-            if not uow.inbox.record(PLATFORM, event.event_id, now):
-                return
-            actor = uow.members.actor_for(ref)
-            locale = actor.locale if actor is not None else self._default_locale
-            uow.outbox.enqueue(PLATFORM, ref.chat_id, (say(UNDECRYPTABLE),), locale, now)
-            uow.commit()
-        log.warning("matrix: an event could not be decrypted (session %s)", event.session_id)
 
 
 def _log_error(what: str, response: object, error_type: type) -> None:

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue
 from bot.clock import Clock, system_clock
 from bot.config import MatrixConfig
-from bot.delivery import Deliverer
+from bot.delivery_loop import DeliveryLoop
 from bot.files import FileMaker
 from bot.handler import EventHandler
-from bot.matrix import PLATFORM
 from bot.matrix.adapter import MatrixAdapter, wait_or_stop
 from bot.matrix.login import MatrixSecrets, MatrixUnreachable, log_in, new_client
 from bot.matrix.transport import MatrixTransport
+from bot.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,15 @@ async def run_matrix(
     stop: asyncio.Event | None = None,
     clock: Clock = system_clock,
     pause: Pause | None = None,
+    pipeline: Pipeline | None = None,
 ) -> None:
     """Runs the bot account of `config` until `stop` is set or the task is cancelled.
 
     `clock` is the one the handler and the scheduler use too: the adapter sends the outbox
     rows that are due by it, so a reminder the tick enqueued goes out at the next sync.
     `pause` waits between start attempts while the homeserver is unreachable (tests pass
-    their own); by default it wakes early when `stop` is set.
+    their own); by default it wakes early when `stop` is set. `pipeline` is the process's
+    (bot/pipeline.py); run on its own, the adapter gets one of its own.
     """
     stop = stop or asyncio.Event()
     wait = pause or (lambda seconds: wait_or_stop(stop, seconds))
@@ -75,14 +77,14 @@ async def run_matrix(
                 return
             delay = min(delay * 2, MAX_START_PAUSE_S)
         transport = MatrixTransport(client, sessions, clock)
-        deliverer = Deliverer(
-            sessions, catalogue, {PLATFORM: transport}, clock, file_makers=file_makers
+        pipeline = pipeline or Pipeline(
+            handler, DeliveryLoop(sessions, catalogue, clock=clock, file_makers=file_makers)
         )
         adapter = MatrixAdapter(
             client,
             sessions,
-            handler,
-            deliverer,
+            pipeline,
+            transport,
             sync_token=sync_token,
             sync_timeout_ms=config.sync_timeout_seconds * 1000,
             default_locale=default_locale,

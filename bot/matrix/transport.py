@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import RenderedFile, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
+from bot.connector import Capabilities
 from bot.delivery import PermanentSendError, RetryAfter
 from bot.matrix import PLATFORM
 from bot.matrix.content import file_content, message_content
@@ -36,15 +37,28 @@ PERMANENT_ERRORS = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "
 DEFAULT_RETRY_AFTER_S = 5.0
 
 
+# What Matrix clients show: HTML, choices as numbered lines (no buttons every client shows),
+# files; 65 KB per event, so a long text is one message. Synapse's rate limits are the
+# homeserver's own settings: a refusal (M_LIMIT_EXCEEDED) says how long to wait, and the
+# outbox waits that long (bot/delivery.py RetryAfter).
+CAPABILITIES = Capabilities(
+    text_format=TextFormat.HTML,
+    buttons=False,
+    files=True,
+    max_text_length=30_000,
+    max_buttons=100,
+)
+
+
 class MatrixSendFailed(RuntimeError):
     """A send failed in a way that may pass: the outbox tries again later."""
 
 
 class MatrixTransport:
-    """The outbox's way into Matrix rooms."""
+    """The sending half of the Matrix connector (bot/matrix/adapter.py)."""
 
     platform = PLATFORM
-    text_format = TextFormat.HTML
+    capabilities = CAPABILITIES
 
     def __init__(
         self, client: AsyncClient, sessions: sessionmaker[Session], clock: Clock = system_clock

@@ -23,11 +23,16 @@ from typing import TypeVar
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.connector import SendLimits
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MonotonicClock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+
+UNREACHED = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,16 @@ class PacerLimits:
     backoff_max: float = 30.0
     # A 429 is honoured this many times for one message before it goes back to the outbox.
     rate_limit_attempts: int = 5
+
+    @classmethod
+    def of(cls, limits: SendLimits) -> PacerLimits:
+        """The pacer's limits for a platform's published ones (bot/connector.py)."""
+        # A limit the platform does not set is one the pacer never reaches.
+        return cls(
+            per_second=limits.per_second or UNREACHED,
+            chat_interval=limits.chat_interval,
+            group_per_minute=limits.group_per_minute or UNREACHED,
+        )
 
 
 class RateLimitedTooOften(Exception):

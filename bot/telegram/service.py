@@ -1,9 +1,11 @@
-"""The Telegram adapter at run time: receives updates, hands them to the flows, sends replies.
+"""The Telegram connector at run time: polls (or takes a webhook), translates, sends.
 
-One update is handled at a time per chat (in arrival order) and many chats at once. Each
-update is recorded in the same transaction as its effects (inbox de-duplication by update id),
-and its replies go out through the outbox, the transport and the pacer. A sweeper sends what
-is still pending (retries, or rows left by a crash). Stopping finishes the updates in hand.
+It receives updates through python-telegram-bot, translates each (bot/telegram/updates.py)
+and hands it to the process's pipeline (bot/pipeline.py), which keeps each chat's order,
+runs the flows and sends the replies through the one delivery loop; sends go out through
+TelegramTransport and its pacer, at Telegram's limits (CAPABILITIES.limits). Run on its own
+(tests), the service makes a pipeline and delivery loop of its own and sweeps the outbox
+itself. Stopping finishes the updates in hand.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ import contextlib
 import hmac
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,15 +27,16 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, TelegramConfig, TelegramMode
-from bot.delivery import Deliverer, Outgoing
+from bot.connector import Capabilities, Translated, Unreadable
+from bot.delivery_loop import DeliveryLoop
 from bot.files import FileMaker
 from bot.handler import EventHandler
+from bot.pipeline import Pipeline
 from bot.telegram.bot_api import remove_keyboard
-from bot.telegram.pacer import Pacer, _retry_after_seconds
-from bot.telegram.transport import PLATFORM, TelegramTransport
+from bot.telegram.pacer import Pacer, PacerLimits, _retry_after_seconds
+from bot.telegram.transport import CAPABILITIES, PLATFORM, TelegramTransport
 from bot.telegram.updates import BotIdentity, Ignored, NotText, translate
 from flows.conversation import COMMAND_ALIASES, ChoiceMade, Command, ConversationRef, Inbound
-from flows.replies import say
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -44,10 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SWEEP_SECONDS = 5.0
-# The sweeper leaves fresh rows to the update that made them, so a chat's replies are not
-# sent by two paths at once (which could mix their order).
-SWEEP_GRACE = timedelta(seconds=10)
 ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TELEGRAM_COMMAND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
@@ -78,47 +76,11 @@ def menu_commands() -> list[str]:
     return list(names.values())
 
 
-class KeyedLocks:
-    """One asyncio lock per key, forgotten when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        """Holds the key's lock; waiters get it in the order they asked (asyncio is FIFO)."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
-@dataclass
-class OutboxClaims:
-    """Outbox rows being sent by this process, so the sweeper never sends one twice."""
-
-    claimed: set[int]
-
-    def claim(self, ids: Iterable[int]) -> list[int]:
-        """The ids nobody here is sending yet, now claimed."""
-        free = [i for i in ids if i not in self.claimed]
-        self.claimed.update(free)
-        return free
-
-    def release(self, ids: Iterable[int]) -> None:
-        """Gives the ids back after a delivery attempt."""
-        self.claimed.difference_update(ids)
-
-
 class TelegramService:
-    """Runs one bot: polling or webhook, update handling, delivery, graceful stop."""
+    """The Telegram connector: polling or webhook, translation, sending, graceful stop."""
+
+    platform = PLATFORM
+    capabilities: Capabilities = CAPABILITIES
 
     def __init__(
         self,
@@ -134,6 +96,8 @@ class TelegramService:
         file_makers: Mapping[str, FileMaker] | None = None,
         start_backoff: StartBackoff | None = None,
         start_pause: Pause | None = None,
+        pipeline: Pipeline | None = None,
+        application: AnyApplication | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -143,24 +107,15 @@ class TelegramService:
         self._webhook_secret = webhook_secret
         self._start_backoff = start_backoff or StartBackoff()
         self._start_pause = start_pause or self._pause_unless_stopped
-        builder = (
-            Application.builder()
-            .token(token)
-            .base_url(settings.api_base_url)
-            # Many chats at once; order within a chat is kept by self._chat_locks.
-            .concurrent_updates(True)
-            # No Defaults, callback-data cache or rate limiter here: bot_api.py sends without
-            # the named methods that would apply them (the Pacer keeps Telegram's limits).
+        self.application: AnyApplication = application or self._build(settings, token)
+        limits = PacerLimits.of(self.capabilities.limits)
+        self._transport = TelegramTransport(self.application.bot, pacer or Pacer(limits))
+        # Run on its own, the service has a pipeline of its own, and sweeps it itself.
+        self._sweeps = pipeline is None
+        self._pipeline = pipeline or Pipeline(
+            handler,
+            DeliveryLoop(sessions, catalogue, clock=clock, file_makers=file_makers),
         )
-        if settings.mode is TelegramMode.WEBHOOK:
-            builder = builder.updater(None)  # our own aiohttp endpoint feeds update_queue
-        self.application: AnyApplication = builder.build()
-        self._transport = TelegramTransport(self.application.bot, pacer or Pacer())
-        self._deliverer = Deliverer(
-            sessions, catalogue, {PLATFORM: self._transport}, clock=clock, file_makers=file_makers
-        )
-        self._claims = OutboxClaims(set())
-        self._chat_locks = KeyedLocks()
         self._identity: BotIdentity | None = None
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
@@ -168,6 +123,27 @@ class TelegramService:
         self.application.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self._on_message)
         )
+
+    @staticmethod
+    def _build(settings: TelegramConfig, token: str) -> AnyApplication:
+        """python-telegram-bot's Application for our token and Bot API address."""
+        builder = (
+            Application.builder()
+            .token(token)
+            .base_url(settings.api_base_url)
+            # Many chats at once; order within a chat is kept by the pipeline.
+            .concurrent_updates(True)
+            # No Defaults, callback-data cache or rate limiter here: bot_api.py sends without
+            # the named methods that would apply them (the Pacer keeps Telegram's limits).
+        )
+        if settings.mode is TelegramMode.WEBHOOK:
+            builder = builder.updater(None)  # our own aiohttp endpoint feeds update_queue
+        return builder.build()
+
+    def ready_with(self, identity: BotIdentity) -> None:
+        """Knows who the bot is (getMe), and sends its platform's messages from now on."""
+        self._identity = identity
+        self._pipeline.delivery.attach(self)
 
     # --- running -----------------------------------------------------------------------
 
@@ -198,7 +174,7 @@ class TelegramService:
                 return
             async with self.application:
                 me = self.application.bot.bot
-                self._identity = BotIdentity(me.id, me.username or "")
+                self.ready_with(BotIdentity(me.id, me.username or ""))
                 await self._set_commands()
                 webhook = await self._start_receiving()
                 if self._stopping.is_set() and webhook is None:
@@ -206,7 +182,9 @@ class TelegramService:
                     log.info("Telegram bot stopped before it could start")
                     return
                 await self.application.start()
-                sweeper = asyncio.create_task(self._sweep(), name="telegram-outbox-sweeper")
+                delivery = self._pipeline.delivery
+                if self._sweeps:
+                    delivery.start_sweeping()
                 log.info("Telegram bot %d running (%s)", me.id, self._settings.mode.value)
                 self.ready.set()
                 await self._stopping.wait()
@@ -217,8 +195,11 @@ class TelegramService:
                 elif self.application.updater is not None:
                     await self.application.updater.stop()
                 await self.application.stop()
-                await sweeper
+                if self._sweeps:
+                    await delivery.stop_sweeping()
         finally:
+            # Another process may take the channel over now: it sends from here on.
+            self._pipeline.delivery.detach(self.platform)
             if handle_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
@@ -386,86 +367,24 @@ class TelegramService:
         await self._on_update(update)
 
     async def _on_update(self, update: Update) -> None:
-        """Translates, handles and delivers, one update at a time per chat."""
+        """Translates the update and hands it to the pipeline."""
+        translated = self.translate(update)
+        if translated is not None:
+            await self._pipeline.submit(translated)
+
+    # --- the connector ---------------------------------------------------------------------
+
+    def translate(self, update: Update) -> Translated:
+        """The flows' event of an update; an answer for what the bot cannot read."""
         assert self._identity is not None
         translated = translate(update, self._identity)
         if isinstance(translated, Ignored):
             log.debug("update %d ignored: %s", update.update_id, translated.value)
-            return
-        async with self._chat_locks.hold(translated.ref.chat_id):
-            try:
-                rows: Outgoing | list[int]
-                if isinstance(translated, NotText):
-                    rows = await asyncio.to_thread(self._answer_not_text, translated)
-                else:
-                    rows = await asyncio.to_thread(self._handle, translated)
-            except Exception:
-                # The update is not recorded (its transaction rolled back); log ids only.
-                log.exception("update %d could not be handled", update.update_id)
-                await self._say_sorry(translated.ref.chat_id)
-                return
-            await self._deliver(rows)
+            return None
+        if isinstance(translated, NotText):
+            return Unreadable(translated.ref, translated.platform_event_id, "telegram.not_text")
+        return translated
 
-    async def _say_sorry(self, chat_id: str) -> None:
-        """Tells the person something failed on our side, rather than leaving them in silence."""
-        text = self._catalogue.render("telegram.failed", {}, self._catalogue.default_locale)
-        try:
-            await self._transport.send(chat_id, RenderedMessage(text, ()), "")
-        except Exception as exc:  # nothing more to do: the failure is already logged
-            log.warning("could not tell chat about the failure: %s", type(exc).__name__)
-
-    def _handle(self, inbound: Inbound) -> Outgoing:
-        """The flows' step for one event (blocking: runs in a worker thread)."""
-        return self._handler.handle(inbound)
-
-    def _answer_not_text(self, message: NotText) -> list[int]:
-        """Says that only text and buttons are understood, once per update."""
-        now = self._clock()
-        with UnitOfWork(self._sessions) as uow:
-            if not uow.inbox.record(PLATFORM, message.platform_event_id, now):
-                return []
-            actor = uow.members.actor_for(message.ref)
-            locale = actor.locale if actor is not None else self._catalogue.default_locale
-            ids = uow.outbox.enqueue(
-                PLATFORM, message.ref.chat_id, (say("telegram.not_text"),), locale, now
-            )
-            uow.commit()
-        return ids
-
-    # --- delivery ----------------------------------------------------------------------
-
-    async def _deliver(self, rows: Outgoing | list[int] | None) -> None:
-        """Sends the given rows (or every due Telegram row) that nobody here is sending."""
-        if isinstance(rows, Outgoing):
-            # Replies claimed in the handler's transaction are this process's alone (the
-            # sweep takes a claimed row only once its claim ran out); notices are claimed
-            # as usual.
-            await self._deliverer.deliver(Outgoing(rows.claimed))
-            ids = list(rows.ids)
-        elif rows is None:
-            ids = await asyncio.to_thread(self._due_ids)
-        else:
-            ids = rows
-        claimed = self._claims.claim(ids)
-        if not claimed:
-            return
-        try:
-            await self._deliverer.deliver(claimed)
-        finally:
-            self._claims.release(claimed)
-
-    def _due_ids(self) -> list[int]:
-        """Telegram rows that have been due for a while, or whose claim ran out (the process
-        that wrote or claimed them died before sending)."""
-        with UnitOfWork(self._sessions) as uow:
-            return uow.outbox.due_ids(self._clock() - SWEEP_GRACE, PLATFORM)
-
-    async def _sweep(self) -> None:
-        """Sends what is still pending, every few seconds, until the service stops."""
-        while not self._stopping.is_set():
-            try:
-                await self._deliver(None)
-            except Exception:
-                log.exception("outbox sweep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), SWEEP_SECONDS)
+    async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
+        """Sends one rendered message through the Bot API, at Telegram's pace."""
+        await self._transport.send(chat_id, message, idempotency_key)

@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden, InvalidToken
 
 from bot.catalogue import RenderedChoice, RenderedFile, RenderedMessage, TextFormat
+from bot.connector import Capabilities, SendLimits
 from bot.delivery import PermanentSendError, RetryAfter
 from bot.telegram.bot_api import markup_json, send_text, silence_named_method_hint
 from bot.telegram.html_split import CAPTION_LIMIT, split_html, utf16_length
@@ -24,6 +25,20 @@ CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Keyboards kept for reuse (see keyboard): a few hundred small objects at most.
 KEYBOARDS_KEPT = 256
+
+# What Telegram shows and allows (core.telegram.org/bots/api, /bots/faq): HTML, inline
+# buttons (at most 100 per message), files, 4,096 characters per text, a t.me link that opens
+# the private chat; about 30 messages a second in all, one a second in a chat, 20 a minute in
+# a group.
+CAPABILITIES = Capabilities(
+    text_format=TextFormat.HTML,
+    buttons=True,
+    files=True,
+    max_text_length=4096,
+    max_buttons=100,
+    opens_private_chat=True,
+    limits=SendLimits(per_second=30, chat_interval=1.0, group_per_minute=20),
+)
 
 
 class ChoiceIdTooLong(PermanentSendError):
@@ -83,12 +98,10 @@ def keyboard_for(message: RenderedMessage, private_chat_url: str | None = None) 
 
 
 class TelegramTransport:
-    """The Transport of bot.delivery for Telegram."""
+    """The sending half of the Telegram connector (bot/telegram/service.py)."""
 
     platform = PLATFORM
-    text_format = TextFormat.HTML
-    # A group chat's pointer to the private chat is a t.me link button (see keyboard).
-    opens_private_chat = True
+    capabilities = CAPABILITIES
 
     def __init__(self, bot: Bot, pacer: Pacer) -> None:
         self._bot = bot

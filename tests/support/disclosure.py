@@ -23,8 +23,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalogue import Catalogue, RenderedFile, RenderedMessage, TextFormat
+from bot.catalogue import Catalogue, RenderedFile, RenderedMessage
 from bot.clock import Clock
+from bot.connector import PLAIN_TEXT, Capabilities
 from bot.delivery import Deliverer, Outgoing
 from bot.followup_report import TimelinePngFile, build_followup
 from bot.followup_report import file_makers as report_file_makers
@@ -184,7 +185,7 @@ class RecordingTransport:
     """Records every rendered message (files included) in the order it was sent."""
 
     platform: str = PLATFORM
-    text_format: TextFormat = TextFormat.PLAIN
+    capabilities: Capabilities = PLAIN_TEXT
     sent: list[tuple[str, str, RenderedMessage]] = field(default_factory=list)
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.catalogue import Catalogue, RenderedMessage
 from bot.channels import LeaseSettings
-from bot.delivery import Deliverer, DeliveryPolicy
+from bot.connector import PLAIN_TEXT
+from bot.delivery import DeliveryPolicy
+from bot.delivery_loop import DeliveryLoop
 from bot.instance import AnotherProcessRunning, new_process_id
 from bot.runtime import Runtime
 from bot.scheduler import TickerSettings
@@ -35,7 +37,7 @@ class FileTransport:
     it: once `send` returns, the parent can count the message whatever happens next."""
 
     platform = PLATFORM
-    text_format = TextFormat.PLAIN
+    capabilities = PLAIN_TEXT
 
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -79,12 +81,14 @@ async def main(args: argparse.Namespace) -> int:
     engine = make_engine(args.db)
     sessions = session_factory(engine)
     process_id = new_process_id()
-    deliverer = Deliverer(
+    deliverer = DeliveryLoop(
         sessions,
         Catalogue(),
-        {PLATFORM: FileTransport(args.sends)},
+        connectors=[FileTransport(args.sends)],
         process_id=process_id,
         policy=DeliveryPolicy(claim_for=timedelta(seconds=args.claim_seconds), batch_size=20),
+        # Each process sweeps what is due at once: the test is about who sends it.
+        sweep_grace=timedelta(0),
     )
     lease = timedelta(seconds=args.lease_seconds)
     runtime = Runtime(
