@@ -1,14 +1,18 @@
 """The tick, and APScheduler 3 as nothing more than the ticker that runs it.
 
-A due-source looks at rows in the database (meetings, plan actions, shared pictures) and
-returns notices with dedup keys, so a tick that runs twice, or in two processes, still
-enqueues each reminder once. The scheduler holds no state of its own: its few jobs have fixed
-ids and live in memory; every reminder lives in the database, so nothing is lost when the
-process stops, and a tick after a downtime finds what fell due meanwhile.
+A reminder kind (flows/reminders.py) looks at rows through its ports (meetings, shared
+pictures) and gives `ReminderDue` events with dedup keys; the tick hands each event to the
+reminder engine (`Reminders.remind`), where the kind decides what is said, and enqueues the
+notices, so a tick that runs twice, or in two processes, still enqueues each reminder once.
+Sources not yet moved to kinds (bot/nudges.py) still return notices themselves.
 
-Contract for due-sources, so reminders survive downtime sensibly: give the notice's reply a
-`due_at` parameter (when it was meant to go out; a message sent much later says how late it
-is) and, where it stops making sense at some point, an `expires_at` parameter (e.g. the end
+The scheduler holds no state of its own: its few jobs have fixed ids and live in memory;
+every reminder lives in the database, so nothing is lost when the process stops, and a tick
+after a downtime finds what fell due meanwhile.
+
+Contract for due-sources, so reminders survive downtime sensibly: give the event (or the
+notice's reply) a `due_at` (when it was meant to go out; a message sent much later says how
+late it is) and, where it stops making sense at some point, an `expires_at` (e.g. the end
 of the meeting it announces; it is then dropped with a log line instead of sent). A source
 should also not return reminders whose moment has passed for good.
 
@@ -35,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.engine import Notice
+from flows.reminders import ReminderKind, Reminders
 from storage.db import READ_ONLY
 from storage.unit_of_work import UnitOfWork
 
@@ -50,8 +55,8 @@ JOB_KEEP = "samverkan-keep"
 TICK_LOCK_KEY = 7_460_001
 
 
-class DueSource(Protocol):
-    """Something that knows which reminders are due at a given time."""
+class NoticeSource(Protocol):
+    """A due-source of the older shape, which builds its notices itself (nudges, reports)."""
 
     @property
     def name(self) -> str:
@@ -61,6 +66,10 @@ class DueSource(Protocol):
     def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
         """The notices due at `now`; each with a dedup key."""
         ...
+
+
+# What the tick runs: reminder kinds, and the sources not moved to kinds yet.
+DueSource = ReminderKind | NoticeSource
 
 
 # Notices per transaction for sources that write nothing else (see the module docstring).
@@ -77,8 +86,9 @@ def tick(
     ticking right now (it held every source's lock)."""
     ids: list[int] = []
     skipped = 0
+    reminders = Reminders(s for s in sources if isinstance(s, ReminderKind))
     for source in sources:
-        new = _tick_source(sessions, source, now, default_locale)
+        new = _tick_source(sessions, source, reminders, now, default_locale)
         if new is None:
             skipped += 1
             continue
@@ -89,14 +99,19 @@ def tick(
 
 
 def _tick_source(
-    sessions: sessionmaker[Session], source: DueSource, now: datetime, default_locale: str
+    sessions: sessionmaker[Session],
+    source: DueSource,
+    reminders: Reminders,
+    now: datetime,
+    default_locale: str,
 ) -> list[int] | None:
     """One source: what it found due enqueued, in one transaction or in batches."""
     if getattr(source, "marks_what_it_sends", False):
         with UnitOfWork(sessions) as uow:
             if not _tick_lock(uow, source):
                 return None
-            ids = uow.outbox.enqueue_notices(list(source.due(uow, now)), now, default_locale)
+            notices = _due_notices(uow, source, reminders, now)
+            ids = uow.outbox.enqueue_notices(notices, now, default_locale)
             uow.commit()
         return ids
     with UnitOfWork(sessions) as uow:
@@ -104,7 +119,7 @@ def _tick_source(
         uow.session.connection(execution_options={READ_ONLY: True})
         if not _tick_lock(uow, source):
             return None
-        notices = list(source.due(uow, now))
+        notices = _due_notices(uow, source, reminders, now)
     ids = []
     for start in range(0, len(notices), ENQUEUE_BATCH):
         with UnitOfWork(sessions) as uow:
@@ -112,6 +127,16 @@ def _tick_source(
             ids += uow.outbox.enqueue_notices(batch, now, default_locale)
             uow.commit()
     return ids
+
+
+def _due_notices(
+    uow: UnitOfWork, source: DueSource, reminders: Reminders, now: datetime
+) -> list[Notice]:
+    """What a source found due, as notices: a kind's events through the reminder engine,
+    in the transaction they were found in (a kind's `compose` may read too)."""
+    if isinstance(source, ReminderKind):
+        return [n for due in source.due(uow, now) for n in reminders.remind(due, uow, now)]
+    return list(source.due(uow, now))
 
 
 def _tick_lock(uow: UnitOfWork, source: DueSource) -> bool:

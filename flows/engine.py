@@ -18,7 +18,6 @@ from flows.conversation import (
     ConversationRef,
     Event,
     JoinWithCode,
-    ReminderDue,
     Resume,
     TextMessage,
     UnknownCommand,
@@ -297,8 +296,6 @@ class Engine:
                 # passed: the gate's own questions come first.
                 resumed = gate.resume(current, ctx)
                 return Transition(resumed.state, (say("common.stale_choice"), *resumed.replies))
-            case ReminderDue():
-                return Transition(current, ())
             case _:
                 return gate.handle(current, event, ctx)
 
@@ -342,9 +339,6 @@ class Engine:
             ):
                 resumed = flow.resume(current, ctx)
                 return Transition(resumed.state, (say("common.stale_choice"), *resumed.replies))
-            case ReminderDue():
-                # Reminders are turned into messages by the scheduler, not by a flow step.
-                return Transition(current, ())
             case _:
                 return flow.handle(current, event, ctx)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -20,8 +22,10 @@ from flows.domain import (
     Participation,
     Preparation,
     QuestionItem,
+    Role,
     ViewAspect,
 )
+from flows.family_domain import PictureInfo, Recipients
 from flows.family_ports import FamiliesPort
 
 
@@ -174,4 +178,61 @@ class Ports(Protocol):
     @property
     def privacy(self) -> PrivacyPort:
         """Consent, export and erasure."""
+        ...
+
+
+# --- what reminder kinds read (flows/reminders.py) -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingMeeting:
+    """A meeting of an open case, as a reminder needs it: which, whose, when."""
+
+    id: int
+    case_id: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingPicture:
+    """The newest shared picture of an open case, and the admitted family members who have
+    not answered it yet."""
+
+    picture: PictureInfo
+    case_id: int
+    waiting: tuple[int, ...]
+
+
+class ReminderReadsPort(Protocol):
+    """The reads reminder kinds need to find what is due; many cases at a time, few queries."""
+
+    def meetings_between(self, start: datetime, end: datetime) -> Sequence[UpcomingMeeting]:
+        """Meetings of open cases starting after `start` and no later than `end`."""
+        ...
+
+    def recipients_of(
+        self,
+        case_ids: Iterable[int],
+        roles: Iterable[Role],
+        *,
+        group_first: bool,
+        only: Mapping[int, frozenset[int]] | None = None,
+    ) -> Mapping[int, Recipients]:
+        """Where to reach these roles of these cases; `only` narrows each case's members;
+        `group_first` reaches members seen in a group chat through it instead of privately."""
+        ...
+
+    def unanswered_pictures(
+        self, published_after: datetime, published_before: datetime
+    ) -> Sequence[WaitingPicture]:
+        """Newest pictures published in the window that admitted members have not answered."""
+        ...
+
+
+class ReminderPorts(Protocol):
+    """Everything a reminder kind may use, bound to one transaction."""
+
+    @property
+    def reminders(self) -> ReminderReadsPort:
+        """The reminder kinds' reads."""
         ...

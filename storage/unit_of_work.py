@@ -14,6 +14,7 @@ from storage.families_repository import FamiliesRepository
 from storage.matrix_repository import MatrixRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
+from storage.reminders_repository import ReminderReads
 from storage.repositories import (
     AgendaRepository,
     AuditRepository,
@@ -109,6 +110,11 @@ class UnitOfWork:
     def families(self) -> FamiliesRepository:
         """The families' side of a case."""
         return FamiliesRepository(self.session, self.gate)
+
+    @cached_property
+    def reminders(self) -> ReminderReads:
+        """What reminder kinds read to find what is due (flows.ports.ReminderPorts)."""
+        return ReminderReads(self.families, self.gate)
 
     @cached_property
     def processes(self) -> ProcessRepository:
