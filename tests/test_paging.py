@@ -175,3 +175,15 @@ def test_the_whole_list_is_kept_with_the_state_and_out_of_the_flows_data(
     assert state.data == {}
     # What is on screen is what a typed number reads.
     assert state.offered == tuple(c.id for c in maria.turn[-1].reply.choices)
+
+
+def test_help_on_page_3_shows_page_3_again(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    maria = _maria_with_cases(sessions, catalogue, clock)
+    maria.choose("Byt ärende")
+    maria.choose("Fler")
+    maria.choose("Fler")
+    maria.send("/hjälp")
+    assert maria.ids() == ["coord.help", "coord.cases_list"]
+    assert maria.choices()[0] == "K-21 – Ung21"
