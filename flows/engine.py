@@ -23,6 +23,7 @@ from flows.conversation import (
     UnknownCommand,
 )
 from flows.domain import Actor, JoinOutcome, Role
+from flows.paging import Pages, requested_page, shown
 from flows.ports import Ports
 from flows.replies import Reply
 
@@ -43,6 +44,9 @@ class FlowState:
     # terminal or a Matrix room means the second one, and an old button is recognised.
     offered: tuple[str, ...] = ()
     paused: bool = False
+    # The whole list behind a paged reply (flows/paging.py), so "Fler" can show the next
+    # page and a button of an older page still counts as offered; None when nothing is paged.
+    pages: Pages | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +208,7 @@ class Engine:
         else:
             transition = self._member(current, event, StepContext(ref, now, actor, ports))
             transition = replace(transition, actor=actor)
-        return _remember_choices(transition)
+        return _remember_choices(transition, current.pages)
 
     def _join(
         self,
@@ -302,6 +306,11 @@ class Engine:
     def _member_step(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
         """One step of the member's own flow, or of the sidetrack they are in."""
         own = self.flow_for(ctx.actor)
+        if current.pages is not None and isinstance(event, ChoiceMade):
+            turned = _turn_page(current, current.pages, event.choice_id)
+            if isinstance(turned, Transition):
+                return turned
+            current = turned
         # A sidetrack's command or a notice's button works from anywhere, even in a pause:
         # someone who taps "Läs och svara" wants to read, not to be welcomed back.
         opener = next((s for s in self._sidetracks.values() if s.opens(event)), None)
@@ -392,9 +401,21 @@ def _choice_from_number(state: FlowState, event: Event) -> Event:
     return event
 
 
-def _remember_choices(transition: Transition) -> Transition:
-    """Stores the choices of the last reply that had any, so numbers and buttons resolve."""
-    offered = next((r.choices for r in reversed(transition.replies) if r.choices), ())
-    return replace(
-        transition, state=replace(transition.state, offered=tuple(c.id for c in offered))
-    )
+def _turn_page(current: FlowState, pages: Pages, choice_id: str) -> Transition | FlowState:
+    """Shows another page of the list on screen ("Fler", "Föregående"), before any flow sees
+    the choice; a button of another page of that list counts as offered, as it did before."""
+    page = requested_page(choice_id)
+    if page is not None:
+        return Transition(replace(current, pages=replace(pages, page=page)), (pages.reply,))
+    if choice_id not in current.offered and choice_id in (c.id for c in pages.reply.choices):
+        return replace(current, offered=(*current.offered, choice_id))
+    return current
+
+
+def _remember_choices(transition: Transition, before: Pages | None) -> Transition:
+    """Pages a long list (flows/paging.py) and stores the choices of the last reply that had
+    any, as shown, so numbers and buttons resolve to what is on screen."""
+    replies, pages = shown(transition.replies, transition.state.pages or before)
+    offered = next((r.choices for r in reversed(replies) if r.choices), ())
+    state = replace(transition.state, offered=tuple(c.id for c in offered), pages=pages)
+    return replace(transition, state=state, replies=replies)
