@@ -11,6 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+# NOTICE_CHOICE_PREFIX is re-exported: the flows that decide a notice's button import it here.
+from flows.choice_reading import NOTICE_CHOICE_PREFIX as NOTICE_CHOICE_PREFIX
+from flows.choice_reading import ShownChoices, read_choice
 from flows.conversation import (
     ChoiceMade,
     Command,
@@ -20,7 +23,6 @@ from flows.conversation import (
     JoinWithCode,
     ReminderDue,
     Resume,
-    TextMessage,
     UnknownCommand,
 )
 from flows.domain import Actor, JoinOutcome, Role
@@ -114,11 +116,6 @@ class Flow(Protocol):
         ...
 
 
-# Buttons on notices (reminders, reports) are sent outside the conversation, so they are
-# never among the offered choices; choices with this prefix go to the flow, which decides.
-NOTICE_CHOICE_PREFIX = "n:"
-
-
 class Gate(Flow, Protocol):
     """A flow that stands before every role's flow (consent): it decides when it takes over."""
 
@@ -191,11 +188,13 @@ class Engine:
         ref: ConversationRef,
         now: datetime,
         ports: Ports,
+        shown: ShownChoices | None = None,
     ) -> Transition:
-        """Handles one event and returns the next state with the replies."""
+        """Handles one event and returns the next state with the replies; `shown` is the
+        newest message with choices in a private chat, for reading a typed number or label."""
         actor = ports.members.actor_for(ref)
         current = state or WAITING_FOR_CODE
-        event = _choice_from_number(current, event)
+        event = read_choice(event, current.offered, shown, group=ref.is_group)
         if isinstance(event, JoinWithCode):
             transition = self._join(current, event.code, ref, now, ports, actor)
             if transition.actor is None:
@@ -378,24 +377,6 @@ def _stranger(current: FlowState, event: Event) -> Transition:
     if isinstance(event, CommandIssued) and event.command is Command.HELP:
         return Transition(current, (say("onboarding.help"),))
     return Transition(current, (say("onboarding.need_code"),))
-
-
-def typed_number(event: Event) -> int | None:
-    """The number a message is, when it is only a short number (a choice typed by number)."""
-    if isinstance(event, TextMessage):
-        text = event.text.strip()
-        # Length first: int() of a 5,000-digit paste is slow and then refused by Python.
-        if text.isdecimal() and len(text) <= 3:
-            return int(text)
-    return None
-
-
-def _choice_from_number(state: FlowState, event: Event) -> Event:
-    """Reads a typed number as the choice with that number, when one was offered."""
-    number = typed_number(event)
-    if number is not None and 1 <= number <= len(state.offered):
-        return ChoiceMade(state.offered[number - 1])
-    return event
 
 
 def _remember_choices(transition: Transition) -> Transition:
