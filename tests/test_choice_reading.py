@@ -7,7 +7,7 @@ Sara's own list offers two actions; a reminder then shows her one button, "Visa 
 from __future__ import annotations
 
 from flows.choice_reading import ShownChoices, read_choice
-from flows.conversation import ChoiceMade, CommandIssued, Command, TextMessage
+from flows.conversation import ChoiceMade, Command, CommandIssued, TextMessage
 
 OFFERED = ("a:1", "a:2")
 HER_LIST = ShownChoices(OFFERED, ("K-1: Ring skolan", "K-1: Skicka remiss"))
