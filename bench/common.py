@@ -181,7 +181,7 @@ def build_our_bot(
     use_bench_data_key()
     network = FakeTelegramNetwork()
     app = build_application(network)
-    handler = EventHandler(sessions, default_engine(), clock=lambda: NOW)
+    handler = EventHandler(sessions, default_engine(), clock=lambda: NOW, labels=catalogue.label)
     transport: Any = (
         NullTransport() if null_transport else TelegramTransport(app.bot, Pacer(limits))
     )

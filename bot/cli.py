@@ -435,6 +435,8 @@ def _serve(
         config.default_locale,
         process_id=process_id,
         claim_for=policy.claim_for,
+        # A typed label is read as the choice it names, in the words the person saw.
+        labels=catalogue.label,
     )
     if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)
@@ -525,9 +527,7 @@ def _serve(
         # the waits, and runtime.stop() then stops the channels gracefully.
         adapters = [Adapter(channel.failure()) for channel in channels]
         if config.console_enabled:
-            console = run_console(
-                handler, deliverer, sys.stdin, sys.stdout, console_user, transport=terminal
-            )
+            console = run_console(handler, deliverer, sys.stdin, sys.stdout, console_user)
             adapters.append(Adapter(console))
         try:
             await _run_side_by_side(adapters)

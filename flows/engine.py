@@ -11,6 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+# NOTICE_CHOICE_PREFIX is re-exported: the flows that decide a notice's button import it here.
+from flows.choice_reading import NOTICE_CHOICE_PREFIX as NOTICE_CHOICE_PREFIX
+from flows.choice_reading import ShownChoices, read_choice
 from flows.conversation import (
     ChoiceMade,
     Command,
@@ -19,11 +22,11 @@ from flows.conversation import (
     Event,
     JoinWithCode,
     Resume,
-    TextMessage,
     UnknownCommand,
 )
 from flows.domain import Actor, JoinOutcome, Role
-from flows.paging import Pages, requested_page, shown
+from flows.paging import Pages, requested_page
+from flows.paging import shown as paged
 from flows.ports import Ports
 from flows.replies import Reply
 
@@ -117,11 +120,6 @@ class Flow(Protocol):
         ...
 
 
-# Buttons on notices (reminders, reports) are sent outside the conversation, so they are
-# never among the offered choices; choices with this prefix go to the flow, which decides.
-NOTICE_CHOICE_PREFIX = "n:"
-
-
 class Gate(Flow, Protocol):
     """A flow that stands before every role's flow (consent): it decides when it takes over."""
 
@@ -194,11 +192,13 @@ class Engine:
         ref: ConversationRef,
         now: datetime,
         ports: Ports,
+        shown: ShownChoices | None = None,
     ) -> Transition:
-        """Handles one event and returns the next state with the replies."""
+        """Handles one event and returns the next state with the replies; `shown` is the
+        newest message with choices in a private chat, for reading a typed number or label."""
         actor = ports.members.actor_for(ref)
         current = state or WAITING_FOR_CODE
-        event = _choice_from_number(current, event)
+        event = read_choice(event, current.offered, shown, group=ref.is_group)
         if isinstance(event, JoinWithCode):
             transition = self._join(current, event.code, ref, now, ports, actor)
             if transition.actor is None:
@@ -383,24 +383,6 @@ def _stranger(current: FlowState, event: Event) -> Transition:
     return Transition(current, (say("onboarding.need_code"),))
 
 
-def typed_number(event: Event) -> int | None:
-    """The number a message is, when it is only a short number (a choice typed by number)."""
-    if isinstance(event, TextMessage):
-        text = event.text.strip()
-        # Length first: int() of a 5,000-digit paste is slow and then refused by Python.
-        if text.isdecimal() and len(text) <= 3:
-            return int(text)
-    return None
-
-
-def _choice_from_number(state: FlowState, event: Event) -> Event:
-    """Reads a typed number as the choice with that number, when one was offered."""
-    number = typed_number(event)
-    if number is not None and 1 <= number <= len(state.offered):
-        return ChoiceMade(state.offered[number - 1])
-    return event
-
-
 def _turn_page(current: FlowState, pages: Pages, choice_id: str) -> Transition | FlowState:
     """Shows another page of the list on screen ("Fler", "Föregående"), before any flow sees
     the choice; a button of another page of that list counts as offered, as it did before."""
@@ -415,7 +397,7 @@ def _turn_page(current: FlowState, pages: Pages, choice_id: str) -> Transition |
 def _remember_choices(transition: Transition, before: Pages | None) -> Transition:
     """Pages a long list (flows/paging.py) and stores the choices of the last reply that had
     any, as shown, so numbers and buttons resolve to what is on screen."""
-    replies, pages = shown(transition.replies, transition.state.pages or before)
+    replies, pages = paged(transition.replies, transition.state.pages or before)
     offered = next((r.choices for r in reversed(replies) if r.choices), ())
     state = replace(transition.state, offered=tuple(c.id for c in offered), pages=pages)
     return replace(transition, state=state, replies=replies)

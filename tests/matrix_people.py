@@ -287,12 +287,12 @@ async def start_bot(
     secrets = MatrixSecrets.from_environment(config, bot_environment(password))
     client = new_client(config, secrets)
     sync_token = await log_in(client, config, secrets, sessions)
-    transport = MatrixTransport(client, sessions, clock)
+    transport = MatrixTransport(client, sessions)
     deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport}, clock)
     adapter = MatrixAdapter(
         client,
         sessions,
-        handler or EventHandler(sessions, default_engine(), clock=clock),
+        handler or EventHandler(sessions, default_engine(), clock=clock, labels=catalogue.label),
         deliverer,
         sync_token=sync_token,
         sync_timeout_ms=LONG_POLL_MS,

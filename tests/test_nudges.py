@@ -389,6 +389,20 @@ def test_a_number_typed_after_a_nudge_answers_the_nudge_not_the_older_list(
     assert sara.ids() == ["status.pick"]
 
 
+def test_the_words_of_a_nudges_button_typed_in_a_private_chat_answer_the_nudge(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {"Ring skolan": MONDAY, "Skicka remiss": MONDAY + timedelta(days=9)})
+    sara = people["sara"]
+    sara.send("hej")
+    run_tick(sessions, clock)
+    sara.receive()
+    assert sara.choices() == ["Visa mina åtgärder"]
+    # She types what the button says instead of tapping it (Telegram, say), as on Matrix.
+    sara.send("visa mina åtgärder")
+    assert sara.ids() == ["pro.home"], "the nudge's button, not a text for her current step"
+
+
 def test_the_newest_message_with_choices_is_read_without_walking_the_chats_history(
     engine: Engine,
 ) -> None:

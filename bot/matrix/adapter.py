@@ -42,15 +42,11 @@ from bot.matrix.content import incoming_text
 from bot.matrix.login import MatrixStartError
 from bot.matrix.rooms import conversation_ref, kind_of_invite, read_invite, still_direct
 from flows.conversation import (
-    ChoiceMade,
     ConversationRef,
-    Event,
     Inbound,
     Resume,
-    TextMessage,
     parse_text,
 )
-from flows.engine import NOTICE_CHOICE_PREFIX
 from flows.replies import say
 from storage.matrix_repository import RoomKind
 from storage.unit_of_work import UnitOfWork
@@ -62,8 +58,6 @@ UNDECRYPTABLE = "matrix.undecryptable"
 TIMELINE_LIMIT = 50
 BACKFILL_PAGE = 100
 SYNC_ERROR_PAUSE_S = 5.0
-# Longer digit strings are text, not choice numbers (as in the engine).
-MAX_CHOICE_DIGITS = 3
 
 
 class MatrixAdapter:
@@ -242,37 +236,10 @@ class MatrixAdapter:
             if text is None:
                 return
             ref = self._ref(room_id, event.sender)
-            read = await asyncio.to_thread(self._read, ref, text)
-            await self._handle(Inbound(ref, read, event.event_id))
+            await self._handle(Inbound(ref, parse_text(text), event.event_id))
         elif isinstance(event, MegolmEvent):
             self._answer_undecryptable(room_id, event)
             await self._deliverer.deliver()
-
-    def _read(self, ref: ConversationRef, text: str) -> Event:
-        """The event a text stands for; in a direct chat a typed number or label is that
-        choice of the newest message that showed choices (blocking: in a worker thread)."""
-        event = parse_text(text)
-        if not isinstance(event, TextMessage) or ref.is_group:
-            # In a group room the last choices shown may be someone else's: numbers only.
-            return event
-        typed = text.strip()
-        with UnitOfWork(self._sessions) as uow:
-            if typed.isdecimal() and len(typed) <= MAX_CHOICE_DIGITS:
-                choice_id = uow.matrix.choice_for_number(ref.chat_id, int(typed))
-            else:
-                choice_id = uow.matrix.choice_for_label(ref.chat_id, text)
-            if choice_id is None:
-                return event
-            if choice_id.startswith(NOTICE_CHOICE_PREFIX):
-                # A reminder's button was sent outside the conversation, so the conversation
-                # never offered it and its number there means something else (its own list's
-                # first line); the engine hands such a choice to the flow, which decides.
-                return ChoiceMade(choice_id)
-            loaded = uow.conversations.load(ref)
-        if loaded is not None and choice_id in loaded[0].offered:
-            return ChoiceMade(choice_id)
-        # A choice of an older message: the engine reads the text against what is offered now.
-        return event
 
     async def _on_membership(self, room_id: str, event: RoomMemberEvent) -> None:
         """Greets in a new direct room; leaves a direct room its person has left."""

@@ -221,7 +221,9 @@ async def running_bot(
     wait between tries to reach Telegram at start, so a test decides when Telegram is back.
     """
     config = TelegramConfig(enabled=True, mode=mode, api_base_url=strict.base_url, **settings)
-    handler = handler or EventHandler(sessions, default_engine(), clock=clock)
+    handler = handler or EventHandler(
+        sessions, default_engine(), clock=clock, labels=catalogue.label
+    )
     service = TelegramService(
         config,
         emulator.token,
