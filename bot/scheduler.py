@@ -4,35 +4,34 @@ A reminder kind (flows/reminders.py) looks at rows through its ports (meetings, 
 pictures) and gives `ReminderDue` events with dedup keys; the tick hands each event to the
 reminder engine (`Reminders.remind`), where the kind decides what is said, and enqueues the
 notices, so a tick that runs twice, or in two processes, still enqueues each reminder once.
-Sources not yet moved to kinds (bot/nudges.py) still return notices themselves.
+The coordinator side's kinds (flows/coordinator_reminders.py) are kinds like the families'.
 
 The scheduler holds no state of its own: its few jobs have fixed ids and live in memory;
 every reminder lives in the database, so nothing is lost when the process stops, and a tick
 after a downtime finds what fell due meanwhile.
 
-Contract for due-sources, so reminders survive downtime sensibly: give the event (or the
-notice's reply) a `due_at` (when it was meant to go out; a message sent much later says how
-late it is) and, where it stops making sense at some point, an `expires_at` (e.g. the end
-of the meeting it announces; it is then dropped with a log line instead of sent). A source
+Contract for reminder kinds, so reminders survive downtime sensibly: give the event a
+`due_at` (when it was meant to go out; a message sent much later says how late it is) and,
+where it stops making sense at some point, an `expires_at` (e.g. the end
+of the meeting it announces; it is then dropped with a log line instead of sent). A kind
 should also not return reminders whose moment has passed for good.
 
-Each source runs in a transaction of its own, and a large batch of notices is committed in
+Each kind runs in a transaction of its own, and a large batch of notices is committed in
 parts: on SQLite one transaction holds the only write lock, and a catch-up over thousands of
 reminders must not keep people's messages waiting (or failing with "database is locked"). A
-source that writes marks of its own (`marks_what_it_sends = True`: nudges, escalations)
-commits its marks and all its notices together, so a crash never leaves a mark without its
-message. Any other source only reads: it runs in a read transaction (on SQLite without the
-write lock), and its notices are committed in parts, which is safe since a tick after a crash
-recomputes what is due and the dedup keys skip what was already enqueued.
+kind that writes marks of its own in `due` (`marks_what_it_sends = True`: nudges,
+escalations) commits its marks and all its notices together, so a crash never leaves a mark
+without its message. Any other kind only reads: it runs in a read transaction (on SQLite
+without the write lock), and its notices are committed in parts, which is safe since a tick
+after a crash recomputes what is due and the dedup keys skip what was already enqueued.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
@@ -55,21 +54,8 @@ JOB_KEEP = "samverkan-keep"
 TICK_LOCK_KEY = 7_460_001
 
 
-class NoticeSource(Protocol):
-    """A due-source of the older shape, which builds its notices itself (nudges, reports)."""
-
-    @property
-    def name(self) -> str:
-        """Names the source in log lines."""
-        ...
-
-    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
-        """The notices due at `now`; each with a dedup key."""
-        ...
-
-
-# What the tick runs: reminder kinds, and the sources not moved to kinds yet.
-DueSource = ReminderKind | NoticeSource
+# What the tick runs: reminder kinds, every one (the name stays for the runtime's signature).
+DueSource = ReminderKind
 
 
 # Notices per transaction for sources that write nothing else (see the module docstring).
@@ -86,7 +72,7 @@ def tick(
     ticking right now (it held every source's lock)."""
     ids: list[int] = []
     skipped = 0
-    reminders = Reminders(s for s in sources if isinstance(s, ReminderKind))
+    reminders = Reminders(sources)
     for source in sources:
         new = _tick_source(sessions, source, reminders, now, default_locale)
         if new is None:
@@ -132,11 +118,9 @@ def _tick_source(
 def _due_notices(
     uow: UnitOfWork, source: DueSource, reminders: Reminders, now: datetime
 ) -> list[Notice]:
-    """What a source found due, as notices: a kind's events through the reminder engine,
-    in the transaction they were found in (a kind's `compose` may read too)."""
-    if isinstance(source, ReminderKind):
-        return [n for due in source.due(uow, now) for n in reminders.remind(due, uow, now)]
-    return list(source.due(uow, now))
+    """What a kind found due, as notices: its events through the reminder engine, in the
+    transaction they were found in (a kind's `compose` reads there too, from what `due` read)."""
+    return [n for due in source.due(uow, now) for n in reminders.remind(due, uow, now)]
 
 
 def _tick_lock(uow: UnitOfWork, source: DueSource) -> bool:

@@ -139,6 +139,8 @@ class ReminderDue:
     expires_at: datetime | None = None
     # The people the reminder quotes (see flows.engine.Notice.about).
     about: tuple[int, ...] = ()
+    # The rows it is about, when they are many (a nudge's actions); ids only, like params.
+    ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.person_id is None) == (self.chat is None):

@@ -4,7 +4,8 @@ A reminder kind is one object: `due(ports, now)` gives a `ReminderDue` per recip
 times, a dedup key), `compose(due, ports, now)` the reply for it (text, buttons, audience).
 `Reminders.remind` is the one way an event becomes a notice, so the tick (bot/scheduler.py)
 only runs the kinds' `due`, hands each event to it and enqueues what comes back. Adding a kind
-is adding its object to the list the deployment ticks (bot/cli.py).
+is adding its object to the list the deployment ticks (bot/cli.py). The families' kinds are
+here, the coordinator side's in flows/coordinator_reminders.py.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from flows.replies import Choice, ParamValue, Reply, say, to_family
 
 @runtime_checkable
 class ReminderKind(Protocol):
-    """One kind of reminder: what is due at a time, and what is said for it."""
+    """One kind of reminder: what is due at a time, and what is said for it.
+
+    A kind whose `due` also writes marks through its ports (nudges' sent stages) says so with
+    a class attribute `marks_what_it_sends = True`: the tick then commits its marks and its
+    notices in one transaction (bot/scheduler.py).
+    """
 
     @property
     def name(self) -> str:

@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.access import AccessGate
+from storage.coordinator_reminders_repository import CoordinatorReminderReads
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
@@ -115,6 +116,11 @@ class UnitOfWork:
     def reminders(self) -> ReminderReads:
         """What reminder kinds read to find what is due (flows.ports.ReminderPorts)."""
         return ReminderReads(self.families, self.gate)
+
+    @cached_property
+    def coordinator_reminders(self) -> CoordinatorReminderReads:
+        """What the coordinator side's reminder kinds read and mark, kept for this transaction."""
+        return CoordinatorReminderReads(self.session, self.gate, self.coordination)
 
     @cached_property
     def processes(self) -> ProcessRepository:

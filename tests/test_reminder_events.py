@@ -11,10 +11,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.config import ReminderConfig
+from bot.family_reminders import family_due_sources
+from bot.nudge_config import NudgeConfig, NudgeContent, ReportConfig
+from bot.nudges import coordinator_sources
 from bot.scheduler import tick
 from flows.conversation import ConversationRef, ReminderDue
 from flows.ports import ReminderPorts
-from flows.reminders import Reminders
+from flows.reminders import ReminderKind, Reminders
 from flows.replies import Reply, say, to_family
 from tests.conftest import FakeClock
 from tests.family_seed import received
@@ -96,3 +100,16 @@ def test_a_reminder_event_carries_ids_and_times_for_exactly_one_audience() -> No
         ReminderDue("test.check_in", "k")
     with pytest.raises(ValueError):
         ReminderDue("test.check_in", "k", person_id=1, chat=FAMILY)
+
+
+def test_every_source_the_product_ticks_is_a_reminder_kind() -> None:
+    # What `samverkan run` ticks (bot/cli.py): the coordinator side's and the families'.
+    for content in NudgeContent:
+        sources = [
+            *coordinator_sources(NudgeConfig(content=content), ReportConfig(), "Europe/Helsinki"),
+            *family_due_sources(ReminderConfig()),
+        ]
+        not_kinds = [s.name for s in sources if not isinstance(s, ReminderKind)]
+        assert not_kinds == []
+        # One engine takes them all: no two kinds share a name.
+        Reminders(s for s in sources if isinstance(s, ReminderKind))
