@@ -47,11 +47,11 @@ from bot.telegram.transport import CAPABILITIES as TELEGRAM
 from bot.telegram.updates import BotIdentity, translate
 from flows.consent import DEFAULT_AGE_LIMIT
 from flows.consent import TEXT_VERSION as CONSENT_TEXT_VERSION
-from flows.conversation import Inbound
+from flows.conversation import Inbound, ReminderDue
 from flows.domain import ConsentScope, MeetingKind, Participation, Role, ViewAspect
-from flows.engine import Notice
 from flows.family_domain import Verdict
-from flows.replies import say
+from flows.ports import ReminderPorts
+from flows.replies import Reply, say
 from flows.wiring import default_engine
 from storage import models as m
 from storage.crypto import (
@@ -186,7 +186,7 @@ def build_our_bot(
     use_bench_data_key()
     network = FakeTelegramNetwork()
     app = build_application(network)
-    handler = EventHandler(sessions, default_engine(), clock=lambda: NOW)
+    handler = EventHandler(sessions, default_engine(), clock=lambda: NOW, labels=catalogue.label)
     delivery = DeliveryLoop(sessions, catalogue, clock=lambda: NOW)
     service = TelegramService(
         TelegramConfig(enabled=True),
@@ -698,15 +698,17 @@ def analyse(engine: Engine) -> None:
 class PlanActionNudges:
     """Nudges the owner of an open plan action three days before, on, and a day after its date.
 
-    The bench's own minimal due-source (the real one belongs to the coordinator work): one
+    The bench's own minimal reminder kind (the real one belongs to the coordinator work): one
     indexed query for the three dates, and a dedup key per action and stage, so a tick that
     runs twice enqueues nothing new.
     """
 
     name = "bench-plan-actions"
 
-    def due(self, uow: UnitOfWork, now: datetime) -> Iterator[Notice]:
+    def due(self, ports: ReminderPorts, now: datetime) -> Iterator[ReminderDue]:
         """The nudges due today."""
+        assert isinstance(ports, UnitOfWork)  # the bench reads its own query
+        uow = ports
         today = now.date()
         stages = {
             today + timedelta(days=3): "soon",
@@ -717,11 +719,15 @@ class PlanActionNudges:
             if owner is None:
                 continue
             stage = stages[due_date]
-            yield Notice(
-                say("common.paused"),
+            yield ReminderDue(
+                self.name,
+                f"nudge:action:{action_id}:{stage}:{due_date.isoformat()}",
                 person_id=owner,
-                dedup_key=f"nudge:action:{action_id}:{stage}:{due_date.isoformat()}",
             )
+
+    def compose(self, due: ReminderDue, ports: ReminderPorts, now: datetime) -> Reply:
+        """A plain text, whatever is due."""
+        return say("common.paused")
 
 
 def due_rows_query(today: date) -> Any:

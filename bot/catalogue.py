@@ -186,11 +186,11 @@ class Catalogue:
         """Renders a reply with its choices' labels (labels are always plain text)."""
         return RenderedMessage(
             text=self.render(reply.message, reply.params, locale, fmt),
-            choices=tuple(RenderedChoice(c.id, self._label(c, locale)) for c in reply.choices),
+            choices=tuple(RenderedChoice(c.id, self.label(c, locale)) for c in reply.choices),
             choices_reusable=all(_keepable(c) for c in reply.choices),
         )
 
-    def _label(self, choice: Choice, locale: str) -> str:
+    def label(self, choice: Choice, locale: str) -> str:
         """A choice's label in plain text; labels with numbers only as parameters are
         rendered once per language (most buttons: "Mina frågor", "Steg 2 av 4")."""
         params = choice.params

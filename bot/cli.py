@@ -436,6 +436,8 @@ def _serve(
         config.default_locale,
         process_id=process_id,
         claim_for=policy.claim_for,
+        # A typed label is read as the choice it names, in the words the person saw.
+        labels=catalogue.label,
     )
     if not (config.console_enabled or config.telegram.enabled or config.matrix.enabled):
         print("samverkan: no chat adapter is enabled in the config", file=sys.stderr)

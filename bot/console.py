@@ -2,8 +2,10 @@
 
 It is the smallest connector, and the worked example in docs/development.md: it translates
 a typed line into an event, prints a rendered message, and says what a terminal can show.
-Everything between (order, the handler, what a typed number means, delivery) is the
-pipeline's (bot/pipeline.py).
+Everything between (order, the handler, delivery) is the pipeline's (bot/pipeline.py). A
+reminder printed between the person's own messages has its own numbered choices; what a
+typed "1" or a typed label means is decided where it is for every platform
+(flows/choice_reading.py, given the newest shown choices by bot/handler.py).
 """
 
 from __future__ import annotations

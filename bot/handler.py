@@ -15,6 +15,7 @@ Two rules hold here for every flow, so no flow has to remember them:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -24,16 +25,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, system_clock
 from bot.connector import Unreadable
 from bot.delivery import DEFAULT_POLICY, Outgoing
-from flows.conversation import ConversationRef, Inbound, JoinWithCode, Resume, clean_event
-from flows.engine import (
-    FORGOTTEN,
-    NOTICE_CHOICE_PREFIX,
-    Engine,
-    FlowState,
-    Transition,
-    typed_number,
+from flows.choice_reading import ShownChoices, may_be_a_choice, typed_number
+from flows.conversation import (
+    ConversationRef,
+    Event,
+    Inbound,
+    JoinWithCode,
+    Resume,
+    clean_event,
 )
-from flows.replies import OPEN_PRIVATE_CHAT, Reply, may_show_in, say_to_anyone
+from flows.engine import FORGOTTEN, Engine, FlowState, Transition
+from flows.replies import OPEN_PRIVATE_CHAT, Choice, Reply, may_show_in, say_to_anyone
 from storage.outbox_repository import Claim
 from storage.repositories import StaleConversation
 from storage.unit_of_work import UnitOfWork
@@ -49,6 +51,9 @@ PRIVATE_ONLY_POINTER = say_to_anyone("common.private_only", OPEN_PRIVATE_CHAT)
 JOIN_IN_GROUP = say_to_anyone("join.in_group", OPEN_PRIVATE_CHAT)
 # What someone is told when their step failed for a reason of ours.
 STEP_FAILED = say_to_anyone("common.step_failed")
+
+# A choice's label in a language as the person saw it (bot.catalogue.Catalogue.label).
+LabelRenderer = Callable[[Choice, str], str]
 
 
 class _NotForThisChat(Exception):
@@ -67,8 +72,12 @@ class EventHandler:
         *,
         process_id: str = "local",
         claim_for: timedelta = DEFAULT_POLICY.claim_for,
+        labels: LabelRenderer | None = None,
     ) -> None:
         self._sessions = sessions
+        # Renders the labels of the newest shown choices, so a typed label is read as its
+        # choice; without it only typed numbers are.
+        self._labels = labels
         self._engine = engine
         self._default_locale = default_locale
         self._clock = clock
@@ -115,10 +124,11 @@ class EventHandler:
             uow.outbox.mark_reachable(ref.platform, ref.chat_id)
             loaded = uow.conversations.load(ref)
             state, version = loaded if loaded is not None else (None, None)
-            if state is not None and not ref.is_group and typed_number(inbound.event) is not None:
-                state = _with_newest_notice_choices(uow, ref, state)
             inbound = replace(inbound, event=clean_event(inbound.event))
-            transition = self._step(uow, state, inbound, now)
+            shown = None
+            if state is not None and not ref.is_group and may_be_a_choice(inbound.event):
+                shown = self._shown(uow, ref, inbound.event)
+            transition = self._step(uow, state, inbound, now, shown)
             if transition is None:
                 # The step failed and was undone: the person hears so, and starts afresh.
                 uow.session.rollback()
@@ -157,12 +167,35 @@ class EventHandler:
         )
         return Outgoing(tuple(replies), tuple(ids))
 
+    def _shown(self, uow: UnitOfWork, ref: ConversationRef, event: Event) -> ShownChoices | None:
+        """The newest message with choices shown in a private chat since its conversation
+        changed, with its labels as shown (rendered only for a text that is no number).
+
+        Read only for a short text in a private chat, where the person's conversation is
+        the chat's only one: a tap, a long text and a group's message cost no statement.
+        """
+        sent = uow.outbox.newest_choices(ref)
+        if sent is None:
+            return None
+        ids = tuple(choice.id for choice in sent.choices)
+        if self._labels is None or typed_number(event) is not None:
+            return ShownChoices(ids)
+        render = self._labels
+        return ShownChoices(ids, tuple(render(choice, sent.locale) for choice in sent.choices))
+
     def _step(
-        self, uow: UnitOfWork, state: FlowState | None, inbound: Inbound, now: datetime
+        self,
+        uow: UnitOfWork,
+        state: FlowState | None,
+        inbound: Inbound,
+        now: datetime,
+        shown: ShownChoices | None,
     ) -> Transition | None:
         """The engine's step, or None when it failed for a reason that is not the database's."""
         try:
-            return self._engine.step(state, inbound.event, ref=inbound.ref, now=now, ports=uow)
+            return self._engine.step(
+                state, inbound.event, ref=inbound.ref, now=now, ports=uow, shown=shown
+            )
         except (StaleConversation, DBAPIError):
             # Concurrency and the database are handled by the caller (retry, or the adapter).
             raise
@@ -194,18 +227,3 @@ class EventHandler:
             )
             uow.commit()
         return Outgoing(tuple(replies), ())
-
-
-def _with_newest_notice_choices(
-    uow: UnitOfWork, ref: ConversationRef, state: FlowState
-) -> FlowState:
-    """The state with a reminder's buttons offered, when a reminder is the newest message with
-    choices in this private chat: a number typed now answers what the person last saw.
-
-    Read only for a typed number (nothing for taps or text, nothing on sending), and only in
-    a private chat, where the person's conversation is the chat's only one.
-    """
-    newest = uow.outbox.newest_choices(ref)
-    if any(choice.startswith(NOTICE_CHOICE_PREFIX) for choice in newest):
-        return replace(state, offered=newest)
-    return state

@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import time
-from enum import StrEnum
 from typing import Any
 
+# The settings themselves are the kinds' (flows/coordinator_reminders.py); read here.
+from flows.coordinator_reminders import NudgeConfig, NudgeContent, ReportConfig
 
-class NudgeContent(StrEnum):
-    """How much a reminder says: a neutral reference (default) or the actions' texts."""
-
-    MINIMAL = "minimal"
-    FULL = "full"
-
-
-@dataclass(frozen=True, slots=True)
-class NudgeConfig:
-    """When owners are reminded, what the reminder says, and when nobody is disturbed."""
-
-    enabled: bool = True
-    days_before: int = 2
-    on_due_date: bool = True
-    overdue_every_days: int = 3
-    escalate_after_days: int = 7
-    content: NudgeContent = NudgeContent.MINIMAL
-    quiet_start: time = time(20, 0)
-    quiet_end: time = time(8, 0)
-    weekends: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ReportConfig:
-    """How long before a meeting the coordinator gets the agenda and the follow-up report."""
-
-    agenda_lead_hours: int = 48
-    followup_lead_hours: int = 48
+__all__ = [
+    "NudgeConfig",
+    "NudgeContent",
+    "ReportConfig",
+    "SettingError",
+    "nudge_config",
+    "report_config",
+]
 
 
 class SettingError(ValueError):

@@ -1,40 +1,44 @@
 """The tick, and APScheduler 3 as nothing more than the ticker that runs it.
 
-A due-source looks at rows in the database (meetings, plan actions, shared pictures) and
-returns notices with dedup keys, so a tick that runs twice, or in two processes, still
-enqueues each reminder once. The scheduler holds no state of its own: its few jobs have fixed
-ids and live in memory; every reminder lives in the database, so nothing is lost when the
-process stops, and a tick after a downtime finds what fell due meanwhile.
+A reminder kind (flows/reminders.py) looks at rows through its ports (meetings, shared
+pictures) and gives `ReminderDue` events with dedup keys; the tick hands each event to the
+reminder engine (`Reminders.remind`), where the kind decides what is said, and enqueues the
+notices, so a tick that runs twice, or in two processes, still enqueues each reminder once.
+The coordinator side's kinds (flows/coordinator_reminders.py) are kinds like the families'.
 
-Contract for due-sources, so reminders survive downtime sensibly: give the notice's reply a
-`due_at` parameter (when it was meant to go out; a message sent much later says how late it
-is) and, where it stops making sense at some point, an `expires_at` parameter (e.g. the end
-of the meeting it announces; it is then dropped with a log line instead of sent). A source
+The scheduler holds no state of its own: its few jobs have fixed ids and live in memory;
+every reminder lives in the database, so nothing is lost when the process stops, and a tick
+after a downtime finds what fell due meanwhile.
+
+Contract for reminder kinds, so reminders survive downtime sensibly: give the event a
+`due_at` (when it was meant to go out; a message sent much later says how late it is) and,
+where it stops making sense at some point, an `expires_at` (e.g. the end
+of the meeting it announces; it is then dropped with a log line instead of sent). A kind
 should also not return reminders whose moment has passed for good.
 
-Each source runs in a transaction of its own, and a large batch of notices is committed in
+Each kind runs in a transaction of its own, and a large batch of notices is committed in
 parts: on SQLite one transaction holds the only write lock, and a catch-up over thousands of
 reminders must not keep people's messages waiting (or failing with "database is locked"). A
-source that writes marks of its own (`marks_what_it_sends = True`: nudges, escalations)
-commits its marks and all its notices together, so a crash never leaves a mark without its
-message. Any other source only reads: it runs in a read transaction (on SQLite without the
-write lock), and its notices are committed in parts, which is safe since a tick after a crash
-recomputes what is due and the dedup keys skip what was already enqueued.
+kind that writes marks of its own in `due` (`marks_what_it_sends = True`: nudges,
+escalations) commits its marks and all its notices together, so a crash never leaves a mark
+without its message. Any other kind only reads: it runs in a read transaction (on SQLite
+without the write lock), and its notices are committed in parts, which is safe since a tick
+after a crash recomputes what is due and the dedup keys skip what was already enqueued.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.engine import Notice
+from flows.reminders import ReminderKind, Reminders
 from storage.db import READ_ONLY
 from storage.unit_of_work import UnitOfWork
 
@@ -50,17 +54,8 @@ JOB_KEEP = "samverkan-keep"
 TICK_LOCK_KEY = 7_460_001
 
 
-class DueSource(Protocol):
-    """Something that knows which reminders are due at a given time."""
-
-    @property
-    def name(self) -> str:
-        """Names the source in log lines."""
-        ...
-
-    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
-        """The notices due at `now`; each with a dedup key."""
-        ...
+# What the tick runs: reminder kinds, every one (the name stays for the runtime's signature).
+DueSource = ReminderKind
 
 
 # Notices per transaction for sources that write nothing else (see the module docstring).
@@ -77,8 +72,9 @@ def tick(
     ticking right now (it held every source's lock)."""
     ids: list[int] = []
     skipped = 0
+    reminders = Reminders(sources)
     for source in sources:
-        new = _tick_source(sessions, source, now, default_locale)
+        new = _tick_source(sessions, source, reminders, now, default_locale)
         if new is None:
             skipped += 1
             continue
@@ -89,14 +85,19 @@ def tick(
 
 
 def _tick_source(
-    sessions: sessionmaker[Session], source: DueSource, now: datetime, default_locale: str
+    sessions: sessionmaker[Session],
+    source: DueSource,
+    reminders: Reminders,
+    now: datetime,
+    default_locale: str,
 ) -> list[int] | None:
     """One source: what it found due enqueued, in one transaction or in batches."""
     if getattr(source, "marks_what_it_sends", False):
         with UnitOfWork(sessions) as uow:
             if not _tick_lock(uow, source):
                 return None
-            ids = uow.outbox.enqueue_notices(list(source.due(uow, now)), now, default_locale)
+            notices = _due_notices(uow, source, reminders, now)
+            ids = uow.outbox.enqueue_notices(notices, now, default_locale)
             uow.commit()
         return ids
     with UnitOfWork(sessions) as uow:
@@ -104,7 +105,7 @@ def _tick_source(
         uow.session.connection(execution_options={READ_ONLY: True})
         if not _tick_lock(uow, source):
             return None
-        notices = list(source.due(uow, now))
+        notices = _due_notices(uow, source, reminders, now)
     ids = []
     for start in range(0, len(notices), ENQUEUE_BATCH):
         with UnitOfWork(sessions) as uow:
@@ -112,6 +113,14 @@ def _tick_source(
             ids += uow.outbox.enqueue_notices(batch, now, default_locale)
             uow.commit()
     return ids
+
+
+def _due_notices(
+    uow: UnitOfWork, source: DueSource, reminders: Reminders, now: datetime
+) -> list[Notice]:
+    """What a kind found due, as notices: its events through the reminder engine, in the
+    transaction they were found in (a kind's `compose` reads there too, from what `due` read)."""
+    return [n for due in source.due(uow, now) for n in reminders.remind(due, uow, now)]
 
 
 def _tick_lock(uow: UnitOfWork, source: DueSource) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -114,16 +116,40 @@ class Resume:
     """The adapter (re)started and asks the flow to show where the user is."""
 
 
+# What a reminder event may carry: ids, counts, times. Never free text (DESIGN.md §5): what
+# is said is the kind's to decide (flows/reminders.py), from the catalogue.
+ReminderParam = int | bool | datetime | date
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderDue:
-    """A stored reminder is due for this conversation."""
+    """A reminder fell due: which kind, for whom (a person's private chat, or a group chat),
+    with which ids and times, once per `dedup_key`.
 
-    reminder_id: str
+    `due_at` (when it was meant to go out) and `expires_at` (when it stops making sense) are
+    the scheduler's delivery contract (bot/scheduler.py); None where the kind has none.
+    """
+
+    kind: str
+    dedup_key: str
+    person_id: int | None = None
+    chat: ConversationRef | None = None
+    params: Mapping[str, ReminderParam] = field(default_factory=dict)
+    due_at: datetime | None = None
+    expires_at: datetime | None = None
+    # The people the reminder quotes (see flows.engine.Notice.about).
+    about: tuple[int, ...] = ()
+    # The rows it is about, when they are many (a nudge's actions); ids only, like params.
+    ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.person_id is None) == (self.chat is None):
+            raise ValueError("a reminder is for exactly one of a person or a chat")
 
 
-Event = (
-    TextMessage | ChoiceMade | CommandIssued | UnknownCommand | JoinWithCode | Resume | ReminderDue
-)
+# A reminder is not something said in a conversation: it reaches the reminder engine
+# (flows.reminders.Reminders.remind), never Engine.step, so it is not among these.
+Event = TextMessage | ChoiceMade | CommandIssued | UnknownCommand | JoinWithCode | Resume
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+# NOTICE_CHOICE_PREFIX is re-exported: the flows that decide a notice's button import it here.
+from flows.choice_reading import NOTICE_CHOICE_PREFIX as NOTICE_CHOICE_PREFIX
+from flows.choice_reading import ShownChoices, read_choice
 from flows.conversation import (
     ChoiceMade,
     Command,
@@ -18,12 +21,12 @@ from flows.conversation import (
     ConversationRef,
     Event,
     JoinWithCode,
-    ReminderDue,
     Resume,
-    TextMessage,
     UnknownCommand,
 )
 from flows.domain import Actor, JoinOutcome, Role
+from flows.paging import Pages, requested_page
+from flows.paging import shown as paged
 from flows.ports import Ports
 from flows.replies import Reply
 
@@ -44,6 +47,9 @@ class FlowState:
     # terminal or a Matrix room means the second one, and an old button is recognised.
     offered: tuple[str, ...] = ()
     paused: bool = False
+    # The whole list behind a paged reply (flows/paging.py), so "Fler" can show the next
+    # page and a button of an older page still counts as offered; None when nothing is paged.
+    pages: Pages | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +118,6 @@ class Flow(Protocol):
     def help(self, state: FlowState) -> Reply:
         """Explains what the user can do in the current step."""
         ...
-
-
-# Buttons on notices (reminders, reports) are sent outside the conversation, so they are
-# never among the offered choices; choices with this prefix go to the flow, which decides.
-NOTICE_CHOICE_PREFIX = "n:"
 
 
 class Gate(Flow, Protocol):
@@ -191,11 +192,13 @@ class Engine:
         ref: ConversationRef,
         now: datetime,
         ports: Ports,
+        shown: ShownChoices | None = None,
     ) -> Transition:
-        """Handles one event and returns the next state with the replies."""
+        """Handles one event and returns the next state with the replies; `shown` is the
+        newest message with choices in a private chat, for reading a typed number or label."""
         actor = ports.members.actor_for(ref)
         current = state or WAITING_FOR_CODE
-        event = _choice_from_number(current, event)
+        event = read_choice(event, current.offered, shown, group=ref.is_group)
         if isinstance(event, JoinWithCode):
             transition = self._join(current, event.code, ref, now, ports, actor)
             if transition.actor is None:
@@ -205,7 +208,7 @@ class Engine:
         else:
             transition = self._member(current, event, StepContext(ref, now, actor, ports))
             transition = replace(transition, actor=actor)
-        return _remember_choices(transition)
+        return _remember_choices(transition, current.pages)
 
     def _join(
         self,
@@ -297,14 +300,17 @@ class Engine:
                 # passed: the gate's own questions come first.
                 resumed = gate.resume(current, ctx)
                 return Transition(resumed.state, (say("common.stale_choice"), *resumed.replies))
-            case ReminderDue():
-                return Transition(current, ())
             case _:
                 return gate.handle(current, event, ctx)
 
     def _member_step(self, current: FlowState, event: Event, ctx: StepContext) -> Transition:
         """One step of the member's own flow, or of the sidetrack they are in."""
         own = self.flow_for(ctx.actor)
+        if current.pages is not None and isinstance(event, ChoiceMade):
+            turned = _turn_page(current, current.pages, event.choice_id)
+            if isinstance(turned, Transition):
+                return turned
+            current = turned
         # A sidetrack's command or a notice's button works from anywhere, even in a pause:
         # someone who taps "Läs och svara" wants to read, not to be welcomed back.
         opener = next((s for s in self._sidetracks.values() if s.opens(event)), None)
@@ -342,9 +348,6 @@ class Engine:
             ):
                 resumed = flow.resume(current, ctx)
                 return Transition(resumed.state, (say("common.stale_choice"), *resumed.replies))
-            case ReminderDue():
-                # Reminders are turned into messages by the scheduler, not by a flow step.
-                return Transition(current, ())
             case _:
                 return flow.handle(current, event, ctx)
 
@@ -380,27 +383,21 @@ def _stranger(current: FlowState, event: Event) -> Transition:
     return Transition(current, (say("onboarding.need_code"),))
 
 
-def typed_number(event: Event) -> int | None:
-    """The number a message is, when it is only a short number (a choice typed by number)."""
-    if isinstance(event, TextMessage):
-        text = event.text.strip()
-        # Length first: int() of a 5,000-digit paste is slow and then refused by Python.
-        if text.isdecimal() and len(text) <= 3:
-            return int(text)
-    return None
+def _turn_page(current: FlowState, pages: Pages, choice_id: str) -> Transition | FlowState:
+    """Shows another page of the list on screen ("Fler", "Föregående"), before any flow sees
+    the choice; a button of another page of that list counts as offered, as it did before."""
+    page = requested_page(choice_id)
+    if page is not None:
+        return Transition(replace(current, pages=replace(pages, page=page)), (pages.reply,))
+    if choice_id not in current.offered and choice_id in (c.id for c in pages.reply.choices):
+        return replace(current, offered=(*current.offered, choice_id))
+    return current
 
 
-def _choice_from_number(state: FlowState, event: Event) -> Event:
-    """Reads a typed number as the choice with that number, when one was offered."""
-    number = typed_number(event)
-    if number is not None and 1 <= number <= len(state.offered):
-        return ChoiceMade(state.offered[number - 1])
-    return event
-
-
-def _remember_choices(transition: Transition) -> Transition:
-    """Stores the choices of the last reply that had any, so numbers and buttons resolve."""
-    offered = next((r.choices for r in reversed(transition.replies) if r.choices), ())
-    return replace(
-        transition, state=replace(transition.state, offered=tuple(c.id for c in offered))
-    )
+def _remember_choices(transition: Transition, before: Pages | None) -> Transition:
+    """Pages a long list (flows/paging.py) and stores the choices of the last reply that had
+    any, as shown, so numbers and buttons resolve to what is on screen."""
+    replies, pages = paged(transition.replies, transition.state.pages or before)
+    offered = next((r.choices for r in reversed(replies) if r.choices), ())
+    state = replace(transition.state, offered=tuple(c.id for c in offered), pages=pages)
+    return replace(transition, state=state, replies=replies)

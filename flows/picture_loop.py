@@ -223,28 +223,3 @@ def publication_notices(
         for chat in group_chats
     )
     return private + groups
-
-
-def reminder_notices(
-    picture: PictureInfo,
-    person_ids: Iterable[int],
-    group_chats: Iterable[ConversationRef],
-    number: int,
-) -> tuple[Notice, ...]:
-    """Reminder `number` to answer a version; the number keeps each reminder single."""
-    button = Choice(OPEN_CHOICE, "picture.open")
-    # Says only that a version waits for answers: fine for the family group too.
-    reply = to_family(say("picture.reminder", button, version=picture.version))
-    private = tuple(
-        Notice(
-            reply,
-            person_id=person_id,
-            dedup_key=f"picture-reminder:{picture.id}:{person_id}:{number}",
-        )
-        for person_id in person_ids
-    )
-    groups = tuple(
-        Notice(reply, chat=chat, dedup_key=f"picture-reminder:{picture.id}:group:{number}")
-        for chat in group_chats
-    )
-    return private + groups

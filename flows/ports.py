@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from flows.conversation import ConversationRef
 from flows.domain import (
@@ -20,9 +22,15 @@ from flows.domain import (
     Participation,
     Preparation,
     QuestionItem,
+    Role,
     ViewAspect,
 )
+from flows.family_domain import PictureInfo, Recipients
 from flows.family_ports import FamiliesPort
+
+if TYPE_CHECKING:
+    # flows.coordination imports the engine, which imports these ports.
+    from flows.coordination import ActionItem
 
 
 class MembershipPort(Protocol):
@@ -174,4 +182,160 @@ class Ports(Protocol):
     @property
     def privacy(self) -> PrivacyPort:
         """Consent, export and erasure."""
+        ...
+
+
+# --- what reminder kinds read (flows/reminders.py) -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingMeeting:
+    """A meeting of an open case, as a reminder needs it: which, whose, when."""
+
+    id: int
+    case_id: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingPicture:
+    """The newest shared picture of an open case, and the admitted family members who have
+    not answered it yet."""
+
+    picture: PictureInfo
+    case_id: int
+    waiting: tuple[int, ...]
+
+
+class ReminderReadsPort(Protocol):
+    """The reads reminder kinds need to find what is due; many cases at a time, few queries."""
+
+    def meetings_between(self, start: datetime, end: datetime) -> Sequence[UpcomingMeeting]:
+        """Meetings of open cases starting after `start` and no later than `end`."""
+        ...
+
+    def recipients_of(
+        self,
+        case_ids: Iterable[int],
+        roles: Iterable[Role],
+        *,
+        group_first: bool,
+        only: Mapping[int, frozenset[int]] | None = None,
+    ) -> Mapping[int, Recipients]:
+        """Where to reach these roles of these cases; `only` narrows each case's members;
+        `group_first` reaches members seen in a group chat through it instead of privately."""
+        ...
+
+    def unanswered_pictures(
+        self, published_after: datetime, published_before: datetime
+    ) -> Sequence[WaitingPicture]:
+        """Newest pictures published in the window that admitted members have not answered."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ActionToRemind:
+    """An open action as a nudge or an escalation finds it due: ids, its date, whom to tell."""
+
+    id: int
+    case_id: int
+    due_date: date
+    recipients: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionText:
+    """What a nudge in full wording says about an action: its case, its text, its date."""
+
+    reference: str
+    description: str
+    due_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMeeting:
+    """A meeting of an open case a report or agenda is sent before."""
+
+    id: int
+    case_id: int
+    starts_at: datetime
+    follow_up: bool
+
+
+class CoordinatorRemindersPort(Protocol):
+    """What the coordinator side's reminder kinds read and mark (flows/coordinator_reminders.py).
+
+    Each read takes many ids at a time, and what `due` read is kept for the transaction, so
+    `compose`, called once per event, asks no further query for it.
+    """
+
+    def actions_to_nudge(self, due_by: date) -> Sequence[ActionToRemind]:
+        """Open actions of open cases due by `due_by`, with their admitted owners."""
+        ...
+
+    def actions_to_escalate(self, due_by: date) -> Sequence[ActionToRemind]:
+        """Open actions of open cases due by `due_by`, with their cases' coordinators."""
+        ...
+
+    def stages_sent(self, action_ids: Iterable[int]) -> set[tuple[int, int, date, str]]:
+        """(action, person, due date, stage) already marked sent for these actions."""
+        ...
+
+    def mark_nudged(self, marks: Iterable[tuple[ActionToRemind, int, str]], now: datetime) -> None:
+        """Marks (action, person, stage) sent as nudges, audited; in the tick's transaction."""
+        ...
+
+    def mark_escalated(
+        self, marks: Iterable[tuple[ActionToRemind, int, str]], now: datetime
+    ) -> None:
+        """Marks (action, person, stage) sent as escalations, audited."""
+        ...
+
+    def action_texts(self, action_ids: Iterable[int]) -> Mapping[int, ActionText]:
+        """What nudges say about these actions."""
+        ...
+
+    def case_references(self, case_ids: Iterable[int]) -> Mapping[int, str]:
+        """The references (K-7) of these cases."""
+        ...
+
+    def meetings_starting(self, now: datetime, lead: timedelta) -> Sequence[ReportMeeting]:
+        """Meetings of open cases starting within the lead time, soonest first."""
+        ...
+
+    def coordinators_to_tell(
+        self, meetings: Sequence[ReportMeeting], keys: Callable[[int, int], tuple[str, ...]]
+    ) -> Sequence[tuple[ReportMeeting, Sequence[int]]]:
+        """Each meeting with its case's coordinators whose notices (dedup keys: `keys(meeting
+        id, person id)`) the outbox does not hold yet; meetings with nobody left out."""
+        ...
+
+    def agenda_before(self, case_id: int, at: datetime) -> Agenda:
+        """What is shared with the meeting of a case that follows `at`."""
+        ...
+
+    def plan_of(self, case_id: int) -> Sequence[ActionItem]:
+        """A case's plan, as reports show it."""
+        ...
+
+    def failed_reports(self, since: datetime) -> Sequence[tuple[int, int]]:
+        """(outbox id, person) of reports created after `since` that finally failed."""
+        ...
+
+    def failed_report_cases(self, outbox_ids: Iterable[int]) -> Mapping[int, str]:
+        """The case reference each of these failed reports named."""
+        ...
+
+
+class ReminderPorts(Protocol):
+    """Everything a reminder kind may use, bound to one transaction."""
+
+    @property
+    def reminders(self) -> ReminderReadsPort:
+        """The reminder kinds' reads."""
+        ...
+
+    @property
+    def coordinator_reminders(self) -> CoordinatorRemindersPort:
+        """The coordinator side's reads and marks."""
         ...

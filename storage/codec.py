@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from flows.replies import Attachment, Choice, Params, ParamValue
+from flows.paging import Pages
+from flows.replies import Attachment, Audience, Choice, Params, ParamValue, Reply
 
 _DATETIME = "$datetime"
 _DATE = "$date"
@@ -82,3 +83,33 @@ def decode_attachment(data: Mapping[str, Any] | None) -> Attachment | None:
     if data is None:
         return None
     return Attachment(data["kind"], decode_params(data["params"]))
+
+
+# The key under which a conversation state's data column keeps a paged list (flows/paging.py);
+# a flow's own keys are names, so "$" cannot clash with them.
+PAGES_KEY = "$pages"
+
+
+def encode_pages(pages: Pages) -> dict[str, Any]:
+    """A paged list (the whole reply and the page shown) as JSON-able data."""
+    reply = pages.reply
+    return {
+        "page": pages.page,
+        "message": reply.message,
+        "params": encode_params(reply.params),
+        "choices": encode_choices(reply.choices),
+        "attachment": encode_attachment(reply.attachment),
+        "audience": reply.audience.value,
+    }
+
+
+def decode_pages(data: Mapping[str, Any]) -> Pages:
+    """Reverses `encode_pages`."""
+    reply = Reply(
+        data["message"],
+        decode_params(data["params"]),
+        decode_choices(data["choices"]),
+        decode_attachment(data["attachment"]),
+        Audience(data["audience"]),
+    )
+    return Pages(reply, data["page"])

@@ -86,7 +86,6 @@ ERASURE_RULES: dict[str, Rule] = {
     "inbox_event": Keep("platform update ids only, no link to a person"),
     "matrix_account": Keep("the bot's own Matrix login, no person"),
     "matrix_room": ByCode("the person's direct rooms, found by their Matrix user id"),
-    "matrix_offered_choices": ByCode("hashes of choices last shown in the person's chats"),
     "family_item": EraseRows(("author_id",)),
     "group_chat_member": EraseRows(("person_id",)),
     "coordinator": EraseRows(("person_id",)),
@@ -124,7 +123,6 @@ _KINDS = {
     "outbox": "message",
     "conversation_state": "conversation",
     "matrix_room": "conversation",
-    "matrix_offered_choices": "conversation",
 }
 
 
@@ -205,8 +203,6 @@ def _by_code_condition(
     matrix = [(u, c) for p, u, c in chats if p == "matrix"]
     if name == "matrix_room" and matrix:
         return _table(name).c.direct_user_id.in_([u for u, _ in matrix])
-    if name == "matrix_offered_choices" and matrix:
-        return _table(name).c.chat_id.in_([c for pair in matrix for c in pair if c])
     return None
 
 

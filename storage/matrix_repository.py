@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -11,8 +9,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows.text_rules import same_label
-from storage.models.matrix import MatrixAccount, MatrixOfferedChoices, MatrixRoom
+from storage.models.matrix import MatrixAccount, MatrixRoom
 
 
 class RoomKind(StrEnum):
@@ -137,42 +134,6 @@ class MatrixRepository:
             .limit(1)
         )
 
-    def remember_choices(
-        self, chat_id: str, choices: Iterable[tuple[str, str]], now: datetime
-    ) -> None:
-        """Keeps the choices of the newest message with choices in a chat: by label (hashed)
-        and by the number it was shown with."""
-        remembered: dict[str, str] = {}
-        for number, (choice_id, label) in enumerate(choices, start=1):
-            remembered[label_key(label)] = choice_id
-            remembered[number_key(number)] = choice_id
-        row = self._s.scalar(
-            select(MatrixOfferedChoices).where(MatrixOfferedChoices.chat_id == chat_id)
-        )
-        if row is None:
-            self._s.add(MatrixOfferedChoices(chat_id=chat_id, choices=remembered, updated_at=now))
-        else:
-            row.choices, row.updated_at = remembered, now
-        self._s.flush()
-
-    def choice_for_label(self, chat_id: str, text: str) -> str | None:
-        """The id of the choice whose label is exactly `text` (any case), if one was shown."""
-        return self._remembered(chat_id, label_key(text))
-
-    def choice_for_number(self, chat_id: str, number: int) -> str | None:
-        """The id of the choice shown with this number in the newest message with choices."""
-        return self._remembered(chat_id, number_key(number))
-
-    def _remembered(self, chat_id: str, key: str) -> str | None:
-        """One remembered choice id of a chat."""
-        choices = self._s.scalar(
-            select(MatrixOfferedChoices.choices).where(MatrixOfferedChoices.chat_id == chat_id)
-        )
-        if not choices:
-            return None
-        choice_id = choices.get(key)
-        return str(choice_id) if choice_id is not None else None
-
     def _account(self, user_id: str) -> MatrixAccount | None:
         """The account row of a bot user."""
         return self._s.scalar(select(MatrixAccount).where(MatrixAccount.user_id == user_id))
@@ -180,13 +141,3 @@ class MatrixRepository:
     def _room(self, room_id: str) -> MatrixRoom | None:
         """The row of a room."""
         return self._s.scalar(select(MatrixRoom).where(MatrixRoom.room_id == room_id))
-
-
-def number_key(number: int) -> str:
-    """A choice's number as a key; "#" never starts a label's hash, so the two never meet."""
-    return f"#{number}"
-
-
-def label_key(label: str) -> str:
-    """A label as typed or shown, case and spacing ignored, hashed."""
-    return hashlib.sha256(same_label(label).encode()).hexdigest()

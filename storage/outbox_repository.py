@@ -57,7 +57,7 @@ from sqlalchemy.orm import Session
 from flows.conversation import ConversationRef
 from flows.domain import Actor, Role
 from flows.engine import Notice
-from flows.replies import Params, Reply, may_show_in
+from flows.replies import Choice, Params, Reply, may_show_in
 from storage import models as m
 from storage.codec import (
     decode_attachment,
@@ -152,6 +152,14 @@ class DropOutcome(StrEnum):
     NOT_FOUND = "not found"
     FINISHED = "finished"  # sent or dropped already: nothing to drop
     BEING_SENT = "being sent"  # a process holds it right now
+
+
+@dataclass(frozen=True, slots=True)
+class SentChoices:
+    """The choices of a sent message, and the language they were shown in."""
+
+    choices: tuple[Choice, ...]
+    locale: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,19 +470,19 @@ class OutboxRepository:
             stmt = stmt.where(m.Outbox.id.in_(ids))
         return [_pending(row, unreachable=False) for row in self._s.scalars(stmt)]
 
-    def newest_choices(self, ref: ConversationRef) -> tuple[str, ...]:
-        """The choice ids of the newest message with choices sent into a conversation's chat
-        since the conversation last changed (none: what it offers itself is the newest).
+    def newest_choices(self, ref: ConversationRef) -> SentChoices | None:
+        """The choices (and their language) of the newest message with choices sent into a
+        conversation's chat since the conversation last changed; None when there is none.
 
         Read backwards along (platform, chat_id, status) of ix_outbox_chat_status, so it costs
         the same however long the chat's history; only the few newest are looked at.
         """
         params = {"platform": ref.platform, "chat_id": ref.chat_id, "user_id": ref.user_id}
-        for (encoded,) in self._s.execute(_NEWEST_SENT, params):
+        for encoded, locale in self._s.execute(_NEWEST_SENT, params):
             choices = decode_choices(encoded)
             if choices:
-                return tuple(choice.id for choice in choices)
-        return ()
+                return SentChoices(choices, locale)
+        return None
 
     def due_ids(self, now: datetime, platform: str, limit: int = 100) -> list[int]:
         """Open rows of a platform due by `now`, oldest first; claims nothing.
@@ -989,7 +997,7 @@ _CHAT_NOT_FREE = select(
 # a menu the conversation showed later (its replies may still be on their way) is newer.
 _STATE = m.Base.metadata.tables["conversation_state"]
 _NEWEST_SENT = (
-    select(_OUTBOX.c.choices)
+    select(_OUTBOX.c.choices, _OUTBOX.c.locale)
     .where(
         _OUTBOX.c.platform == bindparam("platform"),
         _OUTBOX.c.chat_id == bindparam("chat_id"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, cast, delete, literal, null, select, text, union_all, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +31,7 @@ from flows.domain import (
 from flows.engine import FlowState
 from storage import models as m
 from storage.access import AccessGate, VisibleItem
+from storage.codec import PAGES_KEY, decode_pages, encode_pages
 from storage.db import execute_core
 from storage.invite_codes import hash_code, new_code
 
@@ -377,12 +379,16 @@ class ConversationRepository:
         row = execute_core(self._s, _LOAD_STATE, _ref_params(ref)).first()
         if row is None:
             return None
+        data = dict(row.data)
+        # A state saved before paging has no pages: it loads with none.
+        pages = data.pop(PAGES_KEY, None)
         state = FlowState(
             flow=row.flow,
             step=row.step,
-            data=dict(row.data),
+            data=data,
             offered=tuple(row.offered),
             paused=row.paused,
+            pages=None if pages is None else decode_pages(pages),
         )
         return state, row.version
 
@@ -393,7 +399,7 @@ class ConversationRepository:
         values = {
             "flow": state.flow,
             "step": state.step,
-            "data": dict(state.data),
+            "data": _data_with_pages(state),
             "offered": list(state.offered),
             "paused": state.paused,
             "updated_at": now,
@@ -714,6 +720,18 @@ _SAVE_STATE = (
         },
     )
 )
+
+
+def _data_with_pages(state: FlowState) -> dict[str, Any]:
+    """The state's data column: the flow's data, and a paged list's whole reply beside it.
+
+    Kept in the (encrypted) data column, not a column of its own, because the reply may quote
+    what people wrote; the key cannot clash with a flow's, which are names.
+    """
+    data: dict[str, Any] = dict(state.data)
+    if state.pages is not None:
+        data[PAGES_KEY] = encode_pages(state.pages)
+    return data
 
 
 def _ref_params(ref: ConversationRef) -> dict[str, str]:

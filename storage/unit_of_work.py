@@ -8,12 +8,14 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.access import AccessGate
+from storage.coordinator_reminders_repository import CoordinatorReminderReads
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
 from storage.matrix_repository import MatrixRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
+from storage.reminders_repository import ReminderReads
 from storage.repositories import (
     AgendaRepository,
     AuditRepository,
@@ -109,6 +111,16 @@ class UnitOfWork:
     def families(self) -> FamiliesRepository:
         """The families' side of a case."""
         return FamiliesRepository(self.session, self.gate)
+
+    @cached_property
+    def reminders(self) -> ReminderReads:
+        """What reminder kinds read to find what is due (flows.ports.ReminderPorts)."""
+        return ReminderReads(self.families, self.gate)
+
+    @cached_property
+    def coordinator_reminders(self) -> CoordinatorReminderReads:
+        """What the coordinator side's reminder kinds read and mark, kept for this transaction."""
+        return CoordinatorReminderReads(self.session, self.gate, self.coordination)
 
     @cached_property
     def processes(self) -> ProcessRepository:

@@ -85,7 +85,10 @@ class Chat:
         # itself is tested with auto_consent=False (tests/test_consent.py, test_youth_prep).
         self._auto_consent = auto_consent
         self._sessions = sessions
-        self._handler = EventHandler(sessions, engine or default_engine(), clock=clock)
+        # Typed labels are read as in the product (bot/cli.py), in the words the catalogue shows.
+        self._handler = EventHandler(
+            sessions, engine or default_engine(), clock=clock, labels=catalogue.label
+        )
         self._transport = RecordingTransport()
         self._deliverer = Deliverer(
             sessions,

@@ -37,12 +37,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue
 from bot.clock import Clock, system_clock
 from bot.config import MatrixConfig
-from bot.delivery import Deliverer
+from bot.delivery_loop import DeliveryLoop
 from bot.handler import EventHandler
-from bot.matrix import PLATFORM
 from bot.matrix.adapter import TIMELINE_LIMIT, MatrixAdapter
 from bot.matrix.login import MatrixSecrets, log_in, new_client
 from bot.matrix.transport import MatrixTransport
+from bot.pipeline import Pipeline
 from flows.wiring import default_engine
 from tests.support.synapse import Homeserver, RegisteredUser, running_synapse
 
@@ -248,7 +248,7 @@ class RunningBot:
     client: AsyncClient
     adapter: MatrixAdapter
     transport: MatrixTransport
-    deliverer: Deliverer
+    delivery: DeliveryLoop
     task: asyncio.Task[None]
     resumed_from: str | None
 
@@ -287,13 +287,16 @@ async def start_bot(
     secrets = MatrixSecrets.from_environment(config, bot_environment(password))
     client = new_client(config, secrets)
     sync_token = await log_in(client, config, secrets, sessions)
-    transport = MatrixTransport(client, sessions, clock)
-    deliverer = Deliverer(sessions, catalogue, {PLATFORM: transport}, clock)
+    transport = MatrixTransport(client, sessions)
+    delivery = DeliveryLoop(sessions, catalogue, clock=clock)
+    handler = handler or EventHandler(
+        sessions, default_engine(), clock=clock, labels=catalogue.label
+    )
     adapter = MatrixAdapter(
         client,
         sessions,
-        handler or EventHandler(sessions, default_engine(), clock=clock),
-        deliverer,
+        Pipeline(handler, delivery),
+        transport,
         sync_token=sync_token,
         sync_timeout_ms=LONG_POLL_MS,
         timeline_limit=timeline_limit,
@@ -301,7 +304,7 @@ async def start_bot(
     )
     task = asyncio.create_task(adapter.run())
     return RunningBot(
-        config.user_id, client.device_id, client, adapter, transport, deliverer, task, sync_token
+        config.user_id, client.device_id, client, adapter, transport, delivery, task, sync_token
     )
 
 

@@ -132,6 +132,9 @@ SAMPLE: dict[str, object] = {
     "said_no": True,
     "children": [{"name": "Alex", "given": True}, {"name": "Mio", "given": False}],
     "kinds": {"question": 2, "view": 1},
+    # a long list's page turns (flows/paging.py)
+    "page": 2,
+    "pages": 15,
 }
 
 

@@ -237,7 +237,7 @@ def test_the_picture_reminder_reads_its_window_not_every_picture(
         finally:
             event.remove(engine, "before_cursor_execute", record)
     # The newest version (three days old) is the one reminded of, to everyone in the family.
-    assert {n.reply.params["version"] for n in notices} == {20}
+    assert {n.params["version"] for n in notices} == {20}
     if engine.dialect.name != "sqlite":
         return
     statement, parameters = seen[0]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.matrix_repository import RoomKind, StoredRoom, StoredSession
-from storage.models.matrix import MatrixOfferedChoices
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 
@@ -63,40 +61,3 @@ def test_a_room_can_change_kind(sessions: sessionmaker[Session], clock: FakeCloc
     with UnitOfWork(sessions) as uow:
         assert uow.matrix.room("!r:x") == StoredRoom("!r:x", RoomKind.GROUP, None, True)
         assert uow.matrix.direct_room_for(ALEX) is None
-
-
-def test_typed_labels_are_recognised_without_keeping_the_labels(
-    sessions: sessionmaker[Session], clock: FakeClock
-) -> None:
-    with UnitOfWork(sessions) as uow:
-        uow.matrix.remember_choices(ALEX, [("q1", "🔒 Bara jag: Min hemliga fråga")], clock())
-        uow.commit()
-    with UnitOfWork(sessions) as uow:
-        assert uow.matrix.choice_for_label(ALEX, "🔒 bara jag:   min hemliga FRÅGA") == "q1"
-        assert uow.matrix.choice_for_label(ALEX, "Min hemliga fråga") is None
-        assert uow.matrix.choice_for_label("@kim:x", "🔒 Bara jag: Min hemliga fråga") is None
-        stored = uow.session.scalars(select(MatrixOfferedChoices.choices)).one()
-        assert "hemliga" not in str(stored)
-        # The next message with choices replaces the old ones.
-        uow.matrix.remember_choices(ALEX, [("menu", "Till menyn")], clock())
-        assert uow.matrix.choice_for_label(ALEX, "🔒 Bara jag: Min hemliga fråga") is None
-        assert uow.matrix.choice_for_label(ALEX, "till menyn") == "menu"
-
-
-def test_typed_numbers_mean_the_choices_of_the_newest_message_that_showed_any(
-    sessions: sessionmaker[Session], clock: FakeClock
-) -> None:
-    with UnitOfWork(sessions) as uow:
-        # Alex's own questions are labels: one of them is just "2".
-        uow.matrix.remember_choices(ALEX, [("q1", "2"), ("q2", "Varför?")], clock())
-        uow.commit()
-    with UnitOfWork(sessions) as uow:
-        assert uow.matrix.choice_for_number(ALEX, 1) == "q1"
-        assert uow.matrix.choice_for_number(ALEX, 2) == "q2"
-        assert uow.matrix.choice_for_number(ALEX, 3) is None
-        assert uow.matrix.choice_for_label(ALEX, "2") == "q1", "a label is not a number"
-        assert uow.matrix.choice_for_number("@kim:x", 1) is None
-        # A reminder with one button is now the newest: "1" is its button.
-        uow.matrix.remember_choices(ALEX, [("n:actions", "Visa mina åtgärder")], clock())
-        assert uow.matrix.choice_for_number(ALEX, 1) == "n:actions"
-        assert uow.matrix.choice_for_number(ALEX, 2) is None

@@ -128,7 +128,7 @@ def test_synapse_rate_limit_becomes_retry_after_and_the_outbox_waits(
                     "matrix", alex.user_id, (say("matrix.undecryptable"),) * 3, "sv", now
                 )
                 uow.commit()
-            sent = await bot.deliverer.deliver(ids)
+            sent = await bot.delivery.deliver(ids)
             with UnitOfWork(sessions) as uow:
                 rows = uow.session.execute(
                     select(m.Outbox.status, m.Outbox.last_error, m.Outbox.next_attempt_at).where(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, event, select, text, update
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.nudge_config import NudgeConfig, NudgeContent
-from bot.nudges import is_quiet, stage_of
+from bot.nudges import NudgeSource, is_quiet, stage_of
 from flows.conversation import ConversationRef
 from flows.coordination import ActionStatus, NewAction, Owner, OwnerKind
 from flows.domain import ConsentScope, Role
+from flows.reminders import Reminders
 from storage import models as m
 from storage.access import Purpose
 from storage.outbox_repository import _NEWEST_SENT
@@ -389,6 +391,20 @@ def test_a_number_typed_after_a_nudge_answers_the_nudge_not_the_older_list(
     assert sara.ids() == ["status.pick"]
 
 
+def test_the_words_of_a_nudges_button_typed_in_a_private_chat_answer_the_nudge(
+    sessions: sessionmaker[Session], clock: FakeClock, people: dict[str, Chat]
+) -> None:
+    seed(sessions, clock.now, {"Ring skolan": MONDAY, "Skicka remiss": MONDAY + timedelta(days=9)})
+    sara = people["sara"]
+    sara.send("hej")
+    run_tick(sessions, clock)
+    sara.receive()
+    assert sara.choices() == ["Visa mina åtgärder"]
+    # She types what the button says instead of tapping it (Telegram, say), as on Matrix.
+    sara.send("visa mina åtgärder")
+    assert sara.ids() == ["pro.home"], "the nudge's button, not a text for her current step"
+
+
 def test_the_newest_message_with_choices_is_read_without_walking_the_chats_history(
     engine: Engine,
 ) -> None:
@@ -404,3 +420,47 @@ def test_the_newest_message_with_choices_is_read_without_walking_the_chats_histo
         plan = " ".join(str(row[-1]) for row in rows)
     assert "ix_outbox_chat_status (platform=? AND chat_id=? AND status=?)" in plan, plan
     assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_ten_full_digests_are_said_without_reading_again(
+    sessions: sessionmaker[Session], engine: Engine, clock: FakeClock
+) -> None:
+    ids = seed(sessions, clock.now, {"Boka utredning": MONDAY, "Ring skolan": MONDAY})
+    # Nine more at BUP: ten owners, ten digests, each with both actions' texts.
+    with UnitOfWork(sessions) as uow:
+        case_id, bup = uow.session.execute(
+            select(m.PlanAction.case_id, m.PlanAction.owner_organisation_id).where(
+                m.PlanAction.id == ids["Boka utredning"]
+            )
+        ).one()
+        for n in range(9):
+            uow.session.add(
+                m.Membership(
+                    case_id=case_id,
+                    person_id=_person(uow, f"Pro{n}", clock.now),
+                    role=Role.PROFESSIONAL,
+                    organisation_id=bup,
+                    active=True,
+                    joined_at=clock.now,
+                )
+            )
+        uow.commit()
+    kind = NudgeSource(NudgeConfig(content=NudgeContent.FULL), ZoneInfo("Europe/Stockholm"))
+    reads: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            reads.append(statement)
+
+    with UnitOfWork(sessions) as uow:
+        events = list(kind.due(uow, clock.now))
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            notices = [n for due in events for n in Reminders([kind]).remind(due, uow, clock.now)]
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert len(notices) == 10
+    assert all(len(n.reply.params["actions"]) == 2 for n in notices)  # type: ignore[arg-type]
+    # The events carry only ids; the texts come from what finding them due read, in the same
+    # transaction: a tick of thousands of digests makes no query per person told.
+    assert reads == []

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.scheduler import ENQUEUE_BATCH, tick
-from flows.conversation import ConversationRef
+from flows.conversation import ConversationRef, ReminderDue
 from flows.engine import Notice
-from flows.replies import say
+from flows.ports import ReminderPorts
+from flows.replies import Reply, say
 from storage.models import Outbox
 from storage.outbox_repository import OutboxRepository
 from storage.unit_of_work import UnitOfWork
@@ -20,16 +21,25 @@ from tests.conftest import FakeClock
 from tests.seed import add_youth, seed_case
 
 
-class EveryoneIsDue:
-    """A due-source that finds the same reminder due on every tick."""
+class Paused:
+    """The reminder kinds below all say the same plain text."""
 
     name = "test"
+
+    def compose(self, due: ReminderDue, ports: ReminderPorts, now: datetime) -> Reply:
+        """Nothing about anyone."""
+        return say("common.paused")
+
+
+class EveryoneIsDue(Paused):
+    """A reminder kind that finds the same reminder due on every tick."""
 
     def __init__(self, person_id: int) -> None:
         self.person_id = person_id
 
-    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
-        yield Notice(say("common.paused"), person_id=self.person_id, dedup_key="same-reminder")
+    def due(self, ports: ReminderPorts, now: datetime) -> Iterable[ReminderDue]:
+        """The one reminder."""
+        yield ReminderDue(self.name, "same-reminder", person_id=self.person_id)
 
 
 def test_a_reminder_found_due_twice_is_enqueued_once(
@@ -43,8 +53,8 @@ def test_a_reminder_found_due_twice_is_enqueued_once(
     assert tick(sessions, [source], clock.now) == []
 
 
-class ManyDue:
-    """A due-source finding `count` reminders for one person (a catch-up after downtime)."""
+class ManyDue(Paused):
+    """A reminder kind finding `count` reminders for one person (a catch-up after downtime)."""
 
     name = "many"
 
@@ -52,9 +62,10 @@ class ManyDue:
         self.person_id = person_id
         self.count = count
 
-    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
+    def due(self, ports: ReminderPorts, now: datetime) -> Iterable[ReminderDue]:
+        """`count` reminders, each its own."""
         return [
-            Notice(say("common.paused"), person_id=self.person_id, dedup_key=f"many:{n}")
+            ReminderDue(self.name, f"{self.name}:{n}", person_id=self.person_id)
             for n in range(self.count)
         ]
 
@@ -122,8 +133,8 @@ def test_a_source_with_marks_commits_its_notices_all_together(
     assert batches == [ENQUEUE_BATCH, 1, 2 * ENQUEUE_BATCH]
 
 
-class WritesMeanwhile:
-    """A slow due-source during which someone writes to the database (a message arrives)."""
+class WritesMeanwhile(Paused):
+    """A slow reminder kind during which someone writes to the database (a message arrives)."""
 
     name = "reads-while-someone-writes"
 
@@ -131,8 +142,10 @@ class WritesMeanwhile:
         self.sessions = sessions
         self.person_id = person_id
 
-    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
-        uow.session.scalars(select(Outbox.id)).all()  # the source has begun reading
+    def due(self, ports: ReminderPorts, now: datetime) -> Iterable[ReminderDue]:
+        """Nothing due, after a read during which another transaction writes."""
+        assert isinstance(ports, UnitOfWork)  # the tick's transaction
+        ports.session.scalars(select(Outbox.id)).all()  # the kind has begun reading
         with UnitOfWork(self.sessions) as other:  # e.g. the handler, answering someone
             notice = Notice(say("common.paused"), person_id=self.person_id, dedup_key="meanwhile")
             other.outbox.enqueue_notices([notice], now, "sv")

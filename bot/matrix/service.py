@@ -76,7 +76,7 @@ async def run_matrix(
             if stop.is_set():
                 return
             delay = min(delay * 2, MAX_START_PAUSE_S)
-        transport = MatrixTransport(client, sessions, clock)
+        transport = MatrixTransport(client, sessions)
         pipeline = pipeline or Pipeline(
             handler, DeliveryLoop(sessions, catalogue, clock=clock, file_makers=file_makers)
         )

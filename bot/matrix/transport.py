@@ -22,7 +22,6 @@ from nio import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import RenderedFile, RenderedMessage, TextFormat
-from bot.clock import Clock, system_clock
 from bot.connector import Capabilities
 from bot.delivery import PermanentSendError, RetryAfter
 from bot.matrix import PLATFORM
@@ -60,12 +59,9 @@ class MatrixTransport:
     platform = PLATFORM
     capabilities = CAPABILITIES
 
-    def __init__(
-        self, client: AsyncClient, sessions: sessionmaker[Session], clock: Clock = system_clock
-    ) -> None:
+    def __init__(self, client: AsyncClient, sessions: sessionmaker[Session]) -> None:
         self._client = client
         self._sessions = sessions
-        self._clock = clock
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
         """Sends the text, then the file if there is one, each with its own txn id."""
@@ -75,12 +71,6 @@ class MatrixTransport:
             # come yet: wait for it rather than risk sending in the clear.
             raise MatrixSendFailed("room state not synced yet")
         await self._send_event(room_id, message_content(message), idempotency_key)
-        if message.choices and is_user_id(chat_id):
-            # In a direct chat the person may answer with a label instead of its number.
-            with UnitOfWork(self._sessions) as uow:
-                choices = ((c.id, c.label) for c in message.choices)
-                uow.matrix.remember_choices(chat_id, choices, self._clock())
-                uow.commit()
         if message.file is not None:
             content = await self._upload(room_id, message.file)
             await self._send_event(room_id, content, f"{idempotency_key}-file")

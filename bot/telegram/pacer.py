@@ -117,13 +117,26 @@ class Pacer:
             self._paused_until = until
             log.warning("Telegram asked to wait %.1f s; all sending paused", seconds)
 
-    async def send(self, chat_id: str, is_group: bool, call: Callable[[], Awaitable[T]]) -> T:
-        """Runs one Bot API call for a chat when the limits allow, retrying 429s and outages."""
+    async def send(
+        self,
+        chat_id: str,
+        is_group: bool,
+        call: Callable[[], Awaitable[T]],
+        *,
+        new_message: bool = True,
+    ) -> T:
+        """Runs one Bot API call for a chat when the limits allow, retrying 429s and outages.
+
+        An edit of a message already in the chat (`new_message=False`, e.g. taking pressed
+        buttons off) counts in the bot's one-second window and the group's minute like any
+        message, but neither waits for nor delays the chat's next message: the one per
+        second per chat is about new messages, and the answer to the press follows at once.
+        """
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         self._chat_users[chat_id] = self._chat_users.get(chat_id, 0) + 1
         try:
             async with lock:
-                return await self._send_in_order(chat_id, is_group, call)
+                return await self._send_in_order(chat_id, is_group, call, new_message)
         finally:
             self._chat_users[chat_id] -= 1
             if self._chat_users[chat_id] == 0:
@@ -133,13 +146,13 @@ class Pacer:
                 self._chat_locks.pop(chat_id, None)
 
     async def _send_in_order(
-        self, chat_id: str, is_group: bool, call: Callable[[], Awaitable[T]]
+        self, chat_id: str, is_group: bool, call: Callable[[], Awaitable[T]], new_message: bool
     ) -> T:
         """One message of one chat: admission, call, and the retries it needs."""
         network_failures = 0
         rate_limits = 0
         while True:
-            await self._admit(chat_id, is_group)
+            await self._admit(chat_id, is_group, new_message)
             try:
                 return await call()
             except RetryAfter as exc:
@@ -168,11 +181,12 @@ class Pacer:
         ceiling = min(self.limits.backoff_base * 2 ** (failures - 1), self.limits.backoff_max)
         return self._jitter(ceiling / 2, ceiling)
 
-    async def _admit(self, chat_id: str, is_group: bool) -> None:
+    async def _admit(self, chat_id: str, is_group: bool, new_message: bool = True) -> None:
         """Waits until this chat may send, then takes a slot in the global window."""
         # Chat and group spacing are waited for outside the global lock, so a chat that must
         # wait never holds up the others.
-        await self._sleep_until(self._chat_next.get(chat_id, 0.0))
+        if new_message:
+            await self._sleep_until(self._chat_next.get(chat_id, 0.0))
         if is_group:
             window = self._group_recent.setdefault(
                 chat_id, deque(maxlen=self.limits.group_per_minute)
@@ -192,7 +206,8 @@ class Pacer:
                     break
                 await self._sleep(ready - now)
             self._recent.append(now)
-        self._chat_next[chat_id] = now + self.limits.chat_interval
+        if new_message:
+            self._chat_next[chat_id] = now + self.limits.chat_interval
         if is_group:
             self._group_recent[chat_id].append(now)
         self._forget_old(now)

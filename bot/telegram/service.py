@@ -32,7 +32,6 @@ from bot.delivery_loop import DeliveryLoop
 from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.pipeline import Pipeline
-from bot.telegram.bot_api import remove_keyboard
 from bot.telegram.pacer import Pacer, PacerLimits, _retry_after_seconds
 from bot.telegram.transport import CAPABILITIES, PLATFORM, TelegramTransport
 from bot.telegram.updates import BotIdentity, Ignored, NotText, translate
@@ -343,7 +342,8 @@ class TelegramService:
         if message is None:
             await query.edit_message_reply_markup(reply_markup=None)
             return
-        await remove_keyboard(self.application.bot, message.chat.id, message.message_id)
+        # Through the transport: the edit counts within Telegram's limits (the pacer).
+        await self._transport.remove_buttons(str(message.chat.id), message.message_id)
 
     async def _presser_owns_buttons(self, pressed: Inbound) -> bool:
         """In a group, only the person the buttons were for may take them away.

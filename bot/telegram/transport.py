@@ -13,7 +13,12 @@ from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden
 from bot.catalogue import RenderedChoice, RenderedFile, RenderedMessage, TextFormat
 from bot.connector import Capabilities, SendLimits
 from bot.delivery import PermanentSendError, RetryAfter
-from bot.telegram.bot_api import markup_json, send_text, silence_named_method_hint
+from bot.telegram.bot_api import (
+    markup_json,
+    remove_keyboard,
+    send_text,
+    silence_named_method_hint,
+)
 from bot.telegram.html_split import CAPTION_LIMIT, split_html, utf16_length
 from bot.telegram.pacer import Pacer, RateLimitedTooOften
 from flows.replies import PRIVATE_CHAT_LINK
@@ -130,6 +135,19 @@ class TelegramTransport:
             # Telegram's reason ("chat not found", "can't parse entities") has no user text.
             log.warning("Bot API refused a message: %s", exc.message)
             raise PermanentSendError(exc.message) from exc
+
+    async def remove_buttons(self, chat_id: str, message_id: int) -> None:
+        """Takes the buttons off one of the bot's messages, paced like every message.
+
+        Telegram counts an edit within its limits: sent past the pacer, a hundred presses at
+        once took a hundred edits into the same second as thirty replies, and a group's edits
+        came on top of its twenty messages a minute.
+        """
+
+        async def call() -> None:
+            await remove_keyboard(self._bot, int(chat_id), message_id)
+
+        await self._pacer.send(chat_id, is_group_chat(chat_id), call, new_message=False)
 
     def _private_chat_url(self) -> str | None:
         """The t.me link to the bot's private chat, once the bot knows its username."""

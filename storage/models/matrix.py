@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, String
+from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.core import Base
@@ -50,21 +49,4 @@ class MatrixRoom(Base):
     # False once the bot left or was kicked; kept so old outbox rows fail clearly.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class MatrixOfferedChoices(Base):
-    """The choices last shown in a direct chat, so a typed label or number means what it
-    meant in that message, also when it was a reminder sent outside the conversation.
-
-    Labels can contain what the person wrote (their questions), so only a hash of each
-    label is kept: enough to recognise it when typed, nothing to read back.
-    """
-
-    __tablename__ = "matrix_offered_choices"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    chat_id: Mapped[str] = mapped_column(String(255), unique=True)
-    # {sha256 of the normalised label: choice id, "#<number shown>": choice id}
-    choices: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

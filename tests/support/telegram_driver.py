@@ -29,6 +29,7 @@ from bot.clock import Clock, system_clock
 from bot.config import TelegramConfig, TelegramMode
 from bot.files import FileMaker
 from bot.handler import EventHandler
+from bot.telegram.pacer import Pacer
 from bot.telegram.service import TelegramService
 from flows.wiring import default_engine
 from storage import models as m
@@ -212,6 +213,7 @@ async def running_bot(
     clock: Clock = system_clock,
     file_makers: Mapping[str, FileMaker] | None = None,
     start_pause: Callable[[float], Awaitable[None]] | None = None,
+    pacer: Pacer | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningBot]:
     """The Telegram service against the strict front, stopped cleanly afterwards.
@@ -219,9 +221,12 @@ async def running_bot(
     `file_makers` are what `samverkan run` registers (exports, calendar files, reports);
     without them a reply with a file fails to send. `start_pause` replaces the service's
     wait between tries to reach Telegram at start, so a test decides when Telegram is back.
+    `pacer` replaces the service's own, e.g. one on a virtual clock.
     """
     config = TelegramConfig(enabled=True, mode=mode, api_base_url=strict.base_url, **settings)
-    handler = handler or EventHandler(sessions, default_engine(), clock=clock)
+    handler = handler or EventHandler(
+        sessions, default_engine(), clock=clock, labels=catalogue.label
+    )
     service = TelegramService(
         config,
         emulator.token,
@@ -232,6 +237,7 @@ async def running_bot(
         clock=clock,
         file_makers=file_makers,
         start_pause=start_pause,
+        pacer=pacer,
     )
     task = asyncio.create_task(service.run(handle_signals=False))
     ready = asyncio.create_task(service.ready.wait())
