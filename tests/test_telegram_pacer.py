@@ -268,3 +268,16 @@ def test_a_timeout_counts_as_a_network_error() -> None:
 
     asyncio.run(main())
     assert attempts["n"] == 2
+
+
+def test_a_groups_21st_message_leaves_more_than_a_minute_after_its_1st() -> None:
+    # Telegram counts arrivals: a message admitted exactly 60.0 s after the window's first
+    # can arrive within that same minute (seen as 21 in 60 s in tests/test_telegram_burst.py).
+    time = VirtualTime()
+    pacer = Pacer(clock=time.clock, sleep=time.sleep)
+    api = FakeBotApi(time)
+
+    run_sends(time, pacer, api, [("-100", True)] * 21)
+
+    group = sorted(t for t, chat, _ in api.sent if chat == "-100")
+    assert group[20] - group[0] > 60.0

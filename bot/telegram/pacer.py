@@ -192,7 +192,8 @@ class Pacer:
                 chat_id, deque(maxlen=self.limits.group_per_minute)
             )
             if len(window) == window.maxlen:
-                await self._sleep_until(window[0] + 60.0)
+                # As for the bot's second: Telegram counts arrivals, kept a margin apart.
+                await self._sleep_until(window[0] + 60.0 + self.limits.window_margin)
         async with self._global:
             while True:
                 now = self._clock()
