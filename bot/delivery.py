@@ -261,7 +261,13 @@ class Deliverer:
             return 0
         transport = self._transports[message.platform]
         try:
-            rendered = self._render(message, transport.capabilities.text_format, now)
+            fmt = transport.capabilities.text_format
+            if message.reply.attachment is None:
+                rendered = self._render(message, fmt, now)
+            else:
+                # A file (a chart drawn by matplotlib, a report read from the database) takes
+                # long enough to hold up every chat: made in a worker thread.
+                rendered = await asyncio.to_thread(self._render, message, fmt, now)
         except DBAPIError as exc:
             # The file maker could not read the database: that may pass, so it is retried.
             return self._failed_attempt(message, type(exc).__name__, now, chats)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -124,3 +125,38 @@ def test_rows_for_other_platforms_are_left_for_their_adapters(
     row = enqueue(sessions, clock, Reply("common.cancel"))
     assert asyncio.run(deliverer.deliver()) == 0
     assert status(sessions, row) == ("pending", 0)
+
+
+class ThreadNotingMaker:
+    """A file maker that notes which thread made the file (a chart takes a while to draw)."""
+
+    kind = "note"
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def make(
+        self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
+    ) -> RenderedFile:
+        self.threads.append(threading.get_ident())
+        return RenderedFile("chart.png", "image/png", b"\x89PNG")
+
+
+def test_a_file_is_made_off_the_event_loop_so_other_chats_go_on(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    maker = ThreadNotingMaker()
+    transport = FlakyTransport([])
+    deliverer = Deliverer(
+        sessions, catalogue, {"test": transport}, clock=clock, file_makers={"note": maker}
+    )
+    row = enqueue(sessions, clock, Reply("common.cancel", attachment=Attachment("note")))
+
+    async def send() -> int:
+        loop_thread = threading.get_ident()
+        sent = await deliverer.deliver([row])
+        assert maker.threads and maker.threads[0] != loop_thread, "drawn on the event loop"
+        return sent
+
+    assert asyncio.run(send()) == 1
+    assert transport.sent[0].file is not None
