@@ -40,8 +40,9 @@ from bot.catalogue import Catalogue, RenderedMessage
 from bot.config import TelegramConfig
 from bot.delivery_loop import DeliveryLoop
 from bot.handler import EventHandler
+from bot.pacing import PacerLimits
 from bot.pipeline import Pipeline
-from bot.telegram.pacer import Pacer, PacerLimits
+from bot.telegram.pacer import Pacer
 from bot.telegram.service import TelegramService
 from bot.telegram.transport import CAPABILITIES as TELEGRAM
 from bot.telegram.updates import BotIdentity, translate

@@ -33,7 +33,8 @@ from bench.report import header, log_quietly, print_table
 from bench.telegram_fakes import NOW, FakeTelegramNetwork, build_application
 from bot.catalogue import TextFormat
 from bot.delivery import Deliverer
-from bot.telegram.pacer import Pacer, PacerLimits
+from bot.pacing import PacerLimits
+from bot.telegram.pacer import Pacer
 from bot.telegram.transport import TelegramTransport
 from flows.replies import Choice, Reply, say
 from storage import models as m

@@ -86,4 +86,4 @@ def test_only_the_pipeline_and_the_pacer_hold_locks() -> None:
         if "Lock" in _calls_in(path)
     }
     # The pacer's per-chat lock spaces sends; log_safety's guards its list of secrets.
-    assert holders == {"bot/pipeline.py", "bot/telegram/pacer.py", "bot/log_safety.py"}
+    assert holders == {"bot/pipeline.py", "bot/pacing.py", "bot/log_safety.py"}

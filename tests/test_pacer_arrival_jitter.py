@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.telegram.pacer import Pacer, PacerLimits
+from bot.pacing import PacerLimits
+from bot.telegram.pacer import Pacer
 from tests.test_telegram_pacer import VirtualTime, max_in_any_window
 
 SLOW_ARRIVAL = 0.04  # seconds between admission and arrival for an unlucky message

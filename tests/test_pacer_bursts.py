@@ -15,7 +15,8 @@ import random
 
 import pytest
 
-from bot.telegram.pacer import Pacer, PacerLimits
+from bot.pacing import PacerLimits
+from bot.telegram.pacer import Pacer
 from tests.test_telegram_pacer import VirtualTime, max_in_any_window
 
 # Work per message in seconds (render, request, mark sent), varying as the Deliverer's does.

@@ -13,7 +13,8 @@ from datetime import timedelta
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.telegram.pacer import Pacer, PacerLimits, RateLimitedTooOften
+from bot.pacing import PacerLimits, RateLimitedTooOften
+from bot.telegram.pacer import Pacer
 
 SETTLE_YIELDS = 200
 # PTB's RetryAfter reads its own deprecated int form while it is built; not ours to fix.

@@ -17,7 +17,8 @@ from telegram.request import HTTPXRequest
 
 from bot.catalogue import RenderedChoice, RenderedFile, RenderedMessage
 from bot.delivery import PermanentSendError, RetryAfter
-from bot.telegram.pacer import Pacer, PacerLimits
+from bot.pacing import PacerLimits
+from bot.telegram.pacer import Pacer
 from bot.telegram.transport import ChoiceIdTooLong, TelegramTransport
 from tests.support.strict_bot_api import Fault, StrictBotApi
 from tests.support.telegram_driver import emulated_telegram, visible

@@ -31,8 +31,9 @@ from bot.connector import Capabilities, Translated, Unreadable
 from bot.delivery_loop import DeliveryLoop
 from bot.files import FileMaker
 from bot.handler import EventHandler
+from bot.pacing import PacerLimits
 from bot.pipeline import Pipeline
-from bot.telegram.pacer import Pacer, PacerLimits, _retry_after_seconds
+from bot.telegram.pacer import Pacer, _retry_after_seconds
 from bot.telegram.transport import CAPABILITIES, PLATFORM, TelegramTransport
 from bot.telegram.updates import BotIdentity, Ignored, NotText, translate
 from flows.conversation import COMMAND_ALIASES, ChoiceMade, Command, ConversationRef, Inbound

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden
 from bot.catalogue import RenderedChoice, RenderedFile, RenderedMessage, TextFormat
 from bot.connector import Capabilities, SendLimits
 from bot.delivery import PermanentSendError, RetryAfter
+from bot.pacing import RateLimitedTooOften
 from bot.telegram.bot_api import (
     markup_json,
     remove_keyboard,
@@ -20,7 +21,7 @@ from bot.telegram.bot_api import (
     silence_named_method_hint,
 )
 from bot.telegram.html_split import CAPTION_LIMIT, split_html, utf16_length
-from bot.telegram.pacer import Pacer, RateLimitedTooOften
+from bot.telegram.pacer import Pacer
 from flows.replies import PRIVATE_CHAT_LINK
 
 log = logging.getLogger(__name__)
