@@ -174,11 +174,14 @@ class Nudges:
         )
         return events
 
-    def compose(self, due: ReminderDue, ports: ReminderPorts, now: datetime) -> Reply:
-        """The digest: references and counts, or (configured "full") the actions' texts."""
+    def compose(self, due: ReminderDue, ports: ReminderPorts, now: datetime) -> Reply | None:
+        """The digest: references and counts, or (configured "full") the actions' texts;
+        nothing when none of its actions is in an open case any more."""
         show = Choice(NOTICE_ACTIONS, "nudge.show")
-        ids = due.ids
-        texts = ports.coordinator_reminders.action_texts(ids)
+        texts = ports.coordinator_reminders.action_texts(due.ids)
+        ids = [i for i in due.ids if i in texts]
+        if not ids:
+            return None
         if self.config.content is NudgeContent.FULL:
             today = now.astimezone(self.timezone).date()
             # The stage is again the due date's against today: `compose` runs at the `now` of

@@ -133,9 +133,13 @@ class CoordinatorReminderReads:
         self._mark(self._gate.for_system(Purpose.ESCALATION), marks, now)
 
     def action_texts(self, action_ids: Iterable[int]) -> dict[int, ActionText]:
-        """What nudges say about these actions: kept from `due`, else one query per chunk."""
+        """What nudges say about these actions of open cases: kept from `due`, else one query
+        per chunk."""
         ids = list(action_ids)
         missing = sorted({i for i in ids if i not in self._texts})
+        if missing:
+            # Read for the nudge purpose, as `due` reads them: open cases only.
+            self._gate.require_purpose(self._gate.for_system(Purpose.NUDGE), Purpose.NUDGE)
         for chunk in in_chunks(missing):
             rows = self._s.execute(
                 select(
@@ -145,11 +149,12 @@ class CoordinatorReminderReads:
                     m.PlanAction.due_date,
                 )
                 .join(m.Case, m.Case.id == m.PlanAction.case_id)
-                .where(m.PlanAction.id.in_(chunk))
+                .where(m.PlanAction.id.in_(chunk), m.Case.status == "open")
             )
             for action_id, reference, description, due_date in rows:
                 self._texts[action_id] = ActionText(reference, description, due_date)
-        return {i: self._texts[i] for i in ids}
+        # An action of a case closed meanwhile is not read: it is left out.
+        return {i: self._texts[i] for i in ids if i in self._texts}
 
     def case_references(self, case_ids: Iterable[int]) -> dict[int, str]:
         """The references (K-7) of these cases: kept, else one query per chunk."""

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue
 from bot.nudge_config import NudgeConfig, NudgeContent
 from bot.nudges import NudgeSource, is_quiet, stage_of
-from flows.conversation import ConversationRef
+from flows.conversation import ConversationRef, ReminderDue
 from flows.coordination import ActionStatus, NewAction, Owner, OwnerKind
+from flows.coordinator_reminders import Nudges
 from flows.domain import ConsentScope, Role
 from flows.reminders import Reminders
 from storage import models as m
@@ -24,7 +25,7 @@ from storage.outbox_repository import _NEWEST_SENT
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
-from tests.coord_seed import chat, run_tick
+from tests.coord_seed import case_with_plan, chat, coordinator_code, run_tick
 
 MONDAY = date(2026, 11, 23)
 CASE = 1
@@ -464,3 +465,21 @@ def test_ten_full_digests_are_said_without_reading_again(
     # The events carry only ids; the texts come from what finding them due read, in the same
     # transaction: a tick of thousands of digests makes no query per person told.
     assert reads == []
+
+
+def test_a_nudge_composed_after_its_case_closed_says_nothing(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    maria = chat(sessions, catalogue, clock, "maria")
+    maria.send(f"/start {coordinator_code(sessions, clock, 'Maria')}")
+    case_with_plan(maria, "Alex", "BUP: Skicka remiss — 1 dec")
+    with UnitOfWork(sessions) as uow:
+        action_id, case_id = uow.session.execute(
+            select(m.PlanAction.id, m.PlanAction.case_id)
+        ).one()
+        uow.coordination.close_case(case_id, 1, clock.now)
+        uow.commit()
+    due = ReminderDue("nudges", "nudge:test", person_id=1, ids=(action_id,))
+    with UnitOfWork(sessions) as uow:
+        # Read afresh (not kept from a tick's `due`): the closed case's action is not read.
+        assert Nudges(NudgeConfig(content=NudgeContent.FULL)).compose(due, uow, clock.now) is None
