@@ -22,7 +22,8 @@ from bot.delivery_loop import DeliveryLoop
 from bot.instance import new_process_id
 from bot.runtime import Runtime
 from bot.scheduler import JOB_DISPATCH, JOB_KEEP, JOB_TICK, Ticker, TickerSettings
-from flows.engine import Notice
+from flows.conversation import ReminderDue
+from flows.replies import Reply
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.support.reminders import PLATFORM, MeetingReminders, seed_meetings
@@ -127,16 +128,24 @@ def test_reminders_due_while_the_bot_was_down_are_sent_once_after_restart(
 
 @dataclass
 class SlowSource:
-    """A due-source that takes as long as the test says (a tick over very many cases)."""
+    """A reminder kind that takes as long as the test says (a tick over very many cases)."""
 
     inner: MeetingReminders
     go: threading.Event = field(default_factory=threading.Event)
-    name: str = "slow"
 
-    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[Notice]:
-        """Waits for the test, then gives the inner source's reminders."""
+    @property
+    def name(self) -> str:
+        """The inner kind's name: its events are the inner kind's."""
+        return self.inner.name
+
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterable[ReminderDue]:
+        """Waits for the test, then gives the inner kind's reminders."""
         assert self.go.wait(timeout=30), "the test never let the tick go on"
         return list(self.inner.due(uow, now))
+
+    def compose(self, due: ReminderDue, uow: UnitOfWork, now: datetime) -> Reply:
+        """What the inner kind says."""
+        return self.inner.compose(due, uow, now)
 
 
 def test_start_does_not_wait_for_the_catch_up_and_stop_finishes_it(

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from flows.conversation import ReminderDue
 from flows.domain import MeetingKind, Role
-from flows.engine import Notice
-from flows.replies import say
+from flows.replies import Reply, say
 from storage import models as m
 from storage.unit_of_work import UnitOfWork
 
@@ -25,12 +25,13 @@ PLATFORM = "test"
 
 @dataclass(frozen=True, slots=True)
 class MeetingReminders:
-    """Reminds every active member `lead` before each meeting, until the meeting ends."""
+    """Reminds every active member `lead` before each meeting, until the meeting ends (a
+    reminder kind, flows/reminders.py)."""
 
     lead: timedelta = timedelta(hours=2)
     name: str = "test-meeting-reminders"
 
-    def due(self, uow: UnitOfWork, now: datetime) -> Iterator[Notice]:
+    def due(self, uow: UnitOfWork, now: datetime) -> Iterator[ReminderDue]:
         """Members of meetings that start within `lead` and have not ended."""
         rows = uow.session.execute(
             select(m.Meeting, m.Membership.person_id)
@@ -46,18 +47,18 @@ class MeetingReminders:
             ends_at = meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
             if ends_at <= now:
                 continue
-            yield Notice(
-                say(
-                    "member.home",
-                    name=f"p{person_id}",
-                    case=meeting.case_id,
-                    meeting_at=meeting.starts_at,
-                    due_at=meeting.starts_at - self.lead,
-                    expires_at=ends_at,
-                ),
+            yield ReminderDue(
+                self.name,
+                f"test-reminder:{meeting.id}:{person_id}",
                 person_id=person_id,
-                dedup_key=f"test-reminder:{meeting.id}:{person_id}",
+                params={"case": meeting.case_id, "meeting_at": meeting.starts_at},
+                due_at=meeting.starts_at - self.lead,
+                expires_at=ends_at,
             )
+
+    def compose(self, due: ReminderDue, ports: UnitOfWork, now: datetime) -> Reply:
+        """Any text with the person and the meeting in it will do for these tests."""
+        return say("member.home", name=f"p{due.person_id}", **due.params)
 
 
 def seed_meetings(
