@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+# How long a Bot API call may take to answer before it counts as failed (see _build).
+SEND_TIMEOUT_S = 20.0
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TELEGRAM_COMMAND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -133,6 +135,12 @@ class TelegramService:
             .base_url(settings.api_base_url)
             # Many chats at once; order within a chat is kept by the pipeline.
             .concurrent_updates(True)
+            # A send whose answer is late may still have arrived, and Telegram has no
+            # idempotency key: giving up after PTB's 5 s and sending again shows the person
+            # the message twice. A slow answer is waited for instead (a chat waits meanwhile,
+            # the others go on).
+            .read_timeout(SEND_TIMEOUT_S)
+            .write_timeout(SEND_TIMEOUT_S)
             # No Defaults, callback-data cache or rate limiter here: bot_api.py sends without
             # the named methods that would apply them (the Pacer keeps Telegram's limits).
         )
