@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +21,13 @@ from sqlalchemy.engine import make_url
 from bot.catalogue import Catalogue, TextFormat
 from bot.channels import TaskChannel
 from bot.clock import system_clock
-from bot.config import Config, ConfigError, load_config, telegram_secrets
+from bot.config import (
+    Config,
+    ConfigError,
+    check_matrix_secrets,
+    load_config,
+    telegram_secrets,
+)
 from bot.console import LOCAL_USER, ConsoleConnector, run_console
 from bot.coordinator_cli import (
     add_coordinator_commands,
@@ -38,6 +43,7 @@ from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
 from bot.log_safety import configure_logging, register_secrets_from_env
 from bot.nudges import coordinator_sources
+from bot.operator_cli import add_operator_commands, is_operator_command, run_operator_command
 from bot.pipeline import Pipeline
 from bot.privacy_files import PersonalDataFile
 from bot.reports import DocumentFormat, render_agenda
@@ -245,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     text_source = describe_org.add_mutually_exclusive_group()
     text_source.add_argument("--text", help="the description")
     text_source.add_argument("--file", type=Path, help="UTF-8 text file with the description")
+    add_operator_commands(sub, add_db_options)
     return parser
 
 
@@ -288,18 +295,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
     """Runs the chosen subcommand."""
+    if is_operator_command(args):
+        require_current(engine)
+        return run_operator_command(args, config, engine)
     match args.command:
         case "demo":
             return _demo(args, config, engine)
         case "run":
+            try:  # read only now: commands that start no platform need none of its secrets
+                if config.matrix.enabled:
+                    check_matrix_secrets(config.matrix)
+            except ConfigError as exc:
+                print(f"samverkan: {exc}", file=sys.stderr)
+                return EXIT_USAGE
             require_current(engine)
             active_keyring()  # refuses to start without a data key, with the fix in the message
             return _serve(config, engine)
         case "db":
             return _db(args, engine)
-        case "invite":
-            require_current(engine)
-            return _invite(args, engine)
         case "report":
             require_current(engine)
             if args.report_command == "followup":
@@ -600,21 +613,6 @@ def _db(args: argparse.Namespace, engine: Engine) -> int:
             "some names or texts from before encryption are still stored as plaintext: "
             "run `samverkan keys rotate` (with SAMVERKAN_DATA_KEY set) to encrypt them"
         )
-    return 0
-
-
-def _invite(args: argparse.Namespace, engine: Engine) -> int:
-    """Creates an invite code and prints it once; only its hash is kept."""
-    with UnitOfWork(session_factory(engine)) as uow:
-        case = uow.cases.find_case(args.case)
-        if case is None:
-            print(f"samverkan: no case {args.case!r}", file=sys.stderr)
-            return EXIT_NOT_FOUND
-        code = uow.cases.create_invite(
-            case.id, Role(args.role), args.name, system_clock(), timedelta(days=args.days)
-        )
-        uow.commit()
-    print(code)
     return 0
 
 

@@ -267,7 +267,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         timezone=_get(data, "bot", "timezone", str, "Europe/Stockholm"),
         console_enabled=_get(data, "console", "enabled", bool, True),
         log_level=_get(data, "logging", "level", str, "INFO").upper(),
-        matrix=_matrix(data, env),
+        matrix=_matrix(data),
         telegram=_telegram(data),
         nudges=nudges,
         reports=reports,
@@ -279,8 +279,8 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     return config
 
 
-def _matrix(data: dict[str, Any], env: Mapping[str, str]) -> MatrixConfig:
-    """The [matrix] section; when enabled, the secrets it names must be in the environment."""
+def _matrix(data: dict[str, Any]) -> MatrixConfig:
+    """The [matrix] section; the secrets it names are read only when Matrix starts."""
     defaults = MatrixConfig()
     unknown = set(data.get("matrix", {})) - set(MatrixConfig.__dataclass_fields__)
     if unknown:
@@ -300,6 +300,15 @@ def _matrix(data: dict[str, Any], env: Mapping[str, str]) -> MatrixConfig:
         raise ConfigError("[matrix] user_id must be a full Matrix id, e.g. @samverkan:example.org")
     if matrix.sync_timeout_seconds < 1:
         raise ConfigError("[matrix] sync_timeout_seconds must be at least 1")
+    return matrix
+
+
+def check_matrix_secrets(matrix: MatrixConfig, environ: Mapping[str, str] | None = None) -> None:
+    """Refuses to start Matrix without the secrets the [matrix] section names, naming them.
+
+    Asked only by what starts Matrix: an operator's `db upgrade` or `invite create` needs
+    none of the bot account's secrets in their shell."""
+    env = os.environ if environ is None else environ
     pickle_key = env.get(matrix.pickle_key_env, "")
     if len(pickle_key) < MIN_PICKLE_KEY_CHARS or pickle_key == NIO_DEFAULT_PICKLE_KEY:
         raise ConfigError(
@@ -312,7 +321,6 @@ def _matrix(data: dict[str, Any], env: Mapping[str, str]) -> MatrixConfig:
             f"[matrix] set {matrix.password_env} (the bot account's password) or "
             f"{matrix.access_token_env} (an access token) in the environment"
         )
-    return matrix
 
 
 def _privacy(data: dict[str, Any]) -> PrivacyConfig:

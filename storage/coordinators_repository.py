@@ -41,6 +41,7 @@ from storage.invite_codes import hash_code, new_code
 from storage.repositories import (
     AgendaRepository,
     AuditRepository,
+    CaseAdminRepository,
     MembershipRepository,
     _meeting_info,
 )
@@ -269,10 +270,8 @@ class CoordinationRepository:
 
     def open_case(self, person_id: int, youth_name: str, now: datetime) -> CaseSummary:
         """Opens a case (K-n) with this person as coordinator and makes it their current case."""
-        case = m.Case(reference=f"tmp-{uuid.uuid4().hex[:24]}", status="open", created_at=now)
-        self._s.add(case)
-        self._s.flush()
-        case.reference = f"K-{case.id}"
+        # The one way a case and its reference (K-n) are made, also by `samverkan case create`.
+        case = CaseAdminRepository(self._s).create_case(now)
         self._s.add(m.CaseProfile(case_id=case.id, youth_name=youth_name, opened_by_id=person_id))
         self._s.add(
             m.Membership(
@@ -377,16 +376,20 @@ class CoordinationRepository:
             existing = m.Organisation(name=name, kind="other")
             self._s.add(existing)
             self._s.flush()
+        self.link_organisation(case_id, existing.id)
+        return OrganisationItem(existing.id, existing.name)
+
+    def link_organisation(self, case_id: int, organisation_id: int) -> None:
+        """Makes an existing organisation one of the case's (it can then own actions)."""
         linked = self._s.scalar(
             select(m.CaseOrganisation.id).where(
                 m.CaseOrganisation.case_id == case_id,
-                m.CaseOrganisation.organisation_id == existing.id,
+                m.CaseOrganisation.organisation_id == organisation_id,
             )
         )
         if linked is None:
-            self._s.add(m.CaseOrganisation(case_id=case_id, organisation_id=existing.id))
+            self._s.add(m.CaseOrganisation(case_id=case_id, organisation_id=organisation_id))
             self._s.flush()
-        return OrganisationItem(existing.id, existing.name)
 
     def members(self, case_id: int) -> Sequence[MemberItem]:
         """Active members of a case, in the order they joined."""
@@ -419,11 +422,12 @@ class CoordinationRepository:
         role: Role,
         name: str,
         organisation_id: int | None,
-        created_by: int,
+        created_by: int | None,
         now: datetime,
         valid_for: timedelta = INVITE_VALID_FOR,
     ) -> str:
-        """A single-use code bound to this case and role; only its hash is stored."""
+        """A single-use code bound to this case and role; only its hash is stored.
+        `created_by` is None for an operator (`samverkan invite create`)."""
         code = new_code()
         invite = m.Invite(
             case_id=case_id,

@@ -584,6 +584,27 @@ class CaseAdminRepository:
         self._s.flush()
         return meeting.id
 
+    def move_meeting(self, case_id: int, meeting_id: int, starts_at: datetime) -> bool:
+        """Gives a meeting of the case a new start; False if the case has no such meeting.
+
+        Reminders follow by themselves: their dedup keys hold the start time."""
+        meeting = self._s.get(m.Meeting, meeting_id)
+        if meeting is None or meeting.case_id != case_id:
+            return False
+        meeting.starts_at = starts_at
+        self._s.flush()
+        return True
+
+    def cancel_meeting(self, case_id: int, meeting_id: int) -> bool:
+        """Removes a meeting of the case (nothing refers to it, so nothing else is reminded of
+        it); False if the case has no such meeting."""
+        meeting = self._s.get(m.Meeting, meeting_id)
+        if meeting is None or meeting.case_id != case_id:
+            return False
+        self._s.delete(meeting)
+        self._s.flush()
+        return True
+
     def create_invite(
         self,
         case_id: int,

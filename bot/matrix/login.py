@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from vodozemac import LibolmPickleException, PickleException
 
 from bot.clock import Clock, system_clock
-from bot.config import MatrixConfig
+from bot.config import MatrixConfig, check_matrix_secrets
 from bot.log_safety import register_secret
 from storage.private_paths import make_private_folder
 from storage.unit_of_work import UnitOfWork
@@ -66,13 +66,12 @@ class MatrixSecrets:
     def from_environment(
         cls, config: MatrixConfig, environ: Mapping[str, str] | None = None
     ) -> MatrixSecrets:
-        """Reads the variables named in the config (load_config has checked they are set)."""
+        """Reads the variables named in the config; a ConfigError naming one that is missing."""
         env = os.environ if environ is None else environ
-        pickle_key = env.get(config.pickle_key_env, "")
-        if not pickle_key:
-            raise MatrixStartError(f"{config.pickle_key_env} is not set")
+        # Checked here, when Matrix starts, not when the config is read (bot/config.py).
+        check_matrix_secrets(config, env)
         return cls(
-            pickle_key=pickle_key,
+            pickle_key=env[config.pickle_key_env],
             password=env.get(config.password_env) or None,
             access_token=env.get(config.access_token_env) or None,
         )
