@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot.catalogue import Catalogue, TextFormat
 from bot.channels import TaskChannel
+from bot.cli_errors import DATABASE_FAILURES, check_database_url, one_line
 from bot.clock import system_clock
 from bot.config import Config, ConfigError, load_config, telegram_secrets
 from bot.console import LOCAL_USER, ConsoleConnector, run_console
@@ -84,6 +85,7 @@ EXIT_NOT_FOUND = 3
 EXIT_SCHEMA = 4
 EXIT_BUSY = 5
 EXIT_KEY = 6
+EXIT_DATABASE = 7
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,6 +258,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        return _run(args, config)
+    except DATABASE_FAILURES as exc:
+        line = one_line(exc, config.database_url)
+        if line is None:
+            raise  # not the database's: a bug, whose traceback says where
+        print(f"samverkan: {line}", file=sys.stderr)
+        return EXIT_DATABASE
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    """Runs a command with its keys and its database."""
     # Before anything logs: no token, code or message text reaches the log, at any level.
     register_secrets_from_env(_secret_envs(config), os.environ)
     configure_logging(config.log_level)
@@ -380,6 +394,7 @@ def _config(args: argparse.Namespace) -> Config:
     config = load_config(getattr(args, "config", None))
     if getattr(args, "db", None):
         config = replace(config, database_url=args.db)
+    check_database_url(config.database_url)
     return config
 
 
