@@ -32,6 +32,7 @@ from bot.coordinator_cli import (
 )
 from bot.delivery_loop import DeliveryLoop
 from bot.demo import DEMO_ROLES, demo_user, seed_demo
+from bot.doctor import run_doctor
 from bot.family_reminders import family_due_sources
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
@@ -122,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the configured chat adapters")
     add_db_options(run)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="check a setup: config, data key, database, files, platforms, clock",
+        description="One line per check, `ok` or `fel` with what to do; exit code 0 when "
+        "everything is ok. Secrets are named, never shown.",
+    )
+    add_db_options(doctor)
 
     keys = sub.add_parser("keys", help="data keys for encryption at rest")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -253,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console command."""
     args = build_parser().parse_args(argv)
+    if args.command == "doctor":  # it reports a broken config itself, as one of its checks
+        return run_doctor(args.config, args.db, sys.stdout)
     try:
         config = _config(args)
     except ConfigError as exc:
