@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from bot.catalogue import Catalogue, TextFormat
 from bot.channels import TaskChannel
+from bot.cli_errors import DATABASE_FAILURES, check_database_url, one_line
 from bot.clock import system_clock
 from bot.config import (
     Config,
@@ -36,6 +37,7 @@ from bot.coordinator_cli import (
 )
 from bot.delivery_loop import DeliveryLoop
 from bot.demo import DEMO_ROLES, demo_user, seed_demo
+from bot.doctor import run_doctor
 from bot.family_reminders import family_due_sources
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
@@ -90,6 +92,7 @@ EXIT_NOT_FOUND = 3
 EXIT_SCHEMA = 4
 EXIT_BUSY = 5
 EXIT_KEY = 6
+EXIT_DATABASE = 7
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the configured chat adapters")
     add_db_options(run)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="check a setup: config, data key, database, files, platforms, clock",
+        description="One line per check, `ok` or `fel` with what to do; exit code 0 when "
+        "everything is ok. Secrets are named, never shown.",
+    )
+    add_db_options(doctor)
 
     keys = sub.add_parser("keys", help="data keys for encryption at rest")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -258,11 +269,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console command."""
     args = build_parser().parse_args(argv)
+    if args.command == "doctor":  # it reports a broken config itself, as one of its checks
+        return run_doctor(args.config, args.db, sys.stdout)
     try:
         config = _config(args)
     except ConfigError as exc:
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        return _run(args, config)
+    except DATABASE_FAILURES as exc:
+        line = one_line(exc, config.database_url)
+        if line is None:
+            raise  # not the database's: a bug, whose traceback says where
+        print(f"samverkan: {line}", file=sys.stderr)
+        return EXIT_DATABASE
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    """Runs a command with its keys and its database."""
     # Before anything logs: no token, code or message text reaches the log, at any level.
     register_secrets_from_env(_secret_envs(config), os.environ)
     configure_logging(config.log_level)
@@ -393,6 +418,7 @@ def _config(args: argparse.Namespace) -> Config:
     config = load_config(getattr(args, "config", None))
     if getattr(args, "db", None):
         config = replace(config, database_url=args.db)
+    check_database_url(config.database_url)
     return config
 
 

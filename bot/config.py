@@ -261,8 +261,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     except SettingError as exc:
         raise ConfigError(str(exc)) from exc
     config = Config(
-        database_url=env.get(DATABASE_URL_ENV)
-        or _get(data, "database", "url", str, default_database_url()),
+        database_url=env.get(DATABASE_URL_ENV) or _database_url(data),
         default_locale=_get(data, "bot", "default_locale", str, "sv"),
         timezone=_get(data, "bot", "timezone", str, "Europe/Stockholm"),
         console_enabled=_get(data, "console", "enabled", bool, True),
@@ -277,6 +276,23 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     )
     _validate(config)
     return config
+
+
+def _database_url(data: dict[str, Any]) -> str:
+    """[database] url; an SQLite path in it must be absolute."""
+    url: str = _get(data, "database", "url", str, default_database_url())
+    # "sqlite:///var/lib/x" is the relative path var/lib/x: the database would land in
+    # whatever folder the bot happens to start in. Refused rather than guessed at.
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        path = url.removeprefix(prefix).partition("?")[0]
+        if path and path != ":memory:":
+            raise ConfigError(
+                f"[database] url: the SQLite path {path!r} is relative, so the database would "
+                "depend on the folder the bot starts in: write an absolute path, with four "
+                f"slashes: sqlite:////{path}"
+            )
+    return url
 
 
 def _matrix(data: dict[str, Any]) -> MatrixConfig:
