@@ -41,9 +41,11 @@ from bot.doctor import run_doctor
 from bot.family_reminders import family_due_sources
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
+from bot.health import listening, serve_health
 from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
 from bot.log_safety import configure_logging, register_secrets_from_env
+from bot.metrics import Metrics
 from bot.nudges import coordinator_sources
 from bot.operator_cli import add_operator_commands, is_operator_command, run_operator_command
 from bot.pipeline import Pipeline
@@ -487,11 +489,18 @@ def _serve(
         **meeting_file_makers(),
         PersonalDataFile.kind: PersonalDataFile(),
     }
+    # Counted only for the [health] listener's /metrics.
+    metrics = Metrics(sessions) if config.health.enabled else None
     # One delivery loop and one pipeline for every connector of the process.
     delivery = DeliveryLoop(
-        sessions, catalogue, file_makers=makers, process_id=process_id, policy=policy
+        sessions,
+        catalogue,
+        file_makers=makers,
+        process_id=process_id,
+        policy=policy,
+        metrics=metrics,
     )
-    pipeline = Pipeline(handler, delivery)
+    pipeline = Pipeline(handler, delivery, metrics)
     start_errors: tuple[type[Exception], ...] = (ConfigError,)
     channels: list[TaskChannel] = []
     if config.telegram.enabled:
@@ -554,9 +563,15 @@ def _serve(
         retention=RetentionSchedule(
             config.privacy, config.privacy.retention_at, ZoneInfo(config.timezone)
         ),
+        metrics=metrics,
     )
+    health = serve_health(config, engine, sessions, runtime, channels, metrics)
 
     async def serve() -> None:
+        async with listening(health):
+            await run()
+
+    async def run() -> None:
         await runtime.start()
         # A channel's runner only ends in an error (e.g. a refused login); SIGTERM cancels
         # the waits, and runtime.stop() then stops the channels gracefully.

@@ -170,6 +170,16 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthConfig:
+    """The [health] section: the optional /healthz and /metrics listener (bot/health.py)."""
+
+    enabled: bool = False
+    # Loopback by default: the metrics say how busy the bot is, for the monitoring only.
+    listen: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the bot reads at start."""
 
@@ -185,6 +195,7 @@ class Config:
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     privacy: PrivacyConfig = field(default_factory=lambda: PrivacyConfig())
+    health: HealthConfig = field(default_factory=HealthConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +262,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         "reminders",
         "delivery",
         "privacy",
+        "health",
     }
     unknown = set(data) - known
     if unknown:
@@ -273,6 +285,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         reminders=_reminders(data),
         delivery=_delivery(data),
         privacy=_privacy(data),
+        health=_health(data),
     )
     _validate(config)
     return config
@@ -465,6 +478,22 @@ def _delivery(data: dict[str, Any]) -> DeliveryConfig:
     if unknown:
         raise ConfigError(f"unknown [delivery] key(s): {', '.join(sorted(unknown))}")
     return DeliveryConfig(**values)
+
+
+def _health(data: dict[str, Any]) -> HealthConfig:
+    """The [health] section: a switch, an address to listen on and a port."""
+    defaults = HealthConfig()
+    unknown = set(data.get("health", {})) - set(HealthConfig.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"unknown [health] key(s): {', '.join(sorted(unknown))}")
+    enabled = _get(data, "health", "enabled", bool, defaults.enabled)
+    listen = _get(data, "health", "listen", str, defaults.listen).strip()
+    port = _get(data, "health", "port", int, defaults.port)
+    if not listen:
+        raise ConfigError('[health] listen must be an address such as "127.0.0.1"')
+    if isinstance(port, bool) or not 1 <= port <= 65535:
+        raise ConfigError(f"[health] port must be a whole number from 1 to 65535, got {port!r}")
+    return HealthConfig(enabled, listen, port)
 
 
 def _validate(config: Config) -> None:

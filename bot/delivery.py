@@ -31,6 +31,7 @@ from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.connector import Capabilities
 from bot.files import FileMaker, UnknownFileKind
+from bot.metrics import DeliveryOutcome, Metrics
 from flows.engine import Notice
 from flows.replies import PRIVATE_CHAT_LINK, Reply, say
 from storage.db import engine_of, one_statement
@@ -139,9 +140,11 @@ class Deliverer:
         process_id: str = "local",
         policy: DeliveryPolicy = DEFAULT_POLICY,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
         self._engine = engine_of(sessions)
+        self._metrics = metrics
         self._catalogue = catalogue
         self._transports = dict(transports)
         self._clock = clock
@@ -234,6 +237,7 @@ class Deliverer:
             with UnitOfWork(self._sessions) as uow:
                 uow.outbox.mark_dropped(message.id, "Expired")
                 uow.commit()
+            self._count(message, DeliveryOutcome.DROPPED)
             return 0
         if message.attempts > self._policy.max_attempts:
             # Claimed this often with no outcome recorded: each try ended the process that
@@ -244,6 +248,7 @@ class Deliverer:
             with UnitOfWork(self._sessions) as uow:
                 uow.outbox.mark_failed(message.id, "TooManyAttempts")
                 uow.commit()
+            self._count(message, DeliveryOutcome.FAILED)
             return 0
         chat = (message.platform, message.chat_id)
         if chat in chats.waiting:
@@ -258,6 +263,7 @@ class Deliverer:
             with UnitOfWork(self._sessions) as uow:
                 uow.outbox.mark_failed(message.id, "RecipientUnreachable")
                 uow.commit()
+            self._count(message, DeliveryOutcome.FAILED)
             return 0
         transport = self._transports[message.platform]
         try:
@@ -286,6 +292,7 @@ class Deliverer:
             log.info("outbox %d: platform asks to wait %.1f s", message.id, wait.total_seconds())
             self._retry(message, "RetryAfter", now + wait, count_attempt=False)
             chats.waiting[chat] = ("RetryAfter", now + wait)
+            self._count(message, DeliveryOutcome.RATE_LIMITED)
         except PermanentSendError as exc:
             log.warning("outbox %d failed permanently: %s", message.id, type(exc).__name__)
             chats.refused.add(chat)
@@ -300,6 +307,7 @@ class Deliverer:
             # or repository is made for it, and on SQLite no BEGIN or COMMIT either.)
             with one_statement(self._engine) as connection:
                 mark_sent(connection, message.id, self._clock(), message.reply.params)
+            self._count(message, DeliveryOutcome.SENT)
             return 1
         return 0
 
@@ -325,8 +333,14 @@ class Deliverer:
             # waits for at most `park_after`.
             retry_at = min(now + backoff(message.attempts, self._policy, self._rng), park_at)
             self._retry(message, error, retry_at, count_attempt=True, failed_at=now)
+            self._count(message, DeliveryOutcome.RETRY)
             chats.waiting[(message.platform, message.chat_id)] = (error, retry_at)
         return 0
+
+    def _count(self, message: PendingMessage, outcome: DeliveryOutcome) -> None:
+        """Counts a send's outcome by platform, when the process keeps metrics (memory only)."""
+        if self._metrics is not None:
+            self._metrics.delivery(message.platform, outcome)
 
     def _render(self, message: PendingMessage, fmt: TextFormat, now: datetime) -> RenderedMessage:
         """Renders the text and choices, notes lateness, and makes the attached file."""
@@ -372,6 +386,7 @@ class Deliverer:
         """Marks the row failed; a permanent refusal also marks the chat unreachable and
         tells the case coordinators, once, in the same transaction."""
         now = self._clock()
+        self._count(message, DeliveryOutcome.FAILED)
         with UnitOfWork(self._sessions) as uow:
             uow.outbox.mark_failed(message.id, error)
             if permanent and uow.outbox.mark_unreachable(

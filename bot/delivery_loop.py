@@ -29,6 +29,7 @@ from bot.catalogue import Catalogue, RenderedMessage
 from bot.clock import Clock, system_clock
 from bot.delivery import DEFAULT_POLICY, Deliverer, DeliveryPolicy, Outgoing, Transport
 from bot.files import FileMaker
+from bot.metrics import Metrics
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class DeliveryLoop:
         policy: DeliveryPolicy = DEFAULT_POLICY,
         connectors: Sequence[Transport] = (),
         sweep_grace: timedelta = SWEEP_GRACE,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
         self._sweep_grace = sweep_grace
@@ -84,6 +86,7 @@ class DeliveryLoop:
             file_makers,
             process_id=process_id,
             policy=policy,
+            metrics=metrics,
         )
         self._claims = OutboxClaims()
         self._sweeper: asyncio.Task[None] | None = None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +33,7 @@ from bot.connector import Unreadable
 from bot.delivery import Outgoing
 from bot.delivery_loop import DeliveryLoop
 from bot.handler import EventHandler
+from bot.metrics import HandledOutcome, Metrics
 from flows.conversation import ConversationRef, Inbound
 
 log = logging.getLogger(__name__)
@@ -68,9 +70,12 @@ class KeyedLocks:
 class Pipeline:
     """Hands translated updates to the flows, one at a time per chat, and sends the replies."""
 
-    def __init__(self, handler: EventHandler, delivery: DeliveryLoop) -> None:
+    def __init__(
+        self, handler: EventHandler, delivery: DeliveryLoop, metrics: Metrics | None = None
+    ) -> None:
         self.handler = handler
         self.delivery = delivery
+        self.metrics = metrics
         self._chats = KeyedLocks()
 
     async def submit(self, update: Inbound | Unreadable, *, replayable: bool = False) -> None:
@@ -81,12 +86,14 @@ class Pipeline:
         """
         ref = update.ref
         async with self._chats.hold((ref.platform, ref.chat_id)):
+            started = time.perf_counter()
             try:
                 if isinstance(update, Unreadable):
                     rows = await asyncio.to_thread(self.handler.answer_unreadable, update)
                 else:
                     rows = await asyncio.to_thread(self.handler.handle, update)
             except Exception as exc:
+                self._count(ref.platform, HandledOutcome.ERROR, started)
                 # The update is not recorded (its transaction rolled back); no content logged.
                 log.error(
                     "an update on %s could not be handled: %s", ref.platform, type(exc).__name__
@@ -95,7 +102,15 @@ class Pipeline:
                 if replayable and isinstance(exc, SQLAlchemyError):
                     raise
                 return
+            readable = not isinstance(update, Unreadable)
+            outcome = HandledOutcome.HANDLED if readable else HandledOutcome.UNREADABLE
+            self._count(ref.platform, outcome, started)
             await self.deliver(rows)
+
+    def _count(self, platform: str, outcome: HandledOutcome, started: float) -> None:
+        """Counts one update and its step's latency, when the process keeps metrics."""
+        if self.metrics is not None:
+            self.metrics.handled_event(platform, outcome, time.perf_counter() - started)
 
     async def deliver(self, rows: Outgoing) -> None:
         """Sends what one update left, through the process's delivery loop."""

@@ -15,6 +15,7 @@ import gc
 import logging
 import os
 import socket
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from bot.channels import DEFAULT_LEASES, ChannelKeeper, InboundChannel, LeaseSet
 from bot.clock import Clock, system_clock
 from bot.delivery_loop import DeliveryLoop
 from bot.instance import SqliteProcessLock
+from bot.metrics import Metrics
 from bot.retention_job import JOB_RETENTION, MISFIRE_GRACE, RetentionJob, RetentionSchedule
 from bot.scheduler import DEFAULT_TICKER, DueSource, Ticker, TickerSettings, tick
 from storage.unit_of_work import UnitOfWork
@@ -52,8 +54,10 @@ class Runtime:
         leases: LeaseSettings = DEFAULT_LEASES,
         retention: RetentionSchedule | None = None,
         clock: Clock = system_clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
+        self._metrics = metrics
         self._delivery = delivery
         self._sources = list(sources)
         self._default_locale = default_locale
@@ -123,6 +127,15 @@ class Runtime:
 
     async def tick_once(self) -> None:
         """Turns what has fallen due into outbox rows and sends them, then what else is due."""
+        started = time.perf_counter()
+        try:
+            await self._tick()
+        finally:
+            if self._metrics is not None:
+                self._metrics.tick(time.perf_counter() - started)
+
+    async def _tick(self) -> None:
+        """One tick (tick_once, timed)."""
         now = self._clock()
         # The due-sources query the database: in a worker thread, so the event loop keeps
         # answering people while a large tick runs.

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Integer,
     Select,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -169,6 +170,19 @@ class OutboxCounts:
     pending: int
     sending: int
     failed: int
+    oldest_open_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxGauges:
+    """How many messages wait or were given up on, for the metrics (bot/metrics.py)."""
+
+    pending: int
+    sending: int
+    # Given up on at once (refused for good, cannot be made) ...
+    failed: int
+    # ... or after their sends kept failing (parked, or out of attempts).
+    parked: int
     oldest_open_at: datetime | None
 
 
@@ -657,6 +671,28 @@ class OutboxRepository:
             pending=by_status.get(OutboxStatus.PENDING.value, 0),
             sending=by_status.get(OutboxStatus.SENDING.value, 0),
             failed=by_status.get(OutboxStatus.FAILED.value, 0),
+            oldest_open_at=oldest,
+        )
+
+    def gauges(self) -> OutboxGauges:
+        """Open, failed and parked rows and the oldest open one, in one aggregate query."""
+        parked = case((m.Outbox.failing_since.is_(None), 0), else_=1).label("parked")
+        rows = self._s.execute(
+            select(m.Outbox.status, parked, func.count(), func.min(m.Outbox.created_at))
+            .where(m.Outbox.status.in_((*OPEN, OutboxStatus.FAILED.value)))
+            .group_by(m.Outbox.status, parked)
+        ).all()
+        counts: dict[tuple[str, bool], int] = defaultdict(int)
+        oldest: datetime | None = None
+        for status, is_parked, count, first in rows:
+            counts[(status, bool(is_parked) and status == OutboxStatus.FAILED.value)] += count
+            if status in OPEN and first is not None:
+                oldest = first if oldest is None else min(oldest, first)
+        return OutboxGauges(
+            pending=counts[(OutboxStatus.PENDING.value, False)],
+            sending=counts[(OutboxStatus.SENDING.value, False)],
+            failed=counts[(OutboxStatus.FAILED.value, False)],
+            parked=counts[(OutboxStatus.FAILED.value, True)],
             oldest_open_at=oldest,
         )
 
