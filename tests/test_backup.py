@@ -6,15 +6,17 @@ against the suite's Synapse (slow), as tests/test_matrix_store_safety.py does.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.backup import backup
-from bot.catalogue import Catalogue
+from bot.backup import backup, restore
+from bot.catalogue import Catalogue, TextFormat
 from bot.cli import main
 from bot.config import Config
 from bot.instance import SqliteProcessLock
@@ -26,9 +28,19 @@ from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
+from tests.matrix_people import (
+    Person,
+    bot_config,
+    run,
+    start_bot,
+    synapse_server,  # noqa: F401  (fixture "hs": the module's Synapse)
+    unique,
+)
 from tests.seed import seed_case
+from tests.support.synapse import Homeserver
 
 ALEX = ConversationRef(PLATFORM, "alex", "alex")
+BOT_PASSWORD = "bot-password-for-backup-tests"
 
 
 @dataclass
@@ -228,3 +240,85 @@ def test_postgresql_and_files_that_are_no_backup_get_one_line(
     assert code == 1 and err.startswith("samverkan: cannot read") and "Traceback" not in err
     code, _, err = samverkan(capsys, "backup", "--db", db, "--to", str(tmp_path / "b"))
     assert (code, err) == (1, f"samverkan: there is no database at {tmp_path / 'bot.sqlite3'}\n")
+
+
+@pytest.mark.slow
+def test_the_matrix_bot_carries_on_with_the_same_device_after_everything_is_restored(
+    hs: Homeserver, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    bot = Bot(state / "bot.sqlite3", make_engine(f"sqlite:///{state / 'bot.sqlite3'}"))
+    upgrade(bot.engine)
+    case = seed_case(session_factory(bot.engine), datetime.now(UTC))
+    account = hs.register(unique("samverkan"), BOT_PASSWORD)
+    matrix = bot_config(hs, account.user_id, state / "matrix-store")
+    config = Config(database_url=bot.url, matrix=matrix)
+    file = tmp_path / "backup.samverkan"
+
+    async def scenario() -> None:
+        alex = await Person.start(hs, "alex", tmp_path)
+        running = await start_bot(matrix, BOT_PASSWORD, session_factory(bot.engine), catalogue)
+        try:
+            dm = await alex.open_dm(running.user_id)
+            await alex.next_from(running.user_id, dm)
+            await alex.knows_devices_of(dm, running.user_id)
+            await alex.say(dm, f"/start {case.youth_code}")
+            await alex.next_from(running.user_id, dm, 2)
+            await alex.say(dm, "1")  # Ja, det är okej
+            await alex.next_from(running.user_id, dm, 2)
+            await alex.say(dm, "15")
+            await alex.next_from(running.user_id, dm)
+            await alex.say(dm, "1")  # Ja, alla får se det jag delar
+            await alex.next_from(running.user_id, dm, 2)
+            await alex.choose(dm, running.user_id, "Mina frågor")
+            await alex.next_from(running.user_id, dm)
+            await alex.say(dm, "Varför måste jag byta skola?")
+            await alex.next_from(running.user_id, dm, 2)
+            await alex.choose(dm, running.user_id, "Skriv en ny fråga")
+            (asked,) = await alex.next_from(running.user_id, dm)
+            assert asked.decrypted and asked.body.startswith("Skriv din fråga")
+
+            # Online, while the bot syncs: the database and the store in one file.
+            made = backup(config, file)
+            assert (made.matrix_user_id, made.matrix_device_id) == (
+                running.user_id,
+                running.device_id,
+            )
+            assert made.has_store
+            device = running.device_id
+        finally:
+            await running.stop()
+
+        try:
+            # Everything is lost: the database and the crypto store.
+            bot.lose()
+            shutil.rmtree(matrix.store_path)
+            restored = restore(config, file)
+            assert restored.store == Path(matrix.store_path)
+            bot.reopen()
+
+            running = await start_bot(matrix, BOT_PASSWORD, session_factory(bot.engine), catalogue)
+            try:
+                assert running.device_id == device
+                # Alex answers the question asked before the loss, in the same encrypted DM.
+                await alex.say(dm, "Vem bestämmer om min medicin?")
+                saved, questions = await alex.next_from(running.user_id, dm, 2)
+                assert saved.decrypted and questions.decrypted
+                assert saved.body == catalogue.render(
+                    "youth.question.saved", {}, "sv", TextFormat.PLAIN
+                )
+                assert (
+                    "1. Varför måste jag byta skola?\n2. Vem bestämmer om min medicin?"
+                    in questions.body
+                )
+                assert alex.unread_from(running.user_id, dm) == []  # nothing said twice
+            finally:
+                await running.stop()
+        finally:
+            await alex.stop()
+
+    try:
+        run(hs, scenario())
+    finally:
+        bot.engine.dispose()
