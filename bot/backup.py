@@ -179,9 +179,11 @@ def restore(config: Config, from_: Path, force: bool = False) -> Restored:
             if lock is not None:
                 lock.acquire()
         except AnotherProcessRunning as exc:
+            holder: int | str | None = None
+            with contextlib.suppress(OSError):
+                holder = lock.holder() if lock else None
             raise BackupError(
-                f"the bot is running on {database} (pid {lock.holder() if lock else '?'}): "
-                "stop it before restoring"
+                f"the bot is running on {database} (pid {holder or '?'}): stop it before restoring"
             ) from exc
         try:
             if not force and database.exists():
@@ -240,7 +242,9 @@ def _copy_store(store: Path, target: Path) -> None:
         if path.is_dir():
             make_private_folder(target / relative)
         elif path.is_file() and not path.name.endswith(_SIDE_FILES):
-            if path.read_bytes()[: len(_SQLITE_HEADER)] == _SQLITE_HEADER:
+            with path.open("rb") as handle:
+                header = handle.read(len(_SQLITE_HEADER))
+            if header == _SQLITE_HEADER:
                 _sqlite_copy(path, target / relative)
             else:
                 shutil.copy2(path, target / relative)
