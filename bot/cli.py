@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from bot.backup import add_backup_commands, run_backup_command
 from bot.catalogue import Catalogue, TextFormat
 from bot.channels import TaskChannel
 from bot.cli_errors import DATABASE_FAILURES, check_database_url, one_line
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     followup.add_argument("--output", type=Path, help="write to this file (needed for png)")
     followup.add_argument("--locale", choices=["sv", "en"], help="language of the report")
     add_coordinator_commands(sub, add_db_options)
+    add_backup_commands(sub, add_db_options)
 
     picture = sub.add_parser("picture", help="the shared picture (gemensam bild)")
     picture_sub = picture.add_subparsers(dest="picture_command", required=True, metavar="ACTION")
@@ -340,6 +342,8 @@ def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
             return _serve(config, engine)
         case "db":
             return _db(args, engine)
+        case "backup" | "restore":
+            return run_backup_command(args, config)
         case "report":
             require_current(engine)
             if args.report_command == "followup":

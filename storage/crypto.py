@@ -107,6 +107,30 @@ class Keyring:
         except InvalidTag as exc:
             raise DataKeyError(f"data key {kid!r} does not open this value") from exc
 
+    def seal(self, data: bytes, context: bytes) -> tuple[str, bytes]:
+        """Encrypts bytes (a backup) under the current key: (key id, nonce + ciphertext + tag).
+
+        The key id and `context` (what the bytes are) are bound in as associated data, as
+        `encrypt` binds the key id: a sealed blob opens only as what it was sealed as.
+        """
+        nonce = os.urandom(NONCE_BYTES)
+        kid = self.current.key_id
+        return kid, nonce + self._aead[kid].encrypt(nonce, data, kid.encode() + b"|" + context)
+
+    def unseal(self, kid: str, blob: bytes, context: bytes) -> bytes:
+        """Opens what `seal` made, with the key it names; DataKeyError if it cannot."""
+        aead = self._aead.get(kid)
+        if aead is None:
+            raise DataKeyError(f"data key {kid!r} is needed to open this but is not set")
+        try:
+            return aead.decrypt(
+                blob[:NONCE_BYTES], blob[NONCE_BYTES:], kid.encode() + b"|" + context
+            )
+        except InvalidTag as exc:
+            raise DataKeyError(
+                f"data key {kid!r} does not open this (another key, or damaged)"
+            ) from exc
+
     def pseudonym(self, kind: str, value: int) -> str:
         """A stable keyed pseudonym (HMAC) of an id, for audit rows kept after a purge."""
         mac = hmac.new(self.current.secret, f"{kind}:{value}".encode(), hashlib.sha256)
