@@ -53,7 +53,7 @@ def test_help_lists_only_the_commands_of_work_for_a_coordinator(
 def test_help_in_english_names_the_english_commands(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
 ) -> None:
-    rendered = catalogue.render("help.commands", {"role": "youth"}, "en", TextFormat.PLAIN)
+    rendered = catalogue.render("common.commands", {"role": "youth"}, "en", TextFormat.PLAIN)
     for command in ("/menu", "/meeting", "/picture", "/newmeeting", "/language", "/mydata"):
         assert command in rendered, command
 
