@@ -90,7 +90,7 @@ def test_questions_can_be_added_edited_and_deleted(
 
     alex.choose("Ändra en fråga")
     alex.choose("Varför måste jag byta skola?")
-    assert "Nu står det: «Varför måste jag byta skola?»" in alex.text()
+    assert "Nu står det: ”Varför måste jag byta skola?”" in alex.text()
     alex.send("Måste jag byta skola?")
     assert alex.said("youth.question.changed")
 
@@ -139,7 +139,7 @@ def test_rewriting_a_view_shows_the_old_text_and_keeps_it_on_skip(alex: Chat) ->
     alex.send("Fotbollen")
     alex.send("/meny")
     alex.choose("Min bild")
-    assert "Nu står det: «Fotbollen»" in alex.text()
+    assert "Nu står det: ”Fotbollen”" in alex.text()
     assert "Behåll det som står" in alex.choices()
 
 
