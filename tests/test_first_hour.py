@@ -8,12 +8,16 @@ messages) is in tests/test_console.py and tests/test_cli_demo.py.
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, TextFormat
+from bot.timeline import timeline_figure
 from flows.conversation import ConversationRef
+from flows.coordination import ActionItem, ActionStatus, Owner, OwnerKind
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
 from tests.coord_seed import chat, coordinator_code
@@ -127,3 +131,27 @@ def test_make_demo_installs_no_test_tools() -> None:
     # `make test` still brings the test tools.
     test = _recipes(makefile, "test")
     assert any("[test]" in line for line in test if "pip install" in line), test
+
+
+def test_the_timeline_legend_leaves_the_dates_readable() -> None:
+    owners = [Owner(OwnerKind.ORGANISATION, n, f"Verksamhet {n}") for n in range(1, 4)]
+    statuses = list(ActionStatus)
+    actions = [
+        ActionItem(n, 1, "K-1", f"Åtgärd {n}", owners[n % 3], date(2026, 12, 1 + 2 * n), status)
+        for n, status in enumerate(statuses * 2)
+    ]
+    figure = timeline_figure(
+        actions, date(2026, 12, 5), "Planen", lambda a: a.owner.name, str, "i dag"
+    )
+    canvas = FigureCanvasAgg(figure)  # as the PNG is drawn
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (axes,) = figure.axes
+    legend = axes.get_legend() or figure.legends[0]
+    legend_box = legend.get_window_extent(renderer)
+    dates = [label for label in axes.get_xticklabels() if label.get_text()]
+    assert dates
+    for label in dates:
+        assert not legend_box.overlaps(label.get_window_extent(renderer)), label.get_text()
+    # Everything stays inside the picture.
+    assert figure.bbox.contains(legend_box.x0, legend_box.y0)
