@@ -4,6 +4,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The demo needs the bot alone: no test tools (pytest, mypy, Synapse) and no npm.
+DEMO_STAMP := $(VENV)/.demo-stamp
 
 .PHONY: demo test lint install clean
 
@@ -13,7 +15,13 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
 
 # The Telegram Bot API emulator the adapter tests talk to (npm, pinned in package-lock.json).
 $(NODE_STAMP): package.json package-lock.json
@@ -22,7 +30,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/samverkan demo
 
 lint: $(STAMP)

@@ -96,6 +96,7 @@ EXIT_SCHEMA = 4
 EXIT_BUSY = 5
 EXIT_KEY = 6
 EXIT_DATABASE = 7
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -294,7 +295,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     """Runs a command with its keys and its database."""
     # Before anything logs: no token, code or message text reaches the log, at any level.
     register_secrets_from_env(_secret_envs(config), os.environ)
-    configure_logging(config.log_level)
+    configure_logging(_log_level(args, config))
     if args.command == "keys" and args.keys_command == "new":
         print(DataKey.generate().encode())
         return 0
@@ -318,6 +319,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     except SchemaOutOfDate as exc:
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_SCHEMA
+    except KeyboardInterrupt:  # Ctrl-C before the chat runs (it stops the chat gracefully)
+        return EXIT_INTERRUPTED
     finally:
         engine.dispose()
 
@@ -406,6 +409,14 @@ def _keyring(args: argparse.Namespace, config: Config) -> Keyring | None:
     return None
 
 
+def _log_level(args: argparse.Namespace, config: Config) -> str:
+    """The configured log level; the demo's terminal shows stderr beside the chat, so there
+    only warnings and errors are logged (routine lines would read as part of the chat)."""
+    if args.command == "demo" and logging.getLevelName(config.log_level) < logging.WARNING:
+        return "WARNING"
+    return config.log_level
+
+
 def _secret_envs(config: Config) -> tuple[str, ...]:
     """The environment variables the config names for secrets: their values are redacted."""
     return (
@@ -448,7 +459,7 @@ def _demo(args: argparse.Namespace, config: Config, engine: Engine) -> int:
     print(catalogue.render("console.intro", {}, locale, TextFormat.PLAIN))
     print(catalogue.render("console.demo_case", intro, locale, TextFormat.PLAIN))
     print()
-    return _serve(config, engine, catalogue, console_user=user)
+    return _serve(config, engine, catalogue, console_user=user, console_locale=locale)
 
 
 def _serve(
@@ -456,6 +467,7 @@ def _serve(
     engine: Engine,
     catalogue: Catalogue | None = None,
     console_user: ConversationRef = LOCAL_USER,
+    console_locale: str | None = None,
 ) -> int:
     """Runs the enabled adapters until they end (or SIGTERM), with the ticker beside them.
 
@@ -581,7 +593,9 @@ def _serve(
         # the waits, and runtime.stop() then stops the channels gracefully.
         adapters = [Adapter(channel.failure()) for channel in channels]
         if config.console_enabled:
-            terminal = ConsoleConnector(sys.stdout, console_user)
+            terminal = ConsoleConnector(
+                sys.stdout, console_user, catalogue=catalogue, locale=console_locale
+            )
             console = run_console(pipeline, terminal, sys.stdin, sys.stdout)
             adapters.append(Adapter(console))
         try:

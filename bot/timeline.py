@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from flows.coordination import ActionItem, ActionStatus
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Colours that stay apart for the common kinds of colour blindness (Okabe–Ito).
 STATUS_COLOURS = {
@@ -27,6 +31,21 @@ def render_timeline(
     today_label: str,
 ) -> bytes:
     """A PNG of the plan: each action a dot at its due date on its owner's row."""
+    figure = timeline_figure(actions, today, title, owner_name, status_name, today_label)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def timeline_figure(
+    actions: Sequence[ActionItem],
+    today: date,
+    title: str,
+    owner_name: Callable[[ActionItem], str],
+    status_name: Callable[[ActionStatus], str],
+    today_label: str,
+) -> Figure:
+    """The plan's picture as a matplotlib figure (render_timeline makes it a PNG)."""
     # Imported here, not at the top: matplotlib takes a noticeable part of a second to
     # import, and every `samverkan run` would pay for it at start-up (bench/startup.py).
     import matplotlib
@@ -39,7 +58,8 @@ def render_timeline(
 
     live = [a for a in actions if a.status is not ActionStatus.CANCELLED]
     owners = list(dict.fromkeys(owner_name(a) for a in live))
-    figure = Figure(figsize=(8, 1.2 + 0.6 * max(len(owners), 1)), dpi=100)
+    # Constrained layout makes room for the slanted dates and, below them, the legend.
+    figure = Figure(figsize=(8, 1.6 + 0.6 * max(len(owners), 1)), dpi=100, layout="constrained")
     axes = figure.subplots()
     for action in live:
         row = owners.index(owner_name(action))
@@ -60,21 +80,18 @@ def render_timeline(
     figure.autofmt_xdate()
     axes.set_title(title)
     # The legend names only the statuses in the picture, so every colour seen means something.
+    # It sits below the whole plot, dates included: placed under the axes it covered the dates.
     shown = [s for s in ActionStatus if any(a.status is s for a in live)]
-    axes.legend(
+    figure.legend(
         handles=[
             Line2D(
                 [], [], marker="o", linestyle="none", color=STATUS_COLOURS[s], label=status_name(s)
             )
             for s in shown
         ],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.35),
+        loc="outside lower center",
         ncol=max(len(shown), 1),
         frameon=False,
         fontsize=8,
     )
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return figure

@@ -59,6 +59,7 @@ from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMe
 from flows.domain import ConsentScope, ConsentStatus, GuardianConsent, GuardianRequest, Role
 from flows.engine import FORGOTTEN, GATE_PASSED, FlowState, Notice, StepContext, Transition
 from flows.replies import Attachment, Choice, Reply, say
+from flows.text_rules import same_label
 
 FLOW_NAME = "consent"
 # Bumped whenever the explanation's meaning changes; recorded with every consent.
@@ -110,7 +111,21 @@ BACK = Choice("back", "common.back")
 MEETING_INFO = meeting_info.MeetingInformation()
 
 YES = Choice("yes", "consent.yes")
+EXPLAIN_CHOICES = (
+    Choice("yes", "consent.explain.yes"),
+    Choice("more", "consent.explain.more"),
+    Choice("no", "consent.explain.no"),
+)
 NO = Choice("no", "consent.no")
+# Typed answers to a yes/no question, in both languages (compared as flows.text_rules.same_label
+# reads a label, without the punctuation around them): people type "ja" rather than a button's
+# words. Only the yes/no questions read them; anywhere else they are text as usual.
+TYPED_YES = frozenset(
+    {"ja", "japp", "jepp", "jo", "okej", "ok", "okey", "ja tack", "absolut", "visst", "gärna"}
+    | {"yes", "yeah", "yep", "sure", "okay", "yes please"}
+)
+TYPED_NO = frozenset({"nej", "nä", "nää", "nope", "no", "nej tack", "no thanks", "no thank you"})
+
 # Choice ids on a caregiver's /samtycke screen, followed by the child's person id.
 CHILD_WITHDRAW = "child_withdraw:"
 CHILD_GIVE = "child_give:"
@@ -205,9 +220,7 @@ class ConsentFlow:
         """The honest explanation, and the question."""
         reply = say(
             "consent.explain",
-            Choice("yes", "consent.explain.yes"),
-            Choice("more", "consent.explain.more"),
-            Choice("no", "consent.explain.no"),
+            *EXPLAIN_CHOICES,
             role=ctx.actor.role.value,
             platform=ctx.ref.platform,
             operator=self.operator,
@@ -387,8 +400,9 @@ class ConsentFlow:
         return self.start(ctx)
 
     def _on_explain(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Records yes or no; anything typed is not stored, only answered."""
-        match _choice(event):
+        """Records yes or no (tapped, or typed as a word); anything else is not stored, and the
+        question is asked again in a few words: the long explanation is still on screen."""
+        match _yes_no(event):
             case "more":
                 return self._more()
             case "no":
@@ -399,8 +413,8 @@ class ConsentFlow:
                 if ctx.actor.role is Role.YOUTH and self._status(ctx).under_age_limit is None:
                     return self._age(say("consent.thanks_ask_age"))
                 return self._next_after_yes(ctx)
-        again = self._more() if Step(state.step) is Step.MORE else self._explain(ctx)
-        return Transition(again.state, (say("consent.choose"), *again.replies))
+        choices = EXPLAIN_CHOICES if Step(state.step) is Step.EXPLAIN else EXPLAIN_CHOICES[::2]
+        return Transition(state, (say("consent.ask_again", *choices),))
 
     def _on_declined(self, event: Event, ctx: StepContext) -> Transition:
         """Opens the meeting explanation or the meeting info, or asks again; text is dropped."""
@@ -445,7 +459,7 @@ class ConsentFlow:
 
     def _on_sip(self, event: Event, ctx: StepContext) -> Transition:
         """Records the answer about sharing between agencies."""
-        choice = _choice(event)
+        choice = _yes_no(event)
         if choice not in ("yes", "no"):
             return self._sip(ctx, say("consent.choose"))
         self._record(ctx, ConsentScope.SIP, given=choice == "yes")
@@ -455,7 +469,7 @@ class ConsentFlow:
         """Records a caregiver's answer for a child, and tells the child."""
         youth = int(state.data.get("youth") or 0)
         name = str(state.data.get("youth_name") or "")
-        choice = _choice(event)
+        choice = _yes_no(event)
         # Asked for the first time, or asked again from /samtycke after a no.
         waiting = {c.youth_person_id for c in self._children(ctx) if c.given is not True}
         if youth not in waiting:
@@ -582,6 +596,17 @@ def _inner(state: FlowState) -> FlowState:
     """The meeting info's own state, kept in this flow's MEETING step."""
     step = str(state.data.get("inner") or meeting_info.Step.SHOWN.value)
     return FlowState(meeting_info.FLOW_NAME, step)
+
+
+def _yes_no(event: Event) -> str | None:
+    """The choice made, or "yes"/"no" for a typed yes or no word; None for anything else."""
+    if isinstance(event, TextMessage):
+        typed = same_label(event.text.strip(" .!?,"))
+        if typed in TYPED_YES:
+            return "yes"
+        if typed in TYPED_NO:
+            return "no"
+    return _choice(event)
 
 
 def _choice(event: Event) -> str | None:

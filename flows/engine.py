@@ -331,7 +331,8 @@ class Engine:
         match event:
             case CommandIssued(command=Command.HELP):
                 resumed = flow.resume(current, ctx)
-                return Transition(resumed.state, (flow.help(current), *resumed.replies))
+                helped = (flow.help(current), *_commands_help(ctx))
+                return Transition(resumed.state, (*helped, *resumed.replies))
             case CommandIssued(command=Command.PAUSE):
                 return Transition(replace(current, paused=True), (say("common.paused"),))
             case CommandIssued(command=Command.MENU):
@@ -374,6 +375,14 @@ class Engine:
         resumed = flow.resume(replace(current, paused=False), ctx)
         welcome = say("common.welcome_back", name=ctx.actor.display_name)
         return self._settle(Transition(resumed.state, (welcome, *resumed.replies)), ctx)
+
+
+def _commands_help(ctx: StepContext) -> tuple[Reply, ...]:
+    """The commands this person can use, after a step's help; in a group chat the step's own
+    help says what works there (the list is for one reader)."""
+    if ctx.ref.is_group:
+        return ()
+    return (say("common.commands", role=ctx.actor.role.value),)
 
 
 def _stranger(current: FlowState, event: Event) -> Transition:

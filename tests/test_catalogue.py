@@ -23,6 +23,8 @@ from flows.replies import Choice, Reply
 SAMPLE: dict[str, object] = {
     "name": "Alex",
     "case": "K-1",
+    "chat": "local-caregiver",
+    "path": "/home/alex/.local/share/samverkansboten/filer/mote.ics",
     "meeting_at": datetime(2026, 12, 1, 13, tzinfo=UTC),
     "starts_at": datetime(2026, 12, 1, 13, tzinfo=UTC),
     "step": 2,

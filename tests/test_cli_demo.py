@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.cli import run
+from tests.cli import run, samverkan_env
 
 # First contact: yes to the bot, age 15, yes to sharing between agencies.
 CONSENT = "1\n15\n1\n"
@@ -137,3 +141,55 @@ def test_the_demo_starts_again_after_anyone_in_it_was_forgotten_or_its_case_clos
     assert after_close.returncode == 0, after_close.stderr
     assert "Du är Alex (ung person)" in after_close.stdout
     assert "Steg 1 av 4: Mina frågor" in after_close.stdout
+
+
+def test_the_demo_shows_no_log_lines_in_the_chat(tmp_path: Path) -> None:
+    demo = run(["demo", "--db", f"sqlite:///{tmp_path / 'd.sqlite3'}"], tmp_path, CONSENT)
+    assert demo.returncode == 0, demo.stderr
+    # A terminal shows stdout and stderr together: neither carries routine log lines.
+    for shown in (demo.stdout, demo.stderr):
+        assert not re.search(r"\b(DEBUG|INFO)\b", shown), shown
+
+
+def test_the_demo_saves_the_calendar_file_and_says_where(tmp_path: Path) -> None:
+    demo = run(
+        ["demo", "--db", f"sqlite:///{tmp_path / 'd.sqlite3'}"], tmp_path, CONSENT + "/mote\n"
+    )
+    assert demo.returncode == 0, demo.stderr
+    saved = re.search(r"Filen är sparad: (\S+)", demo.stdout)
+    assert saved is not None, demo.stdout
+    path = Path(saved.group(1))
+    assert path.suffix == ".ics" and path.read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+    assert path.is_relative_to(tmp_path), "the demo's files stay in the user's data folder"
+
+
+def test_ctrl_c_ends_the_demo_at_once(tmp_path: Path) -> None:
+    # Input that never ends (a terminal nobody types in): the read must not hold the exit.
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--db", f"sqlite:///{tmp_path / 'd.sqlite3'}"],
+        stdin=read_end,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=samverkan_env(tmp_path),
+    )
+    os.close(read_end)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait for the first question
+            if "Får jag spara det du skriver?" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("Ctrl-C did not end the demo") from None
+        assert proc.returncode in (0, 130)
+        assert proc.stderr is not None
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        os.close(write_end)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

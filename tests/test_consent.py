@@ -89,7 +89,7 @@ def test_nothing_personal_is_stored_before_consent(
     alex.send(f"/start {case.youth_code}")
     secret = "JagMårDåligtHemmaZQX"
     alex.send(secret)
-    assert alex.ids() == ["consent.choose", "consent.explain"]
+    assert alex.ids() == ["consent.ask_again"]
     # Typed instead of tapped, the button's words are that choice (flows/choice_reading.py).
     alex.send("nej TACK")
     assert alex.ids() == ["consent.declined"]
@@ -441,3 +441,60 @@ def test_a_reminders_button_waits_until_the_consent_question_is_answered(
         assert alex.ids()[0] == "common.stale_choice"  # the consent question comes first
         assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
     assert consents(sessions) == []
+
+
+@pytest.mark.parametrize("typed", ["ja", "Japp!", "okej", "yes", "Ja, det är okej"])
+def test_a_typed_yes_is_a_yes(
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    case: SeededCase,
+    typed: str,
+) -> None:
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.send(typed)
+    assert alex.ids() == ["consent.thanks_ask_age", "consent.age"]
+    assert consents(sessions) == [("bot", True, False)]
+
+
+@pytest.mark.parametrize("typed", ["nej", "Nä.", "no"])
+def test_a_typed_no_is_a_no(
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    case: SeededCase,
+    typed: str,
+) -> None:
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.send(typed)
+    assert alex.ids() == ["consent.declined"]
+    assert consents(sessions) == [("bot", False, False)]
+
+
+def test_an_answer_that_is_no_yes_or_no_is_asked_again_briefly(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    alex = chat(sessions, catalogue, clock, ALEX)
+    alex.send(f"/start {case.youth_code}")
+    alex.send("kanske")
+    # The long explanation is not sent again: a short question with the same three buttons.
+    assert alex.ids() == ["consent.ask_again"]
+    assert "Innan vi börjar" not in alex.text()
+    assert len(alex.text()) < 120
+    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
+    alex.send("japp")
+    assert alex.said("consent.age")
+
+
+def test_a_caregiver_answers_the_sharing_question_by_typing_yes(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: SeededCase
+) -> None:
+    kim = chat(sessions, catalogue, clock, KIM)
+    kim.send(f"/start {case.caregiver_code}")
+    kim.send("ja")
+    assert kim.said("consent.sip")
+    kim.send("nej")
+    assert kim.said("consent.sip.saved_no")
+    assert consents(sessions) == [("bot", True, False), ("sip", False, False)]

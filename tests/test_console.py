@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedChoice, RenderedFile, RenderedMessage
-from bot.console import ConsoleConnector, run_console
+from bot.console import ConsoleConnector, TypedLine, join_pasted, run_console
 from bot.delivery_loop import DeliveryLoop
 from bot.handler import EventHandler
 from bot.pipeline import Pipeline
@@ -121,15 +122,108 @@ def test_the_terminal_translates_lines_and_nothing_more() -> None:
     assert terminal.translate("1") == Inbound(SARA, TextMessage("1"))
 
 
-def test_the_terminal_numbers_the_choices_and_names_a_file_it_cannot_show() -> None:
+def test_the_terminal_numbers_the_choices_and_saves_a_file_where_it_says(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
     out = io.StringIO()
-    terminal = ConsoleConnector(out, SARA)
+    folder = tmp_path / "filer"
+    terminal = ConsoleConnector(out, SARA, files=folder, catalogue=catalogue)
     message = RenderedMessage(
         "Vad vill du göra?",
         (RenderedChoice("questions", "Mina frågor"), RenderedChoice("meeting", "Mötet")),
         file=RenderedFile("mote.ics", "text/calendar", b"BEGIN:VCALENDAR"),
     )
     asyncio.run(terminal.send("local", message, "k1"))
+    saved = folder / "mote.ics"
+    assert saved.read_bytes() == b"BEGIN:VCALENDAR"
     assert out.getvalue() == (
-        "Vad vill du göra?\n  1) Mina frågor\n  2) Mötet\n  [mote.ics, 15 bytes]\n\n"
+        f"Vad vill du göra?\n  1) Mina frågor\n  2) Mötet\n  Filen är sparad: {saved}\n\n"
     )
+    # What the person asked for is theirs alone to read on a shared machine.
+    assert saved.stat().st_mode & 0o077 == 0
+
+
+def test_a_file_name_from_the_bot_cannot_leave_the_folder(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    terminal = ConsoleConnector(io.StringIO(), SARA, files=tmp_path / "f", catalogue=catalogue)
+    message = RenderedMessage("x", (), file=RenderedFile("../../evil.txt", "text/plain", b"1"))
+    asyncio.run(terminal.send("local", message, "k1"))
+    assert (tmp_path / "f" / "evil.txt").exists()
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_a_message_for_someone_else_is_labelled_and_its_choices_not_numbered(
+    catalogue: Catalogue,
+) -> None:
+    out = io.StringIO()
+    terminal = ConsoleConnector(out, SARA, catalogue=catalogue)
+    notice = RenderedMessage("Alex vill använda boten.", (RenderedChoice("n:x", "Svara"),))
+    asyncio.run(terminal.send("local-caregiver", notice, "k2"))
+    printed = out.getvalue()
+    assert "inte till dig" in printed and "local-caregiver" in printed
+    assert "1)" not in printed, "a typed 1 would answer Sara's own list, not this one"
+    assert "Alex vill använda boten." in printed
+
+
+class FakeTty(io.StringIO):
+    """Typed input at a terminal: lines at once, as a paste is."""
+
+    def isatty(self) -> bool:
+        """A terminal."""
+        return True
+
+
+class Submitted:
+    """A pipeline that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+        self.delivery = self
+
+    def attach(self, connector: object) -> None:
+        """Nothing to attach in a test."""
+
+    def detach(self, platform: str) -> None:
+        """Nothing to detach in a test."""
+
+    async def submit(self, translated: object) -> None:
+        """Keeps the event."""
+        self.events.append(translated)
+
+
+def test_lines_pasted_together_stay_one_message() -> None:
+    # A paste reaches the terminal as lines a few microseconds apart; typed lines seconds apart.
+    at = iter([0.0, 0.001, 0.002, 9.0])
+    stdin = FakeTty("Planen:\nBUP: Skicka remiss — 1 dec\nSkolan: möte — 3 dec\nKlar\n")
+    pipeline = Submitted()
+    terminal = ConsoleConnector(io.StringIO(), SARA)
+    asyncio.run(
+        run_console(pipeline, terminal, stdin, io.StringIO(), clock=lambda: next(at))  # type: ignore[arg-type]
+    )
+    texts = [
+        e.event.text
+        for e in pipeline.events
+        if isinstance(e, Inbound) and isinstance(e.event, TextMessage)
+    ]
+    assert texts == ["Planen:\nBUP: Skicka remiss — 1 dec\nSkolan: möte — 3 dec", "Klar"]
+
+
+def test_piped_lines_stay_one_message_each() -> None:
+    # A script's lines are its steps, however fast they come.
+    pipeline = Submitted()
+    terminal = ConsoleConnector(io.StringIO(), SARA)
+    asyncio.run(
+        run_console(pipeline, terminal, io.StringIO("1\n15\n"), io.StringIO(), clock=lambda: 0.0)  # type: ignore[arg-type]
+    )
+    texts = [
+        e.event.text
+        for e in pipeline.events
+        if isinstance(e, Inbound) and isinstance(e.event, TextMessage)
+    ]
+    assert texts == ["1", "15"]
+
+
+def test_join_pasted_groups_by_the_gap() -> None:
+    lines = [TypedLine("a", 0.0), TypedLine("b", 0.03), TypedLine("c", 1.0), TypedLine("d", 1.2)]
+    assert join_pasted(lines, gap=0.05) == ["a\nb", "c", "d"]

@@ -102,7 +102,7 @@ def test_an_action_is_edited_reassigned_given_a_status_and_cancelled_with_histor
     maria.choose("Ingen kommentar")
     assert maria.ids() == ["status.saved", "coord.plan"]
     maria.choose("Boka neuropsykiatrisk")
-    assert "hinder – «Väntar på remiss från vårdcentralen»" in maria.text()
+    assert "hinder – ”Väntar på remiss från vårdcentralen”" in maria.text()
     maria.choose("Stryk åtgärden")
     maria.choose("Ja, stryk")
     assert maria.ids() == ["coord.action_cancelled", "coord.plan"]

@@ -115,7 +115,7 @@ def test_help_names_the_current_step() -> None:
     walk = Walk()
     walk.send("/start KOD")
     walk.send("3")
-    assert walk.send("/hjälp") == ["youth.help.view", "youth.view.works"]
+    assert walk.send("/hjälp") == ["youth.help.view", "common.commands", "youth.view.works"]
 
 
 def test_the_menu_shows_the_next_meeting_only_before_it_starts() -> None:

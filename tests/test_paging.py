@@ -185,5 +185,5 @@ def test_help_on_page_3_shows_page_3_again(
     maria.choose("Fler")
     maria.choose("Fler")
     maria.send("/hjälp")
-    assert maria.ids() == ["coord.help", "coord.cases_list"]
+    assert maria.ids() == ["coord.help", "common.commands", "coord.cases_list"]
     assert maria.choices()[0] == "K-21 – Ung21"

@@ -106,7 +106,7 @@ def test_partly_right_with_own_words_reaches_the_coordinator_then_v2_asks_again(
     alerts = [r for r in received(sessions, catalogue, SARA) if r.reply.message == "alert.picture"]
     assert len(alerts) == 1
     assert COMMENT in alerts[0].text
-    assert "Alex (ung person)" in alerts[0].text and "«Stämmer delvis»" in alerts[0].text
+    assert "Alex (ung person)" in alerts[0].text and "”Stämmer delvis”" in alerts[0].text
     assert f"i ärende {case.reference}" in alerts[0].text and "version 1" in alerts[0].text
 
     # Kim agrees: the coordinator is not disturbed for that.
@@ -152,7 +152,7 @@ def test_an_answer_can_be_changed_later(
     alex.choose("Gemensam bild")
     assert "Du har svarat: Stämmer inte. Du kan ändra ditt svar." in alex.text()
     alex.choose("Stämmer delvis")
-    assert f"Förra gången skrev du: «{COMMENT}»" in alex.text()
+    assert f"Förra gången skrev du: ”{COMMENT}”" in alex.text()
     alex.send("Det mesta stämmer nu.")
     assert answers(sessions) == [(1, "Alex", "partly", "Det mesta stämmer nu.")]
     alerts = [r for r in received(sessions, catalogue, SARA) if r.reply.message == "alert.picture"]

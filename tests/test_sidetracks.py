@@ -44,7 +44,7 @@ def alex(
 def test_help_in_a_sidetrack_explains_the_sidetrack(alex: Chat) -> None:
     alex.send("/mote")
     alex.send("/hjälp")
-    assert alex.ids() == ["meeting.help", "meeting.info"]
+    assert alex.ids() == ["meeting.help", "common.commands", "meeting.info"]
 
 
 def test_a_pause_in_a_sidetrack_resumes_there(alex: Chat) -> None:
