@@ -337,13 +337,13 @@ class TelegramService:
         assert query is not None
         with contextlib.suppress(TelegramError):
             await query.answer()
-        assert self._identity is not None
-        pressed = translate(update, self._identity)
+        pressed = self.translate(update)
         if isinstance(pressed, Inbound) and await self._presser_owns_buttons(pressed):
             # Buttons that were used must not be pressed twice; the reply brings new ones.
             with contextlib.suppress(TelegramError):
                 await self._remove_buttons(query)
-        await self._on_update(update)
+        if pressed is not None:
+            await self._pipeline.submit(pressed)
 
     async def _remove_buttons(self, query: CallbackQuery) -> None:
         """Takes the pressed buttons off their message (an inline one the library's way)."""
