@@ -315,3 +315,23 @@ def test_caregivers_help_has_no_youth_line(
     parent.send(f"/start {case.caregiver_code}")
     parent.send("/hjälp")
     assert "Behöver du hjälp nu?" not in parent.text()
+
+
+def test_danger_words_typed_at_the_menu_get_help_before_not_understood(alex: Chat) -> None:
+    alex.send("jag vill dö")
+    assert alex.ids() == [URGENT, HELP, "common.not_understood", "youth.menu"]
+
+
+def test_in_the_family_group_the_adults_see_no_help_message_only_the_pointer(
+    alex: Chat, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    # Her preparation never runs in a group (flows/private_chat.py): a help message there would
+    # tell the adults what she wrote. The pointer sends her to the private chat, where the
+    # menu has the help.
+    group = Chat(sessions, catalogue, clock, ConversationRef(PLATFORM, "family", ALEX.user_id))
+    group.send("jag vill dö")
+    assert group.ids() == ["youth.private_only"]
+    assert outbox_chats(sessions) == {ALEX.chat_id, "family"}
+    with sessions() as session:
+        in_group = session.scalars(select(Outbox.message_id).where(Outbox.chat_id == "family"))
+        assert {URGENT, HELP}.isdisjoint(in_group)
