@@ -39,6 +39,8 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "picture": Audience.YOUTH,
     "request": Audience.YOUTH,
     "language": Audience.YOUTH,
+    # Where to turn when it is urgent (flows/help_now.py): written for the young person first.
+    "help_now": Audience.YOUTH,
     # The chat adapters' own messages (undecryptable message, sorry-something-failed, the
     # command menu) reach young people too.
     "telegram": Audience.YOUTH,

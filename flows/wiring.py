@@ -10,6 +10,7 @@ from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
 from flows.coordinator import CoordinatorFlow
 from flows.domain import Role
 from flows.engine import Engine
+from flows.help_now import HelpNow
 from flows.language import LanguageChoice
 from flows.meeting_info import MeetingInformation
 from flows.meeting_request import MeetingRequestFlow
@@ -55,6 +56,7 @@ def default_engine(
             PictureLoop(),
             MeetingRequestFlow(),
             LanguageChoice(tuple(locales)),
+            HelpNow(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
     )

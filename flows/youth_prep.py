@@ -24,16 +24,22 @@ stateDiagram-v2
     menu --> review: Steg 4
     review --> review: dela / sluta dela
     review --> menu: klar
-    menu --> [*]: mötet, gemensam bild, nytt möte, språk (sidetracks)
+    menu --> [*]: mötet, gemensam bild, nytt möte, språk, hjälp nu (sidetracks)
 ```
+
+Text that may mean acute danger ("jag orkar inte mer", flows/danger_words.py), in any step, is
+answered first with where to turn (flows/help_now.py), for her alone; the step then goes on as
+always. Nothing else is stored, flagged or sent to anyone because of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from flows import help_now
 from flows.conversation import ChoiceMade, Event, TextMessage
+from flows.danger_words import may_mean_danger
 from flows.domain import ItemKind, Participation, Preparation, ViewAspect
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.family_menu import family_menu_choices
@@ -137,6 +143,7 @@ class YouthPreparation:
             Choice("participation", "youth.menu.participation", _progress(3)),
             Choice("review", "youth.menu.review", _progress(4)),
             *family_menu_choices(ctx),
+            help_now.MENU_CHOICE,
             Choice("pause", "youth.menu.pause"),
         )
         menu = say(
@@ -256,6 +263,17 @@ class YouthPreparation:
     # --- handling events --------------------------------------------------------------
 
     def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Handles the event in the current step; words that may mean danger get help first."""
+        transition = self._route(state, event, ctx)
+        if isinstance(event, TextMessage) and may_mean_danger(event.text):
+            # Help at once, then the step's own answer: what she wrote is saved (or not) as the
+            # step always does, and nothing else is kept or told to anyone. Any step, not only
+            # the free-text ones: "jag vill dö" typed at the menu must not get "Det förstod jag
+            # inte" alone. The flow runs in private chats only (flows/private_chat.py).
+            return replace(transition, replies=(*help_now.urgent_help(), *transition.replies))
+        return transition
+
+    def _route(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Routes the event to the handler of the current step."""
         step = Step(state.step)
         if step is Step.MENU:

@@ -62,6 +62,7 @@ def test_menu_shows_the_four_steps_and_the_meeting_time(alex: Chat) -> None:
         "När är mötet?",
         "Be om ett nytt möte",
         "Språk / Language",
+        "Behöver du hjälp nu?",
         "Pausa",
     ]
     # The seeded meeting is 30 November 2026, 10.00 UTC = 11.00 in Stockholm.
