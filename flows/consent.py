@@ -56,7 +56,14 @@ from enum import StrEnum
 
 from flows import meeting_info
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
-from flows.domain import ConsentScope, ConsentStatus, GuardianConsent, GuardianRequest, Role
+from flows.domain import (
+    CONSENTING_ROLES,
+    ConsentScope,
+    ConsentStatus,
+    GuardianConsent,
+    GuardianRequest,
+    Role,
+)
 from flows.engine import FORGOTTEN, GATE_PASSED, FlowState, Notice, StepContext, Transition
 from flows.replies import Attachment, Choice, Reply, say
 from flows.text_rules import same_label
@@ -68,10 +75,6 @@ DEFAULT_AGE_LIMIT = 13
 # Ages outside this range are typing mistakes, not ages of people in a case.
 YOUNGEST, OLDEST = 5, 30
 PRIVACY_COMMANDS = {Command.CONSENT, Command.MY_DATA, Command.FORGET}
-# Who is asked for consent: the young person and the people close to them. Professionals and
-# coordinators use the bot in their work, under their employer's legal basis, not consent;
-# they can still see (/minadata) and erase (/glommig) what is stored about them.
-CONSENTING_ROLES = {Role.YOUTH, Role.CAREGIVER, Role.NETWORK}
 # Roles whose shared items can go to several agencies, so they are asked about SIP sharing.
 SIP_ROLES = {Role.YOUTH, Role.CAREGIVER, Role.NETWORK}
 

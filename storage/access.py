@@ -65,6 +65,7 @@ from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from flows.domain import (
+    CONSENTING_ROLES,
     FAMILY_ROLES,
     AccessRefused,
     ConsentScope,
@@ -95,9 +96,7 @@ CASE_DATA_MODELS = (
 _GATE_INPUTS = (m.Membership, m.Consent, m.AgeStatement, m.Case, m.Person)
 
 
-# Who is asked for consent: the young person and the people close to them. Professionals
-# and coordinators use the bot in their work (their employer's legal basis, not consent).
-CONSENTING_ROLES = frozenset({Role.YOUTH, Role.CAREGIVER, Role.NETWORK})
+# Who is asked for consent is flows.domain.CONSENTING_ROLES, the set the consent flow reads.
 # The family side (who answers the shared picture and may ask for a meeting) is
 # flows.domain.FAMILY_ROLES: the flows read the same set to open those steps only for them.
 # The adults of the family: who writes the family list and reads it.

@@ -82,3 +82,28 @@ def test_every_flow_module_has_a_state_diagram() -> None:
     for path in set(flow_modules):
         docstring = ast.get_docstring(ast.parse(path.read_text())) or ""
         assert "stateDiagram" in docstring, f"{path.name} needs a Mermaid state diagram"
+
+
+def modules_assigning(name: str) -> list[str]:
+    """The modules of bot/, flows/ and storage/ that assign `name` at their top level."""
+    root = FLOWS.parent
+    found = []
+    for package in ("bot", "flows", "storage"):
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.parse(path.read_text()).body:
+                targets = (
+                    node.targets
+                    if isinstance(node, ast.Assign)
+                    else [node.target]
+                    if isinstance(node, ast.AnnAssign)
+                    else []
+                )
+                if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                    found.append(str(path.relative_to(root)))
+    return found
+
+
+def test_who_is_asked_for_consent_is_defined_once() -> None:
+    # The consent flow and the access gate must never disagree on who consents; storage
+    # imports the one set from flows (storage may import flows, never the other way).
+    assert modules_assigning("CONSENTING_ROLES") == ["flows/domain.py"]
