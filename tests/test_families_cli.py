@@ -152,11 +152,16 @@ def test_the_demo_youth_sees_the_meeting_and_answers_the_shared_picture(
     consent = ["1", "15", "1"]
     script = "\n".join([*consent, "/mote", "1", "2", "/bild", "2", "Jag bråkar inte i skolan.", ""])
     monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert main(["demo", "--db", url]) == 0
     out = capsys.readouterr().out
     assert "Första mötet" in out and "Var: BUP, Storgatan 1" in out
     assert "• samordnare, Socialtjänsten i Storstad" in out
-    assert ".ics, " in out and " bytes]" in out  # the calendar file came with it
+    # The calendar file came with it, saved where the terminal says.
+    [saved] = [line for line in out.splitlines() if "Filen är sparad: " in line]
+    path = Path(saved.split("Filen är sparad: ", 1)[1].strip())
+    assert path.suffix == ".ics" and path.read_bytes().startswith(b"BEGIN:VCALENDAR")
+    assert path.is_relative_to(tmp_path)
     assert "BUP är en vård för barn och unga" in out  # who is who, default text
     assert "Gemensam bild, version 1" in out
     assert "Tack! Ditt svar är skickat till den som håller i mötet." in out
