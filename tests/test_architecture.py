@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
@@ -107,3 +108,49 @@ def test_who_is_asked_for_consent_is_defined_once() -> None:
     # The consent flow and the access gate must never disagree on who consents; storage
     # imports the one set from flows (storage may import flows, never the other way).
     assert modules_assigning("CONSENTING_ROLES") == ["flows/domain.py"]
+
+
+def coordinator_modules() -> list[Path]:
+    """The coordinator's modules: flows/coordinator*.py and all of a coordinator package."""
+    return sorted(
+        p for p in FLOWS.rglob("*.py") if p.relative_to(FLOWS).parts[0].startswith("coordinator")
+    )
+
+
+def diagram_states(docstring: str) -> set[str]:
+    """The states named in the Mermaid state diagrams of a docstring (without [*])."""
+    states: set[str] = set()
+    for block in re.findall(r"```mermaid\n(.*?)```", docstring, re.DOTALL):
+        for line in block.splitlines():
+            arrow = re.match(r"\s*(\S+)\s*-->\s*([^\s:]+)", line)
+            if arrow:
+                states |= {arrow[1], arrow[2]}
+    return states - {"[*]"}
+
+
+def test_no_coordinator_module_is_over_400_lines() -> None:
+    lengths = {
+        str(p.relative_to(FLOWS)): len(p.read_text().splitlines()) for p in coordinator_modules()
+    }
+    assert lengths
+    assert {name: n for name, n in lengths.items() if n > 400} == {}
+
+
+def test_every_coordinator_step_is_in_a_diagram() -> None:
+    # A step the dispatch knows but no diagram shows means the diagram went stale.
+    from flows.action_status import STATUS_STEPS
+    from flows.coordinator import STEPS, Step
+
+    assert set(STEPS) == set(Step), "every step needs a row in the dispatch table"
+    known = {s.value for s in STEPS} | STATUS_STEPS
+    drawn: set[str] = set()
+    for path in coordinator_modules():
+        drawn |= diagram_states(ast.get_docstring(ast.parse(path.read_text())) or "")
+    assert known - drawn == set()
+    # And no diagram draws a step that no longer exists.
+    assert drawn - known == set()
+
+
+def test_the_diagram_reader_finds_states() -> None:
+    doc = "```mermaid\nstateDiagram-v2\n    [*] --> home\n    home --> plan: Planen\n```\n"
+    assert diagram_states(doc) == {"home", "plan"}

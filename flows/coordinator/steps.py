@@ -1,0 +1,147 @@
+"""What every part of the coordinator's flow shares: the step names, the shape of a step's
+handlers, the checks on names and texts, and the home menu every part returns to.
+
+The step names are stored in conversation rows (`FlowState.step`); never rename one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from flows.conversation import ChoiceMade, Event
+from flows.coordination import NO_CASE, coordination
+from flows.engine import FlowState, StateValue, StepContext, Transition
+from flows.plan_parse import looks_like_personnummer
+from flows.replies import Choice, Reply, say
+from flows.text_rules import CleanText, clean_text
+
+FLOW_NAME = "coordinator"
+NAME_MAX_CHARS = 40
+
+
+class Step(StrEnum):
+    """The steps of the coordinator flow."""
+
+    HOME = "home"
+    CASE_NAME = "case_name"
+    CASES = "cases"
+    ORGS = "orgs"
+    ORG_ADD = "org_add"
+    INVITE_ROLE = "invite_role"
+    INVITE_ORG = "invite_org"
+    INVITE_NAME = "invite_name"
+    MEMBERS = "members"
+    MEETING_WHEN = "meeting_when"
+    MEETING_LINK = "meeting_link"
+    PLAN = "plan"
+    PLAN_PASTE = "plan_paste"
+    PLAN_CONFIRM = "plan_confirm"
+    PICTURE_TEXT = "picture_text"
+    PICTURE_CONFIRM = "picture_confirm"
+    ADD_OWNER = "add_owner"
+    ADD_TEXT = "add_text"
+    ADD_DATE = "add_date"
+    ACTION = "action"
+    ACTION_EDIT = "action_edit"
+    ACTION_OWNER = "action_owner"
+    ACTION_CANCEL = "action_cancel"
+    CLOSE_CONFIRM = "close_confirm"
+
+
+CANCEL = Choice("cancel", "common.cancel")
+BACK = Choice("back", "common.back")
+HOME_CHOICE = Choice("home", "coord.to_home")
+
+# Shows a step again (when the coordinator comes back to the chat).
+Show = Callable[[FlowState, StepContext, ZoneInfo], Transition]
+# Handles what the coordinator answered in a step.
+Handler = Callable[[FlowState, Event, StepContext, ZoneInfo], Transition]
+
+
+@dataclass(frozen=True, slots=True)
+class StepDef:
+    """One row of the dispatch table: how a step is shown again and what an answer does."""
+
+    show: Show
+    on: Handler
+
+
+def flow_state(step: Step, **data: StateValue) -> FlowState:
+    """A state of this flow."""
+    return FlowState(flow=FLOW_NAME, step=step.value, data=data)
+
+
+def choice_id(event: Event) -> str | None:
+    """The id of the choice made, or None."""
+    return event.choice_id if isinstance(event, ChoiceMade) else None
+
+
+def as_int(value: StateValue) -> int:
+    """A state value that holds an id."""
+    return int(value) if value is not None else 0
+
+
+def check_name(raw: str) -> str | Reply:
+    """A first name or pseudonym; never an identity number or a full name."""
+    checked = clean_text(raw, NAME_MAX_CHARS)
+    if not isinstance(checked, CleanText):
+        return say(f"text.{checked.value}", max=NAME_MAX_CHARS)
+    if looks_like_personnummer(checked.text):
+        return say("coord.personnummer")
+    if len(checked.text.split()) > 2 or any(ch.isdigit() for ch in checked.text):
+        return say("coord.name_rules")
+    return checked.text
+
+
+def check_text(raw: str, max_chars: int) -> str | Reply:
+    """Free text a coordinator writes: cleaned, bounded, no identity numbers."""
+    checked = clean_text(raw, max_chars)
+    if not isinstance(checked, CleanText):
+        return say(f"text.{checked.value}", max=max_chars)
+    if looks_like_personnummer(checked.text):
+        return say("coord.personnummer")
+    return checked.text
+
+
+def show_home(ctx: StepContext, *before: Reply) -> Transition:
+    """The case menu, or the first step for a coordinator without a case."""
+    port = coordination(ctx)
+    case = port.case(ctx.actor.case_id) if ctx.actor.case_id != NO_CASE else None
+    if case is None or not case.open:
+        choices: list[Choice] = []
+        if port.may_open_cases(ctx.actor.person_id):
+            choices.append(Choice("new_case", "coord.new_case"))
+        if port.cases_of(ctx.actor.person_id):
+            choices.append(Choice("cases", "coord.cases"))
+        reply = say("coord.home_no_case", *choices, name=ctx.actor.display_name)
+        return Transition(flow_state(Step.HOME), (*before, reply))
+    meetings = port.upcoming_meetings(case.id, ctx.now)
+    choices = [
+        Choice("invite", "coord.menu.invite"),
+        Choice("members", "coord.menu.members"),
+        Choice("orgs", "coord.menu.orgs"),
+        Choice("meeting", "coord.menu.meeting"),
+        Choice("agenda", "coord.menu.agenda"),
+        # Publishing the gemensam bild starts the family's answer loop (flows/picture_loop.py).
+        Choice("picture", "coord.menu.picture"),
+        Choice("plan", "coord.menu.plan"),
+        Choice("report", "coord.menu.report"),
+        Choice("cases", "coord.menu.cases"),
+        Choice("close", "coord.menu.close"),
+    ]
+    reply = say(
+        "coord.home",
+        *choices,
+        case=case.reference,
+        youth=case.youth_name,
+        meeting_at=meetings[0].starts_at if meetings else None,
+    )
+    return Transition(flow_state(Step.HOME), (*before, reply))
+
+
+def back_home(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+    """Any answer returns home."""
+    return show_home(ctx)
