@@ -209,6 +209,11 @@ class CoordinationPort(Protocol):
         """The plan of a case as this member may see it, by due date."""
         ...
 
+    def family_plan(self, case_id: int, viewer: int) -> Sequence[ActionItem]:
+        """The whole plan as the family sees it: what, who, by when, status; no history.
+        Refused (AccessRefused) for anyone but an admitted family member of the case."""
+        ...
+
     def action(self, action_id: int, viewer: int) -> ActionItem | None:
         """One action with its history; None when it does not exist for this member."""
         ...

@@ -527,6 +527,20 @@ class CoordinationRepository:
             if self._gate.sees_action(reader, owners[r.id])
         ]
 
+    def family_plan(self, case_id: int, viewer: int) -> Sequence[ActionItem]:
+        """The whole plan as the family sees it (rule 5): no history, by due date."""
+        self._gate.family_plan_viewer(viewer, case_id)
+        rows = self._s.scalars(
+            select(m.PlanAction)
+            .where(
+                m.PlanAction.case_id == case_id,
+                m.PlanAction.status != ActionStatus.CANCELLED.value,
+            )
+            .order_by(m.PlanAction.due_date, m.PlanAction.id)
+        ).all()
+        owners = self._ownerships(rows)
+        return [self._item(r, owners[r.id]) for r in rows]
+
     def action(self, action_id: int, viewer: int) -> ActionItem | None:
         """One action with its history; None when it does not exist for this viewer."""
         row = self._s.get(m.PlanAction, action_id)
