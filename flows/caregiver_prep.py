@@ -41,8 +41,8 @@ from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.family_domain import FamilyItem, FamilyItemKind
 from flows.family_menu import family_menu_choices
 from flows.family_plan import FamilyPlan
-from flows.replies import Choice, ParamValue, Reply, say, to_family
 from flows.professional import NOTICE_ACTIONS
+from flows.replies import Choice, ParamValue, Reply, say, to_family
 from flows.text_rules import VIEW_MAX_CHARS, CleanText, clean_text
 
 FLOW_NAME = "caregiver_prep"

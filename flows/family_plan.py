@@ -116,13 +116,9 @@ class FamilyPlan:
         port = coordination(ctx)
         person = ctx.actor.person_id
         plan = port.family_plan(ctx.actor.case_id, person)
-        answerable = [
-            a for a in plan if not a.status.is_closed and port.may_update(a.id, person)
-        ]
+        answerable = [a for a in plan if not a.status.is_closed and port.may_update(a.id, person)]
         shown = answerable if mine else list(plan)
-        choices = [
-            Choice(f"a:{a.id}", "plan.answer", {"text": a.description}) for a in answerable
-        ]
+        choices = [Choice(f"a:{a.id}", "plan.answer", {"text": a.description}) for a in answerable]
         if mine:
             choices.append(WHOLE_PLAN)
         reply = say(

@@ -9,8 +9,8 @@ from flows.caregiver_prep import CaregiverPreparation
 from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
 from flows.coordinator import CoordinatorFlow
 from flows.domain import Role
-from flows.family_plan import FamilyPlan
 from flows.engine import Engine
+from flows.family_plan import FamilyPlan
 from flows.help_now import HelpNow
 from flows.language import LanguageChoice
 from flows.meeting_info import MeetingInformation
