@@ -256,6 +256,11 @@ class CoordinationPort(Protocol):
         """True when this person owns the action, or coordinates its case."""
         ...
 
+    def family_to_tell(self, action_id: int, author_id: int) -> Sequence[int]:
+        """The family members (youth, caregivers, network) a reminder may reach, who are to
+        hear that this action changed; never the author; empty unless the author may update it."""
+        ...
+
 
 class HasCoordination(Protocol):
     """Ports that also carry the coordination port (the UnitOfWork does)."""

@@ -32,7 +32,7 @@ from flows.sidetrack_roles import SidetrackRoles
 
 FLOW_NAME = "family_plan"
 # A menu choice with this id opens the plan from any flow.
-OPEN_CHOICE = "plan:open"
+OPEN_CHOICE = "plan:open"  # also flows/family_news.SHOW_PLAN
 MENU_CHOICE = Choice(OPEN_CHOICE, "menu.plan")
 SHOWN = "shown"
 BACK = Choice("back", "common.back")

@@ -25,7 +25,16 @@ from flows.coordination import (
     Owner,
     OwnerKind,
 )
-from flows.domain import Actor, Agenda, JoinOutcome, JoinResult, MeetingInfo, MeetingKind, Role
+from flows.domain import (
+    FAMILY_ROLES,
+    Actor,
+    Agenda,
+    JoinOutcome,
+    JoinResult,
+    MeetingInfo,
+    MeetingKind,
+    Role,
+)
 from storage import models as m
 from storage.access import (
     AccessDenied,
@@ -685,6 +694,25 @@ class CoordinationRepository:
             return False
         owner = self._ownerships([row])[row.id]
         return self._gate.may_update_action(person_id, row.case_id, owner)
+
+    def family_to_tell(self, action_id: int, author_id: int) -> Sequence[int]:
+        """Who of the family hears of a new status (rule 6 first): the case's youth, caregivers
+        and network members with consent in effect, the author left out."""
+        row = self._s.get(m.PlanAction, action_id)
+        if row is None:
+            return []
+        owner = self._ownerships([row])[row.id]
+        if not self._gate.may_update_action(author_id, row.case_id, owner):
+            return []
+        members = self._s.execute(
+            select(m.Membership.case_id, m.Membership.person_id, m.Membership.role).where(
+                m.Membership.case_id == row.case_id,
+                m.Membership.active.is_(True),
+                m.Membership.role.in_(sorted(FAMILY_ROLES)),
+            )
+        ).all()
+        reached = self._gate.reachable((c, p, r) for c, p, r in members)
+        return sorted({p for _, p in reached if p != author_id})
 
     def due_actions(self, grant: SystemGrant, due_by: date) -> list[DueAction]:
         """Open actions of open cases due by a date, with whom the grant's purpose tells:

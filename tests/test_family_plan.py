@@ -121,3 +121,50 @@ def test_staff_are_pointed_to_their_own_plan(family: dict[str, Chat]) -> None:
     maria = family["maria"]
     maria.send("/plan")
     assert maria.ids()[0] == "plan.not_here.coordinator"
+
+
+@pytest.mark.parametrize(("answer", "told"), [("Klar", "klar"), ("Hinder", "hinder")])
+def test_the_family_is_told_in_neutral_words_when_an_action_is_done_or_blocked(
+    family: dict[str, Chat],
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    answer: str,
+    told: str,
+) -> None:
+    maria, kim = family["maria"], family["kim"]
+    alex = chat(sessions, catalogue, clock, "alex")
+    alex.send(f"/start {_invite(maria, 'Den unga personen', 'Alex')}")
+    maria.send("/meny")
+    maria.choose("Planen")
+    maria.choose("Boka utredning")
+    maria.choose("Lägesrapport")
+    maria.choose(answer)
+    if answer == "Hinder":
+        maria.send("Väntar på remissen")
+    maria.choose("Ingen kommentar")
+    assert maria.said("status.saved")
+    for person in (alex, kim):
+        person.receive()
+        assert person.ids() == ["plan.told"], person.ids()
+        text = person.text()
+        assert told in text.lower()
+        assert "Boka utredning" not in text and "BUP" not in text and "remissen" not in text
+        person.choose("Visa planen")
+        assert person.ids() == ["plan.family"]
+    assert maria.receive() == [], "who answered is not told"
+
+
+def test_a_caregiver_marking_a_family_action_done_tells_the_young_person_not_herself(
+    family: dict[str, Chat], sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    kim = family["kim"]
+    alex = chat(sessions, catalogue, clock, "alex")
+    alex.send(f"/start {_invite(family['maria'], 'Den unga personen', 'Alex')}")
+    kim.send("/plan")
+    kim.choose("Ansök om bostadsbidrag")
+    kim.choose("Klar")
+    kim.choose("Ingen kommentar")
+    assert kim.ids() == ["status.saved", "plan.family"]
+    assert [s.message_id for s in alex.receive()] == ["plan.told"]
+    assert kim.receive() == []
