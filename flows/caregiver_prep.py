@@ -26,7 +26,8 @@ stateDiagram-v2
     delete --> mine: ja / nej
     item --> item: visa för de andra vuxna / dela med mötet
     item --> mine: Tillbaka
-    menu --> [*]: mötet, gemensam bild, nytt möte, språk (sidetracks)
+    menu --> [*]: mötet, planen, gemensam bild, nytt möte, språk (sidetracks)
+    note left of menu: "Visa mina åtgärder" (a nudge) opens the plan on her own actions
 ```
 """
 
