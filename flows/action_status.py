@@ -19,7 +19,7 @@ stateDiagram-v2
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.coordination import ActionItem, ActionStatus, coordination
 from flows.domain import AccessRefused
 from flows.engine import FlowState, StateValue, StepContext, Transition
+from flows.family_news import family_told
 from flows.plan_parse import looks_like_personnummer, parse_date
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.text_rules import CleanText, clean_text
@@ -165,7 +166,10 @@ class StatusDialog:
             status=status.value,
             new_due=new_due,
         )
-        return done(ctx, (saved,))
+        after = done(ctx, (saved,))
+        # Done or blocked: the family hears it, in neutral words (flows/family_news.py).
+        told = family_told(ctx, action_id, status)
+        return replace(after, notices=(*after.notices, *told))
 
     def _ask_reason(self, state: FlowState, *before: Reply) -> Transition:
         """Asks why the action is blocked."""

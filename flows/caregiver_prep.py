@@ -26,19 +26,23 @@ stateDiagram-v2
     delete --> mine: ja / nej
     item --> item: visa för de andra vuxna / dela med mötet
     item --> mine: Tillbaka
-    menu --> [*]: mötet, gemensam bild, nytt möte, språk (sidetracks)
+    menu --> [*]: mötet, planen, gemensam bild, nytt möte, språk (sidetracks)
+    note left of menu: "Visa mina åtgärder" (a nudge) opens the plan on her own actions
 ```
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.family_domain import FamilyItem, FamilyItemKind
 from flows.family_menu import family_menu_choices
+from flows.family_plan import FamilyPlan
+from flows.professional import NOTICE_ACTIONS
 from flows.replies import Choice, ParamValue, Reply, say, to_family
 from flows.text_rules import VIEW_MAX_CHARS, CleanText, clean_text
 
@@ -80,6 +84,8 @@ def _int(value: StateValue) -> int:
 class CaregiverPreparation:
     """The preparation of caregivers and other close adults."""
 
+    # Where "15 dec" is read when an adult gives a family action a new date.
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
     name: str = FLOW_NAME
 
     # --- entering steps -------------------------------------------------------------
@@ -233,6 +239,10 @@ class CaregiverPreparation:
     def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Routes the event to the handler of the current step."""
         ctx.ports.families.note_chat(ctx.actor, ctx.ref, ctx.now)
+        if _choice(event) == NOTICE_ACTIONS:
+            # A nudge about the family's actions ("Visa mina åtgärder"), from any step: her
+            # own actions, each answered with the professionals' one-tap status dialog.
+            return FamilyPlan(self.timezone).own_actions(ctx)
         step = Step(state.step)
         if step is Step.MENU:
             return self._on_menu(event, ctx)

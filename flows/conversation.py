@@ -34,6 +34,7 @@ class Command(StrEnum):
     PICTURE = "picture"
     ASK_MEETING = "ask_meeting"
     LANGUAGE = "language"
+    PLAN = "plan"
     CONSENT = "consent"
     MY_DATA = "my_data"
     FORGET = "forget"
@@ -62,6 +63,8 @@ COMMAND_ALIASES: dict[str, Command] = {
     "sprak": Command.LANGUAGE,
     "språk": Command.LANGUAGE,
     "language": Command.LANGUAGE,
+    # The case's plan for the family (flows/family_plan.py): the same word in both languages.
+    "plan": Command.PLAN,
     # Privacy commands (flows/consent.py): consent, "vad har ni om mig?", "glöm mig".
     "samtycke": Command.CONSENT,
     "consent": Command.CONSENT,

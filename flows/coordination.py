@@ -209,6 +209,11 @@ class CoordinationPort(Protocol):
         """The plan of a case as this member may see it, by due date."""
         ...
 
+    def family_plan(self, case_id: int, viewer: int) -> Sequence[ActionItem]:
+        """The whole plan as the family sees it: what, who, by when, status; no history.
+        Refused (AccessRefused) for anyone but an admitted family member of the case."""
+        ...
+
     def action(self, action_id: int, viewer: int) -> ActionItem | None:
         """One action with its history; None when it does not exist for this member."""
         ...
@@ -249,6 +254,11 @@ class CoordinationPort(Protocol):
 
     def may_update(self, action_id: int, person_id: int) -> bool:
         """True when this person owns the action, or coordinates its case."""
+        ...
+
+    def family_to_tell(self, action_id: int, author_id: int) -> Sequence[int]:
+        """The family members (youth, caregivers, network) a reminder may reach, who are to
+        hear that this action changed; never the author; empty unless the author may update it."""
         ...
 
 

@@ -1,18 +1,21 @@
-"""The menu choices every young person and adult has: the meeting, the picture, a new meeting.
+"""The menu choices every young person and adult has: the meeting, the plan, the picture, a
+new meeting.
 
 Each choice's id opens a sidetrack (the engine routes it), so a role's flow only lists them.
 """
 
 from __future__ import annotations
 
-from flows import language, meeting_info, meeting_request, picture_loop
+from flows import family_plan, language, meeting_info, meeting_request, picture_loop
 from flows.engine import StepContext
 from flows.replies import Choice
 
 
 def family_menu_choices(ctx: StepContext) -> tuple[Choice, ...]:
-    """Meeting info, the shared picture (once there is one), ask for a meeting, language."""
-    choices = [Choice(meeting_info.OPEN_CHOICE, "menu.meeting")]
+    """Meeting info, the plan, the shared picture (once there is one), ask for a meeting,
+    language."""
+    # The plan is always offered: before the meeting it says that it is made there.
+    choices = [Choice(meeting_info.OPEN_CHOICE, "menu.meeting"), family_plan.MENU_CHOICE]
     picture = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
     if picture is not None:
         answered = ctx.ports.families.picture_answer(picture.id, ctx.actor.person_id)

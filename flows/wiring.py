@@ -10,6 +10,7 @@ from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
 from flows.coordinator import CoordinatorFlow
 from flows.domain import Role
 from flows.engine import Engine
+from flows.family_plan import FamilyPlan
 from flows.help_now import HelpNow
 from flows.language import LanguageChoice
 from flows.meeting_info import MeetingInformation
@@ -38,7 +39,7 @@ def default_engine(
     timezone) is where "15 dec 13.00" and "i morgon" are read for meetings and plan dates.
     """
     zone = ZoneInfo(timezone)
-    caregiver = CaregiverPreparation()
+    caregiver = CaregiverPreparation(timezone=zone)
     return Engine(
         {
             # The young person's own words are never shown in a group chat (the adults read it).
@@ -57,6 +58,7 @@ def default_engine(
             MeetingRequestFlow(),
             LanguageChoice(tuple(locales)),
             HelpNow(),
+            FamilyPlan(timezone=zone),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
     )

@@ -19,6 +19,10 @@ The plan (PlanAction, ActionUpdate):
    caregivers, network) sees only the actions they own. A person owns an action named for
    them, an organisation's action when they are that organisation's professional in the
    case, and the family's action when they are a caregiver in the case.
+   The family (youth, caregiver, network), let in by rules 1 and 2, also reads the plan as
+   the family sees it (`family_plan_viewer`): every action's what, who, by when and status,
+   since the plan is agreed with them at the meeting, but never the lägesrapporter (their
+   notes may be one agency's working words).
 6. Only an owner or a coordinator of the case reports on an action (status, note, new date);
    only a coordinator adds, edits or reassigns actions.
 
@@ -341,6 +345,10 @@ class AccessGate:
     def sees_action(self, viewer: Viewer, owner: ActionOwnership) -> bool:
         """Rule 5: coordinators and professionals see the whole plan, others what they own."""
         return bool(viewer.roles & PLAN_READERS) or self.owns(viewer, owner)
+
+    def family_plan_viewer(self, person_id: int, case_id: int) -> Viewer:
+        """Rule 5, the family's view: an admitted youth, caregiver or network member."""
+        return self.require_role(person_id, case_id, FAMILY_ROLES, "the family's plan view")
 
     def owns(self, viewer: Viewer, owner: ActionOwnership) -> bool:
         """True when the action is the viewer's to answer for as its owner."""

@@ -25,7 +25,16 @@ from flows.coordination import (
     Owner,
     OwnerKind,
 )
-from flows.domain import Actor, Agenda, JoinOutcome, JoinResult, MeetingInfo, MeetingKind, Role
+from flows.domain import (
+    FAMILY_ROLES,
+    Actor,
+    Agenda,
+    JoinOutcome,
+    JoinResult,
+    MeetingInfo,
+    MeetingKind,
+    Role,
+)
 from storage import models as m
 from storage.access import (
     AccessDenied,
@@ -527,6 +536,20 @@ class CoordinationRepository:
             if self._gate.sees_action(reader, owners[r.id])
         ]
 
+    def family_plan(self, case_id: int, viewer: int) -> Sequence[ActionItem]:
+        """The whole plan as the family sees it (rule 5): no history, by due date."""
+        self._gate.family_plan_viewer(viewer, case_id)
+        rows = self._s.scalars(
+            select(m.PlanAction)
+            .where(
+                m.PlanAction.case_id == case_id,
+                m.PlanAction.status != ActionStatus.CANCELLED.value,
+            )
+            .order_by(m.PlanAction.due_date, m.PlanAction.id)
+        ).all()
+        owners = self._ownerships(rows)
+        return [self._item(r, owners[r.id]) for r in rows]
+
     def action(self, action_id: int, viewer: int) -> ActionItem | None:
         """One action with its history; None when it does not exist for this viewer."""
         row = self._s.get(m.PlanAction, action_id)
@@ -671,6 +694,25 @@ class CoordinationRepository:
             return False
         owner = self._ownerships([row])[row.id]
         return self._gate.may_update_action(person_id, row.case_id, owner)
+
+    def family_to_tell(self, action_id: int, author_id: int) -> Sequence[int]:
+        """Who of the family hears of a new status (rule 6 first): the case's youth, caregivers
+        and network members with consent in effect, the author left out."""
+        row = self._s.get(m.PlanAction, action_id)
+        if row is None:
+            return []
+        owner = self._ownerships([row])[row.id]
+        if not self._gate.may_update_action(author_id, row.case_id, owner):
+            return []
+        members = self._s.execute(
+            select(m.Membership.case_id, m.Membership.person_id, m.Membership.role).where(
+                m.Membership.case_id == row.case_id,
+                m.Membership.active.is_(True),
+                m.Membership.role.in_(sorted(FAMILY_ROLES)),
+            )
+        ).all()
+        reached = self._gate.reachable((c, p, r) for c, p, r in members)
+        return sorted({p for _, p in reached if p != author_id})
 
     def due_actions(self, grant: SystemGrant, due_by: date) -> list[DueAction]:
         """Open actions of open cases due by a date, with whom the grant's purpose tells:

@@ -87,7 +87,20 @@ SAMPLE: dict[str, object] = {
     "history": [
         {"at": datetime(2026, 12, 1, tzinfo=UTC), "status": "blocked", "note": "x", "new_due": None}
     ],
-    "actions": [{"case": "K-1", "text": "Boka", "due": date(2026, 12, 15), "stage": "overdue"}],
+    "actions": [
+        {
+            "case": "K-1",
+            "text": "Boka",
+            "due": date(2026, 12, 15),
+            "stage": "overdue",
+            # The plan for the family (plan.family) names the owner and the status too.
+            "owner": "BUP",
+            "family": False,
+            "you": False,
+            "status": "open",
+        }
+    ],
+    "mine": False,
     # Loop variables of the lists above (the parameter scan cannot tell them apart).
     **{v: None for v in ("a", "h", "i", "m", "o", "p")},
     # The families' side (bot/locales/*/families.toml).

@@ -122,6 +122,7 @@ def test_the_command_menu_has_the_swedish_names_telegram_allows() -> None:
         "bild",
         "nyttmote",
         "sprak",
+        "plan",
         "samtycke",
         "minadata",
         "glommig",

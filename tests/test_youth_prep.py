@@ -60,6 +60,7 @@ def test_menu_shows_the_four_steps_and_the_meeting_time(alex: Chat) -> None:
         "Steg 3 av 4: Hur jag vill vara med",
         "Steg 4 av 4: Välj vad du delar",
         "När är mötet?",
+        "Planen: vem gör vad?",
         "Be om ett nytt möte",
         "Språk / Language",
         "Behöver du hjälp nu?",
