@@ -367,6 +367,7 @@ def test_command_menu_and_an_answer_to_what_the_bot_cannot_read(
                 "bild",
                 "nyttmote",
                 "sprak",
+                "plan",
                 "samtycke",
                 "minadata",
                 "glommig",
