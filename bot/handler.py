@@ -36,7 +36,7 @@ from flows.conversation import (
 )
 from flows.engine import FORGOTTEN, Engine, FlowState, Transition
 from flows.replies import OPEN_PRIVATE_CHAT, Choice, Reply, may_show_in, say_to_anyone
-from storage.outbox_repository import Claim
+from storage.outbox_repository import Claim, PendingMessage
 from storage.repositories import StaleConversation
 from storage.unit_of_work import UnitOfWork
 
@@ -115,9 +115,7 @@ class EventHandler:
         now = self._clock()
         ref = inbound.ref
         with UnitOfWork(self._sessions) as uow:
-            if inbound.platform_event_id is not None and not uow.inbox.record(
-                ref.platform, inbound.platform_event_id, now
-            ):
+            if self._replayed(uow, inbound, now):
                 log.info("replayed %s update ignored", ref.platform)
                 return Outgoing()
             # Whoever writes to us can be reached again, whatever a platform said before.
@@ -144,15 +142,10 @@ class EventHandler:
             # changed it (/sprak), which locale_of sees without another statement.
             actor = transition.actor
             locale = self._default_locale if actor is None else uow.outbox.locale_of(actor)
-            # The replies are claimed as they are written: sent right after the commit without
-            # a claim transaction of their own (one transaction less for every message).
-            claim = Claim(self._process_id, now + self._claim_for)
             # In a group chat what the bot says may quote the writer (their name, their line
             # on the family list): it goes when they are erased, even while still waiting.
             about = (actor.person_id,) if actor is not None and ref.is_group else ()
-            replies = uow.outbox.enqueue_claimed(
-                ref.platform, ref.chat_id, transition.replies, locale, now, claim, about
-            )
+            replies = self._enqueue_replies(uow, ref, transition.replies, locale, now, about)
             ids: list[int] = []
             for notice in transition.notices:
                 ids += uow.outbox.enqueue_notice(notice, now, self._default_locale)
@@ -211,9 +204,7 @@ class EventHandler:
         now = self._clock()
         ref = inbound.ref
         with UnitOfWork(self._sessions) as uow:
-            if inbound.platform_event_id is not None and not uow.inbox.record(
-                ref.platform, inbound.platform_event_id, now
-            ):
+            if self._replayed(uow, inbound, now):
                 return Outgoing()
             if forget:
                 uow.conversations.forget(ref)
@@ -221,9 +212,30 @@ class EventHandler:
             actor = uow.members.actor_for(ref)
             if actor is not None:
                 locale = uow.outbox.locale_of(actor)
-            claim = Claim(self._process_id, now + self._claim_for)
-            replies = uow.outbox.enqueue_claimed(
-                ref.platform, ref.chat_id, (reply,), locale, now, claim
-            )
+            replies = self._enqueue_replies(uow, ref, (reply,), locale, now)
             uow.commit()
         return Outgoing(tuple(replies), ())
+
+    @staticmethod
+    def _replayed(uow: UnitOfWork, inbound: Inbound, now: datetime) -> bool:
+        """Records the event in the inbox; True when it was recorded before (a replay)."""
+        if inbound.platform_event_id is None:
+            return False
+        return not uow.inbox.record(inbound.ref.platform, inbound.platform_event_id, now)
+
+    def _enqueue_replies(
+        self,
+        uow: UnitOfWork,
+        ref: ConversationRef,
+        replies: tuple[Reply, ...],
+        locale: str,
+        now: datetime,
+        about: tuple[int, ...] = (),
+    ) -> list[PendingMessage]:
+        """Writes the replies to the event's chat already claimed by this process: they are
+        sent right after the commit without a claim transaction of their own (one
+        transaction less for every message)."""
+        claim = Claim(self._process_id, now + self._claim_for)
+        return uow.outbox.enqueue_claimed(
+            ref.platform, ref.chat_id, replies, locale, now, claim, about
+        )
