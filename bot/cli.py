@@ -54,13 +54,13 @@ from bot.privacy_files import PersonalDataFile
 from bot.reports import DocumentFormat, render_agenda
 from bot.retention_job import RetentionSchedule
 from bot.runtime import Runtime
-from bot.scheduler import DueSource
 from bot.status import print_status
 from bot.telegram.service import TelegramService
 from flows.conversation import ConversationRef
 from flows.domain import Role
 from flows.meeting_request import answer_notice
 from flows.picture_loop import publication_notices
+from flows.reminders import ReminderKind
 from flows.wiring import default_engine
 from storage.access import AccessDenied, Purpose
 from storage.crypto import (
@@ -562,7 +562,7 @@ def _serve(
                 ),
             )
         )
-    sources: list[DueSource] = [
+    sources: list[ReminderKind] = [
         *coordinator_sources(config.nudges, config.reports, config.timezone),
         *family_due_sources(config.reminders),
     ]

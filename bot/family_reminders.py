@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.config import ReminderConfig
-from bot.scheduler import DueSource
-from flows.reminders import MEETING_ROLES, MeetingReminders, PictureReminders
+from flows.reminders import MEETING_ROLES, MeetingReminders, PictureReminders, ReminderKind
 
 __all__ = ["MEETING_ROLES", "MeetingReminders", "PictureReminders", "family_due_sources"]
 
 
-def family_due_sources(config: ReminderConfig) -> list[DueSource]:
+def family_due_sources(config: ReminderConfig) -> list[ReminderKind]:
     """The families' due-sources as the deployment configured them."""
     return [
         MeetingReminders(tuple(timedelta(hours=h) for h in config.meeting_hours_before)),

@@ -23,22 +23,10 @@ from flows.coordinator_reminders import (
 from flows.reminders import ReminderKind
 from storage.coordinator_reminders_repository import REPORT_MESSAGES, meetings_starting
 
-# The names these kinds had as due-sources (tests and tools use them).
-NudgeSource = Nudges
-EscalationSource = Escalations
-AgendaSource = Agendas
-FollowupReportSource = FollowupReports
-FailedReportSource = FailedReports
-
 __all__ = [
     "ESCALATED",
     "FAILED_REPORT_HORIZON",
     "REPORT_MESSAGES",
-    "AgendaSource",
-    "EscalationSource",
-    "FailedReportSource",
-    "FollowupReportSource",
-    "NudgeSource",
     "coordinator_sources",
     "is_quiet",
     "meetings_starting",

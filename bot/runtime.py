@@ -28,7 +28,8 @@ from bot.delivery_loop import DeliveryLoop
 from bot.instance import SqliteProcessLock
 from bot.metrics import Metrics
 from bot.retention_job import JOB_RETENTION, MISFIRE_GRACE, RetentionJob, RetentionSchedule
-from bot.scheduler import DEFAULT_TICKER, DueSource, Ticker, TickerSettings, tick
+from bot.scheduler import DEFAULT_TICKER, Ticker, TickerSettings, tick
+from flows.reminders import ReminderKind
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class Runtime:
         sessions: sessionmaker[Session],
         delivery: DeliveryLoop,
         process_id: str,
-        sources: Sequence[DueSource] = (),
+        sources: Sequence[ReminderKind] = (),
         channels: Sequence[InboundChannel] = (),
         *,
         default_locale: str = "sv",

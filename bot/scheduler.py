@@ -54,17 +54,13 @@ JOB_KEEP = "samverkan-keep"
 TICK_LOCK_KEY = 7_460_001
 
 
-# What the tick runs: reminder kinds, every one (the name stays for the runtime's signature).
-DueSource = ReminderKind
-
-
 # Notices per transaction for sources that write nothing else (see the module docstring).
 ENQUEUE_BATCH = 100
 
 
 def tick(
     sessions: sessionmaker[Session],
-    sources: Sequence[DueSource],
+    sources: Sequence[ReminderKind],
     now: datetime,
     default_locale: str = "sv",
 ) -> list[int] | None:
@@ -86,7 +82,7 @@ def tick(
 
 def _tick_source(
     sessions: sessionmaker[Session],
-    source: DueSource,
+    source: ReminderKind,
     reminders: Reminders,
     now: datetime,
     default_locale: str,
@@ -116,14 +112,14 @@ def _tick_source(
 
 
 def _due_notices(
-    uow: UnitOfWork, source: DueSource, reminders: Reminders, now: datetime
+    uow: UnitOfWork, source: ReminderKind, reminders: Reminders, now: datetime
 ) -> list[Notice]:
     """What a kind found due, as notices: its events through the reminder engine, in the
     transaction they were found in (a kind's `compose` reads there too, from what `due` read)."""
     return [n for due in source.due(uow, now) for n in reminders.remind(due, uow, now)]
 
 
-def _tick_lock(uow: UnitOfWork, source: DueSource) -> bool:
+def _tick_lock(uow: UnitOfWork, source: ReminderKind) -> bool:
     """On PostgreSQL, this transaction's share of the one tick lock; SQLite has one writer."""
     if uow.session.get_bind().dialect.name != "postgresql":
         return True

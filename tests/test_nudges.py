@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.nudge_config import NudgeConfig, NudgeContent
-from bot.nudges import NudgeSource, is_quiet, stage_of
+from bot.nudges import is_quiet, stage_of
 from flows.conversation import ConversationRef, ReminderDue
 from flows.coordination import ActionStatus, NewAction, Owner, OwnerKind
 from flows.coordinator_reminders import Nudges
@@ -446,7 +446,7 @@ def test_ten_full_digests_are_said_without_reading_again(
                 )
             )
         uow.commit()
-    kind = NudgeSource(NudgeConfig(content=NudgeContent.FULL), ZoneInfo("Europe/Stockholm"))
+    kind = Nudges(NudgeConfig(content=NudgeContent.FULL), ZoneInfo("Europe/Stockholm"))
     reads: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.catalogue import Catalogue
 from bot.family_reminders import MeetingReminders
 from bot.followup_report import file_makers
-from bot.nudges import AgendaSource
 from bot.scheduler import tick
 from flows.conversation import ConversationRef
+from flows.coordinator_reminders import Agendas
 from storage import models as m
 from storage.codec import decode_params
 from storage.db import make_engine, session_factory
@@ -100,13 +100,13 @@ def test_a_queued_agenda_quoting_a_shared_question_is_made_again_without_it(
     alex.choose("Välj vad du delar")
     alex.choose(QUESTION)
     clock.now += timedelta(days=6)  # the meeting is a day away: the agenda is due
-    tick(sessions, [AgendaSource()], clock.now)
+    tick(sessions, [Agendas()], clock.now)
     assert any(QUESTION in t for t in outbox_texts(sessions))
 
     alex.send("/glommig")
     alex.choose("Ja, glöm mig")
     assert not any(QUESTION in t for t in outbox_texts(sessions))
-    tick(sessions, [AgendaSource()], clock.now)
+    tick(sessions, [Agendas()], clock.now)
     sara.receive()
     assert sara.ids() == ["coord.agenda"]
     assert QUESTION not in sara.text() and "Alex" not in sara.text()

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.nudge_config import ReportConfig
-from bot.nudges import AgendaSource, FailedReportSource, FollowupReportSource
 from bot.scheduler import tick
 from flows.conversation import ConversationRef
+from flows.coordinator_reminders import Agendas, FailedReports, FollowupReports
 from flows.domain import MeetingKind, Role
 from flows.reminders import Reminders
 from flows.replies import say
@@ -84,7 +84,7 @@ def test_a_report_already_in_the_outbox_is_not_built_again_on_the_next_tick(
     chat(sessions, catalogue, clock, "maria")
     chat(sessions, catalogue, clock, "nils")
     clock.advance(days=8)  # a day before the follow-up (the first meeting is past)
-    agendas, reports = AgendaSource(DAY_AHEAD), FollowupReportSource(DAY_AHEAD)
+    agendas, reports = Agendas(DAY_AHEAD), FollowupReports(DAY_AHEAD)
     with UnitOfWork(sessions) as uow:
         assert len(list(agendas.due(uow, clock.now))) == 2  # one per coordinator
         assert len(list(reports.due(uow, clock.now))) == 4  # summary + timeline each
@@ -131,7 +131,7 @@ def test_a_report_that_finally_failed_is_told_to_its_coordinator_once(
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         seen.append((statement, parameters))
 
-    source = FailedReportSource()
+    source = FailedReports()
     clock.advance(hours=1)
     with UnitOfWork(sessions) as uow:
         event.listen(engine, "before_cursor_execute", record)
