@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from flows.blocked_news import coordinators_told
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.coordination import ActionItem, ActionStatus, coordination
 from flows.domain import AccessRefused
@@ -156,6 +157,7 @@ class StatusDialog:
         status = ActionStatus(str(state.data.get("status", ActionStatus.OPEN)))
         action_id = int(state.data.get("action_id") or 0)
         port = coordination(ctx)
+        action = port.action(action_id, ctx.actor.person_id)
         try:
             port.record_update(action_id, ctx.actor.person_id, status, note, new_due, ctx.now)
         except AccessRefused:
@@ -169,6 +171,10 @@ class StatusDialog:
         after = done(ctx, (saved,))
         # Done or blocked: the family hears it, in neutral words (flows/family_news.py).
         told = family_told(ctx, action_id, status)
+        # Blocked: the case's coordinators hear it now, with the reason (flows/blocked_news.py).
+        if action is not None:
+            reason_text = str(reason) if reason else None
+            told += coordinators_told(ctx, action, status, reason_text)
         return replace(after, notices=(*after.notices, *told))
 
     def _ask_reason(self, state: FlowState, *before: Reply) -> Transition:
