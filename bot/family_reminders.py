@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.config import ReminderConfig
+from flows.checkin import CheckinReminders
 from flows.reminders import MEETING_ROLES, MeetingReminders, PictureReminders, ReminderKind
 
 __all__ = ["MEETING_ROLES", "MeetingReminders", "PictureReminders", "family_due_sources"]
@@ -21,4 +22,6 @@ def family_due_sources(config: ReminderConfig) -> list[ReminderKind]:
     return [
         MeetingReminders(tuple(timedelta(hours=h) for h in config.meeting_hours_before)),
         PictureReminders(timedelta(hours=config.picture_after_hours), config.picture_max_reminders),
+        # The day after each meeting: how was it? (issue 22)
+        CheckinReminders(),
     ]

@@ -3,6 +3,8 @@ the plan timeline as PNG. File makers turn attachment references into these at s
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,7 +14,7 @@ from bot.catalogue import Catalogue, RenderedFile, TextFormat
 from bot.clock import Clock, system_clock
 from bot.files import FileMaker
 from bot.reports import TEMPLATES_DIR, DocumentFormat, escape_markdown, render_agenda
-from bot.timeline import render_timeline
+from bot.timeline import CheckinMarks, render_timeline
 from flows.coordination import ActionItem, ActionStatus, OwnerKind
 from flows.replies import Params
 from storage.access import Purpose, SystemGrant
@@ -41,6 +43,19 @@ class OpenRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckinRow:
+    """How one meeting was for one young person or adult (the check-in the day after)."""
+
+    meeting_at: datetime
+    name: str
+    role: str
+    felt: str | None
+    heard: str | None
+    words: str | None
+    skipped: bool
+
+
+@dataclass(frozen=True, slots=True)
 class FollowupReport:
     """Everything the follow-up report shows."""
 
@@ -53,6 +68,8 @@ class FollowupReport:
     picture_at: datetime | None
     answers: tuple[PictureAnswer, ...]
     requests: tuple[OpenRequest, ...]
+    # Each meeting's check-in answers, oldest meeting first (issue 22).
+    checkins: tuple[CheckinRow, ...] = ()
 
 
 def build_followup(
@@ -73,6 +90,18 @@ def build_followup(
             PictureAnswer(name, a.verdict.value, a.comment, a.answered_at) for _, name, a in given
         )
     requests = families.open_requests(case_id, grant)
+    checkins = tuple(
+        CheckinRow(
+            c.meeting_at,
+            c.name,
+            c.role.value,
+            c.felt.value if c.felt else None,
+            c.heard.value if c.heard else None,
+            c.words,
+            c.skipped,
+        )
+        for c in uow.loop.checkin_answers(case_id, grant)
+    )
     uow.gate.audit_system(grant, now, case_id, "followup_report", None)
     return FollowupReport(
         case_reference=case.reference,
@@ -88,6 +117,7 @@ def build_followup(
         picture_at=picture.published_at if picture else None,
         answers=answers,
         requests=tuple(OpenRequest(name, r.reason, r.created_at) for r, name in requests),
+        checkins=checkins,
     )
 
 
@@ -128,7 +158,38 @@ def render_followup_timeline(
         + f" – {report.case_reference}"
     )
     today_label = catalogue.render("report.followup.today", {}, locale, TextFormat.PLAIN)
-    return render_timeline(report.actions, today, title, owner, status, today_label)
+    row = catalogue.render("report.followup.checkin_row", {}, locale, TextFormat.PLAIN)
+    return render_timeline(
+        report.actions,
+        today,
+        title,
+        owner,
+        status,
+        today_label,
+        CheckinMarks(row, checkin_marks(report.checkins, catalogue, locale)),
+    )
+
+
+def checkin_marks(
+    checkins: Sequence[CheckinRow], catalogue: Catalogue, locale: str
+) -> tuple[tuple[date, str], ...]:
+    """One mark per meeting for the timeline: its date and how many felt it was good,
+    mixed or hard ("2 Bra · 1 Både och"); skipped answers are not counted."""
+    by_meeting: dict[date, Counter[str]] = {}
+    for c in checkins:
+        counted = by_meeting.setdefault(c.meeting_at.date(), Counter())
+        if c.felt:
+            counted[c.felt] += 1
+    marks = []
+    for day, counted in sorted(by_meeting.items()):
+        parts = [
+            f"{counted[felt]} "
+            + catalogue.render(f"meeting.checkin.felt_{felt}", {}, locale, TextFormat.PLAIN)
+            for felt in ("good", "mixed", "hard")
+            if counted[felt]
+        ]
+        marks.append((day, " · ".join(parts) or "–"))
+    return tuple(marks)
 
 
 def _case_id(params: Params) -> int:

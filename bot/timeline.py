@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,14 @@ STATUS_COLOURS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class CheckinMarks:
+    """How the meetings were (the check-in): a row of its own, a mark and a label per meeting."""
+
+    row: str
+    marks: Sequence[tuple[date, str]] = ()
+
+
 def render_timeline(
     actions: Sequence[ActionItem],
     today: date,
@@ -29,9 +38,10 @@ def render_timeline(
     owner_name: Callable[[ActionItem], str],
     status_name: Callable[[ActionStatus], str],
     today_label: str,
+    checkins: CheckinMarks | None = None,
 ) -> bytes:
     """A PNG of the plan: each action a dot at its due date on its owner's row."""
-    figure = timeline_figure(actions, today, title, owner_name, status_name, today_label)
+    figure = timeline_figure(actions, today, title, owner_name, status_name, today_label, checkins)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
@@ -44,6 +54,7 @@ def timeline_figure(
     owner_name: Callable[[ActionItem], str],
     status_name: Callable[[ActionStatus], str],
     today_label: str,
+    checkins: CheckinMarks | None = None,
 ) -> Figure:
     """The plan's picture as a matplotlib figure (render_timeline makes it a PNG)."""
     # Imported here, not at the top: matplotlib takes a noticeable part of a second to
@@ -58,6 +69,11 @@ def timeline_figure(
 
     live = [a for a in actions if a.status is not ActionStatus.CANCELLED]
     owners = list(dict.fromkeys(owner_name(a) for a in live))
+    # The meetings' check-ins get the last row, so the plan and how the meetings felt read
+    # on one time axis.
+    marks = tuple(checkins.marks) if checkins else ()
+    if marks and checkins is not None:
+        owners.append(checkins.row)
     # Constrained layout makes room for the slanted dates and, below them, the legend.
     figure = Figure(figsize=(8, 1.6 + 0.6 * max(len(owners), 1)), dpi=100, layout="constrained")
     axes = figure.subplots()
@@ -71,6 +87,10 @@ def timeline_figure(
             color=STATUS_COLOURS[action.status],
             linestyle="none",
         )
+    for day, label in marks:
+        x = mdates.date2num(day)
+        axes.plot([x], [len(owners) - 1], marker="D", markersize=10, color="#E69F00")
+        axes.text(x, len(owners) - 1.35, label, ha="center", fontsize=7)
     axes.axvline(mdates.date2num(today), color="#444444", linestyle="--", linewidth=1)
     axes.text(mdates.date2num(today), -0.6, today_label, ha="center", fontsize=8)
     axes.set_yticks(range(len(owners)), owners)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from flows.caregiver_prep import CaregiverPreparation
+from flows.checkin import Checkin
 from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
 from flows.coordinator import CoordinatorFlow
 from flows.domain import Role
@@ -59,6 +60,7 @@ def default_engine(
             LanguageChoice(tuple(locales)),
             HelpNow(),
             FamilyPlan(timezone=zone),
+            Checkin(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
     )

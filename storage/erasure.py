@@ -102,6 +102,8 @@ ERASURE_RULES: dict[str, Rule] = {
     "organisation": Keep("agencies, not people"),
     "case_file": Keep("a reference and dates; purged with the case (retention)"),
     "meeting": Keep("time and place of the case's meetings; purged with the case"),
+    "checkin_answer": EraseRows(("person_id",)),
+    "comment_answer": EraseRows(("author_id",)),
 }
 
 # Friendly kinds for the summary (catalogue ids privacy.kind.<kind>); others count as "other".

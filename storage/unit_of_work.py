@@ -12,6 +12,7 @@ from storage.coordinator_reminders_repository import CoordinatorReminderReads
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
+from storage.loop_repository import LoopRepository
 from storage.matrix_repository import MatrixRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
@@ -111,6 +112,11 @@ class UnitOfWork:
     def families(self) -> FamiliesRepository:
         """The families' side of a case."""
         return FamiliesRepository(self.session, self.gate)
+
+    @cached_property
+    def loop(self) -> LoopRepository:
+        """Check-in answers and answers to picture comments (flows.loop_ports.LoopPort)."""
+        return LoopRepository(self.session, self.gate)
 
     @cached_property
     def reminders(self) -> ReminderReads:

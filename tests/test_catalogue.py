@@ -120,6 +120,10 @@ SAMPLE: dict[str, object] = {
     "answered": "partly",
     "verdict": "disagree",
     "comment": "Det stämmer inte.",
+    # The check-in the day after a meeting (flows/checkin.py).
+    "felt": "mixed",
+    "heard": "partly",
+    "words": "Det var skönt att få prata.",
     "reason": "Det har blivit värre.",
     "asked_at": datetime(2026, 12, 1, 13, tzinfo=UTC),
     "answer": "Vi ses på fredag.",
