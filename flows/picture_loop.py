@@ -40,6 +40,9 @@ from flows.text_rules import VIEW_MAX_CHARS, CleanText, clean_text
 
 FLOW_NAME = "picture"
 OPEN_CHOICE = "picture:open"
+# The button on a comment's alert (flows/coordinator/answers.ANSWER_PREFIX; not imported,
+# since that module imports this one).
+ANSWER_PREFIX = "n:answer:"
 COMMENT_MAX_CHARS = VIEW_MAX_CHARS
 
 
@@ -182,6 +185,8 @@ class PictureLoop:
         )
         alert = say(
             "alert.picture",
+            # The coordinator answers it in the chat (flows/coordinator/answers.py).
+            Choice(f"{ANSWER_PREFIX}{answer_id}", "alert.answer_comment"),
             name=ctx.actor.display_name,
             role=ctx.actor.role.value,
             verdict=verdict.value,

@@ -7,6 +7,7 @@ part of the conversation is a module of its own, with its own diagram:
 - `invites.py`: orgs, org_add, invite_role, invite_org, invite_name, members
 - `meetings.py`: meeting_when, meeting_link
 - `picture.py`: picture_text, picture_confirm
+- `answers.py`: comment_answer (answering a picture comment)
 - `plan.py`: plan, plan_paste, plan_confirm, add_owner, add_text, add_date
 - `actions.py`: action, action_edit, action_owner, action_cancel (and the status_* steps)
 - `documents.py`: the agenda and the follow-up report (no steps; sent as files)
@@ -26,6 +27,7 @@ stateDiagram-v2
     plan --> action: en åtgärd
     home --> close_confirm: Stäng ärendet
     home --> plan: knapp på en påminnelse (notice:)
+    home --> comment_answer: Svara på kommentaren (n:answer:)
 ```
 """
 
@@ -37,7 +39,7 @@ from zoneinfo import ZoneInfo
 from flows.action_status import STATUS_STEPS
 from flows.conversation import Event
 from flows.coordination import NO_CASE, coordination
-from flows.coordinator import actions, cases, invites, meetings, picture, plan
+from flows.coordinator import actions, answers, cases, invites, meetings, picture, plan
 from flows.coordinator.documents import agenda_replies, followup_replies
 from flows.coordinator.steps import (
     FLOW_NAME,
@@ -111,6 +113,7 @@ STEPS: dict[Step, StepDef] = {
     **picture.STEPS,
     **plan.STEPS,
     **actions.STEPS,
+    **answers.STEPS,
 }
 # Steps a coordinator without a case may be in; any other step goes home.
 WITHOUT_CASE = frozenset({Step.HOME, Step.CASE_NAME, Step.CASES})
@@ -144,6 +147,10 @@ class CoordinatorFlow:
     def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Routes the event to the handler of the current step."""
         choice = choice_id(event)
+        if choice is not None and choice.startswith(answers.ANSWER_PREFIX):
+            # "Svara på kommentaren" on a picture comment's alert (flows/coordinator/answers.py).
+            response = choice.removeprefix(answers.ANSWER_PREFIX)
+            return answers.ask_answer(int(response) if response.isdecimal() else 0, ctx)
         if choice is not None and choice.startswith(NOTICE_PREFIX):
             return on_notice(choice, ctx)
         if ctx.actor.case_id == NO_CASE and state.step not in WITHOUT_CASE:

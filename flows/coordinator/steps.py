@@ -49,6 +49,7 @@ class Step(StrEnum):
     ACTION_OWNER = "action_owner"
     ACTION_CANCEL = "action_cancel"
     CLOSE_CONFIRM = "close_confirm"
+    COMMENT_ANSWER = "comment_answer"
 
 
 CANCEL = Choice("cancel", "common.cancel")
