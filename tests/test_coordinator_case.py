@@ -148,7 +148,9 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
     kim.send("Vi vill prata om skolskjuts.")
     assert "alert.meeting_request" in [s.message_id for s in maria.receive()]
 
-    # Maria pastes a four-line plan and confirms how it was read.
+    # Maria pastes a four-line plan and confirms how it was read. (The comment's alert came
+    # with its own "Svara på kommentaren" button, so she goes back to her menu first.)
+    maria.send("/meny")
     maria.choose("Planen")
     maria.choose("Klistra in en plan")
     maria.send(PLAN)
