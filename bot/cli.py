@@ -40,6 +40,7 @@ from bot.delivery_loop import DeliveryLoop
 from bot.demo import DEMO_ROLES, demo_user, seed_demo
 from bot.doctor import run_doctor
 from bot.family_reminders import family_due_sources
+from bot.family_reports import family_report_sources
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
 from bot.health import listening, serve_health
@@ -565,6 +566,7 @@ def _serve(
     sources: list[ReminderKind] = [
         *coordinator_sources(config.nudges, config.reports, config.timezone),
         *family_due_sources(config.reminders),
+        *family_report_sources(config.nudges, config.reports, config.privacy, config.timezone),
     ]
     runtime = Runtime(
         engine,

@@ -43,6 +43,10 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "help_now": Audience.YOUTH,
     # The plan for the family (flows/family_plan.py): the young person reads it too.
     "plan": Audience.YOUTH,
+    # The family's follow-up and the closing notice (flows/family_reports.py); their staff
+    # side (a failed follow-up, a closed case) is for work.
+    "family_report": Audience.YOUTH,
+    "family_report_staff": Audience.PROFESSIONAL,
     # The chat adapters' own messages (undecryptable message, sorry-something-failed, the
     # command menu) reach young people too.
     "telegram": Audience.YOUTH,

@@ -327,6 +327,46 @@ class CoordinatorRemindersPort(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class FailedFamilyReport:
+    """A family member's follow-up that could not be delivered: whom of the staff to tell."""
+
+    outbox_id: int
+    coordinator_id: int
+    case_id: int
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedCase:
+    """A case closed recently, and who of its members is told (family and professionals)."""
+
+    case_id: int
+    reference: str
+    closed_at: datetime
+    members: tuple[tuple[int, Role], ...]
+
+
+class FamilyReportsPort(Protocol):
+    """What the family's follow-up and the closing notices read (flows/family_reports.py)."""
+
+    def family_to_tell(
+        self, meetings: Sequence[ReportMeeting], keys: Callable[[int, int], tuple[str, ...]]
+    ) -> Sequence[tuple[ReportMeeting, Sequence[int]]]:
+        """Each meeting with the family members of its case the bot may reach (consent in
+        effect) whose notices (`keys(meeting id, person id)`) the outbox does not hold yet."""
+        ...
+
+    def failed_family_reports(self, since: datetime) -> Sequence[FailedFamilyReport]:
+        """Family follow-ups created after `since` that finally failed, one per coordinator
+        of their case."""
+        ...
+
+    def closed_since(self, since: datetime) -> Sequence[ClosedCase]:
+        """Cases closed after `since`, with the members to tell."""
+        ...
+
+
 class ReminderPorts(Protocol):
     """Everything a reminder kind may use, bound to one transaction."""
 
@@ -338,4 +378,9 @@ class ReminderPorts(Protocol):
     @property
     def coordinator_reminders(self) -> CoordinatorRemindersPort:
         """The coordinator side's reads and marks."""
+        ...
+
+    @property
+    def family_reports(self) -> FamilyReportsPort:
+        """The family's follow-up and closing notices' reads."""
         ...

@@ -13,7 +13,7 @@ was not read yet is read many ids at a time, in one query per chunk.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -174,7 +174,7 @@ class CoordinatorReminderReads:
             for mt in self._s.scalars(meetings_starting(now, lead))
         ]
 
-    def _coordinators_of(self, case_ids: Iterable[int]) -> dict[int, list[int]]:
+    def coordinators_of(self, case_ids: Iterable[int]) -> dict[int, list[int]]:
         """The active coordinators of each of these cases, in one query per chunk."""
         found: dict[int, list[int]] = defaultdict(list)
         for chunk in in_chunks(sorted(set(case_ids))):
@@ -194,15 +194,26 @@ class CoordinatorReminderReads:
         """Each meeting with those of its case's coordinators still to be sent its notices
         (their keys: `keys(meeting id, person id)`); a meeting with nobody left is left out,
         so its report or agenda is not built again."""
-        coordinators = self._coordinators_of(mt.case_id for mt in meetings)
+        coordinators = self.coordinators_of(mt.case_id for mt in meetings)
+        return self.people_to_tell(meetings, coordinators, keys)
+
+    def people_to_tell(
+        self,
+        meetings: Sequence[ReportMeeting],
+        people: Mapping[int, Sequence[int]],
+        keys: Callable[[int, int], tuple[str, ...]],
+    ) -> list[tuple[ReportMeeting, list[int]]]:
+        """Each meeting with those of its case's `people` (by case id) still to be sent its
+        notices (their keys: `keys(meeting id, person id)`); a meeting with nobody left is
+        left out."""
         todo = self._unsent(
-            {(mt.id, p): keys(mt.id, p) for mt in meetings for p in coordinators[mt.case_id]}
+            {(mt.id, p): keys(mt.id, p) for mt in meetings for p in people.get(mt.case_id, ())}
         )
         to_tell: list[tuple[ReportMeeting, list[int]]] = []
         for meeting in meetings:
-            people = [p for p in coordinators[meeting.case_id] if (meeting.id, p) in todo]
-            if people:
-                to_tell.append((meeting, people))
+            who = [p for p in people.get(meeting.case_id, ()) if (meeting.id, p) in todo]
+            if who:
+                to_tell.append((meeting, who))
         return to_tell
 
     def _unsent(self, wanted: dict[tuple[int, int], tuple[str, ...]]) -> set[tuple[int, int]]:
@@ -262,6 +273,17 @@ class CoordinatorReminderReads:
     def failed_reports(self, since: datetime) -> list[tuple[int, int]]:
         """(outbox id, person) of reports created after `since` that finally failed, in two
         queries; each one's case reference kept."""
+        found = []
+        for outbox_id, person_id, params in self.failed_rows(since, REPORT_MESSAGES):
+            self._failed_cases[outbox_id] = str(params.get("case", ""))
+            found.append((outbox_id, person_id))
+        return found
+
+    def failed_rows(
+        self, since: datetime, message_ids: Sequence[str]
+    ) -> list[tuple[int, int, dict[str, object]]]:
+        """(outbox id, the person whose private chat it was for, its stored params) of the
+        messages with these ids created after `since` that finally failed, in two queries."""
         failed: ColumnElement[bool] = m.Outbox.status == "failed"
         if self._s.get_bind().dialect.name == "sqlite":
             # SQLite's statistics say nearly every row has the same status (sent), so it would
@@ -271,7 +293,7 @@ class CoordinatorReminderReads:
         rows = self._s.execute(
             select(m.Outbox.id, m.Outbox.platform, m.Outbox.chat_id, m.Outbox.params).where(
                 failed,
-                m.Outbox.message_id.in_(REPORT_MESSAGES),
+                m.Outbox.message_id.in_(message_ids),
                 m.Outbox.created_at > since,
             )
         ).all()
@@ -289,10 +311,8 @@ class CoordinatorReminderReads:
         found = []
         for outbox_id, platform, chat_id, params in rows:
             person_id = owner.get((platform, chat_id))
-            if person_id is None:
-                continue
-            self._failed_cases[outbox_id] = str(params.get("case", ""))
-            found.append((outbox_id, person_id))
+            if person_id is not None:
+                found.append((outbox_id, person_id, dict(params)))
         return found
 
     def failed_report_cases(self, outbox_ids: Iterable[int]) -> dict[int, str]:

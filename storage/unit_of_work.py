@@ -12,6 +12,7 @@ from storage.coordinator_reminders_repository import CoordinatorReminderReads
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
+from storage.family_reports_repository import FamilyReportReads
 from storage.loop_repository import LoopRepository
 from storage.matrix_repository import MatrixRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
@@ -127,6 +128,11 @@ class UnitOfWork:
     def coordinator_reminders(self) -> CoordinatorReminderReads:
         """What the coordinator side's reminder kinds read and mark, kept for this transaction."""
         return CoordinatorReminderReads(self.session, self.gate, self.coordination)
+
+    @cached_property
+    def family_reports(self) -> FamilyReportReads:
+        """What the family's follow-up and the closing notices read, in this transaction."""
+        return FamilyReportReads(self.session, self.gate, self.coordinator_reminders)
 
     @cached_property
     def processes(self) -> ProcessRepository:

@@ -151,6 +151,17 @@ SAMPLE: dict[str, object] = {
     "said_no": True,
     "children": [{"name": "Alex", "given": True}, {"name": "Mio", "given": False}],
     "kinds": {"question": 2, "view": 1},
+    # family_reports.toml: the family's follow-up and the closing notices
+    "done": 1,
+    "late": 1,
+    "next": 2,
+    "full": True,
+    "done_items": [{"text": "Boka", "due": date(2026, 12, 1)}],
+    "late_items": [{"text": "Ansök", "due": date(2026, 11, 20)}],
+    "next_items": [{"text": "Ring", "due": date(2026, 12, 15)}],
+    "erase_on": date(2027, 11, 24),
+    "erase_year": 2027,
+    "to_youth": True,
     # a long list's page turns (flows/paging.py)
     "page": 2,
     "pages": 15,

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
-from bot.config import ReminderConfig
+from bot.config import PrivacyConfig, ReminderConfig
 from bot.family_reminders import family_due_sources
+from bot.family_reports import family_report_sources
 from bot.nudge_config import NudgeConfig, NudgeContent, ReportConfig
 from bot.nudges import coordinator_sources
 from bot.scheduler import tick
@@ -108,6 +109,9 @@ def test_every_source_the_product_ticks_is_a_reminder_kind() -> None:
         sources = [
             *coordinator_sources(NudgeConfig(content=content), ReportConfig(), "Europe/Helsinki"),
             *family_due_sources(ReminderConfig()),
+            *family_report_sources(
+                NudgeConfig(content=content), ReportConfig(), PrivacyConfig(), "Europe/Helsinki"
+            ),
         ]
         not_kinds = [s.name for s in sources if not isinstance(s, ReminderKind)]
         assert not_kinds == []
