@@ -13,6 +13,7 @@ from storage.coordinators_repository import CoordinationRepository, GuardedMembe
 from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
 from storage.matrix_repository import MatrixRepository
+from storage.meeting_changes_repository import MeetingChangesRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.reminders_repository import ReminderReads
@@ -61,6 +62,11 @@ class UnitOfWork:
     def coordination(self) -> CoordinationRepository:
         """The coordinators' work on cases."""
         return CoordinationRepository(self.session, self.gate)
+
+    @cached_property
+    def meeting_changes(self) -> MeetingChangesRepository:
+        """Meetings booked, moved and cancelled, and series kept ahead (issue 23)."""
+        return MeetingChangesRepository(self.session, self.gate)
 
     @cached_property
     def preparation(self) -> PreparationRepository:
