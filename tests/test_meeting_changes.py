@@ -4,7 +4,7 @@ series that go on until stopped, labelled first/follow-up by date."""
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -66,12 +66,12 @@ def book(maria: Chat, when: str, place: str | None = None, minutes: str = "90 mi
     maria.choose("Boka möte")
     maria.send(when)
     maria.choose("Ingen länk")
-    assert maria.ids() == ["meeting_changes.place_ask"]
+    assert maria.ids() == ["meeting_edit.place_ask"]
     if place is None:
         maria.choose("Ingen plats")
     else:
         maria.send(place)
-    assert maria.ids() == ["meeting_changes.length_ask"]
+    assert maria.ids() == ["meeting_edit.length_ask"]
     if minutes.isdecimal():
         maria.send(minutes)
     else:
@@ -114,7 +114,7 @@ def test_book_move_cancel_everyone_is_told_with_a_calendar_file(
 
     # Maria books a meeting with a place and 60 minutes: everyone hears of it, with a file.
     book(maria, "15 dec 13.00", place="BUP, Storgatan 3", minutes="60 minuter")
-    assert maria.ids() == ["coord.meeting_booked", "meeting_changes.everyone_told", "coord.home"]
+    assert maria.ids() == ["coord.meeting_booked", "meeting_edit.everyone_told", "coord.home"]
     assert "3 personer i ärendet har fått veta" in maria.text()
     booked = {}
     for someone in (alex, kim, sara):
@@ -138,8 +138,8 @@ def test_book_move_cancel_everyone_is_told_with_a_calendar_file(
     maria.choose("Flytta")
     maria.send("17 dec 10.00")
     assert maria.ids() == [
-        "meeting_changes.moved_done",
-        "meeting_changes.everyone_told",
+        "meeting_edit.moved_done",
+        "meeting_edit.everyone_told",
         "coord.home",
     ]
     for someone in (alex, kim, sara):
@@ -154,9 +154,9 @@ def test_book_move_cancel_everyone_is_told_with_a_calendar_file(
     maria.choose("Ändra eller ställ in ett möte")
     maria.choose("17 december")
     maria.choose("Ställ in")
-    assert maria.ids() == ["meeting_changes.cancel_ask"]
+    assert maria.ids() == ["meeting_edit.cancel_ask"]
     maria.choose("Ja, ställ in")
-    assert maria.ids()[0] == "meeting_changes.cancelled_done"
+    assert maria.ids()[0] == "meeting_edit.cancelled_done"
     for someone in (alex, kim, sara):
         [told] = someone.receive()
         assert told.message_id == "meeting_changes.cancelled"
@@ -228,7 +228,7 @@ def test_a_fortnightly_series_goes_on_past_six_until_stopped(
     maria.send("/meny")
     maria.choose("Ändra eller ställ in ett möte")
     maria.choose("Stoppa serien")
-    assert maria.ids()[0] == "meeting_changes.series_stopped"
+    assert maria.ids()[0] == "meeting_edit.series_stopped"
     clock.advance(weeks=4)
     tick(sessions, series_only, clock.now)
     with sessions() as session:

@@ -47,18 +47,18 @@ def show_meetings(ctx: StepContext, *before: Reply) -> Transition:
     meetings = coordination(ctx).upcoming_meetings(ctx.actor.case_id, ctx.now)
     series = meeting_changes(ctx).series_of(ctx.actor.case_id, ctx.now)
     choices = [
-        Choice(f"m:{mt.id}", "meeting_changes.pick_item", {"starts_at": mt.starts_at})
+        Choice(f"m:{mt.id}", "meeting_edit.pick_item", {"starts_at": mt.starts_at})
         for mt in meetings
     ]
     choices += [
         Choice(
             f"s:{s.id}",
-            "meeting_changes.stop_item",
+            "meeting_edit.stop_item",
             {"weeks": s.weeks, "at": s.local_time},
         )
         for s in series
     ]
-    reply = say("meeting_changes.pick", *choices, HOME_CHOICE, count=len(meetings))
+    reply = say("meeting_edit.pick", *choices, HOME_CHOICE, count=len(meetings))
     return Transition(flow_state(Step.MEETING_PICK), (*before, reply))
 
 
@@ -77,7 +77,7 @@ def on_pick(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) ->
         if meeting is not None:
             return show_change(meeting)
     if kind == "s" and key and meeting_changes(ctx).stop_series(ctx.actor.case_id, key, ctx.now):
-        return show_home(ctx, say("meeting_changes.series_stopped"))
+        return show_home(ctx, say("meeting_edit.series_stopped"))
     if choice == HOME_CHOICE.id:
         return show_home(ctx)
     return show_meetings(ctx, say("common.not_understood"))
@@ -86,9 +86,9 @@ def on_pick(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) ->
 def show_change(meeting: MeetingInfo, *before: Reply) -> Transition:
     """What to do with one meeting: move it or cancel it."""
     reply = say(
-        "meeting_changes.change",
-        Choice("move", "meeting_changes.move"),
-        Choice("cancel_meeting", "meeting_changes.cancel"),
+        "meeting_edit.change",
+        Choice("move", "meeting_edit.move"),
+        Choice("cancel_meeting", "meeting_edit.cancel"),
         BACK,
         starts_at=meeting.starts_at,
     )
@@ -116,7 +116,7 @@ def on_change(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) 
 
 def ask_move(state: FlowState, *before: Reply) -> Transition:
     """Asks for the meeting's new day and time."""
-    reply = say("meeting_changes.move_ask", CANCEL)
+    reply = say("meeting_edit.move_ask", CANCEL)
     return Transition(flow_state(Step.MEETING_MOVE, **state.data), (*before, reply))
 
 
@@ -138,15 +138,15 @@ def on_move(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) ->
     if done is None:
         return show_meetings(ctx)
     moved, notices = done
-    return _told(ctx, say("meeting_changes.moved_done", starts_at=moved.starts_at), notices)
+    return _told(ctx, say("meeting_edit.moved_done", starts_at=moved.starts_at), notices)
 
 
 def ask_cancel(state: FlowState, meeting: MeetingInfo) -> Transition:
     """Asks whether the meeting is really cancelled."""
     reply = say(
-        "meeting_changes.cancel_ask",
-        Choice("yes", "meeting_changes.cancel_yes"),
-        Choice("no", "meeting_changes.cancel_no"),
+        "meeting_edit.cancel_ask",
+        Choice("yes", "meeting_edit.cancel_yes"),
+        Choice("no", "meeting_edit.cancel_no"),
         starts_at=meeting.starts_at,
     )
     return Transition(flow_state(Step.MEETING_CANCEL_CONFIRM, **state.data), (reply,))
@@ -162,14 +162,14 @@ def on_cancel(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) 
     if done is None:
         return show_meetings(ctx)
     cancelled, notices = done
-    said = say("meeting_changes.cancelled_done", starts_at=cancelled.starts_at)
+    said = say("meeting_edit.cancelled_done", starts_at=cancelled.starts_at)
     return _told(ctx, said, notices)
 
 
 def _told(ctx: StepContext, said: Reply, notices: tuple[Notice, ...]) -> Transition:
     """Home, with what was done, who was told, and the notices."""
     people = len({n.person_id for n in notices})
-    told = (say("meeting_changes.everyone_told", count=people),) if notices else ()
+    told = (say("meeting_edit.everyone_told", count=people),) if notices else ()
     return replace(show_home(ctx, said, *told), notices=notices)
 
 

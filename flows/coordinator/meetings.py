@@ -102,7 +102,7 @@ def on_meeting_link(state: FlowState, event: Event, ctx: StepContext, zone: Zone
 
 def ask_meeting_place(state: FlowState, *before: Reply) -> Transition:
     """Asks where the meeting is (free text), or none."""
-    reply = say("meeting_changes.place_ask", Choice("skip", "meeting_changes.no_place"), CANCEL)
+    reply = say("meeting_edit.place_ask", Choice("skip", "meeting_edit.no_place"), CANCEL)
     return Transition(flow_state(Step.MEETING_PLACE, **state.data), (*before, reply))
 
 
@@ -126,8 +126,8 @@ def on_meeting_place(
 
 def ask_meeting_length(state: FlowState, *before: Reply) -> Transition:
     """Asks how long the meeting is: a choice, or a typed number of minutes."""
-    offered = [Choice(str(n), "meeting_changes.minutes", {"minutes": n}) for n in MINUTES_OFFERED]
-    reply = say("meeting_changes.length_ask", *offered, CANCEL)
+    offered = [Choice(str(n), "meeting_edit.minutes", {"minutes": n}) for n in MINUTES_OFFERED]
+    reply = say("meeting_edit.length_ask", *offered, CANCEL)
     return Transition(flow_state(Step.MEETING_LENGTH, **state.data), (*before, reply))
 
 
@@ -154,7 +154,7 @@ def on_meeting_length(
         return show_home(ctx)
     minutes = read_minutes(event)
     if minutes is None:
-        unknown = say("meeting_changes.length_unknown", low=MIN_MINUTES, high=MAX_MINUTES)
+        unknown = say("meeting_edit.length_unknown", low=MIN_MINUTES, high=MAX_MINUTES)
         return ask_meeting_length(state, unknown)
     first = datetime.fromisoformat(str(state.data["starts"]))
     weeks = state.data.get("weeks")
@@ -175,11 +175,11 @@ def on_meeting_length(
         meeting_changes(ctx), ctx.actor.case_id, starts, details, series, ctx.now
     )
     if series is not None:
-        said = say("meeting_changes.series_booked", first=first, weeks=series.weeks)
+        said = say("meeting_edit.series_booked", first=first, weeks=series.weeks)
     else:
         said = say("coord.meeting_booked", first=first, count=1, weeks=None, link=bool(link))
     people = len({n.person_id for n in notices})
-    told = (say("meeting_changes.everyone_told", count=people),) if notices else ()
+    told = (say("meeting_edit.everyone_told", count=people),) if notices else ()
     return replace(show_home(ctx, said, *told), notices=notices)
 
 

@@ -131,7 +131,7 @@ def show_home(ctx: StepContext, *before: Reply) -> Transition:
         Choice("orgs", "coord.menu.orgs"),
         Choice("meeting", "coord.menu.meeting"),
         # Move or cancel a meeting, stop a series (flows/coordinator/meeting_edits.py).
-        *([Choice("meetings", "meeting_changes.menu")] if meetings else []),
+        *([Choice("meetings", "meeting_edit.menu")] if meetings else []),
         Choice("agenda", "coord.menu.agenda"),
         # Publishing the gemensam bild starts the family's answer loop (flows/picture_loop.py).
         Choice("picture", "coord.menu.picture"),
