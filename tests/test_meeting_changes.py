@@ -233,3 +233,27 @@ def test_a_fortnightly_series_goes_on_past_six_until_stopped(
     tick(sessions, series_only, clock.now)
     with sessions() as session:
         assert len(session.scalars(select(m.Meeting.id)).all()) == count
+
+
+def test_a_young_person_who_has_not_said_yes_is_not_told(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    maria = coordinator_with_case(sessions, catalogue, clock)
+    kim = person(sessions, catalogue, clock, "kim")
+    invited(maria, kim, "Vårdnadshavare", "Kim")
+    makers = {**file_makers(clock), **meeting_file_makers()}
+    alex = Chat(
+        sessions,
+        catalogue,
+        clock,
+        ConversationRef(PLATFORM, "alex", "alex"),
+        makers,
+        auto_consent=False,
+    )
+    invited(maria, alex, "Den unga personen", "Alex")
+    assert alex.said("consent.explain"), "Alex has the question about the bot, unanswered"
+    kim.receive()
+    book(maria, "15 dec 13.00")
+    assert "En person i ärendet har fått veta" in maria.text()
+    assert [s.message_id for s in kim.receive()] == ["meeting_changes.booked"]
+    assert alex.receive() == []
