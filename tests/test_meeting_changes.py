@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.cli import main
+from bot.clock import system_clock
 from bot.followup_report import file_makers
 from bot.ics import meeting_file_makers
 from bot.nudge_config import NudgeConfig, ReportConfig
@@ -257,3 +259,31 @@ def test_a_young_person_who_has_not_said_yes_is_not_told(
     assert "En person i ärendet har fått veta" in maria.text()
     assert [s.message_id for s in kim.receive()] == ["meeting_changes.booked"]
     assert alex.receive() == []
+
+
+def test_the_operator_s_cancel_tells_everyone_the_same_way(
+    engine: Engine, sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    maria = coordinator_with_case(sessions, catalogue, clock)
+    kim = person(sessions, catalogue, clock, "kim")
+    invited(maria, kim, "Vårdnadshavare", "Kim")
+    kim.receive()
+    book(maria, "15 dec 13.00", place="Skolan")
+    kim.receive()
+    with sessions() as session:
+        meeting_id = session.scalar(select(m.Meeting.id))
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["meeting", "cancel", "--case", "K-1", "--id", str(meeting_id), "--db", url]) == 0
+
+    # The shell queued the notices at its own (real) time: delivered on the real clock.
+    for user in ("kim", "maria"):
+        makers = {**file_makers(clock), **meeting_file_makers()}
+        chat = Chat(
+            sessions, catalogue, system_clock, ConversationRef(PLATFORM, user, user), makers
+        )
+        [told] = chat.receive()
+        assert told.message_id == "meeting_changes.cancelled"
+        cancelled = event_of(calendar_of(told))
+        assert cancelled["method"] == "CANCEL" and cancelled["status"] == "CANCELLED"
+        assert cancelled["uid"] == f"meeting-{meeting_id}@samverkansboten"
+        assert cancelled["sequence"] == 1
