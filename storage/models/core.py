@@ -127,6 +127,8 @@ class Meeting(Base):
     __table_args__ = (
         Index("ix_meeting_case_starts", "case_id", "starts_at"),
         Index("ix_meeting_starts", "starts_at"),
+        # The tick counts each running series' meetings ahead (flows/meeting_changes.py).
+        Index("ix_meeting_series_starts", "series_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

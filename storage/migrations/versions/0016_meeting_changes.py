@@ -7,7 +7,8 @@ and a higher SEQUENCE, so calendars update the event instead of adding a second 
 kept a few meetings ahead by the tick until the coordinator stops it: `booked_until` is the
 day of the last occurrence booked (moves of single meetings do not shift the series), and
 `stopped_at` says when it was stopped. Series made before this migration have no booked_until:
-the tick goes on from their latest meeting. Downgrade drops the columns.
+the tick goes on from their latest meeting. An index on (series_id, starts_at) keeps that
+count cheap. Downgrade drops the index and the columns.
 
 Revision ID: 0016
 Revises: 0015
@@ -35,9 +36,12 @@ def upgrade() -> None:
     with op.batch_alter_table("meeting_series") as batch:
         batch.add_column(sa.Column("booked_until", sa.Date(), nullable=True))
         batch.add_column(sa.Column("stopped_at", storage.types.UTCDateTime(), nullable=True))
+    # The tick counts each running series' meetings ahead on every pass.
+    op.create_index("ix_meeting_series_starts", "meeting", ["series_id", "starts_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_meeting_series_starts", table_name="meeting")
     with op.batch_alter_table("meeting_series") as batch:
         batch.drop_column("stopped_at")
         batch.drop_column("booked_until")
