@@ -33,20 +33,20 @@ class MeetingIcsMaker:
     def make(
         self, uow: UnitOfWork, params: Params, locale: str, catalogue: Catalogue
     ) -> RenderedFile:
-        """The calendar file of the meeting named by params["meeting_id"]."""
+        """The calendar file of the meeting named by params["meeting_id"]: PUBLISH from the
+        meeting info, REQUEST with a booking or a move, CANCEL with a cancellation."""
         meeting_id = params.get("meeting_id")
+        method = params.get("method")
+        if method == "cancel":
+            return self._cancelled(params, locale, catalogue)
         meeting = uow.families.meeting(meeting_id) if isinstance(meeting_id, int) else None
         if meeting is None:
             raise MissingMeeting(f"meeting {meeting_id!r}")
         zone = catalogue.timezone
         starts = meeting.starts_at.astimezone(zone)
-        event = Event()
-        # A stable UID: a calendar that imports the file again updates the same event.
-        event.add("uid", f"meeting-{meeting.id}@samverkansboten")
-        event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
-        event.add("dtstart", starts)
-        event.add("dtend", starts + timedelta(minutes=meeting.duration_minutes))
-        event.add("summary", catalogue.render("meeting.ics_summary", {}, locale, TextFormat.PLAIN))
+        event = _event(meeting.id, starts, meeting.duration_minutes, catalogue, locale)
+        # Each change of the meeting counts up: a calendar keeps the newest version.
+        event.add("sequence", meeting.sequence)
         description = catalogue.render(
             "meeting.ics_description", {"link": meeting.remote_link}, locale, TextFormat.PLAIN
         )
@@ -55,13 +55,49 @@ class MeetingIcsMaker:
             event.add("location", meeting.place)
         if meeting.remote_link:
             event.add("url", meeting.remote_link)
-        calendar = Calendar()
-        calendar.add("prodid", PRODID)
-        calendar.add("version", "2.0")
-        calendar.add("method", "PUBLISH")
-        calendar.add_component(event)
-        calendar.add_missing_timezones()
-        return RenderedFile(f"mote-{starts:%Y-%m-%d}.ics", MEDIA_TYPE, calendar.to_ical())
+        return _file(event, starts, "REQUEST" if method == "request" else "PUBLISH")
+
+    def _cancelled(self, params: Params, locale: str, catalogue: Catalogue) -> RenderedFile:
+        """The cancellation of a meeting that no longer exists, from what the notice carries."""
+        meeting_id, sequence = params.get("meeting_id"), params.get("sequence")
+        starts_text, minutes = params.get("starts_at"), params.get("minutes")
+        if not (
+            isinstance(meeting_id, int)
+            and isinstance(sequence, int)
+            and isinstance(starts_text, str)
+            and isinstance(minutes, int)
+        ):
+            raise MissingMeeting(f"cancelled meeting {meeting_id!r}")
+        starts = datetime.fromisoformat(starts_text).astimezone(catalogue.timezone)
+        event = _event(meeting_id, starts, minutes, catalogue, locale)
+        event.add("sequence", sequence)
+        event.add("status", "CANCELLED")
+        return _file(event, starts, "CANCEL")
+
+
+def _event(
+    meeting_id: int, starts: datetime, minutes: int, catalogue: Catalogue, locale: str
+) -> Event:
+    """The event's fields every version of the file has."""
+    event = Event()
+    # A stable UID: a calendar that imports the file again updates the same event.
+    event.add("uid", f"meeting-{meeting_id}@samverkansboten")
+    event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
+    event.add("dtstart", starts)
+    event.add("dtend", starts + timedelta(minutes=minutes))
+    event.add("summary", catalogue.render("meeting.ics_summary", {}, locale, TextFormat.PLAIN))
+    return event
+
+
+def _file(event: Event, starts: datetime, method: str) -> RenderedFile:
+    """The calendar around the event, with its time zone."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return RenderedFile(f"mote-{starts:%Y-%m-%d}.ics", MEDIA_TYPE, calendar.to_ical())
 
 
 def meeting_file_makers() -> dict[str, MeetingIcsMaker]:

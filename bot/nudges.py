@@ -20,6 +20,7 @@ from flows.coordinator_reminders import (
     is_quiet,
     stage_of,
 )
+from flows.meeting_changes import SeriesBooking
 from flows.reminders import ReminderKind
 from storage.coordinator_reminders_repository import REPORT_MESSAGES, meetings_starting
 
@@ -46,4 +47,6 @@ def coordinator_sources(
         Agendas(reports),
         FollowupReports(reports, zone),
         FailedReports(),
+        # Series go on until stopped: the next meetings are booked as time passes.
+        SeriesBooking(zone),
     ]

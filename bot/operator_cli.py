@@ -21,7 +21,9 @@ from bot.clock import system_clock
 from bot.config import Config
 from flows.domain import MeetingKind, Role
 from flows.family_domain import OrganisationKind
+from flows.meeting_changes import cancel_meeting, move_meeting
 from storage import models as m
+from storage.access import Purpose
 from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 
@@ -170,15 +172,19 @@ def _meeting(args: argparse.Namespace, config: Config, uow: UnitOfWork) -> str:
             f"{case.reference}: meeting {meeting_id} ({args.kind}) on "
             f"{_shown(starts_at, zone)}, {args.minutes} minutes"
         )
+    # Moves and cancels tell everyone in the case as the coordinator's chat does.
+    port = uow.meeting_changes.acting_as(uow.gate.for_system(Purpose.OPERATOR))
     if args.meeting_command == "move":
         starts_at = _local_time(args.at, zone)
-        if not uow.cases.move_meeting(case.id, args.id, starts_at):
+        moved = move_meeting(port, case.id, args.id, starts_at, now)
+        if moved is None:
             raise OperatorError(f"case {case.reference} has no meeting {args.id}", EXIT_NOT_FOUND)
-        uow.audit.record(now, None, case.id, "meeting.move", "meeting", args.id)
+        uow.outbox.enqueue_notices(moved[1], now, config.default_locale)
         return f"{case.reference}: meeting {args.id} moved to {_shown(starts_at, zone)}"
-    if not uow.cases.cancel_meeting(case.id, args.id):
+    cancelled = cancel_meeting(port, case.id, args.id, now)
+    if cancelled is None:
         raise OperatorError(f"case {case.reference} has no meeting {args.id}", EXIT_NOT_FOUND)
-    uow.audit.record(now, None, case.id, "meeting.cancel", "meeting", args.id)
+    uow.outbox.enqueue_notices(cancelled[1], now, config.default_locale)
     return f"{case.reference}: meeting {args.id} cancelled"
 
 

@@ -35,6 +35,8 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "participation": Audience.YOUTH,
     "menu": Audience.YOUTH,
     "meeting": Audience.YOUTH,
+    # Everyone is told of a booked, moved or cancelled meeting (flows/meeting_changes.py).
+    "meeting_changes": Audience.YOUTH,
     "org_default": Audience.YOUTH,
     "picture": Audience.YOUTH,
     "request": Audience.YOUTH,
@@ -60,6 +62,8 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "caregiver": Audience.CAREGIVER,
     "member": Audience.PROFESSIONAL,
     "coord": Audience.PROFESSIONAL,
+    # The coordinator books, moves and cancels meetings (flows/coordinator/meeting_edits.py).
+    "meeting_edit": Audience.PROFESSIONAL,
     "pro": Audience.PROFESSIONAL,
     "nudge": Audience.PROFESSIONAL,
     "status": Audience.PROFESSIONAL,

@@ -136,6 +136,9 @@ class MeetingInfo:
     duration_minutes: int
     place: str | None
     remote_link: str | None
+    # Changes since booking: the calendar file's SEQUENCE (bot/ics.py).
+    sequence: int = 0
+    series_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -638,6 +638,8 @@ def _meeting_info(meeting: m.Meeting) -> MeetingInfo:
         duration_minutes=meeting.duration_minutes,
         place=meeting.place,
         remote_link=meeting.remote_link,
+        sequence=meeting.sequence,
+        series_id=meeting.series_id,
     )
 
 

@@ -15,6 +15,7 @@ from storage.families_repository import FamiliesRepository
 from storage.family_reports_repository import FamilyReportReads
 from storage.loop_repository import LoopRepository
 from storage.matrix_repository import MatrixRepository
+from storage.meeting_changes_repository import MeetingChangesRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.reminders_repository import ReminderReads
@@ -63,6 +64,11 @@ class UnitOfWork:
     def coordination(self) -> CoordinationRepository:
         """The coordinators' work on cases."""
         return CoordinationRepository(self.session, self.gate)
+
+    @cached_property
+    def meeting_changes(self) -> MeetingChangesRepository:
+        """Meetings booked, moved and cancelled, and series kept ahead (issue 23)."""
+        return MeetingChangesRepository(self.session, self.gate)
 
     @cached_property
     def preparation(self) -> PreparationRepository:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.followup_report import file_makers
+from bot.ics import meeting_file_makers
 from bot.nudge_config import NudgeConfig, ReportConfig
 from bot.nudges import coordinator_sources
 from bot.scheduler import tick
@@ -22,9 +23,11 @@ _CODE = re.compile(r"/start (\S+)")
 def chat(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, user: str
 ) -> Chat:
-    """A private chat of one user, with the report file makers registered."""
+    """A private chat of one user, with the report and calendar file makers registered (as
+    the product has them, bot/cli.py)."""
     ref = ConversationRef(PLATFORM, user, user)
-    return Chat(sessions, catalogue, clock, ref, file_makers=file_makers(clock))
+    makers = {**file_makers(clock), **meeting_file_makers()}
+    return Chat(sessions, catalogue, clock, ref, file_makers=makers)
 
 
 def coordinator_code(sessions: sessionmaker[Session], clock: FakeClock, name: str) -> str:

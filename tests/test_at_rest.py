@@ -114,6 +114,8 @@ def test_what_a_coordinator_types_and_the_matrix_token_are_ciphertext(
     maria.choose("Boka möte")
     maria.send("15 dec 13.00")
     maria.send(LINK)
+    maria.choose("Ingen plats")
+    maria.choose("90 minuter")
     assert "Mötet är bokat" in maria.text()
     with UnitOfWork(sessions) as uow:
         org = uow.families.find_organisation(ORG.lower())
@@ -201,6 +203,8 @@ def test_a_link_keeps_no_control_bidi_or_nul_characters(
     maria: Chat, sessions: sessionmaker[Session]
 ) -> None:
     maria.send("\u202e https://video.example/\x00mo\u200bte\x1b[2J\u2066 \n")
+    maria.choose("Ingen plats")
+    maria.choose("90 minuter")
     assert "Mötet är bokat" in maria.text()
     with UnitOfWork(sessions) as uow:
         assert uow.session.scalar(select(m.Meeting.remote_link)) == "https://video.example/mote[2J"

@@ -107,6 +107,8 @@ SAMPLE: dict[str, object] = {
     "meeting_kind": "first",
     "ends_at": datetime(2026, 12, 1, 14, 30, tzinfo=UTC),
     "minutes": 90,
+    "low": 15,
+    "high": 480,
     "place": "BUP, Storgatan 1",
     "invitees": [
         {"role": "youth", "organisation": None},

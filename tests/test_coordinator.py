@@ -128,6 +128,8 @@ def test_a_single_meeting_needs_a_future_time_and_a_real_link(maria: Chat) -> No
     maria.send("javascript:alert(1)")
     assert maria.ids() == ["coord.meeting_bad_link", "coord.meeting_link_ask"]
     maria.choose("Ingen länk")
+    maria.choose("Ingen plats")
+    maria.choose("90 minuter")
     assert "Mötet är bokat tisdag 15 december kl. 13.00." in maria.text()
     assert "Nästa möte: tisdag 15 december kl. 13.00." in maria.text()
 

@@ -104,8 +104,17 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
     maria.choose("Boka möte")
     maria.send("varannan tisdag 13.00")
     maria.send("https://meet.example.org/k1")
-    assert maria.ids() == ["coord.meeting_booked", "coord.home"]
-    assert "6 möten, var 2:e vecka, med start tisdag 24 november kl. 13.00" in maria.text()
+    maria.choose("Ingen plats")
+    maria.choose("90 minuter")
+    assert maria.ids() == [
+        "meeting_edit.series_booked",
+        "meeting_edit.everyone_told",
+        "coord.home",
+    ]
+    assert "var 2:e vecka, med start tisdag 24 november kl. 13.00" in maria.text()
+    # Everyone hears of the three meetings booked ahead, each with its calendar file.
+    for member in (alex, kim, sara):
+        assert [s.message_id for s in member.receive()] == ["meeting_changes.booked"] * 3
     with UnitOfWork(sessions) as uow:
         meetings = uow.session.execute(
             select(m.Meeting.starts_at, m.Meeting.kind, m.Meeting.series_id).order_by(
@@ -166,9 +175,13 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
     clock.now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     run_tick(sessions, clock)
     sara.receive()
-    assert sara.ids() == ["nudge.digest"]
-    assert sara.text() == ("Du har 2 åtgärder i ärende K-1, 1 är försenad, 1 ska vara klar i dag.")
-    assert kim.receive() == [] and maria.receive() == []
+    # The 24 November meeting has passed: the series books its next one, and all hear of it.
+    assert sara.ids() == ["nudge.digest", "meeting_changes.booked"]
+    assert sara.turn[0].rendered.text == (
+        "Du har 2 åtgärder i ärende K-1, 1 är försenad, 1 ska vara klar i dag."
+    )
+    assert [s.message_id for s in kim.receive()] == ["meeting_changes.booked"]
+    assert [s.message_id for s in maria.receive()] == ["meeting_changes.booked"]
     run_tick(sessions, clock)
     assert sara.receive() == [], "a stage is nudged once"
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.cli import EXIT_NOT_FOUND, EXIT_USAGE, main
+from bot.clock import system_clock
 from bot.family_reminders import MeetingReminders
 from bot.scheduler import tick
 from flows.conversation import ConversationRef
@@ -135,6 +136,12 @@ def test_an_operator_sets_up_a_case_whose_people_join_and_find_meeting_and_actio
     assert shell.ok(
         "meeting", "move", "--case", "K-1", "--id", "1", "--at", "2026-12-16 09:00"
     ) == ("K-1: meeting 1 moved to 2026-12-16 09:00 Europe/Stockholm")
+    # Everyone in the case is told at once, with the updated calendar file; the shell queued
+    # it at its own (real) time, so the delivery loop on the real clock sends it.
+    for ref in (ALEX, SARA, MARIA):
+        told = Chat(sessions, catalogue, system_clock, ref).receive()
+        assert [t.message_id for t in told] == ["meeting_changes.moved"]
+        assert told[0].rendered.file is not None
     alex.send("/meny")
     alex.choose("När är mötet?")
     assert "När: onsdag 16 december kl. 09.00 till 10.30." in alex.text()

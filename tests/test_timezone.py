@@ -75,6 +75,8 @@ def test_a_meeting_at_13_in_helsinki_is_at_11_utc(
     maria.choose("Boka möte")
     maria.send("15 dec 13.00")
     maria.choose("Ingen länk")
+    maria.choose("Ingen plats")
+    maria.choose("90 minuter")
     assert "Mötet är bokat tisdag 15 december kl." in maria.text()
     assert meeting_starts(sessions) == [datetime(2026, 12, 15, 11, 0, tzinfo=UTC)]
 
@@ -119,11 +121,11 @@ def test_the_demo_books_the_coordinator_s_meeting_at_the_configured_time(tmp_pat
     config = tmp_path / "config.toml"
     config.write_text(f'[bot]\ntimezone = "{HELSINKI}"\n', encoding="utf-8")
     db = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    # Boka möte (4), the time, Ingen länk (1).
+    # Boka möte (4), the time, Ingen länk (1), Ingen plats (1), 90 minuter (2).
     sara = run(
         ["demo", "--as", "coordinator", "--config", str(config), "--db", db],
         tmp_path,
-        "4\n15 dec 13.00\n1\n",
+        "4\n15 dec 13.00\n1\n1\n2\n",
     )
     assert sara.returncode == 0, sara.stderr
     # Before, the flows read 13.00 as Stockholm time and the message (Helsinki) said 14.00.

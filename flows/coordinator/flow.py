@@ -5,7 +5,8 @@ part of the conversation is a module of its own, with its own diagram:
 
 - `cases.py`: case_name, cases, close_confirm
 - `invites.py`: orgs, org_add, invite_role, invite_org, invite_name, members
-- `meetings.py`: meeting_when, meeting_link
+- `meetings.py`: meeting_when, meeting_link, meeting_place, meeting_length
+- `meeting_edits.py`: meeting_pick, meeting_change, meeting_move, meeting_cancel_confirm
 - `picture.py`: picture_text, picture_confirm
 - `answers.py`: comment_answer (answering a picture comment)
 - `plan.py`: plan, plan_paste, plan_confirm, add_owner, add_text, add_date
@@ -21,6 +22,7 @@ stateDiagram-v2
     home --> members: Vilka är med
     home --> orgs: Verksamheter
     home --> meeting_when: Boka möte
+    home --> meeting_pick: Ändra eller ställ in ett möte
     home --> home: Dagordning / Uppföljningsrapport (skickas som fil)
     home --> picture_text: Skriv gemensam bild
     home --> plan: Planen
@@ -39,7 +41,16 @@ from zoneinfo import ZoneInfo
 from flows.action_status import STATUS_STEPS
 from flows.conversation import Event
 from flows.coordination import NO_CASE, coordination
-from flows.coordinator import actions, answers, cases, invites, meetings, picture, plan
+from flows.coordinator import (
+    actions,
+    answers,
+    cases,
+    invites,
+    meeting_edits,
+    meetings,
+    picture,
+    plan,
+)
 from flows.coordinator.documents import agenda_replies, followup_replies
 from flows.coordinator.steps import (
     FLOW_NAME,
@@ -79,6 +90,8 @@ def on_home(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) ->
             return invites.show_orgs(ctx)
         case "meeting":
             return meetings.ask_meeting_when()
+        case "meetings":
+            return meeting_edits.show_meetings(ctx)
         case "agenda":
             return show_home(ctx, *agenda_replies(ctx.actor.case_id, ctx))
         case "picture":
@@ -110,6 +123,7 @@ STEPS: dict[Step, StepDef] = {
     **cases.STEPS,
     **invites.STEPS,
     **meetings.STEPS,
+    **meeting_edits.STEPS,
     **picture.STEPS,
     **plan.STEPS,
     **actions.STEPS,

@@ -36,6 +36,12 @@ class Step(StrEnum):
     MEMBERS = "members"
     MEETING_WHEN = "meeting_when"
     MEETING_LINK = "meeting_link"
+    MEETING_PLACE = "meeting_place"
+    MEETING_LENGTH = "meeting_length"
+    MEETING_PICK = "meeting_pick"
+    MEETING_CHANGE = "meeting_change"
+    MEETING_MOVE = "meeting_move"
+    MEETING_CANCEL_CONFIRM = "meeting_cancel_confirm"
     PLAN = "plan"
     PLAN_PASTE = "plan_paste"
     PLAN_CONFIRM = "plan_confirm"
@@ -125,6 +131,8 @@ def show_home(ctx: StepContext, *before: Reply) -> Transition:
         Choice("members", "coord.menu.members"),
         Choice("orgs", "coord.menu.orgs"),
         Choice("meeting", "coord.menu.meeting"),
+        # Move or cancel a meeting, stop a series (flows/coordinator/meeting_edits.py).
+        *([Choice("meetings", "meeting_edit.menu")] if meetings else []),
         Choice("agenda", "coord.menu.agenda"),
         # Publishing the gemensam bild starts the family's answer loop (flows/picture_loop.py).
         Choice("picture", "coord.menu.picture"),

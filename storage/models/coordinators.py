@@ -79,6 +79,11 @@ class MeetingSeries(Base):
     interval_weeks: Mapped[int] = mapped_column(Integer)
     local_time: Mapped[str] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The day of the last occurrence booked: the tick books on from there (None: from the
+    # series' latest meeting, for series made before migration 0016).
+    booked_until: Mapped[date | None] = mapped_column(Date)
+    # The coordinator stopped the series: no more meetings are booked ahead.
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InviteGuessing(Base):

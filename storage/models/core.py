@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -126,6 +127,8 @@ class Meeting(Base):
     __table_args__ = (
         Index("ix_meeting_case_starts", "case_id", "starts_at"),
         Index("ix_meeting_starts", "starts_at"),
+        # The tick counts each running series' meetings ahead (flows/meeting_changes.py).
+        Index("ix_meeting_series_starts", "series_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,6 +140,9 @@ class Meeting(Base):
     # Encrypted: the link lets whoever has it into the family's video meeting.
     remote_link: Mapped[str | None] = mapped_column(EncryptedText())
     series_id: Mapped[str | None] = mapped_column(String(64))
+    # Counts the changes (moves) since booking: the calendar file's SEQUENCE, so a calendar
+    # updates its event rather than adding a second one.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Question(Base):

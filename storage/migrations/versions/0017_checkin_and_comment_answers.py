@@ -7,8 +7,8 @@ skipped it. comment_answer holds a coordinator's answer (encrypted) to a "stämm
 delvis" comment on the shared picture; it goes with the comment it answers. Both are new
 tables; downgrade drops them.
 
-Revision ID: 0016_checkin
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-12 09:00:00.000000
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0016_checkin"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
