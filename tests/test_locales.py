@@ -235,3 +235,19 @@ def test_a_name_in_an_arabic_sentence_is_isolated_on_matrix(with_arabic: Catalog
     assert same_label(label) == same_label(
         label.replace(ISOLATE_START, "").replace(ISOLATE_END, "")
     )
+
+
+def test_sprak_in_each_draft_language_says_so_in_that_language(catalogue: Catalogue) -> None:
+    for locale in catalogue.locales:
+        pick = catalogue.render("language.pick", {"current": locale}, locale, TextFormat.PLAIN)
+        if locale in REVIEWED:
+            continue
+        notice = catalogue.render(DRAFT_NOTICE, {}, locale, TextFormat.PLAIN)
+        assert pick.endswith(notice), locale
+
+
+@pytest.mark.parametrize("locale", available_locales())
+def test_the_help_now_numbers_are_the_same_in_every_language(locale: str) -> None:
+    info = load_locale(LOCALES_DIR / locale)["help_now.info"]
+    for number in ("112", "116 111", "90101", "1177", "bris.se", "mind.se"):
+        assert number in info, (locale, number)
