@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
@@ -31,6 +32,13 @@ ALLOWED_TAGS = ("b", "i", "code")
 # Rendered button labels kept per language; plenty for every label the catalogue has.
 MAX_CACHED_LABELS = 4096
 _TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\s*/?>")
+# A locale whose catalogue has this key is a draft awaiting a native speaker's review; its
+# value is the notice (in that language) that /sprak shows.
+DRAFT_NOTICE = "_format.draft_notice"
+# FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE: a value inside them keeps its own direction,
+# so "Alex Svensson" inside an Arabic sentence reads left to right and does not drag the
+# punctuation around it. Plain Unicode, so Telegram HTML, Matrix and a terminal all keep it.
+ISOLATE_START, ISOLATE_END = "\u2068", "\u2069"
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +118,23 @@ def load_messages(path: Path) -> dict[str, str]:
 
     walk("", data)
     return flat
+
+
+def is_right_to_left(locale: str) -> bool:
+    """True for a language written right to left (Babel's locale data: ar, fa, …)."""
+    try:
+        return Locale.parse(locale).character_order == "right-to-left"
+    except (ValueError, UnknownLocaleError):
+        return False
+
+
+def isolate(value: Any) -> Any:
+    """A printed value between bidi isolates; the catalogue's own HTML (Markup) and numbers
+    stay as they are: only text from outside the template (names, what people wrote, dates)
+    can have another direction than the sentence around it."""
+    if isinstance(value, Markup) or not isinstance(value, str) or not value:
+        return value
+    return f"{ISOLATE_START}{value}{ISOLATE_END}"
 
 
 def html_to_plain(text: str) -> str:
@@ -206,6 +231,10 @@ class Catalogue:
             self._labels[key] = label
         return label
 
+    def is_draft(self, locale: str) -> bool:
+        """True when the language's texts still await review by a native speaker."""
+        return DRAFT_NOTICE in self._messages.get(locale, {})
+
     def format_datetime(self, value: datetime, locale: str) -> str:
         """A date and time in the locale's words, in the configured time zone."""
         pattern = self.source("_format.datetime", locale)
@@ -239,10 +268,25 @@ class Catalogue:
         env.globals["t"] = nested
         # A language's name in that language ("svenska", "English"), so a language menu
         # lists a new locale directory with no new message.
-        env.globals["language_name"] = lambda code: self.source("_format.language_name", code)
+        # Catalogue text, not someone's words: Markup, so it is not isolated as a value.
+        env.globals["language_name"] = lambda code: Markup.escape(
+            self.source("_format.language_name", code)
+        )
+
+        def draft_notice(code: str) -> Markup | str:
+            """The language's own "this is a draft" notice, or nothing when it is reviewed."""
+            if not self.is_draft(code):
+                return ""
+            text = "\n\n" + self.render(DRAFT_NOTICE, {}, code, fmt)
+            return Markup(text) if fmt is TextFormat.HTML else text
+
+        env.globals["draft_notice"] = draft_notice
 
     def _environment(self, locale: str) -> Environment:
         """The Jinja2 environment that renders this locale's messages."""
-        env = Environment(autoescape=True, undefined=StrictUndefined)
+        # In a right-to-left language every value printed into a sentence is isolated
+        # (finalize runs on each {{ … }} before escaping; {% if %} still sees the raw value).
+        finalize = isolate if is_right_to_left(locale) else None
+        env = Environment(autoescape=True, undefined=StrictUndefined, finalize=finalize)
         self.add_locale_helpers(env, locale, TextFormat.HTML)
         return env

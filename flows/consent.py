@@ -16,6 +16,7 @@ and withdrawing consent (the RIGHTS step).
 stateDiagram-v2
     [*] --> explain: joined / no consent
     explain --> more: Berätta mer
+    explain --> explain: Språk / Language (språkvalet, sedan frågan igen)
     more --> explain: Tillbaka
     explain --> declined: Nej tack
     declined --> explain: Jag har ändrat mig
@@ -54,7 +55,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from flows import meeting_info
+from flows import language, meeting_info
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
 from flows.domain import (
     CONSENTING_ROLES,
@@ -118,6 +119,8 @@ EXPLAIN_CHOICES = (
     Choice("yes", "consent.explain.yes"),
     Choice("more", "consent.explain.more"),
     Choice("no", "consent.explain.no"),
+    # Before anything is agreed: read it in your own language (flows/language.py).
+    Choice(language.OPEN_CHOICE, "menu.language"),
 )
 NO = Choice("no", "consent.no")
 # Typed answers to a yes/no question, in both languages (compared as flows.text_rules.same_label
@@ -236,6 +239,8 @@ class ConsentFlow:
             "consent.more",
             Choice("yes", "consent.explain.yes"),
             Choice("no", "consent.explain.no"),
+            # Before anything is agreed: read it in your own language (flows/language.py).
+            Choice(language.OPEN_CHOICE, "menu.language"),
             operator=self.operator,
         )
         return Transition(_state(Step.MORE), (reply,))

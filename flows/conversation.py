@@ -112,6 +112,9 @@ class JoinWithCode:
     """The user wants to join a case with an invite code (`/start CODE` or a typed code)."""
 
     code: str
+    # The language the person's app is set to, if the platform says (Telegram's
+    # language_code, "ar" or "fa-IR"): the first guess at the language to write in.
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ so a whole conversation can be walked in a test with no network and no database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -174,11 +174,18 @@ class Engine:
         fallback: Flow,
         sidetracks: Sequence[Sidetrack] = (),
         gate: Gate | None = None,
+        before_consent: Sequence[Sidetrack] = (),
+        guess_locale: Callable[[str], str | None] = lambda _hint: None,
     ) -> None:
         self._flows_by_role = dict(flows_by_role)
         self._fallback = fallback
         self._sidetracks = {s.name: s for s in sidetracks}
         self._gate = gate
+        # Sidetracks that also open while the gate holds the conversation (the language:
+        # the consent text must be read in a language the person understands).
+        self._before_consent = {s.name: s for s in before_consent}
+        # A platform's language hint ("ar", "fa-IR") → a language the bot offers, or None.
+        self._guess_locale = guess_locale
 
     def flow_for(self, actor: Actor) -> Flow:
         """The flow a member of this role talks to."""
@@ -200,7 +207,7 @@ class Engine:
         current = state or WAITING_FOR_CODE
         event = read_choice(event, current.offered, shown, group=ref.is_group)
         if isinstance(event, JoinWithCode):
-            transition = self._join(current, event.code, ref, now, ports, actor)
+            transition = self._join(current, event, ref, now, ports, actor)
             if transition.actor is None:
                 transition = replace(transition, actor=actor)
         elif actor is None:
@@ -213,13 +220,14 @@ class Engine:
     def _join(
         self,
         current: FlowState,
-        code: str,
+        join: JoinWithCode,
         ref: ConversationRef,
         now: datetime,
         ports: Ports,
         actor: Actor | None,
     ) -> Transition:
         """Redeems an invite code, then starts the flow of the joined role."""
+        code = join.code
         result = ports.members.redeem_invite(ref, code, now)
         if result.outcome is JoinOutcome.ALREADY_MEMBER and actor is not None:
             ctx = StepContext(ref, now, actor, ports)
@@ -227,13 +235,19 @@ class Engine:
         if result.outcome is not JoinOutcome.JOINED or result.actor is None:
             message = _JOIN_FAILURES.get(result.outcome, "join.unknown")
             return Transition(current, (say(message),))
-        ctx = StepContext(ref, now, result.actor, ports)
+        joined = result.actor
+        guessed = self._guess_locale(join.language) if actor is None else None
+        if guessed is not None and guessed != joined.locale:
+            # First contact: the app's language is the first guess; /sprak changes it.
+            ports.families.set_locale(joined.person_id, guessed)
+            joined = replace(joined, locale=guessed)
+        ctx = StepContext(ref, now, joined, ports)
         if self._gate is not None and not self._gate.admits(JoinWithCode(code), ctx):
             started = self._after_gate(self._gate.enter(JoinWithCode(code), ctx), ctx)
         else:
-            started = self.flow_for(result.actor).start(ctx)
-        welcome = say("join.joined", name=result.actor.display_name)
-        return Transition(started.state, (welcome, *started.replies), started.notices, result.actor)
+            started = self.flow_for(joined).start(ctx)
+        welcome = say("join.joined", name=joined.display_name)
+        return Transition(started.state, (welcome, *started.replies), started.notices, joined)
 
     def _stranger_or_former(
         self, current: FlowState, event: Event, ref: ConversationRef, now: datetime, ports: Ports
@@ -261,10 +275,31 @@ class Engine:
         """Handles a member's event: through the gate when it says so, else the role's flow."""
         gate = self._gate
         if gate is not None and (current.flow == gate.name or not gate.admits(event, ctx)):
+            opener = next((s for s in self._before_consent.values() if s.opens(event)), None)
+            if opener is not None:
+                return opener.start(ctx)
+            if current.flow in self._before_consent:
+                # Back to the gate's question when the sidetrack is done.
+                return self._after_gate(self._before_consent_step(gate, current, event, ctx), ctx)
             if current.flow != gate.name:
                 return self._after_gate(gate.enter(event, ctx), ctx)
             return self._after_gate(self._gate_step(gate, current, event, ctx), ctx)
         return self._settle(self._member_step(current, event, ctx), ctx)
+
+    def _before_consent_step(
+        self, gate: Gate, current: FlowState, event: Event, ctx: StepContext
+    ) -> Transition:
+        """One step of a sidetrack opened before consent; when it is done, the gate again."""
+        sidetrack = self._before_consent[current.flow]
+        if isinstance(event, ChoiceMade) and event.choice_id in current.offered:
+            transition = sidetrack.handle(current, event, ctx)
+        else:
+            # Anything else (a typed word, a command) goes back to the gate's question.
+            transition = Transition(RETURN, ())
+        if transition.state.flow != RETURN.flow:
+            return transition
+        back = gate.start(ctx)
+        return Transition(back.state, (*transition.replies, *back.replies), transition.notices)
 
     def _after_gate(self, transition: Transition, ctx: StepContext) -> Transition:
         """When the gate lets the person through, the role's flow starts right after its words."""

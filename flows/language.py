@@ -3,9 +3,13 @@
 The languages are the catalogue's locale directories, handed in at wiring time, so a new
 language is a directory of texts and no change here.
 
+At first contact the platform's language hint (Telegram's language_code) is the first guess
+(`guess`), and the consent question offers this choice too, before anything else: consent
+must be given in a language the person reads.
+
 ```mermaid
 stateDiagram-v2
-    [*] --> pick: /sprak, menu choice
+    [*] --> pick: /sprak, menu choice, "Språk / Language" under the consent question
     pick --> [*]: a language (stored)
     pick --> [*]: Tillbaka
 ```
@@ -27,6 +31,16 @@ PICK = FlowState(FLOW_NAME, "pick")
 PREFIX = "lang:"
 # A menu choice with this id opens the language choice from any flow.
 OPEN_CHOICE = "language:open"
+# Language tags an app may send for a language the catalogue has under another code:
+# Dari (prs) is read in the Persian texts.
+SAME_WRITTEN_LANGUAGE = {"prs": "fa"}
+
+
+def guess(hint: str, locales: tuple[str, ...]) -> str | None:
+    """The offered language a platform's language tag ("ar", "fa-IR", "uk_UA") points to."""
+    primary = hint.replace("_", "-").split("-", 1)[0].strip().lower()
+    primary = SAME_WRITTEN_LANGUAGE.get(primary, primary)
+    return primary if primary in locales else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +55,10 @@ class LanguageChoice:
         if isinstance(event, CommandIssued):
             return event.command is Command.LANGUAGE
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
+
+    def guess(self, hint: str) -> str | None:
+        """The offered language a platform's language tag points to, if any."""
+        return guess(hint, self.locales)
 
     def start(self, ctx: StepContext) -> Transition:
         """Offers every language, each named in its own language."""

@@ -81,4 +81,6 @@ def clean_link(raw: str, max_chars: int) -> CleanText | None:
 
 def same_label(text: str) -> str:
     """A choice's label as typed or shown, with case and spacing ignored, for comparing."""
-    return " ".join(text.split()).casefold()
+    # Bidi isolates and marks (a right-to-left language isolates the values in its labels)
+    # are invisible: a label typed without them is the same label.
+    return " ".join("".join(ch for ch in text if ch not in _INVISIBLE).split()).casefold()

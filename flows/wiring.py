@@ -41,6 +41,7 @@ def default_engine(
     """
     zone = ZoneInfo(timezone)
     caregiver = CaregiverPreparation(timezone=zone)
+    language = LanguageChoice(tuple(locales))
     return Engine(
         {
             # The young person's own words are never shown in a group chat (the adults read it).
@@ -57,10 +58,12 @@ def default_engine(
             MeetingInformation(),
             PictureLoop(),
             MeetingRequestFlow(),
-            LanguageChoice(tuple(locales)),
+            language,
             HelpNow(),
             FamilyPlan(timezone=zone),
             Checkin(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
+        before_consent=(language,),
+        guess_locale=language.guess,
     )

@@ -178,7 +178,7 @@ def samples() -> dict[str, object]:
         for source in load_locale(Catalogue().locales_dir / locale).values():
             names |= set(re.findall(r"{{\s*([a-z_]+)", source))
             names |= set(re.findall(r"{%\s*(?:if|elif)\s+([a-z_]+)", source))
-    builtin = {"t", "loop", "q", "c", "i", "o", "g", "not", "language_name", "n"}
+    builtin = {"t", "loop", "q", "c", "i", "o", "g", "not", "language_name", "draft_notice", "n"}
     missing = names - set(SAMPLE) - builtin
     assert not missing, f"add sample values for template parameters {sorted(missing)}"
     return SAMPLE

@@ -61,7 +61,7 @@ def test_first_contact_explains_honestly_before_anything_else(
         "/samtycke",
     ):
         assert promise in text
-    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
+    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack", "Språk / Language"]
     alex.choose("Berätta mer")
     assert "/minadata" in alex.text() and "/glommig" in alex.text()
 
@@ -426,7 +426,7 @@ def test_a_reminders_button_waits_until_the_consent_question_is_answered(
 ) -> None:
     alex = chat(sessions, catalogue, clock, ALEX)
     alex.send(f"/start {case.youth_code}")
-    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
+    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack", "Språk / Language"]
     # A reminder with a button reached Alex's chat before Alex answered (its choices are
     # then the ones a typed number means).
     with UnitOfWork(sessions) as uow:
@@ -439,7 +439,7 @@ def test_a_reminders_button_waits_until_the_consent_question_is_answered(
     for answer in (lambda: alex.send("1"), lambda: alex.tap("n:home")):
         answer()
         assert alex.ids()[0] == "common.stale_choice"  # the consent question comes first
-        assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
+        assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack", "Språk / Language"]
     assert consents(sessions) == []
 
 
@@ -483,7 +483,7 @@ def test_an_answer_that_is_no_yes_or_no_is_asked_again_briefly(
     assert alex.ids() == ["consent.ask_again"]
     assert "Innan vi börjar" not in alex.text()
     assert len(alex.text()) < 120
-    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack"]
+    assert alex.choices() == ["Ja, det är okej", "Berätta mer", "Nej tack", "Språk / Language"]
     alex.send("japp")
     assert alex.said("consent.age")
 

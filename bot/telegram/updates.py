@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from telegram import Message, Update
 
-from flows.conversation import ChoiceMade, ConversationRef, Inbound, parse_text
+from flows.conversation import ChoiceMade, ConversationRef, Inbound, JoinWithCode, parse_text
 
 PLATFORM = "telegram"
 
@@ -87,7 +87,11 @@ def translate(update: Update, bot: BotIdentity) -> Inbound | NotText | Ignored:
         return Ignored.GROUP_CHATTER
     elif ref.is_group:
         text = _without_mention(text, bot)
-    return Inbound(ref, parse_text(text), event_id(bot, update.update_id))
+    event = parse_text(text)
+    if isinstance(event, JoinWithCode) and message.from_user.language_code:
+        # First contact: the app's language is the bot's first guess at the person's own.
+        event = replace(event, language=message.from_user.language_code)
+    return Inbound(ref, event, event_id(bot, update.update_id))
 
 
 def _without_mention(text: str, bot: BotIdentity) -> str:
