@@ -13,6 +13,7 @@ from storage.coordinators_repository import CoordinationRepository, GuardedMembe
 from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
 from storage.matrix_repository import MatrixRepository
+from storage.meeting_needs_repository import MeetingNeedsRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.reminders_repository import ReminderReads
@@ -23,6 +24,7 @@ from storage.repositories import (
     ConversationRepository,
     PreparationRepository,
 )
+from storage.who_is_who_repository import WhoIsWhoRepository
 
 
 class UnitOfWork:
@@ -111,6 +113,16 @@ class UnitOfWork:
     def families(self) -> FamiliesRepository:
         """The families' side of a case."""
         return FamiliesRepository(self.session, self.gate)
+
+    @cached_property
+    def who_is_who(self) -> WhoIsWhoRepository:
+        """The case's organisations and people as "Vem är vem?" shows them, behind the gate."""
+        return WhoIsWhoRepository(self.session, self.gate)
+
+    @cached_property
+    def meeting_needs(self) -> MeetingNeedsRepository:
+        """Interpreter and other needs for the meeting, behind the access gate."""
+        return MeetingNeedsRepository(self.session, self.gate)
 
     @cached_property
     def reminders(self) -> ReminderReads:

@@ -5,6 +5,7 @@ part of the conversation is a module of its own, with its own diagram:
 
 - `cases.py`: case_name, cases, close_confirm
 - `invites.py`: orgs, org_add, invite_role, invite_org, invite_name, members
+- `who.py`: org, org_kind, org_desc, org_contact (who is who: kind, description, contact)
 - `meetings.py`: meeting_when, meeting_link
 - `picture.py`: picture_text, picture_confirm
 - `plan.py`: plan, plan_paste, plan_confirm, add_owner, add_text, add_date
@@ -19,6 +20,7 @@ stateDiagram-v2
     home --> invite_role: Bjud in
     home --> members: Vilka är med
     home --> orgs: Verksamheter
+    orgs --> org: en verksamhet
     home --> meeting_when: Boka möte
     home --> home: Dagordning / Uppföljningsrapport (skickas som fil)
     home --> picture_text: Skriv gemensam bild
@@ -37,7 +39,7 @@ from zoneinfo import ZoneInfo
 from flows.action_status import STATUS_STEPS
 from flows.conversation import Event
 from flows.coordination import NO_CASE, coordination
-from flows.coordinator import actions, cases, invites, meetings, picture, plan
+from flows.coordinator import actions, cases, invites, meetings, picture, plan, who
 from flows.coordinator.documents import agenda_replies, followup_replies
 from flows.coordinator.steps import (
     FLOW_NAME,
@@ -107,6 +109,7 @@ STEPS: dict[Step, StepDef] = {
     Step.HOME: StepDef(lambda state, ctx, zone: show_home(ctx), on_home),
     **cases.STEPS,
     **invites.STEPS,
+    **who.STEPS,
     **meetings.STEPS,
     **picture.STEPS,
     **plan.STEPS,
