@@ -139,7 +139,7 @@ class WhoIsWhoRepository:
 
     def _case_organisations(self, case_id: int) -> list[CaseOrganisationInfo]:
         """Linked organisations and those the case's active members come from."""
-        linked = {
+        linked: dict[int, tuple[m.Organisation, m.CaseOrganisation | None]] = {
             org.id: (org, link)
             for org, link in self._s.execute(
                 select(m.Organisation, m.CaseOrganisation)

@@ -170,7 +170,13 @@ SAMPLE: dict[str, object] = {
     "language": "arabiska",
     "other": "Pauser",
     "needs": [
-        {"name": "Kim", "role": "caregiver", "interpreter": True, "language": "arabiska", "other": None}
+        {
+            "name": "Kim",
+            "role": "caregiver",
+            "interpreter": True,
+            "language": "arabiska",
+            "other": None,
+        }
     ],
     # a long list's page turns (flows/paging.py)
     "page": 2,

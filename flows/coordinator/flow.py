@@ -76,7 +76,7 @@ def on_home(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) ->
         case "members":
             return invites.show_members(ctx)
         case "orgs":
-            return invites.show_orgs(ctx)
+            return who.show_orgs(ctx)
         case "meeting":
             return meetings.ask_meeting_when()
         case "agenda":
