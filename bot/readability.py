@@ -59,7 +59,11 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     # A late reminder's excuse reaches anyone; the "can no longer reach" notice goes to
     # coordinators but is kept as plain as the rest.
     "delivery": Audience.YOUTH,
+    # Who is who and meeting needs (flows/who_is_who.py, flows/meeting_needs.py).
+    "needs": Audience.YOUTH,
     "caregiver": Audience.CAREGIVER,
+    # The coordinator's side of who is who (flows/coordinator/who.py).
+    "orgs": Audience.PROFESSIONAL,
     "member": Audience.PROFESSIONAL,
     "coord": Audience.PROFESSIONAL,
     # The coordinator books, moves and cancels meetings (flows/coordinator/meeting_edits.py).

@@ -26,7 +26,7 @@ stateDiagram-v2
     delete --> mine: ja / nej
     item --> item: visa för de andra vuxna / dela med mötet
     item --> mine: Tillbaka
-    menu --> [*]: mötet, planen, gemensam bild, nytt möte, språk (sidetracks)
+    menu --> [*]: mötet, planen, gemensam bild, nytt möte, tolk och behov, språk (sidetracks)
     note left of menu: "Visa mina åtgärder" (a nudge) opens the plan on her own actions
 ```
 """
@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from flows import meeting_needs
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.family_domain import FamilyItem, FamilyItemKind
@@ -129,7 +130,7 @@ class CaregiverPreparation:
         choices = [Choice("list", "caregiver.menu.list"), Choice("add", "caregiver.menu.add")]
         if mine:
             choices.append(Choice("mine", "caregiver.menu.mine"))
-        choices += family_menu_choices(ctx)
+        choices += (*family_menu_choices(ctx), meeting_needs.MENU_CHOICE)
         reply = say(
             "caregiver.menu",
             *choices,

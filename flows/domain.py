@@ -162,12 +162,27 @@ class SharedContribution:
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingNeedItem:
+    """What one family member needs at the meeting: an interpreter (language), other needs."""
+
+    person_id: int
+    display_name: str
+    role: Role
+    interpreter: bool
+    language: str | None
+    other: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Agenda:
     """The agenda of a case's next meeting: only what people chose to share."""
 
     case_reference: str
     meeting: MeetingInfo | None
     contributions: tuple[SharedContribution, ...]
+    # Interpreter and other needs for the meeting (flows/meeting_needs.py): told to the
+    # coordinator so they can arrange them; a section of its own on the agenda.
+    needs: tuple[MeetingNeedItem, ...] = ()
 
 
 class ConsentScope(StrEnum):

@@ -38,6 +38,11 @@ class OrganisationKind(StrEnum):
     FORSAKRINGSKASSAN = "forsakringskassan"
     ARBETSFORMEDLINGEN = "arbetsformedlingen"
     VARDCENTRAL = "vardcentral"
+    VUXENPSYKIATRI = "vuxenpsykiatri"
+    BEROENDEVARD = "beroendevard"
+    KRIMINALVARDEN = "kriminalvarden"
+    SIS = "sis"
+    TROSSAMFUND = "trossamfund"
     OTHER = "other"
 
 

@@ -21,14 +21,12 @@ from enum import StrEnum
 
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event
 from flows.engine import RETURN, FlowState, StepContext, Transition
-from flows.family_domain import OrganisationKind
 from flows.replies import Attachment, Audience, Choice, ParamValue, Reply, say, to_family
+from flows.who_is_who import who_reply
 
 FLOW_NAME = "meeting_info"
 ICS_KIND = "meeting_ics"
 OPEN_CHOICE = "meeting:open"
-
-KNOWN_KINDS = frozenset(k.value for k in OrganisationKind if k is not OrganisationKind.OTHER)
 
 
 class Step(StrEnum):
@@ -101,22 +99,6 @@ class MeetingInformation:
         return to_family(say("meeting.help"))
 
     def _who(self, ctx: StepContext) -> Transition:
-        """Presents each organisation of the case: who they are for and what they offer."""
-        organisations: list[ParamValue] = [
-            {
-                "name": o.name,
-                "description": o.description,
-                # The catalogue has a default text per known kind; other kinds show none.
-                "kind": o.kind if o.kind in KNOWN_KINDS else None,
-            }
-            for o in ctx.ports.families.organisations(ctx.actor.case_id)
-        ]
-        reply = to_family(
-            say(
-                "meeting.who",
-                Choice("meeting", "meeting.back_to_meeting"),
-                BACK,
-                organisations=organisations,
-            )
-        )
+        """Presents each organisation of the case (description, contact person) and its people."""
+        reply = who_reply(ctx, Choice("meeting", "meeting.back_to_meeting"), BACK)
         return Transition(FlowState(FLOW_NAME, Step.WHO.value), (reply,))

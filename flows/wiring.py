@@ -15,6 +15,7 @@ from flows.family_plan import FamilyPlan
 from flows.help_now import HelpNow
 from flows.language import LanguageChoice
 from flows.meeting_info import MeetingInformation
+from flows.meeting_needs import MeetingNeedsFlow
 from flows.meeting_request import MeetingRequestFlow
 from flows.member_home import MemberHome
 from flows.picture_loop import PictureLoop
@@ -62,6 +63,7 @@ def default_engine(
             HelpNow(),
             FamilyPlan(timezone=zone),
             Checkin(),
+            MeetingNeedsFlow(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
         before_consent=(language,),

@@ -19,12 +19,13 @@ stateDiagram-v2
     menu --> view: Steg 2
     view --> view: works → hard → help (text or skip)
     view --> participation: klar
-    menu --> participation: Steg 3
+    menu --> participation: Steg 3 (until the meeting starts)
+    menu --> menu: Steg 3 after the meeting began (too late, the choice is kept)
     participation --> review: val / hoppa över
     menu --> review: Steg 4
     review --> review: dela / sluta dela
     review --> menu: klar
-    menu --> [*]: mötet, gemensam bild, nytt möte, språk, hjälp nu (sidetracks)
+    menu --> [*]: mötet, gemensam bild, nytt möte, tolk och behov, språk, hjälp nu (sidetracks)
 ```
 
 Text that may mean acute danger ("jag orkar inte mer", flows/danger_words.py), in any step, is
@@ -37,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from flows import help_now
+from flows import help_now, meeting_needs
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.danger_words import may_mean_danger
 from flows.domain import ItemKind, Participation, Preparation, ViewAspect
@@ -143,6 +144,7 @@ class YouthPreparation:
             Choice("participation", "youth.menu.participation", _progress(3)),
             Choice("review", "youth.menu.review", _progress(4)),
             *family_menu_choices(ctx),
+            meeting_needs.MENU_CHOICE,
             help_now.MENU_CHOICE,
             Choice("pause", "youth.menu.pause"),
         )
@@ -224,14 +226,17 @@ class YouthPreparation:
         return Transition(_state(Step.VIEW, aspect=aspect.value), (*before, reply))
 
     def _participation(self, ctx: StepContext, *before: Reply) -> Transition:
-        """Step 3: asks how the young person wants to take part."""
+        """Step 3: asks how the young person wants to take part (until the meeting starts)."""
         prep = ctx.ports.preparation.preparation(ctx.actor.case_id, ctx.actor.person_id)
+        current = prep.preference.participation.value if prep.preference else None
+        if meeting_needs.participation_closed(ctx):
+            return self._menu(ctx, *before, meeting_needs.too_late_reply(current))
         choices = [Choice(p.value, f"participation.{p.value}") for p in Participation]
         reply = say(
             "youth.participation",
             *choices,
             Choice("skip", "youth.participation.skip"),
-            current=prep.preference.participation.value if prep.preference else None,
+            current=current,
             **_progress(3),
         )
         return Transition(_state(Step.PARTICIPATION), (*before, reply))
@@ -424,6 +429,9 @@ class YouthPreparation:
         if choice == "skip":
             return self._review(ctx)
         if choice in {p.value for p in Participation}:
+            if meeting_needs.participation_closed(ctx):
+                # She was in this step when the meeting began: her earlier choice is kept.
+                return self._participation(ctx)
             ctx.ports.preparation.set_participation(
                 ctx.actor.case_id, ctx.actor.person_id, Participation(choice), ctx.now
             )

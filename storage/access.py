@@ -39,6 +39,10 @@ The shared picture (SharedPicture, PictureResponse) and meeting requests (Meetin
 9. Family members ask for a meeting and read their own open request; coordinators read the
    case's open requests and answer them.
 
+Meeting needs (MeetingNeed: interpreter and language, other needs):
+10. A family member (youth, caregiver, network) writes and reads their own; the agenda (the
+    coordinator's, and its report) reads those of the case's admitted members.
+
 Nobody is let into another case: every check starts with rules 1 and 2 for that case.
 
 System reads (the scheduler's due-sources, report files, the operator's CLI) carry a
@@ -93,6 +97,7 @@ CASE_DATA_MODELS = (
     "ActionUpdate",
     "MeetingRequest",
     "FamilyItem",
+    "MeetingNeed",
 )
 
 

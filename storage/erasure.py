@@ -87,6 +87,7 @@ ERASURE_RULES: dict[str, Rule] = {
     "matrix_account": Keep("the bot's own Matrix login, no person"),
     "matrix_room": ByCode("the person's direct rooms, found by their Matrix user id"),
     "family_item": EraseRows(("author_id",)),
+    "meeting_need": EraseRows(("person_id",)),
     "group_chat_member": EraseRows(("person_id",)),
     "coordinator": EraseRows(("person_id",)),
     "coordinator_invite": EraseRows(("used_by_person_id",)),

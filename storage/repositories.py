@@ -34,6 +34,7 @@ from storage.access import AccessGate, VisibleItem
 from storage.codec import PAGES_KEY, decode_pages, encode_pages
 from storage.db import execute_core
 from storage.invite_codes import hash_code, new_code
+from storage.meeting_needs_repository import MeetingNeedsRepository
 
 
 class MembershipRepository:
@@ -335,6 +336,7 @@ class AgendaRepository:
             case_reference=case.reference,
             meeting=MembershipRepository(self._s).next_meeting(case_id, now),
             contributions=tuple(contributions),
+            needs=MeetingNeedsRepository(self._s, self._gate).for_agenda(case_id),
         )
 
 

@@ -16,6 +16,7 @@ from storage.family_reports_repository import FamilyReportReads
 from storage.loop_repository import LoopRepository
 from storage.matrix_repository import MatrixRepository
 from storage.meeting_changes_repository import MeetingChangesRepository
+from storage.meeting_needs_repository import MeetingNeedsRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.reminders_repository import ReminderReads
@@ -26,6 +27,7 @@ from storage.repositories import (
     ConversationRepository,
     PreparationRepository,
 )
+from storage.who_is_who_repository import WhoIsWhoRepository
 
 
 class UnitOfWork:
@@ -124,6 +126,16 @@ class UnitOfWork:
     def loop(self) -> LoopRepository:
         """Check-in answers and answers to picture comments (flows.loop_ports.LoopPort)."""
         return LoopRepository(self.session, self.gate)
+
+    @cached_property
+    def who_is_who(self) -> WhoIsWhoRepository:
+        """The case's organisations and people as "Vem är vem?" shows them, behind the gate."""
+        return WhoIsWhoRepository(self.session, self.gate)
+
+    @cached_property
+    def meeting_needs(self) -> MeetingNeedsRepository:
+        """Interpreter and other needs for the meeting, behind the access gate."""
+        return MeetingNeedsRepository(self.session, self.gate)
 
     @cached_property
     def reminders(self) -> ReminderReads:

@@ -164,6 +164,37 @@ SAMPLE: dict[str, object] = {
     "erase_on": date(2027, 11, 24),
     "erase_year": 2027,
     "to_youth": True,
+    # who_is_who.toml and meeting_needs.toml
+    "orgs_info": [
+        {
+            "name": "BUP",
+            "description": None,
+            "default_kind": "bup",
+            "contact": "Maria",
+            "contact_role": "kurator",
+            "contact_reach": "070-123 45 67",
+        }
+    ],
+    "people_info": [{"name": "Jonas", "role": "professional", "org": "BUP"}],
+    "org_kind": "bup",
+    "default_kind": "bup",
+    "description": "Vi finns här.",
+    "contact": "Maria",
+    "contact_role": "kurator",
+    "contact_reach": "070-123 45 67",
+    "saved": True,
+    "interpreter": True,
+    "language": "arabiska",
+    "other": "Pauser",
+    "needs": [
+        {
+            "name": "Kim",
+            "role": "caregiver",
+            "interpreter": True,
+            "language": "arabiska",
+            "other": None,
+        }
+    ],
     # a long list's page turns (flows/paging.py)
     "page": 2,
     "pages": 15,

@@ -63,6 +63,7 @@ def test_menu_shows_the_four_steps_and_the_meeting_time(alex: Chat) -> None:
         "Planen: vem gör vad?",
         "Be om ett nytt möte",
         "Språk / Language",
+        "Tolk och annat du behöver",
         "Behöver du hjälp nu?",
         "Pausa",
     ]

@@ -11,16 +11,18 @@ from flows.action_status import local_today
 from flows.coordination import ActionItem, ActionStatus, OwnerKind, coordination
 from flows.domain import Agenda
 from flows.engine import StepContext
+from flows.meeting_needs import agenda_needs_replies
 from flows.replies import Attachment, ParamValue, Reply
 
 
 def agenda_replies(case_id: int, ctx: StepContext) -> tuple[Reply, ...]:
     """The agenda in short, with the full document attached."""
     port = coordination(ctx)
+    agenda = port.agenda(case_id, ctx.now)
     return (
-        agenda_reply(
-            case_id, port.agenda(case_id, ctx.now), port.actions(case_id, ctx.actor.person_id)
-        ),
+        agenda_reply(case_id, agenda, port.actions(case_id, ctx.actor.person_id)),
+        # Interpreter and other needs: a message of its own (flows/meeting_needs.py).
+        *agenda_needs_replies(agenda),
     )
 
 

@@ -5,6 +5,7 @@ part of the conversation is a module of its own, with its own diagram:
 
 - `cases.py`: case_name, cases, close_confirm
 - `invites.py`: orgs, org_add, invite_role, invite_org, invite_name, members
+- `who.py`: org, org_kind, org_desc, org_contact (who is who: kind, description, contact)
 - `meetings.py`: meeting_when, meeting_link, meeting_place, meeting_length
 - `meeting_edits.py`: meeting_pick, meeting_change, meeting_move, meeting_cancel_confirm
 - `picture.py`: picture_text, picture_confirm
@@ -21,6 +22,7 @@ stateDiagram-v2
     home --> invite_role: Bjud in
     home --> members: Vilka är med
     home --> orgs: Verksamheter
+    orgs --> org: en verksamhet
     home --> meeting_when: Boka möte
     home --> meeting_pick: Ändra eller ställ in ett möte
     home --> home: Dagordning / Uppföljningsrapport (skickas som fil)
@@ -50,6 +52,7 @@ from flows.coordinator import (
     meetings,
     picture,
     plan,
+    who,
 )
 from flows.coordinator.documents import agenda_replies, followup_replies
 from flows.coordinator.steps import (
@@ -87,7 +90,7 @@ def on_home(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) ->
         case "members":
             return invites.show_members(ctx)
         case "orgs":
-            return invites.show_orgs(ctx)
+            return who.show_orgs(ctx)
         case "meeting":
             return meetings.ask_meeting_when()
         case "meetings":
@@ -122,6 +125,7 @@ STEPS: dict[Step, StepDef] = {
     Step.HOME: StepDef(lambda state, ctx, zone: show_home(ctx), on_home),
     **cases.STEPS,
     **invites.STEPS,
+    **who.STEPS,
     **meetings.STEPS,
     **meeting_edits.STEPS,
     **picture.STEPS,

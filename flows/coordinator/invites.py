@@ -4,9 +4,11 @@
 stateDiagram-v2
     home --> orgs: Verksamheter
     orgs --> org_add: Lägg till
+    orgs --> org: en verksamhet (who.py)
+    org_add --> org_kind: namn (who.py)
     orgs --> orgs: namn (skrivet direkt)
     orgs --> home: tillbaka
-    org_add --> orgs: namn / avbryt
+    org_add --> orgs: avbryt
     home --> invite_role: Bjud in
     invite_role --> invite_org: yrkesperson
     invite_role --> orgs: yrkesperson, ingen verksamhet än
@@ -26,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from flows.conversation import Event, TextMessage
 from flows.coordination import coordination
+from flows.coordinator import who
 from flows.coordinator.steps import (
     CANCEL,
     HOME_CHOICE,
@@ -38,24 +41,13 @@ from flows.coordinator.steps import (
     flow_state,
     show_home,
 )
+from flows.coordinator.who import show_orgs
 from flows.domain import Role
 from flows.engine import FlowState, StepContext, Transition
 from flows.replies import Choice, ParamValue, Reply, say
 
 ORG_MAX_CHARS = 80
 INVITE_ROLES = (Role.YOUTH, Role.CAREGIVER, Role.PROFESSIONAL, Role.NETWORK, Role.COORDINATOR)
-
-
-def show_orgs(ctx: StepContext, *before: Reply) -> Transition:
-    """The organisations of the case."""
-    orgs = coordination(ctx).organisations(ctx.actor.case_id)
-    reply = say(
-        "coord.orgs",
-        Choice("add", "coord.orgs_add"),
-        HOME_CHOICE,
-        orgs=[o.name for o in orgs],
-    )
-    return Transition(flow_state(Step.ORGS), (*before, reply))
 
 
 def ask_org(*before: Reply) -> Transition:
@@ -103,8 +95,11 @@ def show_members(ctx: StepContext) -> Transition:
 
 def on_orgs(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
     """Adds an organisation, or goes home."""
-    if choice_id(event) == "add":
+    choice = choice_id(event) or ""
+    if choice == "add":
         return ask_org()
+    if choice.startswith("o:") and choice[2:].isdecimal():
+        return who.show_org(ctx, int(choice[2:]))
     if isinstance(event, TextMessage):
         return on_org_add(state, event, ctx, zone)
     return show_home(ctx)
@@ -119,8 +114,8 @@ def on_org_add(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo)
     checked = check_text(event.text, ORG_MAX_CHARS)
     if isinstance(checked, Reply):
         return ask_org(checked)
-    coordination(ctx).add_organisation(ctx.actor.case_id, checked)
-    return show_orgs(ctx, say("coord.org_added", name=checked))
+    # The kind is asked next, so the family reads a plain description, not a bare name.
+    return who.added_ask_kind(ctx, checked)
 
 
 def on_invite_role(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:

@@ -56,6 +56,11 @@ class Step(StrEnum):
     ACTION_CANCEL = "action_cancel"
     CLOSE_CONFIRM = "close_confirm"
     COMMENT_ANSWER = "comment_answer"
+    # Who is who (who.py): one organisation, its kind, description and contact person.
+    ORG = "org"
+    ORG_KIND = "org_kind"
+    ORG_DESC = "org_desc"
+    ORG_CONTACT = "org_contact"
 
 
 CANCEL = Choice("cancel", "common.cancel")

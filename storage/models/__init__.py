@@ -10,4 +10,5 @@ from storage.models.delivery import *  # noqa: F403
 from storage.models.families import *  # noqa: F403
 from storage.models.loop import *  # noqa: F403
 from storage.models.matrix import *  # noqa: F403
+from storage.models.meetings_needs import *  # noqa: F403
 from storage.models.privacy import *  # noqa: F403

@@ -66,6 +66,13 @@ class CaseOrganisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    # Who is who (flows/who_is_who.py), set by the coordinator for this case: the plain
+    # description (none: the operator's text or the catalogue's default for the kind) and the
+    # contact person between meetings. Encrypted: typed in chat, and a name is a name.
+    description: Mapped[str | None] = mapped_column(EncryptedText())
+    contact_name: Mapped[str | None] = mapped_column(EncryptedText())
+    contact_role: Mapped[str | None] = mapped_column(EncryptedText())
+    contact_reach: Mapped[str | None] = mapped_column(EncryptedText())
 
 
 class MeetingSeries(Base):
