@@ -20,6 +20,7 @@ from flows.coordinator_reminders import (
     is_quiet,
     stage_of,
 )
+from flows.meeting_notes import NotesRequests
 from flows.reminders import ReminderKind
 from storage.coordinator_reminders_repository import REPORT_MESSAGES, meetings_starting
 
@@ -46,4 +47,6 @@ def coordinator_sources(
         Agendas(reports),
         FollowupReports(reports, zone),
         FailedReports(),
+        # After a meeting: the coordinator is asked for the notes (flows/meeting_notes.py).
+        NotesRequests(),
     ]

@@ -14,6 +14,7 @@ from flows.family_plan import FamilyPlan
 from flows.help_now import HelpNow
 from flows.language import LanguageChoice
 from flows.meeting_info import MeetingInformation
+from flows.meeting_notes import MeetingNotesView
 from flows.meeting_request import MeetingRequestFlow
 from flows.member_home import MemberHome
 from flows.picture_loop import PictureLoop
@@ -59,6 +60,7 @@ def default_engine(
             LanguageChoice(tuple(locales)),
             HelpNow(),
             FamilyPlan(timezone=zone),
+            MeetingNotesView(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
     )

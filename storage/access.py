@@ -93,6 +93,7 @@ CASE_DATA_MODELS = (
     "ActionUpdate",
     "MeetingRequest",
     "FamilyItem",
+    "MeetingNote",
 )
 
 

@@ -13,6 +13,7 @@ from storage.coordinators_repository import CoordinationRepository, GuardedMembe
 from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.families_repository import FamiliesRepository
 from storage.matrix_repository import MatrixRepository
+from storage.meeting_notes_repository import MeetingNotesRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.reminders_repository import ReminderReads
@@ -111,6 +112,11 @@ class UnitOfWork:
     def families(self) -> FamiliesRepository:
         """The families' side of a case."""
         return FamiliesRepository(self.session, self.gate)
+
+    @cached_property
+    def meeting_notes(self) -> MeetingNotesRepository:
+        """Notes from the meetings and the marks of shared questions, behind the gate."""
+        return MeetingNotesRepository(self.session, self.gate)
 
     @cached_property
     def reminders(self) -> ReminderReads:

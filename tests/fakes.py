@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flows.conversation import ConversationRef
+from flows.meeting_notes_ports import MeetingNotes
 from flows.domain import (
     Actor,
     ConsentScope,
@@ -324,6 +325,14 @@ class MemoryPrivacy:
 
 
 @dataclass
+class MemoryMeetingNotes:
+    """The meeting notes port in memory: no meeting has notes yet (flows/meeting_notes.py)."""
+
+    def notes_for(self, case_id: int, person_id: int) -> MeetingNotes | None:
+        return None
+
+
+@dataclass
 class MemoryPorts:
     """Everything a flow step may use, in memory."""
 
@@ -331,3 +340,4 @@ class MemoryPorts:
     preparation: MemoryPreparation = field(default_factory=MemoryPreparation)
     families: MemoryFamilies = field(default_factory=MemoryFamilies)
     privacy: MemoryPrivacy = field(default_factory=MemoryPrivacy)
+    meeting_notes: MemoryMeetingNotes = field(default_factory=MemoryMeetingNotes)

@@ -9,6 +9,7 @@ part of the conversation is a module of its own, with its own diagram:
 - `picture.py`: picture_text, picture_confirm
 - `plan.py`: plan, plan_paste, plan_confirm, add_owner, add_text, add_date
 - `actions.py`: action, action_edit, action_owner, action_cancel (and the status_* steps)
+- `notes.py`: notes_text, notes_youth, notes_simplify, notes_question (after the meeting)
 - `documents.py`: the agenda and the follow-up report (no steps; sent as files)
 
 ```mermaid
@@ -23,6 +24,7 @@ stateDiagram-v2
     home --> home: Dagordning / Uppföljningsrapport (skickas som fil)
     home --> picture_text: Skriv gemensam bild
     home --> plan: Planen
+    home --> notes_text: Efter mötet (eller knapp på påminnelsen)
     plan --> action: en åtgärd
     home --> close_confirm: Stäng ärendet
     home --> plan: knapp på en påminnelse (notice:)
@@ -37,7 +39,7 @@ from zoneinfo import ZoneInfo
 from flows.action_status import STATUS_STEPS
 from flows.conversation import Event
 from flows.coordination import NO_CASE, coordination
-from flows.coordinator import actions, cases, invites, meetings, picture, plan
+from flows.coordinator import actions, cases, invites, meetings, notes, picture, plan
 from flows.coordinator.documents import agenda_replies, followup_replies
 from flows.coordinator.steps import (
     FLOW_NAME,
@@ -83,6 +85,8 @@ def on_home(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) ->
             return picture.ask_picture(ctx)
         case "plan":
             return plan.show_plan(ctx)
+        case "notes":
+            return notes.ask_notes(ctx)
         case "report":
             return show_home(ctx, *followup_replies(ctx.actor.case_id, ctx, zone))
         case "close":
@@ -111,6 +115,7 @@ STEPS: dict[Step, StepDef] = {
     **picture.STEPS,
     **plan.STEPS,
     **actions.STEPS,
+    **notes.STEPS,
 }
 # Steps a coordinator without a case may be in; any other step goes home.
 WITHOUT_CASE = frozenset({Step.HOME, Step.CASE_NAME, Step.CASES})
@@ -144,6 +149,8 @@ class CoordinatorFlow:
     def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Routes the event to the handler of the current step."""
         choice = choice_id(event)
+        if choice is not None and choice.startswith(notes.WRITE_PREFIX):
+            return notes.from_notice(choice, ctx)
         if choice is not None and choice.startswith(NOTICE_PREFIX):
             return on_notice(choice, ctx)
         if ctx.actor.case_id == NO_CASE and state.step not in WITHOUT_CASE:

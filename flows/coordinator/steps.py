@@ -49,6 +49,11 @@ class Step(StrEnum):
     ACTION_OWNER = "action_owner"
     ACTION_CANCEL = "action_cancel"
     CLOSE_CONFIRM = "close_confirm"
+    # After the meeting (notes.py).
+    NOTES_TEXT = "notes_text"
+    NOTES_YOUTH = "notes_youth"
+    NOTES_SIMPLIFY = "notes_simplify"
+    NOTES_QUESTION = "notes_question"
 
 
 CANCEL = Choice("cancel", "common.cancel")
@@ -128,6 +133,8 @@ def show_home(ctx: StepContext, *before: Reply) -> Transition:
         # Publishing the gemensam bild starts the family's answer loop (flows/picture_loop.py).
         Choice("picture", "coord.menu.picture"),
         Choice("plan", "coord.menu.plan"),
+        # The notes and the questions answered, after a meeting (notes.py).
+        Choice("notes", "coord.notes.menu"),
         Choice("report", "coord.menu.report"),
         Choice("cases", "coord.menu.cases"),
         Choice("close", "coord.menu.close"),

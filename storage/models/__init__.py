@@ -9,4 +9,5 @@ from storage.models.core import Base as Base
 from storage.models.delivery import *  # noqa: F403
 from storage.models.families import *  # noqa: F403
 from storage.models.matrix import *  # noqa: F403
+from storage.models.meeting_notes import *  # noqa: F403
 from storage.models.privacy import *  # noqa: F403
