@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flows.conversation import ConversationRef
-from flows.meeting_notes_ports import MeetingNotes
 from flows.domain import (
     Actor,
     ConsentScope,
@@ -36,6 +35,7 @@ from flows.family_domain import (
     PictureInfo,
     Verdict,
 )
+from flows.meeting_notes_ports import MeetingNotes
 
 
 @dataclass
