@@ -128,7 +128,6 @@ def _no_answer(ctx: StepContext, question_text: str) -> Transition:
         return _shown(ctx, say("notes.no_answer_gone"))
     notice = say(
         "coord.notes.no_answer",
-        Choice(f"{WRITE_PREFIX}{told.case_id}", "coord.notes.write"),
         case=told.reference,
         name=ctx.actor.display_name,
         text=told.text,
