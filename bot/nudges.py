@@ -21,6 +21,7 @@ from flows.coordinator_reminders import (
     stage_of,
 )
 from flows.meeting_changes import SeriesBooking
+from flows.meeting_notes import NotesRequests
 from flows.reminders import ReminderKind
 from storage.coordinator_reminders_repository import REPORT_MESSAGES, meetings_starting
 
@@ -49,4 +50,6 @@ def coordinator_sources(
         FailedReports(),
         # Series go on until stopped: the next meetings are booked as time passes.
         SeriesBooking(zone),
+        # After a meeting: the coordinator is asked for the notes (flows/meeting_notes.py).
+        NotesRequests(),
     ]

@@ -11,8 +11,12 @@ of texts is placed there when it is added, or it is not checked.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
+
+# The score itself is pure and lives in flows/ (the coordinator's notes are scored there too).
+from flows.lix import LONG_WORD as LONG_WORD
+from flows.lix import Readability as Readability
+from flows.lix import readability as readability
 
 
 class Audience(StrEnum):
@@ -49,6 +53,8 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     # side (a failed follow-up, a closed case) is for work.
     "family_report": Audience.YOUTH,
     "family_report_staff": Audience.PROFESSIONAL,
+    # Notes from the meeting and the questions answered (flows/meeting_notes.py).
+    "notes": Audience.YOUTH,
     # The chat adapters' own messages (undecryptable message, sorry-something-failed, the
     # command menu) reach young people too.
     "telegram": Audience.YOUTH,
@@ -84,27 +90,11 @@ MAX_AVERAGE_YOUTH_LIX = 25.0
 # LIX describes running text. A button label of two words, one of them long, scores 50+ and
 # says nothing about readability, so texts shorter than this are not scored.
 MIN_WORDS = 6
-LONG_WORD = 6
-
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 _JINJA_STATEMENT = re.compile(r"\{%.*?%\}", re.S)
 # A parameter (a name, a date, a number) reads like one short word.
 _JINJA_EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
-_SENTENCE_END = re.compile(r"[.!?:]+(?=\s|$)")
-# "1. ", "X. " (a numbered item), "• " or "- " opening a line is a list marker, not a sentence.
-_LIST_MARKER = re.compile(r"^(?:(?:\d{1,3}|X)[.)]|[•\-–])\s+")
-
-
-@dataclass(frozen=True, slots=True)
-class Readability:
-    """The LIX of one text and what it is made of."""
-
-    lix: float
-    words: int
-    sentences: int
-    long_words: int
 
 
 def audience(message_id: str) -> Audience | None:
@@ -121,25 +111,3 @@ def template_text(template: str) -> str:
     text = _JINJA_STATEMENT.sub(" ", text)
     text = _JINJA_EXPRESSION.sub("X", text)
     return _TAG.sub("", text)
-
-
-def readability(text: str) -> Readability:
-    """LIX of a text. A line without closing punctuation (a heading, a list item) is a sentence."""
-    words = _WORD.findall(text)
-    sentences = 0
-    for line in text.splitlines():
-        stripped = _LIST_MARKER.sub("", line.strip())
-        if not _WORD.search(stripped):
-            continue
-        ends = len(_SENTENCE_END.findall(stripped))
-        # A quotation or bracket may close the line after the full stop: «Så här.»
-        tail = stripped.rstrip("»\"”)'")
-        if not tail or tail[-1] not in ".!?:":
-            ends += 1
-        sentences += ends
-    sentences = max(sentences, 1)
-    long_words = sum(1 for w in words if sum(ch.isalpha() for ch in w) > LONG_WORD)
-    if not words:
-        return Readability(0.0, 0, sentences, 0)
-    value = len(words) / sentences + 100 * long_words / len(words)
-    return Readability(round(value, 1), len(words), sentences, long_words)

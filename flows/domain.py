@@ -159,6 +159,8 @@ class SharedContribution:
     questions: tuple[str, ...]
     views: tuple[tuple[ViewAspect, str], ...]
     participation: Participation | None
+    # Of `questions`, those marked "to follow up" at an earlier meeting (carried over).
+    carried_over: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ Each choice's id opens a sidetrack (the engine routes it), so a role's flow only
 
 from __future__ import annotations
 
-from flows import family_plan, language, meeting_info, meeting_request, picture_loop
+from flows import family_plan, language, meeting_info, meeting_notes, meeting_request, picture_loop
 from flows.engine import StepContext
+from flows.meeting_notes_ports import notes_port
 from flows.replies import Choice
 
 
@@ -21,6 +22,9 @@ def family_menu_choices(ctx: StepContext) -> tuple[Choice, ...]:
         answered = ctx.ports.families.picture_answer(picture.id, ctx.actor.person_id)
         label = "menu.picture" if answered else "menu.picture_new"
         choices.append(Choice(picture_loop.OPEN_CHOICE, label))
+    # The notes once there are some: which of her questions were answered is there too.
+    if notes_port(ctx.ports).notes_for(ctx.actor.case_id, ctx.actor.person_id) is not None:
+        choices.append(meeting_notes.MENU_CHOICE)
     choices += [
         Choice(meeting_request.OPEN_CHOICE, "menu.request"),
         Choice(language.OPEN_CHOICE, "menu.language"),

@@ -19,6 +19,7 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -144,3 +145,8 @@ def _line(action: ActionItem, viewer: int) -> dict[str, ParamValue]:
         "due": action.due,
         "status": action.status.value,
     }
+
+
+def plan_lines(actions: Sequence[ActionItem], viewer: int) -> list[ParamValue]:
+    """The plan as the family reads it ("plan.family"'s actions), for the notes' summary too."""
+    return [_line(a, viewer) for a in actions]

@@ -16,6 +16,7 @@ from flows.help_now import HelpNow
 from flows.language import LanguageChoice
 from flows.meeting_info import MeetingInformation
 from flows.meeting_needs import MeetingNeedsFlow
+from flows.meeting_notes import MeetingNotesView
 from flows.meeting_request import MeetingRequestFlow
 from flows.member_home import MemberHome
 from flows.picture_loop import PictureLoop
@@ -64,6 +65,7 @@ def default_engine(
             FamilyPlan(timezone=zone),
             Checkin(),
             MeetingNeedsFlow(),
+            MeetingNotesView(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
         before_consent=(language,),

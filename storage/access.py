@@ -98,6 +98,7 @@ CASE_DATA_MODELS = (
     "MeetingRequest",
     "FamilyItem",
     "MeetingNeed",
+    "MeetingNote",
 )
 
 

@@ -105,6 +105,10 @@ ERASURE_RULES: dict[str, Rule] = {
     "meeting": Keep("time and place of the case's meetings; purged with the case"),
     "checkin_answer": EraseRows(("person_id",)),
     "comment_answer": EraseRows(("author_id",)),
+    "meeting_note": Detach(
+        ("author_id",), "the coordinator's record of the meeting; the family has read it"
+    ),
+    "question_mark": Keep("answered or to follow up; no person, goes with its question"),
 }
 
 # Friendly kinds for the summary (catalogue ids privacy.kind.<kind>); others count as "other".

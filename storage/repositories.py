@@ -30,6 +30,7 @@ from flows.domain import (
 )
 from flows.engine import FlowState
 from storage import models as m
+from storage import question_marks
 from storage.access import AccessGate, VisibleItem
 from storage.codec import PAGES_KEY, decode_pages, encode_pages
 from storage.db import execute_core
@@ -317,6 +318,8 @@ class AgendaRepository:
         """Shared questions, views and participation wishes by person, for the next meeting."""
         case = self._s.get_one(m.Case, case_id)
         shared = self._gate.shared_with_meeting(case_id)
+        # After a meeting: answered questions are dropped, those to follow up carried over.
+        shared, carried = question_marks.carried_over(self._s, shared)
         members = self._s.execute(
             select(m.Person, m.Membership.role)
             .join(m.Membership, m.Membership.person_id == m.Person.id)
@@ -329,7 +332,9 @@ class AgendaRepository:
             if person.id in seen:
                 continue
             seen.add(person.id)
-            contribution = _shared_by([i for i in shared if i.author_id == person.id], person, role)
+            contribution = _shared_by(
+                [i for i in shared if i.author_id == person.id], person, role, carried
+            )
             if contribution.questions or contribution.views or contribution.participation:
                 contributions.append(contribution)
         return Agenda(
@@ -340,8 +345,11 @@ class AgendaRepository:
         )
 
 
-def _shared_by(items: list[VisibleItem], person: m.Person, role: Role) -> SharedContribution:
-    """What one person shared, from the items the gate let through."""
+def _shared_by(
+    items: list[VisibleItem], person: m.Person, role: Role, carried: frozenset[int] = frozenset()
+) -> SharedContribution:
+    """What one person shared, from the items the gate let through (`carried`: questions
+    carried over from an earlier meeting)."""
     order = list(ViewAspect)
     views = [(v.aspect, v.text) for v in items if v.kind is ItemKind.VIEW and v.aspect]
     participation = next((i.text for i in items if i.kind is ItemKind.PREFERENCE), None)
@@ -350,6 +358,9 @@ def _shared_by(items: list[VisibleItem], person: m.Person, role: Role) -> Shared
         display_name=person.display_name,
         role=role,
         questions=tuple(i.text for i in items if i.kind is ItemKind.QUESTION),
+        carried_over=tuple(
+            i.text for i in items if i.kind is ItemKind.QUESTION and i.id in carried
+        ),
         views=tuple(sorted(views, key=lambda v: order.index(v[0]))),
         participation=Participation(participation) if participation else None,
     )

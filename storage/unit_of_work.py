@@ -17,6 +17,7 @@ from storage.loop_repository import LoopRepository
 from storage.matrix_repository import MatrixRepository
 from storage.meeting_changes_repository import MeetingChangesRepository
 from storage.meeting_needs_repository import MeetingNeedsRepository
+from storage.meeting_notes_repository import MeetingNotesRepository
 from storage.outbox_repository import InboxRepository, OutboxRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.reminders_repository import ReminderReads
@@ -136,6 +137,11 @@ class UnitOfWork:
     def meeting_needs(self) -> MeetingNeedsRepository:
         """Interpreter and other needs for the meeting, behind the access gate."""
         return MeetingNeedsRepository(self.session, self.gate)
+
+    @cached_property
+    def meeting_notes(self) -> MeetingNotesRepository:
+        """Notes from the meetings and the marks of shared questions, behind the gate."""
+        return MeetingNotesRepository(self.session, self.gate)
 
     @cached_property
     def reminders(self) -> ReminderReads:

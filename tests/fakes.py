@@ -35,6 +35,7 @@ from flows.family_domain import (
     PictureInfo,
     Verdict,
 )
+from flows.meeting_notes_ports import MeetingNotes
 
 
 @dataclass
@@ -324,6 +325,14 @@ class MemoryPrivacy:
 
 
 @dataclass
+class MemoryMeetingNotes:
+    """The meeting notes port in memory: no meeting has notes yet (flows/meeting_notes.py)."""
+
+    def notes_for(self, case_id: int, person_id: int) -> MeetingNotes | None:
+        return None
+
+
+@dataclass
 class MemoryPorts:
     """Everything a flow step may use, in memory."""
 
@@ -331,3 +340,4 @@ class MemoryPorts:
     preparation: MemoryPreparation = field(default_factory=MemoryPreparation)
     families: MemoryFamilies = field(default_factory=MemoryFamilies)
     privacy: MemoryPrivacy = field(default_factory=MemoryPrivacy)
+    meeting_notes: MemoryMeetingNotes = field(default_factory=MemoryMeetingNotes)

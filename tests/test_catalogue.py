@@ -77,7 +77,22 @@ SAMPLE: dict[str, object] = {
             "questions": ["Varför?"],
             "views": 2,
             "participation": "part",
+            "carried_over": ["Varför?"],
         }
+    ],
+    # After the meeting (flows/coordinator/notes.py, flows/meeting_notes.py).
+    "author": "Alex",
+    "number": 1,
+    "told": 2,
+    "follow_up": 1,
+    "lix": 52,
+    "words": "samverkan, uppföljning",
+    "next_at": datetime(2027, 1, 12, 13, tzinfo=UTC),
+    "can_say": True,
+    "marked_as": "follow_up",
+    "marked": [
+        {"text": "Varför?", "status": "answered", "no_answer": False},
+        {"text": "Hur?", "status": "follow_up", "no_answer": True},
     ],
     "open_actions": [
         {"text": "Boka", "owner": "", "family": True, "due": date(2026, 12, 15)},
@@ -125,7 +140,6 @@ SAMPLE: dict[str, object] = {
     # The check-in the day after a meeting (flows/checkin.py).
     "felt": "mixed",
     "heard": "partly",
-    "words": "Det var skönt att få prata.",
     "reason": "Det har blivit värre.",
     "asked_at": datetime(2026, 12, 1, 13, tzinfo=UTC),
     "answer": "Vi ses på fredag.",

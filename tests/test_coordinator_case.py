@@ -181,7 +181,8 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
         "Du har 2 åtgärder i ärende K-1, 1 är försenad, 1 ska vara klar i dag."
     )
     assert [s.message_id for s in kim.receive()] == ["meeting_changes.booked"]
-    assert [s.message_id for s in maria.receive()] == ["meeting_changes.booked"]
+    # Maria hears of the booking too, and the 24th is over: she is asked for its notes.
+    assert [s.message_id for s in maria.receive()] == ["meeting_changes.booked", "coord.notes.due"]
     run_tick(sessions, clock)
     assert sara.receive() == [], "a stage is nudged once"
 

@@ -33,6 +33,8 @@ def agenda_reply(case_id: int, agenda: Agenda, actions: Sequence[ActionItem]) ->
             "name": c.display_name,
             "role": c.role.value,
             "questions": list(c.questions),
+            # Marked "to follow up" at an earlier meeting (flows/coordinator/notes.py).
+            "carried_over": list(c.carried_over),
             "views": len(c.views),
             "participation": c.participation.value if c.participation else None,
         }

@@ -12,6 +12,7 @@ part of the conversation is a module of its own, with its own diagram:
 - `answers.py`: comment_answer (answering a picture comment)
 - `plan.py`: plan, plan_paste, plan_confirm, add_owner, add_text, add_date
 - `actions.py`: action, action_edit, action_owner, action_cancel (and the status_* steps)
+- `notes.py`: notes_text, notes_youth, notes_simplify, notes_question (after the meeting)
 - `documents.py`: the agenda and the follow-up report (no steps; sent as files)
 
 ```mermaid
@@ -28,6 +29,7 @@ stateDiagram-v2
     home --> home: Dagordning / Uppföljningsrapport (skickas som fil)
     home --> picture_text: Skriv gemensam bild
     home --> plan: Planen
+    home --> notes_text: Efter mötet (eller knapp på påminnelsen)
     plan --> action: en åtgärd
     home --> close_confirm: Stäng ärendet
     home --> plan: knapp på en påminnelse (notice:)
@@ -50,6 +52,7 @@ from flows.coordinator import (
     invites,
     meeting_edits,
     meetings,
+    notes,
     picture,
     plan,
     who,
@@ -101,6 +104,8 @@ def on_home(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) ->
             return picture.ask_picture(ctx)
         case "plan":
             return plan.show_plan(ctx)
+        case "notes":
+            return notes.ask_notes(ctx)
         case "report":
             return show_home(ctx, *followup_replies(ctx.actor.case_id, ctx, zone))
         case "close":
@@ -132,6 +137,7 @@ STEPS: dict[Step, StepDef] = {
     **plan.STEPS,
     **actions.STEPS,
     **answers.STEPS,
+    **notes.STEPS,
 }
 # Steps a coordinator without a case may be in; any other step goes home.
 WITHOUT_CASE = frozenset({Step.HOME, Step.CASE_NAME, Step.CASES})
@@ -169,6 +175,8 @@ class CoordinatorFlow:
             # "Svara på kommentaren" on a picture comment's alert (flows/coordinator/answers.py).
             response = choice.removeprefix(answers.ANSWER_PREFIX)
             return answers.ask_answer(int(response) if response.isdecimal() else 0, ctx)
+        if choice is not None and choice.startswith(notes.WRITE_PREFIX):
+            return notes.from_notice(choice, ctx)
         if choice is not None and choice.startswith(NOTICE_PREFIX):
             return on_notice(choice, ctx)
         if ctx.actor.case_id == NO_CASE and state.step not in WITHOUT_CASE:

@@ -61,6 +61,11 @@ class Step(StrEnum):
     ORG_KIND = "org_kind"
     ORG_DESC = "org_desc"
     ORG_CONTACT = "org_contact"
+    # After the meeting (notes.py).
+    NOTES_TEXT = "notes_text"
+    NOTES_YOUTH = "notes_youth"
+    NOTES_SIMPLIFY = "notes_simplify"
+    NOTES_QUESTION = "notes_question"
 
 
 CANCEL = Choice("cancel", "common.cancel")
@@ -142,6 +147,8 @@ def show_home(ctx: StepContext, *before: Reply) -> Transition:
         # Publishing the gemensam bild starts the family's answer loop (flows/picture_loop.py).
         Choice("picture", "coord.menu.picture"),
         Choice("plan", "coord.menu.plan"),
+        # The notes and the questions answered, after a meeting (notes.py).
+        Choice("notes", "coord.notes.menu"),
         Choice("report", "coord.menu.report"),
         Choice("cases", "coord.menu.cases"),
         Choice("close", "coord.menu.close"),

@@ -10,5 +10,6 @@ from storage.models.delivery import *  # noqa: F403
 from storage.models.families import *  # noqa: F403
 from storage.models.loop import *  # noqa: F403
 from storage.models.matrix import *  # noqa: F403
+from storage.models.meeting_notes import *  # noqa: F403
 from storage.models.meetings_needs import *  # noqa: F403
 from storage.models.privacy import *  # noqa: F403
