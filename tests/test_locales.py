@@ -79,10 +79,11 @@ def test_every_language_but_the_reviewed_ones_is_marked_a_draft(catalogue: Catal
 
 
 def test_the_app_language_points_to_an_offered_language() -> None:
-    offered = ("ar", "en", "fa", "sv")
+    offered = ("ar", "en", "fa", "so", "sv")
     assert guess("ar", offered) == "ar"
     assert guess("fa-IR", offered) == "fa"
     assert guess("prs", offered) == "fa"  # Dari is read in the Persian texts
+    assert guess("so-SO", offered) == "so"
     assert guess("en_GB", offered) == "en"
     assert guess("de", offered) is None
     assert guess("", offered) is None
