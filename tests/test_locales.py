@@ -79,8 +79,9 @@ def test_every_language_but_the_reviewed_ones_is_marked_a_draft(catalogue: Catal
 
 
 def test_the_app_language_points_to_an_offered_language() -> None:
-    offered = ("ar", "en", "fa", "so", "sv")
+    offered = ("ar", "en", "fa", "so", "sv", "uk")
     assert guess("ar", offered) == "ar"
+    assert guess("uk-UA", offered) == "uk"
     assert guess("fa-IR", offered) == "fa"
     assert guess("prs", offered) == "fa"  # Dari is read in the Persian texts
     assert guess("so-SO", offered) == "so"
