@@ -43,6 +43,10 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "help_now": Audience.YOUTH,
     # The plan for the family (flows/family_plan.py): the young person reads it too.
     "plan": Audience.YOUTH,
+    # Suggesting someone who matters, and "jag kan inte komma" (flows/people_who_matter.py,
+    # flows/cannot_come.py): the young person writes them too.
+    "matter": Audience.YOUTH,
+    "absent": Audience.YOUTH,
     # The chat adapters' own messages (undecryptable message, sorry-something-failed, the
     # command menu) reach young people too.
     "telegram": Audience.YOUTH,
@@ -56,6 +60,7 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "caregiver": Audience.CAREGIVER,
     "member": Audience.PROFESSIONAL,
     "coord": Audience.PROFESSIONAL,
+    "convene": Audience.PROFESSIONAL,
     "pro": Audience.PROFESSIONAL,
     "nudge": Audience.PROFESSIONAL,
     "status": Audience.PROFESSIONAL,

@@ -1,12 +1,20 @@
 """The menu choices every young person and adult has: the meeting, the plan, the picture, a
-new meeting.
+new meeting, "I cannot come", someone who matters (the young person and caregivers).
 
 Each choice's id opens a sidetrack (the engine routes it), so a role's flow only lists them.
 """
 
 from __future__ import annotations
 
-from flows import family_plan, language, meeting_info, meeting_request, picture_loop
+from flows import (
+    cannot_come,
+    family_plan,
+    language,
+    meeting_info,
+    meeting_request,
+    people_who_matter,
+    picture_loop,
+)
 from flows.engine import StepContext
 from flows.replies import Choice
 
@@ -21,8 +29,8 @@ def family_menu_choices(ctx: StepContext) -> tuple[Choice, ...]:
         answered = ctx.ports.families.picture_answer(picture.id, ctx.actor.person_id)
         label = "menu.picture" if answered else "menu.picture_new"
         choices.append(Choice(picture_loop.OPEN_CHOICE, label))
-    choices += [
-        Choice(meeting_request.OPEN_CHOICE, "menu.request"),
-        Choice(language.OPEN_CHOICE, "menu.language"),
-    ]
+    choices += [Choice(meeting_request.OPEN_CHOICE, "menu.request"), cannot_come.MENU_CHOICE]
+    if ctx.actor.role in people_who_matter.FOR_ROLES.roles:
+        choices.append(people_who_matter.MENU_CHOICE)
+    choices.append(Choice(language.OPEN_CHOICE, "menu.language"))
     return tuple(choices)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from flows import cannot_come
 from flows.action_status import STATUS_STEPS, StatusDialog
 from flows.conversation import ChoiceMade, Event
 from flows.coordination import coordination
@@ -89,6 +90,7 @@ class ProfessionalHome:
             "pro.home",
             *choices,
             Choice("refresh", "pro.refresh"),
+            cannot_come.MENU_CHOICE,
             name=ctx.actor.display_name,
             count=len(actions),
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from flows.cannot_come import CannotCome
 from flows.caregiver_prep import CaregiverPreparation
 from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
+from flows.convening import Convening
 from flows.coordinator import CoordinatorFlow
 from flows.domain import Role
 from flows.engine import Engine
@@ -16,6 +18,7 @@ from flows.language import LanguageChoice
 from flows.meeting_info import MeetingInformation
 from flows.meeting_request import MeetingRequestFlow
 from flows.member_home import MemberHome
+from flows.people_who_matter import PeopleWhoMatter
 from flows.picture_loop import PictureLoop
 from flows.private_chat import PrivateChatOnly
 from flows.professional import ProfessionalHome
@@ -59,6 +62,9 @@ def default_engine(
             LanguageChoice(tuple(locales)),
             HelpNow(),
             FamilyPlan(timezone=zone),
+            Convening(),
+            PeopleWhoMatter(),
+            CannotCome(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
     )

@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.access import AccessGate
+from storage.convening_repository import ConveningRepository
 from storage.coordinator_reminders_repository import CoordinatorReminderReads
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.delivery_repository import LeaseRepository, ProcessRepository
@@ -61,6 +62,11 @@ class UnitOfWork:
     def coordination(self) -> CoordinationRepository:
         """The coordinators' work on cases."""
         return CoordinationRepository(self.session, self.gate)
+
+    @cached_property
+    def convening(self) -> ConveningRepository:
+        """Meeting requests answered in the chat and people the family suggests."""
+        return ConveningRepository(self.session, self.gate)
 
     @cached_property
     def preparation(self) -> PreparationRepository:

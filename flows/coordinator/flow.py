@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flows.action_status import STATUS_STEPS
+from flows.convening_port import carry_request
 from flows.conversation import Event
 from flows.coordination import NO_CASE, coordination
 from flows.coordinator import actions, cases, invites, meetings, picture, plan
@@ -134,7 +135,8 @@ class CoordinatorFlow:
             return show_home(ctx)
         if state.step in STATUS_STEPS:
             return actions.status_dialog(self.timezone).resume(state, ctx, plan.back_to_plan)
-        return STEPS[Step(state.step)].show(state, ctx, self.timezone)
+        # A booking made from a meeting request keeps the request's id through its steps.
+        return carry_request(state, STEPS[Step(state.step)].show(state, ctx, self.timezone))
 
     def help(self, state: FlowState) -> Reply:
         """Explains what the coordinator can do here."""
@@ -150,4 +152,4 @@ class CoordinatorFlow:
             return show_home(ctx)
         if state.step in STATUS_STEPS:
             return actions.status_dialog(self.timezone).handle(state, event, ctx, plan.back_to_plan)
-        return STEPS[Step(state.step)].on(state, event, ctx, self.timezone)
+        return carry_request(state, STEPS[Step(state.step)].on(state, event, ctx, self.timezone))

@@ -12,10 +12,12 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.action_status import local_today
+from flows.convening_port import booked_from_request
 from flows.conversation import Event, TextMessage
 from flows.coordination import coordination
 from flows.coordinator.steps import CANCEL, Step, StepDef, choice_id, flow_state, show_home
@@ -96,7 +98,9 @@ def on_meeting_link(state: FlowState, event: Event, ctx: StepContext, zone: Zone
         weeks=int(weeks) if weeks is not None else None,
         link=link is not None,
     )
-    return show_home(ctx, booked)
+    # Booked from a meeting request: it is answered, and the person who asked is told.
+    told = booked_from_request(state, ctx, first)
+    return replace(show_home(ctx, booked), notices=told)
 
 
 STEPS = {
