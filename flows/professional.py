@@ -9,6 +9,7 @@ stateDiagram-v2
     status_pick --> home: sparat / tillbaka
     note right of status_pick: see flows/action_status.py
     home --> home: visa igen
+    home --> cannot_come: Jag kan inte komma (flows/cannot_come.py)
 ```
 """
 

@@ -4,10 +4,12 @@ coordinator says yes (a network invite that works) or no, and the one who sugges
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from flows.domain import Role
+from storage import models as m
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
 from tests.conftest import FakeClock
@@ -113,3 +115,20 @@ def test_a_network_member_and_a_professional_are_told_who_suggests(
     assert "Föreslå någon som är viktig" not in eva.choices()
     eva.tap("matter:open")
     assert eva.ids()[0] == "matter.not_here"
+
+
+def test_forgetting_the_young_person_removes_whom_she_suggested(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, maria: Chat
+) -> None:
+    alex = joined(sessions, catalogue, clock, maria, "Den unga personen", "Alex")
+    alex.choose("Föreslå någon som är viktig")
+    alex.send("Ingrid")
+    alex.send("mormor")
+    alex.send("/glommig")
+    alex.choose("Ja, glöm mig")
+    with UnitOfWork(sessions) as uow:
+        assert uow.session.scalars(select(m.SuggestedPerson)).all() == []
+    maria.receive()
+    assert "Ingrid" not in maria.text(), "the alert quoting her is gone with her"
+    maria.send("/meny")
+    assert not any("Att svara på" in c for c in maria.choices())

@@ -25,6 +25,8 @@ stateDiagram-v2
     home --> plan: Planen
     plan --> action: en åtgärd
     home --> close_confirm: Stäng ärendet
+    home --> convening: Att svara på (flows/convening.py, a sidetrack)
+    convening --> meeting_when: Boka ett möte (the request's id rides along)
     home --> plan: knapp på en påminnelse (notice:)
 ```
 """

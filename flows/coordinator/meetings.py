@@ -8,6 +8,9 @@ stateDiagram-v2
     meeting_when --> home: avbryt
     meeting_link --> home: länk / hoppa över (bokat) / avbryt
 ```
+
+Entered from a meeting request (flows/convening.py), the state carries the request's id
+(`flows.convening_port.REQUEST_KEY`); the booking answers it and the person who asked is told.
 """
 
 from __future__ import annotations
