@@ -77,7 +77,10 @@ def report_config(table: dict[str, Any]) -> ReportConfig:
     config = ReportConfig(
         agenda_lead_hours=_typed(table, s, "agenda_lead_hours", int, 48),
         followup_lead_hours=_typed(table, s, "followup_lead_hours", int, 48),
+        request_reminder_working_days=_typed(table, s, "request_reminder_working_days", int, 2),
     )
     if config.agenda_lead_hours < 1 or config.followup_lead_hours < 1:
         raise SettingError(f"[{s}] lead hours must be at least 1")
+    if config.request_reminder_working_days < 0:
+        raise SettingError(f"[{s}] request_reminder_working_days cannot be negative")
     return config

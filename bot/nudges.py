@@ -1,7 +1,7 @@
 """The coordinator side's reminder kinds (nudges, escalations, agendas, follow-up reports,
-failed reports) as the deployment configured them; the kinds themselves are in
-flows/coordinator_reminders.py, their reads and marks in
-storage/coordinator_reminders_repository.py.
+failed reports, unanswered meeting requests) as the deployment configured them; the kinds
+themselves are in flows/coordinator_reminders.py (and flows/convening_reminders.py), their
+reads and marks in storage/coordinator_reminders_repository.py.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.nudge_config import NudgeConfig, ReportConfig
+from flows.convening_reminders import UnansweredRequests
 from flows.coordinator_reminders import (
     ESCALATED,
     FAILED_REPORT_HORIZON,
@@ -52,4 +53,5 @@ def coordinator_sources(
         SeriesBooking(zone),
         # After a meeting: the coordinator is asked for the notes (flows/meeting_notes.py).
         NotesRequests(),
+        UnansweredRequests(reports.request_reminder_working_days, zone),
     ]

@@ -55,6 +55,10 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "family_report_staff": Audience.PROFESSIONAL,
     # Notes from the meeting and the questions answered (flows/meeting_notes.py).
     "notes": Audience.YOUTH,
+    # Suggesting someone who matters, and "jag kan inte komma" (flows/people_who_matter.py,
+    # flows/cannot_come.py): the young person writes them too.
+    "matter": Audience.YOUTH,
+    "absent": Audience.YOUTH,
     # The chat adapters' own messages (undecryptable message, sorry-something-failed, the
     # command menu) reach young people too.
     "telegram": Audience.YOUTH,
@@ -74,6 +78,7 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "coord": Audience.PROFESSIONAL,
     # The coordinator books, moves and cancels meetings (flows/coordinator/meeting_edits.py).
     "meeting_edit": Audience.PROFESSIONAL,
+    "convene": Audience.PROFESSIONAL,
     "pro": Audience.PROFESSIONAL,
     "nudge": Audience.PROFESSIONAL,
     "status": Audience.PROFESSIONAL,

@@ -61,6 +61,9 @@ class ReportConfig:
 
     agenda_lead_hours: int = 48
     followup_lead_hours: int = 48
+    # Working days (weekends skipped) before an unanswered meeting request reminds the
+    # coordinator (flows/convening_reminders.py); 0 never reminds.
+    request_reminder_working_days: int = 2
 
 
 # Failed reports older than this are history, not news: nobody is told about them any more.

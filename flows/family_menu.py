@@ -1,12 +1,21 @@
 """The menu choices every young person and adult has: the meeting, the plan, the picture, a
-new meeting.
+new meeting, "I cannot come", someone who matters (the young person and caregivers).
 
 Each choice's id opens a sidetrack (the engine routes it), so a role's flow only lists them.
 """
 
 from __future__ import annotations
 
-from flows import family_plan, language, meeting_info, meeting_notes, meeting_request, picture_loop
+from flows import (
+    cannot_come,
+    family_plan,
+    language,
+    meeting_info,
+    meeting_notes,
+    meeting_request,
+    people_who_matter,
+    picture_loop,
+)
 from flows.engine import StepContext
 from flows.meeting_notes_ports import notes_port
 from flows.replies import Choice
@@ -25,8 +34,8 @@ def family_menu_choices(ctx: StepContext) -> tuple[Choice, ...]:
     # The notes once there are some: which of her questions were answered is there too.
     if notes_port(ctx.ports).notes_for(ctx.actor.case_id, ctx.actor.person_id) is not None:
         choices.append(meeting_notes.MENU_CHOICE)
-    choices += [
-        Choice(meeting_request.OPEN_CHOICE, "menu.request"),
-        Choice(language.OPEN_CHOICE, "menu.language"),
-    ]
+    choices += [Choice(meeting_request.OPEN_CHOICE, "menu.request"), cannot_come.MENU_CHOICE]
+    if ctx.actor.role in people_who_matter.FOR_ROLES.roles:
+        choices.append(people_who_matter.MENU_CHOICE)
+    choices.append(Choice(language.OPEN_CHOICE, "menu.language"))
     return tuple(choices)

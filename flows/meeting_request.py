@@ -1,8 +1,9 @@
 """Ask for a meeting: a young person or an adult asks for a new flerpartsamtal, with a reason.
 
-The request is stored and tracked until the coordinator answers; the coordinators are told at
-once. A sidetrack: /nyttmote or a menu choice opens it, for the family only; a coordinator or
-professional is told how meetings are booked instead (flows/sidetrack_roles.py).
+The request is stored and tracked until the coordinator answers, with words or by booking a
+meeting from it (flows/convening.py); the coordinators are told at once. A sidetrack:
+/nyttmote or a menu choice opens it, for the family only; a coordinator or professional is
+told how meetings are booked instead (flows/sidetrack_roles.py).
 
 ```mermaid
 stateDiagram-v2
@@ -20,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flows.convening_port import answer_button
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event, TextMessage
 from flows.domain import FAMILY_ROLES, Role
 from flows.engine import RETURN, FlowState, Notice, StepContext, Transition
@@ -127,6 +129,8 @@ class MeetingRequestFlow:
         )
         alert = say(
             "alert.meeting_request",
+            # The coordinator answers it in the chat (flows/convening.py).
+            answer_button(),
             name=ctx.actor.display_name,
             role=ctx.actor.role.value,
             case=families.case_reference(ctx.actor.case_id),

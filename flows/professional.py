@@ -9,6 +9,7 @@ stateDiagram-v2
     status_pick --> home: sparat / tillbaka
     note right of status_pick: see flows/action_status.py
     home --> home: visa igen
+    home --> cannot_come: Jag kan inte komma (flows/cannot_come.py)
 ```
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from flows import cannot_come
 from flows.action_status import STATUS_STEPS, StatusDialog
 from flows.conversation import ChoiceMade, Event
 from flows.coordination import coordination
@@ -89,6 +91,7 @@ class ProfessionalHome:
             "pro.home",
             *choices,
             Choice("refresh", "pro.refresh"),
+            cannot_come.MENU_CHOICE,
             name=ctx.actor.display_name,
             count=len(actions),
         )

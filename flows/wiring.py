@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from flows.cannot_come import CannotCome
 from flows.caregiver_prep import CaregiverPreparation
 from flows.checkin import Checkin
 from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
+from flows.convening import Convening
 from flows.coordinator import CoordinatorFlow
 from flows.domain import Role
 from flows.engine import Engine
@@ -19,6 +21,7 @@ from flows.meeting_needs import MeetingNeedsFlow
 from flows.meeting_notes import MeetingNotesView
 from flows.meeting_request import MeetingRequestFlow
 from flows.member_home import MemberHome
+from flows.people_who_matter import PeopleWhoMatter
 from flows.picture_loop import PictureLoop
 from flows.private_chat import PrivateChatOnly
 from flows.professional import ProfessionalHome
@@ -66,6 +69,9 @@ def default_engine(
             Checkin(),
             MeetingNeedsFlow(),
             MeetingNotesView(),
+            Convening(),
+            PeopleWhoMatter(),
+            CannotCome(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
         before_consent=(language,),

@@ -37,7 +37,8 @@ The shared picture (SharedPicture, PictureResponse) and meeting requests (Meetin
    family members (youth, caregiver, network) answer it; each reads their own answer and
    coordinators read everyone's.
 9. Family members ask for a meeting and read their own open request; coordinators read the
-   case's open requests and answer them.
+   case's open requests and answer them. Likewise the young person and caregivers suggest
+   someone who matters (SuggestedPerson); coordinators read the suggestions and decide.
 
 Meeting needs (MeetingNeed: interpreter and language, other needs):
 10. A family member (youth, caregiver, network) writes and reads their own; the agenda (the
@@ -99,6 +100,7 @@ CASE_DATA_MODELS = (
     "FamilyItem",
     "MeetingNeed",
     "MeetingNote",
+    "SuggestedPerson",
 )
 
 

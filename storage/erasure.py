@@ -69,6 +69,8 @@ ERASURE_RULES: dict[str, Rule] = {
     "age_statement": EraseRows(("person_id",)),
     "action_update": EraseRows(("author_id",)),
     "meeting_request": EraseRows(("requested_by_id",)),
+    # Whom the suggester named goes with the suggester (the invite, once made, stays).
+    "suggested_person": EraseRows(("suggested_by_id",)),
     "invite": EraseRows(("used_by_person_id",)),
     "shared_picture": Detach(
         ("author_id",), "the coordinator's record of the meeting; others have answered it"

@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.access import AccessGate
+from storage.convening_repository import ConveningRepository
 from storage.coordinator_reminders_repository import CoordinatorReminderReads
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.delivery_repository import LeaseRepository, ProcessRepository
@@ -72,6 +73,11 @@ class UnitOfWork:
     def meeting_changes(self) -> MeetingChangesRepository:
         """Meetings booked, moved and cancelled, and series kept ahead (issue 23)."""
         return MeetingChangesRepository(self.session, self.gate)
+
+    @cached_property
+    def convening(self) -> ConveningRepository:
+        """Meeting requests answered in the chat and people the family suggests."""
+        return ConveningRepository(self.session, self.gate)
 
     @cached_property
     def preparation(self) -> PreparationRepository:

@@ -27,6 +27,11 @@ SAMPLE: dict[str, object] = {
     "path": "/home/alex/.local/share/samverkansboten/filer/mote.ics",
     "meeting_at": datetime(2026, 12, 1, 13, tzinfo=UTC),
     "starts_at": datetime(2026, 12, 1, 13, tzinfo=UTC),
+    # Convening (bot/locales/*/convening.toml).
+    "by": "Alex",
+    "relation": "mormor",
+    "requests": 1,
+    "suggestions": 2,
     "step": 2,
     "total": 4,
     "part": 1,

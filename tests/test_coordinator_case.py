@@ -181,8 +181,13 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
         "Du har 2 åtgärder i ärende K-1, 1 är försenad, 1 ska vara klar i dag."
     )
     assert [s.message_id for s in kim.receive()] == ["meeting_changes.booked"]
-    # Maria hears of the booking too, and the 24th is over: she is asked for its notes.
-    assert [s.message_id for s in maria.receive()] == ["meeting_changes.booked", "coord.notes.due"]
+    # Maria hears of the booking too, the 24th is over (she is asked for its notes), and Kim's
+    # request of Tuesday has waited two working days for her answer.
+    assert [s.message_id for s in maria.receive()] == [
+        "meeting_changes.booked",
+        "coord.notes.due",
+        "convene.reminder",
+    ]
     run_tick(sessions, clock)
     assert sara.receive() == [], "a stage is nudged once"
 
@@ -214,7 +219,7 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
     sara.choose("Klar")
     sara.send("Vi har pratat varje vecka.")
     assert sara.ids() == ["status.saved", "pro.home"]
-    assert len(sara.choices()) == 2, "one open action left, and Visa igen"
+    assert len(sara.choices()) == 3, "one open action left, Visa igen, Jag kan inte komma"
 
     # Maria opens the plan from the escalation's button, then asks for the follow-up report:
     # text, HTML and the timeline picture.

@@ -62,6 +62,8 @@ def test_menu_shows_the_four_steps_and_the_meeting_time(alex: Chat) -> None:
         "När är mötet?",
         "Planen: vem gör vad?",
         "Be om ett nytt möte",
+        "Jag kan inte komma",
+        "Föreslå någon som är viktig",
         "Språk / Language",
         "Tolk och annat du behöver",
         "Behöver du hjälp nu?",

@@ -32,6 +32,8 @@ stateDiagram-v2
     home --> notes_text: Efter mötet (eller knapp på påminnelsen)
     plan --> action: en åtgärd
     home --> close_confirm: Stäng ärendet
+    home --> convening: Att svara på (flows/convening.py, a sidetrack)
+    convening --> meeting_when: Boka ett möte (the request's id rides along)
     home --> plan: knapp på en påminnelse (notice:)
     home --> comment_answer: Svara på kommentaren (n:answer:)
 ```
@@ -43,6 +45,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flows.action_status import STATUS_STEPS
+from flows.convening_port import carry_request
 from flows.conversation import Event
 from flows.coordination import NO_CASE, coordination
 from flows.coordinator import (
@@ -161,7 +164,8 @@ class CoordinatorFlow:
             return show_home(ctx)
         if state.step in STATUS_STEPS:
             return actions.status_dialog(self.timezone).resume(state, ctx, plan.back_to_plan)
-        return STEPS[Step(state.step)].show(state, ctx, self.timezone)
+        # A booking made from a meeting request keeps the request's id through its steps.
+        return carry_request(state, STEPS[Step(state.step)].show(state, ctx, self.timezone))
 
     def help(self, state: FlowState) -> Reply:
         """Explains what the coordinator can do here."""
@@ -183,4 +187,4 @@ class CoordinatorFlow:
             return show_home(ctx)
         if state.step in STATUS_STEPS:
             return actions.status_dialog(self.timezone).handle(state, event, ctx, plan.back_to_plan)
-        return STEPS[Step(state.step)].on(state, event, ctx, self.timezone)
+        return carry_request(state, STEPS[Step(state.step)].on(state, event, ctx, self.timezone))

@@ -15,6 +15,9 @@ stateDiagram-v2
     meeting_length --> meeting_length: okänd längd
     meeting_length --> home: 60 / 90 / 120 / minuter (bokat, alla får veta) / avbryt
 ```
+
+Entered from a meeting request (flows/convening.py), the state carries the request's id
+(`flows.convening_port.REQUEST_KEY`); the booking answers it and the person who asked is told.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flows.action_status import local_today
+from flows.convening_port import booked_from_request
 from flows.conversation import Event, TextMessage
 from flows.coordinator.steps import (
     CANCEL,
@@ -180,7 +184,9 @@ def on_meeting_length(
         said = say("coord.meeting_booked", first=first, count=1, weeks=None, link=bool(link))
     people = len({n.person_id for n in notices})
     told = (say("meeting_edit.everyone_told", count=people),) if notices else ()
-    return replace(show_home(ctx, said, *told), notices=notices)
+    # Booked from a meeting request: it is answered, and the person who asked is told.
+    answered = booked_from_request(state, ctx, first)
+    return replace(show_home(ctx, said, *told), notices=(*notices, *answered))
 
 
 STEPS = {

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from flows.convening_port import open_choice
 from flows.conversation import ChoiceMade, Event
 from flows.coordination import NO_CASE, coordination
 from flows.engine import FlowState, StateValue, StepContext, Transition
@@ -137,6 +138,8 @@ def show_home(ctx: StepContext, *before: Reply) -> Transition:
         return Transition(flow_state(Step.HOME), (*before, reply))
     meetings = port.upcoming_meetings(case.id, ctx.now)
     choices = [
+        # Requests and suggestions awaiting an answer, first when there are any.
+        *open_choice(ctx),
         Choice("invite", "coord.menu.invite"),
         Choice("members", "coord.menu.members"),
         Choice("orgs", "coord.menu.orgs"),

@@ -3,6 +3,7 @@
 Each feature keeps its models in a module of its own here; import it below.
 """
 
+from storage.models.convening import *  # noqa: F403
 from storage.models.coordinators import *  # noqa: F403
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base
