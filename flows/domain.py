@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flows.sharing import Readers, SharedNote
+
 
 class Role(StrEnum):
     """How a person takes part in a case (deltagare)."""
@@ -156,6 +158,12 @@ class SharedContribution:
     questions: tuple[str, ...]
     views: tuple[tuple[ViewAspect, str], ...]
     participation: Participation | None
+    # Who reads each item, in the order of questions, views and notes (sharing per reader).
+    question_readers: tuple[Readers, ...] = ()
+    view_readers: tuple[Readers, ...] = ()
+    participation_readers: Readers | None = None
+    # What an adult of the family shared (a caregiver's question, picture, wish).
+    notes: tuple[SharedNote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

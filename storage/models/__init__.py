@@ -10,3 +10,4 @@ from storage.models.delivery import *  # noqa: F403
 from storage.models.families import *  # noqa: F403
 from storage.models.matrix import *  # noqa: F403
 from storage.models.privacy import *  # noqa: F403
+from storage.models.sharing import *  # noqa: F403
