@@ -27,6 +27,7 @@ from flows.domain import (
 )
 from flows.family_domain import PictureInfo, Recipients
 from flows.family_ports import FamiliesPort
+from flows.sharing_port import SharingPort
 
 if TYPE_CHECKING:
     # flows.coordination imports the engine, which imports these ports.
@@ -182,6 +183,11 @@ class Ports(Protocol):
     @property
     def privacy(self) -> PrivacyPort:
         """Consent, export and erasure."""
+        ...
+
+    @property
+    def sharing(self) -> SharingPort:
+        """Who reads what is shared, the agenda per reader, consent per organisation."""
         ...
 
 

@@ -97,6 +97,29 @@ class SharingRepository:
         for org in sorted(orgs):
             self.set_exchange_consent(person_id, case_id, org, True, now)
 
+    def chosen_readers(self, target: ShareTarget, item_id: int, person_id: int) -> Readers | None:
+        """The readers the owner chose for an own shared item (None: not shared or default)."""
+        if target is ShareTarget.FAMILY:
+            row = self._s.get(m.FamilyItem, item_id)
+            if row is None or row.author_id != person_id:
+                return None
+            self._gate.require(person_id, row.case_id)
+            return Readers.decode(row.readers) if row.shared else None
+        model, owner = _YOUTH_TABLES[target]
+        found = self._s.execute(
+            select(model.case_id, model.readers, model.shared).where(
+                model.id == item_id, owner == person_id
+            )
+        ).first()
+        if found is None:
+            return None
+        self._gate.require(person_id, found[0])
+        return Readers.decode(found[1]) if found[2] else None
+
+    def default_readers(self, person_id: int, case_id: int) -> Readers:
+        """The readers of the person's items when they choose none (first-contact answer)."""
+        return self._gate.readers_of(person_id, case_id, None, self._gate.roles(person_id, case_id))
+
     # --- consent to information exchange, per organisation -------------------------------
 
     def organisations(self, case_id: int) -> tuple[tuple[int, str], ...]:
