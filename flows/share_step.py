@@ -42,7 +42,9 @@ def readers_step(
     chosen = shown.organisations if shown.scope is ReaderScope.ORGANISATIONS else frozenset()
     choices = [
         Choice("coordinator", "sharing.choice.coordinator", {"current": shown.coordinator_only}),
-        Choice("meeting", "sharing.choice.meeting", {"current": shown.scope is ReaderScope.MEETING}),
+        Choice(
+            "meeting", "sharing.choice.meeting", {"current": shown.scope is ReaderScope.MEETING}
+        ),
         *(
             Choice(
                 f"{ORG_PREFIX}{org}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from flows.agenda_reading import AgendaReading
 from flows.caregiver_prep import CaregiverPreparation
 from flows.consent import DEFAULT_AGE_LIMIT, ConsentFlow
 from flows.coordinator import CoordinatorFlow
@@ -59,6 +60,7 @@ def default_engine(
             LanguageChoice(tuple(locales)),
             HelpNow(),
             FamilyPlan(timezone=zone),
+            AgendaReading(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
     )

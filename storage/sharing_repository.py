@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from flows.domain import (
     Agenda,
@@ -28,7 +28,8 @@ from storage import models as m
 from storage.access import AccessGate, FamilyItemState, Viewer, VisibleItem
 
 # The youth-side tables by what is shared, with the column naming the owner.
-_YOUTH_TABLES = {
+_YouthModel = type[m.Question] | type[m.View] | type[m.Preference]
+_YOUTH_TABLES: dict[ShareTarget, tuple[_YouthModel, InstrumentedAttribute[int]]] = {
     ShareTarget.QUESTION: (m.Question, m.Question.author_id),
     ShareTarget.VIEW: (m.View, m.View.author_id),
     ShareTarget.PREFERENCE: (m.Preference, m.Preference.person_id),
@@ -161,6 +162,7 @@ class SharingRepository:
         self._gate.require_role(
             coordinator_id, case_id, frozenset({Role.COORDINATOR}), "only the coordinator"
         )
+        # Ordered by when each joined; a person with two family roles is listed once (dict).
         family = self._s.execute(
             select(m.Person.id, m.Person.display_name)
             .join(m.Membership, m.Membership.person_id == m.Person.id)
@@ -170,7 +172,6 @@ class SharingRepository:
                 m.Membership.role.in_([Role.YOUTH, Role.CAREGIVER, Role.NETWORK]),
             )
             .order_by(m.Membership.joined_at, m.Person.id)
-            .distinct()
         ).all()
         orgs = self._organisations(case_id)
         return [

@@ -30,7 +30,8 @@ def agenda_reply(case_id: int, agenda: Agenda, actions: Sequence[ActionItem]) ->
         {
             "name": c.display_name,
             "role": c.role.value,
-            "questions": list(c.questions),
+            # What the family's adults shared is listed with the questions.
+            "questions": [*c.questions, *(n.text for n in c.notes)],
             "views": len(c.views),
             "participation": c.participation.value if c.participation else None,
         }

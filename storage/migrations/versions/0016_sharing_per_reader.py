@@ -7,7 +7,7 @@ coordinator). `organisation_consent` records the family's samtycke till informat
 per organisation of a case; the newest row for a (person, organisation) counts.
 
 Revision ID: 0016_sharing
-Revises: 0015
+Revises: 0015, 0006
 Create Date: 2026-12-06 20:30:00.000000
 """
 
@@ -19,10 +19,10 @@ from alembic import op
 import storage.types
 
 revision: str = "0016_sharing"
-down_revision: str | None = "0015"
+# family_item and organisation come from 0006, a branch of its own off 0001: merged here.
+down_revision: str | tuple[str, ...] | None = ("0015", "0006")
 branch_labels: str | Sequence[str] | None = None
-# family_item and organisation come from 0006, a branch of its own off 0001.
-depends_on: str | Sequence[str] | None = "0006"
+depends_on: str | Sequence[str] | None = None
 
 ITEM_TABLES = ("question", "view", "preference", "family_item")
 
