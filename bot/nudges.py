@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.nudge_config import NudgeConfig, ReportConfig
+from flows.agenda_reading import ProfessionalAgendas
 from flows.coordinator_reminders import (
     ESCALATED,
     FAILED_REPORT_HORIZON,
@@ -44,6 +45,7 @@ def coordinator_sources(
         Nudges(nudges, zone),
         Escalations(nudges, zone),
         Agendas(reports),
+        ProfessionalAgendas(reports.agenda_lead_hours),
         FollowupReports(reports, zone),
         FailedReports(),
     ]

@@ -15,11 +15,15 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flows.conversation import Command, CommandIssued, Event
+from flows.conversation import Command, CommandIssued, Event, ReminderDue
+from flows.coordinator_reminders import reminder_key
 from flows.domain import Agenda, Role, SharedContribution
 from flows.engine import RETURN, FlowState, StepContext, Transition
+from flows.ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sharing import Readers
 from flows.sidetrack_roles import SidetrackRoles
@@ -83,14 +87,64 @@ def agenda_for_reader(ctx: StepContext, *choices: Choice) -> Reply:
             }
             for name, consents in sharing.exchange_consents_of_case(person, case_id)
         ]
+    return agenda_message(agenda, exchange, *(choices or (BACK,)))
+
+
+def agenda_message(agenda: Agenda, exchange: list[ParamValue], *choices: Choice) -> Reply:
+    """The agenda as a chat message, each item with its readers."""
     return say(
         "sharing.agenda_chat",
-        *(choices or (BACK,)),
+        *choices,
         case=agenda.case_reference,
         meeting_at=agenda.meeting.starts_at if agenda.meeting else None,
         agenda_people=_people(agenda),
         exchange=exchange,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ProfessionalAgendas:
+    """Before a meeting, each professional of the case gets the agenda as they may read it
+    (the same lead time as the coordinator's agenda)."""
+
+    lead_hours: int = 48
+    name: str = "professional_agendas"
+
+    def due(self, ports: ReminderPorts, now: datetime) -> Iterator[ReminderDue]:
+        """One agenda per professional of every meeting coming up within the lead time."""
+        reads = ports.coordinator_reminders
+        lead = timedelta(hours=self.lead_hours)
+        meetings = reads.meetings_starting(now, lead)
+        key = "professional_agenda"
+        for meeting, people in reads.professionals_to_tell(
+            meetings, lambda mt, p: (reminder_key(key, mt, p),)
+        ):
+            for person_id in people:
+                agenda = reads.agenda_for_reader(
+                    meeting.case_id, person_id, meeting.starts_at - timedelta(seconds=1)
+                )
+                yield ReminderDue(
+                    self.name,
+                    reminder_key(key, meeting.id, person_id),
+                    person_id=person_id,
+                    params={"case": meeting.case_id, "starts_at": meeting.starts_at},
+                    due_at=meeting.starts_at - lead,
+                    expires_at=meeting.starts_at,
+                    # It quotes what each contributor shared: erasing one removes it.
+                    about=tuple(c.person_id for c in agenda.contributions),
+                )
+
+    def compose(self, due: ReminderDue, ports: ReminderPorts, now: datetime) -> Reply:
+        """The agenda as this professional reads it, at the time it is sent."""
+        case_id, starts_at = due.params["case"], due.params["starts_at"]
+        person_id = due.person_id
+        # `due` made these: a case id, a start time and the professional's id.
+        assert isinstance(case_id, int) and isinstance(starts_at, datetime)
+        assert person_id is not None
+        agenda = ports.coordinator_reminders.agenda_for_reader(
+            case_id, person_id, starts_at - timedelta(seconds=1)
+        )
+        return agenda_message(agenda, [])
 
 
 def _people(agenda: Agenda) -> list[ParamValue]:

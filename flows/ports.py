@@ -320,6 +320,16 @@ class CoordinatorRemindersPort(Protocol):
         """What is shared with the meeting of a case that follows `at`."""
         ...
 
+    def professionals_to_tell(
+        self, meetings: Sequence[ReportMeeting], keys: Callable[[int, int], tuple[str, ...]]
+    ) -> Sequence[tuple[ReportMeeting, Sequence[int]]]:
+        """Each meeting with its case's professionals not yet sent their agenda."""
+        ...
+
+    def agenda_for_reader(self, case_id: int, person_id: int, at: datetime) -> Agenda:
+        """The agenda of the meeting after `at` as one professional may read it."""
+        ...
+
     def plan_of(self, case_id: int) -> Sequence[ActionItem]:
         """A case's plan, as reports show it."""
         ...

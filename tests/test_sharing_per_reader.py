@@ -17,6 +17,7 @@ from storage import models as m
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
+from tests.coord_seed import run_tick
 from tests.family_seed import FamilyCase, seed_family_case
 
 
@@ -217,3 +218,24 @@ def test_the_caregivers_menu_explains_the_meeting_for_adults(
     assert "Ni bestämmer själva vad ni delar" in kim.text()
     kim.choose("Till menyn")
     assert kim.ids() == ["caregiver.menu"]
+
+
+def test_before_the_meeting_each_professional_gets_the_agenda_as_they_may_read_it(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock, case: FamilyCase
+) -> None:
+    _professional(sessions, case, clock.now, "Jonas", None)  # BUP
+    _professional(sessions, case, clock.now, "Lina", "Skolan Storstad")
+    alex = _alex(sessions, catalogue, clock, case, everyone=True)
+    alex.choose("Vem får läsa")
+    alex.choose("Kan jag slippa")
+    alex.choose("BUP Storstad")
+    jonas = Chat.for_user(sessions, catalogue, clock, user="jonas")
+    lina = Chat.for_user(sessions, catalogue, clock, user="lina")
+    clock.advance(days=5, hours=1)  # 47 hours before the meeting
+    run_tick(sessions, clock)
+    run_tick(sessions, clock)  # a second tick sends nothing again
+    assert [s.message_id for s in jonas.receive()] == ["sharing.agenda_chat"]
+    assert ALEX_QUESTION in jonas.text()
+    assert [s.message_id for s in lina.receive()] == ["sharing.agenda_chat"]
+    assert ALEX_QUESTION not in lina.text()
+    assert "Ingen har delat något med dig än." in lina.text()
