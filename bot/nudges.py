@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.nudge_config import NudgeConfig, ReportConfig
+from flows.agenda_reading import ProfessionalAgendas
 from flows.convening_reminders import UnansweredRequests
 from flows.coordinator_reminders import (
     ESCALATED,
@@ -47,6 +48,7 @@ def coordinator_sources(
         Nudges(nudges, zone),
         Escalations(nudges, zone),
         Agendas(reports),
+        ProfessionalAgendas(reports.agenda_lead_hours),
         FollowupReports(reports, zone),
         FailedReports(),
         # Series go on until stopped: the next meetings are booked as time passes.

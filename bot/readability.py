@@ -47,6 +47,8 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "language": Audience.YOUTH,
     # Where to turn when it is urgent (flows/help_now.py): written for the young person first.
     "help_now": Audience.YOUTH,
+    # Who reads what is shared (flows/share_step.py): the young person chooses it too.
+    "sharing": Audience.YOUTH,
     # The plan for the family (flows/family_plan.py): the young person reads it too.
     "plan": Audience.YOUTH,
     # The family's follow-up and the closing notice (flows/family_reports.py); their staff

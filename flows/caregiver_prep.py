@@ -26,6 +26,11 @@ stateDiagram-v2
     delete --> mine: ja / nej
     item --> item: visa för de andra vuxna / dela med mötet
     item --> mine: Tillbaka
+    menu --> share: Dela med mötet
+    share --> readers: en egen rad
+    readers --> readers: bara den som håller i mötet / alla i mötet / verksamheter
+    readers --> share: klar / sluta dela
+    menu --> about: Vad är ett samverkansmöte?
     menu --> [*]: mötet, planen, gemensam bild, nytt möte, tolk och behov, språk (sidetracks)
     note left of menu: "Visa mina åtgärder" (a nudge) opens the plan on her own actions
 ```
@@ -45,6 +50,8 @@ from flows.family_menu import family_menu_choices
 from flows.family_plan import FamilyPlan
 from flows.professional import NOTICE_ACTIONS
 from flows.replies import Choice, ParamValue, Reply, say, to_family
+from flows.share_step import read_readers_choice, readers_step
+from flows.sharing import ShareTarget
 from flows.text_rules import VIEW_MAX_CHARS, CleanText, clean_text
 
 FLOW_NAME = "caregiver_prep"
@@ -64,6 +71,9 @@ class Step(StrEnum):
     ITEM = "item"
     EDIT = "edit"
     DELETE = "delete"
+    SHARE = "share"
+    READERS = "readers"
+    ABOUT = "about"
 
 
 CANCEL = Choice("cancel", "common.cancel")
@@ -108,6 +118,13 @@ class CaregiverPreparation:
             return self._add_text(ctx, FamilyItemKind(str(state.data.get("kind"))))
         if step is Step.MINE:
             return self._mine(ctx)
+        if step is Step.SHARE:
+            return self._share(ctx)
+        if step is Step.ABOUT:
+            return self._about(ctx)
+        if step is Step.READERS:
+            shared = self._own(state, ctx)
+            return self._readers(ctx, shared) if shared is not None else self._share(ctx)
         if step in (Step.ITEM, Step.EDIT, Step.DELETE):
             item = self._own(state, ctx)
             if item is None:
@@ -121,7 +138,12 @@ class CaregiverPreparation:
 
     def help(self, state: FlowState) -> Reply:
         """Explains the current step."""
-        return to_family(say(f"caregiver.help.{Step(state.step).value}"))
+        step = Step(state.step)
+        if step in (Step.SHARE, Step.READERS):
+            return to_family(say("caregiver.share.help"))
+        if step is Step.ABOUT:
+            return to_family(say("caregiver.help.menu"))
+        return to_family(say(f"caregiver.help.{step.value}"))
 
     def _menu(self, ctx: StepContext, *before: Reply) -> Transition:
         """The adults' menu: the list, add, change own, and the shared family choices."""
@@ -130,6 +152,9 @@ class CaregiverPreparation:
         choices = [Choice("list", "caregiver.menu.list"), Choice("add", "caregiver.menu.add")]
         if mine:
             choices.append(Choice("mine", "caregiver.menu.mine"))
+        # Sharing is one step of the menu, as for the young person (not under "Ändra").
+        choices.append(Choice("share", "caregiver.share.menu"))
+        choices.append(Choice("about", "caregiver.about.menu"))
         choices += (*family_menu_choices(ctx), meeting_needs.MENU_CHOICE)
         reply = say(
             "caregiver.menu",
@@ -191,6 +216,76 @@ class CaregiverPreparation:
         choices = [Choice(f"i:{i.id}", "common.item", {"text": i.text}) for i in mine]
         reply = say("caregiver.mine", *choices, BACK)
         return Transition(_state(Step.MINE), _for_chat(ctx, (*before, reply), *mine))
+
+    def _about(self, ctx: StepContext) -> Transition:
+        """What a samverkansmöte is, written for the adults; holds nothing about anyone."""
+        reply = to_family(say("caregiver.about", MENU_CHOICE))
+        return Transition(_state(Step.ABOUT), (reply,))
+
+    def _share(self, ctx: StepContext, *before: Reply) -> Transition:
+        """The adult's own items with whether each is shared; one tap opens who reads it."""
+        mine = self._own_items(ctx)
+        if not mine:
+            reply = say("caregiver.share.empty", Choice("add", "caregiver.menu.add"), MENU_CHOICE)
+            return Transition(_state(Step.SHARE), _for_chat(ctx, (*before, reply)))
+        choices = [
+            Choice(
+                f"s:{i.id}",
+                "caregiver.share.item_shared" if i.shared else "caregiver.share.item_private",
+                {"text": i.text},
+            )
+            for i in mine
+        ]
+        reply = say("caregiver.share.list", *choices, MENU_CHOICE)
+        return Transition(_state(Step.SHARE), _for_chat(ctx, (*before, reply), *mine))
+
+    def _readers(self, ctx: StepContext, item: FamilyItem, *before: Reply) -> Transition:
+        """Who may read one own item: the one who runs the meeting, everyone, or agencies."""
+        sharing = ctx.ports.sharing
+        reply = readers_step(
+            item.text,
+            sharing.chosen_readers(ShareTarget.FAMILY, item.id, ctx.actor.person_id)
+            if item.shared
+            else None,
+            sharing.default_readers(ctx.actor.person_id, ctx.actor.case_id),
+            sharing.organisations(ctx.actor.case_id),
+            message="sharing.readers",
+        )
+        state = _state(Step.READERS, item_id=item.id)
+        return Transition(state, _for_chat(ctx, (*before, reply), item))
+
+    def _on_share(self, event: Event, ctx: StepContext) -> Transition:
+        """Opens who reads the picked own item, or adds, or goes to the menu."""
+        choice = _choice(event)
+        if choice is not None and choice.startswith("s:") and choice[2:].isdigit():
+            item = ctx.ports.families.family_item(int(choice[2:]), ctx.actor.person_id)
+            if item is not None and _may_show(item, ctx):
+                return self._readers(ctx, item)
+        if choice == "add":
+            return self._add_kind(ctx)
+        return self._menu(ctx)
+
+    def _on_readers(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Shares the item with the chosen readers (at once), stops sharing it, or is done."""
+        item = self._own(state, ctx)
+        if item is None:
+            return self._share(ctx)
+        sharing, person = ctx.ports.sharing, ctx.actor.person_id
+        current = (
+            sharing.chosen_readers(ShareTarget.FAMILY, item.id, person) if item.shared else None
+        )
+        default = sharing.default_readers(person, ctx.actor.case_id)
+        meant = read_readers_choice(_choice(event), current, default)
+        if meant is None:
+            return self._readers(ctx, item, say("common.not_understood"))
+        if meant.done:
+            return self._share(ctx)
+        if meant.stop:
+            sharing.share(ShareTarget.FAMILY, item.id, person, None, ctx.now)
+            return self._share(ctx, say("sharing.stopped"))
+        sharing.share(ShareTarget.FAMILY, item.id, person, meant.readers, ctx.now)
+        updated = ctx.ports.families.family_item(item.id, person) or item
+        return self._readers(ctx, updated, say("sharing.saved"))
 
     def _item(self, item: FamilyItem, ctx: StepContext, *before: Reply) -> Transition:
         """One own item: change it, delete it, show it to the other adults, share it."""
@@ -259,6 +354,12 @@ class CaregiverPreparation:
             return self._on_item(state, event, ctx)
         if step is Step.EDIT:
             return self._on_edit(state, event, ctx)
+        if step is Step.SHARE:
+            return self._on_share(event, ctx)
+        if step is Step.READERS:
+            return self._on_readers(state, event, ctx)
+        if step is Step.ABOUT:
+            return self._menu(ctx)
         return self._on_delete(state, event, ctx)
 
     def _on_menu(self, event: Event, ctx: StepContext) -> Transition:
@@ -270,6 +371,10 @@ class CaregiverPreparation:
                 return self._add_kind(ctx)
             case "mine":
                 return self._mine(ctx)
+            case "share":
+                return self._share(ctx)
+            case "about":
+                return self._about(ctx)
         return self._menu(ctx, say("common.not_understood"))
 
     def _on_list(self, event: Event, ctx: StepContext) -> Transition:

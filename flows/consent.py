@@ -37,6 +37,9 @@ stateDiagram-v2
     [*] --> status: /samtycke
     status --> sip: Ändra delning
     status --> withdrawn: Ta tillbaka
+    status --> exchange: Vilka verksamheter
+    exchange --> exchange: ja / nej per verksamhet
+    exchange --> status: Klar
     withdrawn --> forget: Radera allt
     withdrawn --> explain: Behåll
     status --> [*]: Ta tillbaka ja för barnet (vårdnadshavare)
@@ -96,6 +99,7 @@ class Step(StrEnum):
     RIGHTS = "rights"
     ABOUT = "about"
     MEETING = "meeting"
+    EXCHANGE = "exchange"
 
 
 def _state(step: Step, **data: str | int | None) -> FlowState:
@@ -105,6 +109,8 @@ def _state(step: Step, **data: str | int | None) -> FlowState:
 
 # The steps of someone whose case closed or who left it: their rights, nothing else.
 FORMER_STEPS = frozenset({Step.STATUS, Step.WITHDRAWN, Step.FORGET, Step.RIGHTS})
+# A choice on the exchange step: the organisation's id follows.
+EXCHANGE_TOGGLE = "x:"
 
 # What someone who said no can still do: read what the meeting is and when it is, and
 # change their mind. Nothing they type is stored, so nothing of their preparation is offered.
@@ -204,6 +210,8 @@ class ConsentFlow:
                 return self._sip(ctx)
             case Step.STATUS:
                 return self._status_or_explain(ctx)
+            case Step.EXCHANGE:
+                return self._exchange(ctx)
             case Step.FORGET:
                 return self._forget(ctx)
             case Step.WITHDRAWN:
@@ -311,6 +319,8 @@ class ConsentFlow:
         choices = [Choice("withdraw", "consent.status.withdraw")]
         if ctx.actor.role in SIP_ROLES and not ctx.actor.former:
             choices.insert(0, Choice("sip", "consent.status.sip"))
+            # Samtycke till informationsutbyte per organisation, withdrawable one by one.
+            choices.insert(1, Choice("exchange", "sharing.exchange.open"))
         children = self._children(ctx)
         for child in children:
             # A yes in force can be taken back; a no (or a yes taken back) can become a yes.
@@ -331,6 +341,40 @@ class ConsentFlow:
             children=[{"name": c.youth_name, "given": c.given is True} for c in children],
         )
         return Transition(_state(Step.STATUS), (reply,))
+
+    def _exchange(self, ctx: StepContext, *before: Reply) -> Transition:
+        """Each organisation of the case, with whether it may read what the person shares."""
+        consents = ctx.ports.sharing.exchange_consents(ctx.actor.person_id, ctx.actor.case_id)
+        choices = [
+            Choice(
+                f"{EXCHANGE_TOGGLE}{c.organisation_id}",
+                "sharing.exchange.org_yes" if c.in_effect else "sharing.exchange.org_no",
+                {"name": c.name},
+            )
+            for c in consents
+        ]
+        reply = say("sharing.exchange", *choices, Choice("back", "sharing.choice.done"))
+        return Transition(_state(Step.EXCHANGE), (*before, reply))
+
+    def _on_exchange(self, event: Event, ctx: StepContext) -> Transition:
+        """Withdraws or gives the consent for the tapped organisation; at once."""
+        choice = _choice(event) or ""
+        if choice.startswith(EXCHANGE_TOGGLE) and choice[len(EXCHANGE_TOGGLE) :].isdigit():
+            org = int(choice[len(EXCHANGE_TOGGLE) :])
+            sharing = ctx.ports.sharing
+            current = {
+                c.organisation_id: c.in_effect
+                for c in sharing.exchange_consents(ctx.actor.person_id, ctx.actor.case_id)
+            }
+            if org in current:
+                given = not current[org]
+                sharing.set_exchange_consent(
+                    ctx.actor.person_id, ctx.actor.case_id, org, given, ctx.now
+                )
+                saved = "sharing.exchange.given" if given else "sharing.exchange.withdrawn"
+                return self._exchange(ctx, say(saved))
+            return self._exchange(ctx)
+        return self._status_or_explain(ctx)
 
     def _withdrawn_offer(self, *before: Reply) -> Transition:
         """After a withdrawal: offers to erase everything."""
@@ -398,6 +442,8 @@ class ConsentFlow:
                 return self._on_guardian(state, event, ctx)
             case Step.STATUS:
                 return self._on_status(event, ctx)
+            case Step.EXCHANGE:
+                return self._on_exchange(event, ctx)
             case Step.WITHDRAWN:
                 if _choice(event) == "forget":
                     return self._forget(ctx)
@@ -511,6 +557,8 @@ class ConsentFlow:
         match choice:
             case "sip":
                 return self._sip(ctx)
+            case "exchange":
+                return self._exchange(ctx)
             case "withdraw":
                 stopped = ctx.ports.privacy.withdraw(
                     ctx.actor.person_id, ctx.actor.case_id, ctx.now

@@ -35,6 +35,7 @@ class Command(StrEnum):
     ASK_MEETING = "ask_meeting"
     LANGUAGE = "language"
     PLAN = "plan"
+    AGENDA = "agenda"
     CONSENT = "consent"
     MY_DATA = "my_data"
     FORGET = "forget"
@@ -65,6 +66,9 @@ COMMAND_ALIASES: dict[str, Command] = {
     "language": Command.LANGUAGE,
     # The case's plan for the family (flows/family_plan.py): the same word in both languages.
     "plan": Command.PLAN,
+    # The agenda as each professional may read it (flows/agenda_reading.py).
+    "dagordning": Command.AGENDA,
+    "agenda": Command.AGENDA,
     # Privacy commands (flows/consent.py): consent, "vad har ni om mig?", "glöm mig".
     "samtycke": Command.CONSENT,
     "consent": Command.CONSENT,

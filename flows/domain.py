@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flows.sharing import Readers, SharedNote
+
 
 class Role(StrEnum):
     """How a person takes part in a case (deltagare)."""
@@ -161,6 +163,12 @@ class SharedContribution:
     participation: Participation | None
     # Of `questions`, those marked "to follow up" at an earlier meeting (carried over).
     carried_over: tuple[str, ...] = ()
+    # Who reads each item, in the order of questions, views and notes (sharing per reader).
+    question_readers: tuple[Readers, ...] = ()
+    view_readers: tuple[Readers, ...] = ()
+    participation_readers: Readers | None = None
+    # What an adult of the family shared (a caregiver's question, picture, wish).
+    notes: tuple[SharedNote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

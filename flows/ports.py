@@ -27,6 +27,7 @@ from flows.domain import (
 )
 from flows.family_domain import PictureInfo, Recipients
 from flows.family_ports import FamiliesPort
+from flows.sharing_port import SharingPort
 
 if TYPE_CHECKING:
     # flows.coordination imports the engine, which imports these ports.
@@ -184,6 +185,11 @@ class Ports(Protocol):
         """Consent, export and erasure."""
         ...
 
+    @property
+    def sharing(self) -> SharingPort:
+        """Who reads what is shared, the agenda per reader, consent per organisation."""
+        ...
+
 
 # --- what reminder kinds read (flows/reminders.py) -----------------------------------------
 
@@ -312,6 +318,16 @@ class CoordinatorRemindersPort(Protocol):
 
     def agenda_before(self, case_id: int, at: datetime) -> Agenda:
         """What is shared with the meeting of a case that follows `at`."""
+        ...
+
+    def professionals_to_tell(
+        self, meetings: Sequence[ReportMeeting], keys: Callable[[int, int], tuple[str, ...]]
+    ) -> Sequence[tuple[ReportMeeting, Sequence[int]]]:
+        """Each meeting with its case's professionals not yet sent their agenda."""
+        ...
+
+    def agenda_for_reader(self, case_id: int, person_id: int, at: datetime) -> Agenda:
+        """The agenda of the meeting after `at` as one professional may read it."""
         ...
 
     def plan_of(self, case_id: int) -> Sequence[ActionItem]:

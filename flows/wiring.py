@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from flows.agenda_reading import AgendaReading
 from flows.cannot_come import CannotCome
 from flows.caregiver_prep import CaregiverPreparation
 from flows.checkin import Checkin
@@ -72,6 +73,7 @@ def default_engine(
             Convening(),
             PeopleWhoMatter(),
             CannotCome(),
+            AgendaReading(),
         ),
         gate=ConsentFlow(age_limit=consent_age, operator=operator),
         before_consent=(language,),

@@ -25,6 +25,10 @@ stateDiagram-v2
     menu --> review: Steg 4
     review --> review: dela / sluta dela
     review --> menu: klar
+    review --> readers_pick: Vem får läsa?
+    readers_pick --> readers: en delad sak
+    readers --> readers: bara den som håller i mötet / alla i mötet / verksamheter
+    readers --> review: klar / sluta dela
     menu --> [*]: mötet, gemensam bild, nytt möte, tolk och behov, språk, hjälp nu (sidetracks)
 ```
 
@@ -45,6 +49,8 @@ from flows.domain import ItemKind, Participation, Preparation, ViewAspect
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.family_menu import family_menu_choices
 from flows.replies import Choice, ParamValue, Reply, say
+from flows.share_step import read_readers_choice, readers_step
+from flows.sharing import ShareTarget
 from flows.text_rules import QUESTION_MAX_CHARS, VIEW_MAX_CHARS, CleanText, clean_text
 
 FLOW_NAME = "youth_prep"
@@ -65,6 +71,8 @@ class Step(StrEnum):
     VIEW = "view"
     PARTICIPATION = "participation"
     REVIEW = "review"
+    READERS_PICK = "readers_pick"
+    READERS = "readers"
 
 
 class Pick(StrEnum):
@@ -128,11 +136,18 @@ class YouthPreparation:
             return self._participation(ctx)
         if step is Step.REVIEW:
             return self._review(ctx)
+        if step is Step.READERS_PICK:
+            return self._readers_pick(ctx)
+        if step is Step.READERS:
+            return self._readers(ctx, str(data.get("kind")), _int(data.get("item_id")))
         return self._menu(ctx)
 
     def help(self, state: FlowState) -> Reply:
         """Explains the current step and the commands."""
-        return say(f"youth.help.{Step(state.step).value}")
+        step = Step(state.step)
+        if step in (Step.READERS_PICK, Step.READERS):
+            return say("sharing.help.youth")
+        return say(f"youth.help.{step.value}")
 
     def _menu(self, ctx: StepContext, *before: Reply) -> Transition:
         """Main menu: the four steps and what a meeting is."""
@@ -256,6 +271,8 @@ class YouthPreparation:
             )
             for kind, item_id, text, shared in items
         ]
+        if any(shared for *_, shared in items):
+            choices.append(Choice("readers", "sharing.youth.who_reads"))
         reply = say(
             "youth.review",
             *choices,
@@ -264,6 +281,69 @@ class YouthPreparation:
             **_progress(4),
         )
         return Transition(_state(Step.REVIEW), (*before, reply))
+
+    def _readers_pick(self, ctx: StepContext, *before: Reply) -> Transition:
+        """Her shared items, to choose who reads one of them."""
+        prep = ctx.ports.preparation.preparation(ctx.actor.case_id, ctx.actor.person_id)
+        shared = [(k, i, t) for k, i, t, is_shared in _review_items(prep) if is_shared]
+        if not shared:
+            return self._review(ctx, *before)
+        choices = [
+            Choice(
+                f"r:{kind.value}:{item_id}",
+                "sharing.youth.item",
+                {"text": text, "kind": kind.value},
+            )
+            for kind, item_id, text in shared
+        ]
+        reply = say("sharing.youth.pick", *choices, BACK)
+        return Transition(_state(Step.READERS_PICK), (*before, reply))
+
+    def _readers(self, ctx: StepContext, kind: str, item_id: int, *before: Reply) -> Transition:
+        """Who may read one shared item: the one who runs the meeting, everyone, or agencies."""
+        prep = ctx.ports.preparation.preparation(ctx.actor.case_id, ctx.actor.person_id)
+        found = next(
+            (t for k, i, t, sh in _review_items(prep) if k.value == kind and i == item_id and sh),
+            None,
+        )
+        if found is None:
+            return self._review(ctx, *before)
+        sharing = ctx.ports.sharing
+        target = ShareTarget(kind)
+        reply = readers_step(
+            found if kind != ItemKind.PREFERENCE.value else "",
+            sharing.chosen_readers(target, item_id, ctx.actor.person_id),
+            sharing.default_readers(ctx.actor.person_id, ctx.actor.case_id),
+            sharing.organisations(ctx.actor.case_id),
+            message="sharing.readers",
+        )
+        return Transition(_state(Step.READERS, kind=kind, item_id=item_id), (*before, reply))
+
+    def _on_readers_pick(self, event: Event, ctx: StepContext) -> Transition:
+        """Opens the readers of the picked item, or goes back to the review."""
+        choice = _choice(event)
+        if choice is not None and choice.startswith("r:"):
+            _, kind, item_id = choice.split(":", 2)
+            return self._readers(ctx, kind, int(item_id))
+        return self._review(ctx)
+
+    def _on_readers(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
+        """Shares the item with the chosen readers (at once), stops sharing it, or is done."""
+        kind, item_id = str(state.data.get("kind")), _int(state.data.get("item_id"))
+        sharing, person = ctx.ports.sharing, ctx.actor.person_id
+        target = ShareTarget(kind)
+        current = sharing.chosen_readers(target, item_id, person)
+        default = sharing.default_readers(person, ctx.actor.case_id)
+        meant = read_readers_choice(_choice(event), current, default)
+        if meant is None:
+            return self._readers(ctx, kind, item_id, say("common.not_understood"))
+        if meant.done:
+            return self._review(ctx)
+        if meant.stop:
+            sharing.share(target, item_id, person, None, ctx.now)
+            return self._review(ctx, say("sharing.stopped"))
+        sharing.share(target, item_id, person, meant.readers, ctx.now)
+        return self._readers(ctx, kind, item_id, say("sharing.saved"))
 
     # --- handling events --------------------------------------------------------------
 
@@ -299,6 +379,10 @@ class YouthPreparation:
             return self._on_view(state, event, ctx)
         if step is Step.PARTICIPATION:
             return self._on_participation(event, ctx)
+        if step is Step.READERS_PICK:
+            return self._on_readers_pick(event, ctx)
+        if step is Step.READERS:
+            return self._on_readers(state, event, ctx)
         return self._on_review(event, ctx)
 
     def _on_menu(self, event: Event, ctx: StepContext) -> Transition:
@@ -445,6 +529,8 @@ class YouthPreparation:
             prep = ctx.ports.preparation.preparation(ctx.actor.case_id, ctx.actor.person_id)
             shared = sum(1 for *_, is_shared in _review_items(prep) if is_shared)
             return self._menu(ctx, say("youth.review.summary", shared_count=shared))
+        if choice == "readers":
+            return self._readers_pick(ctx)
         if choice is not None and choice.startswith("t:"):
             _, kind, item_id = choice.split(":", 2)
             prep = ctx.ports.preparation.preparation(ctx.actor.case_id, ctx.actor.person_id)

@@ -10,9 +10,14 @@ Rules, in the order they are checked:
    professionals and coordinators work under their employer's legal basis, not consent.
 3. Everyone sees their own items.
 4. Someone else's item is seen only if it is shared, its author is still an active member
-   whose consent is in effect (a withdrawal stops sharing at once), and — for a viewer who
-   is only a professional — a family author agreed to sharing between agencies (SIP).
-   Coordinators convene the meeting and see what is shared with it without SIP consent.
+   whose consent is in effect (a withdrawal stops sharing at once), and the viewer is among
+   its readers (flows/sharing.py): the owner chose the coordinator only, everyone in the
+   meeting, or chosen organisations; with no choice, the owner's first-contact answer (SIP)
+   decides (yes: everyone, else the coordinator only). Coordinators convene the meeting and
+   read everything shared. A professional reads a family author's item only through an
+   organisation they work for in the case, and only while that author's samtycke till
+   informationsutbyte with the organisation is in effect (the newest answer for that
+   organisation; with none, the SIP answer). A withdrawal takes effect at once.
 
 The plan (PlanAction, ActionUpdate):
 5. Coordinators and professionals of the case see its whole plan; anyone else (youth,
@@ -83,6 +88,7 @@ from flows.domain import (
     Role,
     ViewAspect,
 )
+from flows.sharing import Readers, ReaderScope, default_readers
 from storage import models as m
 from storage.db import execute_core, in_chunks
 
@@ -105,7 +111,14 @@ CASE_DATA_MODELS = (
 
 
 # The rows the gate's answers are made of; writing any of them makes remembered answers stale.
-_GATE_INPUTS = (m.Membership, m.Consent, m.AgeStatement, m.Case, m.Person)
+_GATE_INPUTS = (
+    m.Membership,
+    m.Consent,
+    m.AgeStatement,
+    m.Case,
+    m.Person,
+    m.OrganisationConsent,
+)
 
 
 # Who is asked for consent is flows.domain.CONSENTING_ROLES, the set the consent flow reads.
@@ -210,6 +223,7 @@ class FamilyItemState:
     author_id: int
     in_family_list: bool
     shared: bool
+    readers: Readers | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +248,7 @@ class VisibleItem:
     text: str
     shared: bool
     aspect: ViewAspect | None = None
+    readers: Readers | None = None
 
 
 class AccessGate:
@@ -245,6 +260,7 @@ class AccessGate:
         # UPDATE/DELETE statement), so a step that asks five times costs one query.
         self._members: dict[tuple[int, int], tuple[frozenset[Role], frozenset[int]]] = {}
         self._consents: dict[tuple[int, int], ConsentStatus] = {}
+        self._org_consents: dict[tuple[int, int], dict[int, bool]] = {}
         event.listen(session, "after_flush", self._forget_on_flush)
         event.listen(session, "do_orm_execute", self._forget_on_write)
         event.listen(session, "after_rollback", self._forget)
@@ -253,6 +269,7 @@ class AccessGate:
         """Drops remembered answers: the data they came from may have changed."""
         self._members.clear()
         self._consents.clear()
+        self._org_consents.clear()
 
     def _forget_on_flush(self, session: Session, _context: object) -> None:
         """A flush that wrote memberships, consents, ages or cases makes answers stale."""
@@ -431,7 +448,7 @@ class AccessGate:
             return False
         if item.in_family_list and viewer.roles & FAMILY_ADULT_ROLES:
             return True
-        return item.shared and self._sees_shared_by(viewer, item.author_id, author_roles)
+        return item.shared and self.reads_shared(viewer, item.author_id, author_roles, item.readers)
 
     def family_reader(self, who: Who, case_id: int) -> Viewer:
         """Who reads a case's family items (each then filtered by `sees_family_item`)."""
@@ -582,6 +599,15 @@ class AccessGate:
         meeting = Viewer(0, case_id, frozenset({Role.COORDINATOR}))
         return [item for item in self._case_items(case_id) if self._may_see(meeting, item)]
 
+    def shared_with_reader(self, reader_id: int, case_id: int, now: datetime) -> list[VisibleItem]:
+        """What others shared that this member may read (their agenda); the read is audited."""
+        viewer = self.require(reader_id, case_id, now, "read_agenda")
+        return [
+            item
+            for item in self._case_items(case_id)
+            if item.author_id != reader_id and item.shared and self._may_see(viewer, item)
+        ]
+
     def own_items(self, person_id: int, case_id: int) -> list[VisibleItem]:
         """A member's own items (their own preparation)."""
         self.require(person_id, case_id)
@@ -626,30 +652,107 @@ class AccessGate:
             return False
         if not self.consent_in_effect(item.author_id, viewer.case_id, author_roles):
             return False
-        return self._sees_shared_by(viewer, item.author_id, author_roles)
+        return self.reads_shared(viewer, item.author_id, author_roles, item.readers)
 
-    def _sees_shared_by(
-        self, viewer: Viewer, author_id: int, author_roles: frozenset[Role]
+    def readers_of(
+        self, author_id: int, case_id: int, chosen: Readers | None, author_roles: frozenset[Role]
+    ) -> Readers:
+        """An item's readers: the owner's choice, else their first-contact answer (staff: all)."""
+        if chosen is not None:
+            return chosen
+        if not author_roles & CONSENTING_ROLES:
+            return default_readers(True)
+        return default_readers(self.consent(author_id, case_id).sip)
+
+    def reads_shared(
+        self,
+        viewer: Viewer,
+        author_id: int,
+        author_roles: frozenset[Role],
+        chosen: Readers | None,
     ) -> bool:
-        """Rule 4's last part: a viewer who is only a professional needs a family author's SIP."""
-        only_professional = viewer.roles == frozenset({Role.PROFESSIONAL})
-        if not only_professional or not author_roles & CONSENTING_ROLES:
+        """Rule 4's last part: the viewer is among the shared item's readers."""
+        if Role.COORDINATOR in viewer.roles:
             return True
-        return self.consent(author_id, viewer.case_id).sip is True
+        readers = self.readers_of(author_id, viewer.case_id, chosen, author_roles)
+        family_author = bool(author_roles & CONSENTING_ROLES)
+        if readers.scope is ReaderScope.COORDINATOR:
+            return False
+        if readers.scope is ReaderScope.ORGANISATIONS:
+            orgs = readers.organisations & viewer.organisations
+            return any(
+                not family_author or self.exchange_allowed(author_id, viewer.case_id, org)
+                for org in orgs
+            )
+        # Everyone in the meeting: the family and network read it; a viewer who is only a
+        # professional reads it through an organisation the author agreed to share with.
+        if viewer.roles != frozenset({Role.PROFESSIONAL}) or not family_author:
+            return True
+        if not viewer.organisations:
+            return self.consent(author_id, viewer.case_id).sip is True
+        return any(
+            self.exchange_allowed(author_id, viewer.case_id, o) for o in viewer.organisations
+        )
+
+    def exchange_allowed(self, person_id: int, case_id: int, organisation_id: int) -> bool:
+        """The person's samtycke till informationsutbyte with one organisation is in effect:
+        their newest answer for it, or with none, their answer about sharing between agencies."""
+        answers = self.organisation_consents(person_id, case_id)
+        if organisation_id in answers:
+            return answers[organisation_id]
+        return self.consent(person_id, case_id).sip is True
+
+    def organisation_consents(self, person_id: int, case_id: int) -> dict[int, bool]:
+        """The person's newest answer per organisation of the case (none: not asked)."""
+        key = (person_id, case_id)
+        if key in self._org_consents and not self._fresh():
+            return self._org_consents[key]
+        answers: dict[int, bool] = {}
+        for org, given in self._s.execute(
+            select(m.OrganisationConsent.organisation_id, m.OrganisationConsent.given)
+            .where(
+                m.OrganisationConsent.person_id == person_id,
+                m.OrganisationConsent.case_id == case_id,
+            )
+            .order_by(m.OrganisationConsent.recorded_at, m.OrganisationConsent.id)
+        ):
+            answers[org] = bool(given)
+        self._org_consents[key] = answers
+        return answers
 
     def _case_items(self, case_id: int) -> Iterable[VisibleItem]:
         """Every question, view and participation wish of a case, oldest first."""
         for q in self._s.scalars(
             select(m.Question).where(m.Question.case_id == case_id).order_by(m.Question.id)
         ):
-            yield VisibleItem(ItemKind.QUESTION, q.id, q.author_id, q.text, q.shared)
+            yield VisibleItem(
+                ItemKind.QUESTION,
+                q.id,
+                q.author_id,
+                q.text,
+                q.shared,
+                readers=Readers.decode(q.readers),
+            )
         for v in self._s.scalars(
             select(m.View).where(m.View.case_id == case_id).order_by(m.View.id)
         ):
-            yield VisibleItem(ItemKind.VIEW, v.id, v.author_id, v.text, v.shared, v.aspect)
+            yield VisibleItem(
+                ItemKind.VIEW,
+                v.id,
+                v.author_id,
+                v.text,
+                v.shared,
+                v.aspect,
+                Readers.decode(v.readers),
+            )
         for p in self._s.scalars(
             select(m.Preference).where(m.Preference.case_id == case_id).order_by(m.Preference.id)
         ):
             yield VisibleItem(
-                ItemKind.PREFERENCE, p.id, p.person_id, p.participation.value, p.shared
+                ItemKind.PREFERENCE,
+                p.id,
+                p.person_id,
+                p.participation.value,
+                p.shared,
+                readers=Readers.decode(p.readers),
             )

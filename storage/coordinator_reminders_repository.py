@@ -174,14 +174,16 @@ class CoordinatorReminderReads:
             for mt in self._s.scalars(meetings_starting(now, lead))
         ]
 
-    def coordinators_of(self, case_ids: Iterable[int]) -> dict[int, list[int]]:
-        """The active coordinators of each of these cases, in one query per chunk."""
+    def coordinators_of(
+        self, case_ids: Iterable[int], role: Role = Role.COORDINATOR
+    ) -> dict[int, list[int]]:
+        """The active coordinators (or another role) of each of these cases, by chunks."""
         found: dict[int, list[int]] = defaultdict(list)
         for chunk in in_chunks(sorted(set(case_ids))):
             for case_id, person_id in self._s.execute(
                 select(m.Membership.case_id, m.Membership.person_id).where(
                     m.Membership.case_id.in_(chunk),
-                    m.Membership.role == Role.COORDINATOR,
+                    m.Membership.role == role,
                     m.Membership.active.is_(True),
                 )
             ):
@@ -215,6 +217,28 @@ class CoordinatorReminderReads:
             if who:
                 to_tell.append((meeting, who))
         return to_tell
+
+    def professionals_to_tell(
+        self, meetings: Sequence[ReportMeeting], keys: Callable[[int, int], tuple[str, ...]]
+    ) -> list[tuple[ReportMeeting, list[int]]]:
+        """Each meeting with its case's professionals not yet sent their agenda (as
+        `coordinators_to_tell`); a meeting with nobody left is left out."""
+        professionals = self.coordinators_of((mt.case_id for mt in meetings), Role.PROFESSIONAL)
+        todo = self._unsent(
+            {(mt.id, p): keys(mt.id, p) for mt in meetings for p in professionals[mt.case_id]}
+        )
+        return [
+            (meeting, people)
+            for meeting in meetings
+            if (people := [p for p in professionals[meeting.case_id] if (meeting.id, p) in todo])
+        ]
+
+    def agenda_for_reader(self, case_id: int, person_id: int, at: datetime) -> Agenda:
+        """The agenda of the meeting after `at` as one professional may read it (the gate)."""
+        # Imported here: the sharing module reads memberships through storage.repositories.
+        from storage.sharing_repository import SharingRepository
+
+        return SharingRepository(self._s, self._gate).agenda(case_id, at, person_id)
 
     def _unsent(self, wanted: dict[tuple[int, int], tuple[str, ...]]) -> set[tuple[int, int]]:
         """Of (meeting, person) → notice keys, those the outbox does not hold yet in every one

@@ -67,6 +67,7 @@ ERASURE_RULES: dict[str, Rule] = {
     "picture_response": EraseRows(("person_id",)),
     "consent": EraseRows(("person_id", "given_by_id")),
     "age_statement": EraseRows(("person_id",)),
+    "organisation_consent": EraseRows(("person_id",)),
     "action_update": EraseRows(("author_id",)),
     "meeting_request": EraseRows(("requested_by_id",)),
     # Whom the suggester named goes with the suggester (the invite, once made, stays).

@@ -30,6 +30,7 @@ from flows.family_domain import (
     Recipients,
     Verdict,
 )
+from flows.sharing import Readers
 from storage import models as m
 from storage.access import (
     AccessGate,
@@ -296,7 +297,13 @@ class FamiliesRepository:
 
     def _state(self, item: m.FamilyItem) -> FamilyItemState:
         """What the gate needs to know of an item."""
-        return FamilyItemState(item.case_id, item.author_id, item.in_family_list, item.shared)
+        return FamilyItemState(
+            item.case_id,
+            item.author_id,
+            item.in_family_list,
+            item.shared,
+            Readers.decode(item.readers),
+        )
 
     def _family_item(self, item: m.FamilyItem, author_name: str) -> FamilyItem:
         """A family item row as a domain value."""

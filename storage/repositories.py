@@ -24,18 +24,15 @@ from flows.domain import (
     Preparation,
     QuestionItem,
     Role,
-    SharedContribution,
     ViewAspect,
     ViewItem,
 )
 from flows.engine import FlowState
 from storage import models as m
-from storage import question_marks
-from storage.access import AccessGate, VisibleItem
+from storage.access import AccessGate
 from storage.codec import PAGES_KEY, decode_pages, encode_pages
 from storage.db import execute_core
 from storage.invite_codes import hash_code, new_code
-from storage.meeting_needs_repository import MeetingNeedsRepository
 
 
 class MembershipRepository:
@@ -314,56 +311,13 @@ class AgendaRepository:
         self._s = session
         self._gate = gate or AccessGate(session)
 
-    def agenda(self, case_id: int, now: datetime) -> Agenda:
-        """Shared questions, views and participation wishes by person, for the next meeting."""
-        case = self._s.get_one(m.Case, case_id)
-        shared = self._gate.shared_with_meeting(case_id)
-        # After a meeting: answered questions are dropped, those to follow up carried over.
-        shared, carried = question_marks.carried_over(self._s, shared)
-        members = self._s.execute(
-            select(m.Person, m.Membership.role)
-            .join(m.Membership, m.Membership.person_id == m.Person.id)
-            .where(m.Membership.case_id == case_id, m.Membership.active.is_(True))
-            .order_by(m.Membership.joined_at, m.Person.id)
-        ).all()
-        contributions: list[SharedContribution] = []
-        seen: set[int] = set()
-        for person, role in members:
-            if person.id in seen:
-                continue
-            seen.add(person.id)
-            contribution = _shared_by(
-                [i for i in shared if i.author_id == person.id], person, role, carried
-            )
-            if contribution.questions or contribution.views or contribution.participation:
-                contributions.append(contribution)
-        return Agenda(
-            case_reference=case.reference,
-            meeting=MembershipRepository(self._s).next_meeting(case_id, now),
-            contributions=tuple(contributions),
-            needs=MeetingNeedsRepository(self._s, self._gate).for_agenda(case_id),
-        )
+    def agenda(self, case_id: int, now: datetime, reader: int | None = None) -> Agenda:
+        """The next meeting's agenda: everything shared (reader None), or what one reads."""
+        # Built by the sharing module, which knows each item's readers; imported here since
+        # it uses this module's membership reads.
+        from storage.sharing_repository import SharingRepository
 
-
-def _shared_by(
-    items: list[VisibleItem], person: m.Person, role: Role, carried: frozenset[int] = frozenset()
-) -> SharedContribution:
-    """What one person shared, from the items the gate let through (`carried`: questions
-    carried over from an earlier meeting)."""
-    order = list(ViewAspect)
-    views = [(v.aspect, v.text) for v in items if v.kind is ItemKind.VIEW and v.aspect]
-    participation = next((i.text for i in items if i.kind is ItemKind.PREFERENCE), None)
-    return SharedContribution(
-        person_id=person.id,
-        display_name=person.display_name,
-        role=role,
-        questions=tuple(i.text for i in items if i.kind is ItemKind.QUESTION),
-        carried_over=tuple(
-            i.text for i in items if i.kind is ItemKind.QUESTION and i.id in carried
-        ),
-        views=tuple(sorted(views, key=lambda v: order.index(v[0]))),
-        participation=Participation(participation) if participation else None,
-    )
+        return SharingRepository(self._s, self._gate).agenda(case_id, now, reader)
 
 
 # The languages chosen in a session's transaction, by person (session.info): the replies

@@ -29,6 +29,7 @@ from storage.repositories import (
     ConversationRepository,
     PreparationRepository,
 )
+from storage.sharing_repository import SharingRepository
 from storage.who_is_who_repository import WhoIsWhoRepository
 
 
@@ -88,6 +89,11 @@ class UnitOfWork:
     def agenda(self) -> AgendaRepository:
         """What is shared with the meeting, behind the access gate."""
         return AgendaRepository(self.session, self.gate)
+
+    @cached_property
+    def sharing(self) -> SharingRepository:
+        """Sharing per reader and consent per organisation, behind the access gate."""
+        return SharingRepository(self.session, self.gate)
 
     @cached_property
     def privacy(self) -> PrivacyRepository:

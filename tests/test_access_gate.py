@@ -38,6 +38,7 @@ from sqlalchemy import Engine, delete, update
 from flows.coordination import ActionStatus, NewAction, Owner, OwnerKind
 from flows.domain import ConsentScope, ItemKind, Role, ViewAspect
 from flows.family_domain import FamilyItemKind, Verdict
+from flows.sharing import COORDINATOR_ONLY, EVERYONE, Readers, ShareTarget, chosen_organisations
 from storage import models as m
 from storage.access import CASE_DATA_MODELS, AccessDenied, Purpose
 from storage.crypto import DataKey, Keyring, install_keyring
@@ -207,6 +208,14 @@ class ModelPerson:
     sip: dict[int, bool | None] = field(default_factory=dict)
     under_age: bool | None = None
     guardian: dict[int, list[tuple[int, bool]]] = field(default_factory=dict)  # (giver, yes)
+    # The organisation (0 or 1 of the case's two) they are a professional of, per case.
+    organisation: dict[int, int] = field(default_factory=dict)
+    # Samtycke till informationsutbyte per (case, organisation index): the newest answer.
+    exchange: dict[tuple[int, int], bool] = field(default_factory=dict)
+
+
+# Chosen readers in the model: "coordinator", "meeting", or organisation indexes of the case.
+ModelReaders = str | frozenset[int] | None
 
 
 @dataclass
@@ -218,6 +227,7 @@ class ModelItem:
     case: int
     author: int
     shared: bool = False
+    readers: ModelReaders = None
 
 
 @dataclass
@@ -240,6 +250,7 @@ class ModelFamilyItem:
     author: int
     in_list: bool = False
     shared: bool = False
+    readers: ModelReaders = None
 
 
 # What a read returns when the gate must refuse it.
@@ -263,13 +274,34 @@ class GateModel:
         person = self.people.get(person_id)
         return set(person.roles.get(case, set())) if person is not None else set()
 
-    def sip_allows(self, viewer_id: int, author_id: int, case: int) -> bool:
-        """A viewer who is only a professional sees a family author's shared item with SIP."""
-        if self.roles(viewer_id, case) != {Role.PROFESSIONAL}:
+    def exchange(self, author_id: int, case: int, organisation: int) -> bool:
+        """The author's consent to exchange with one organisation: its newest answer, else SIP."""
+        author = self.people[author_id]
+        return author.exchange.get((case, organisation), author.sip.get(case) is True)
+
+    def reads(self, viewer_id: int, author_id: int, case: int, readers: ModelReaders) -> bool:
+        """Sharing per reader: the coordinator reads all; the chosen readers (with no choice,
+        the author's first-contact answer) and, for a professional, the author's consent to
+        exchange with their organisation (withdrawn: not read, at once)."""
+        roles = self.roles(viewer_id, case)
+        if Role.COORDINATOR in roles:
             return True
-        if not self.roles(author_id, case) & FAMILY:
+        family_author = bool(self.roles(author_id, case) & FAMILY)
+        if readers is None:
+            sip_yes = self.people[author_id].sip.get(case) is True
+            readers = "meeting" if not family_author or sip_yes else "coordinator"
+        viewer = self.people[viewer_id]
+        orgs = {viewer.organisation[case]} if Role.PROFESSIONAL in roles else set()
+        if readers == "coordinator":
+            return False
+        if isinstance(readers, frozenset):
+            return any(
+                o in orgs and (not family_author or self.exchange(author_id, case, o))
+                for o in readers
+            )
+        if roles != {Role.PROFESSIONAL} or not family_author:
             return True
-        return self.people[author_id].sip.get(case) is True
+        return any(self.exchange(author_id, case, o) for o in orgs)
 
     # --- the plan (rules 5 and 6)
 
@@ -279,7 +311,9 @@ class GateModel:
         if action.owner is not None:
             return action.owner == person_id
         if action.organisation:
-            return Role.PROFESSIONAL in roles
+            # Owned by the case's first organisation: its professionals answer for it.
+            person = self.people[person_id]
+            return Role.PROFESSIONAL in roles and person.organisation.get(action.case) == 0
         return action.family and Role.CAREGIVER in roles
 
     def plan(self, viewer_id: int, case: int) -> set[int] | str:
@@ -312,7 +346,7 @@ class GateModel:
             return False
         if item.in_list and self.roles(viewer_id, item.case) & ADULTS:
             return True
-        return item.shared and self.sip_allows(viewer_id, item.author, item.case)
+        return item.shared and self.reads(viewer_id, item.author, item.case, item.readers)
 
     def family_list(self, viewer_id: int, case: int) -> set[int] | str:
         """What the caregiver's list shows: own items and the family list, as far as seen."""
@@ -377,7 +411,6 @@ class GateModel:
         """Items the viewer may see in a case, or None when the gate must refuse."""
         if not self.admitted(viewer_id, case):
             return None
-        viewer = self.people[viewer_id]
         seen: set[tuple[ItemKind, int]] = set()
         for key, item in self.items.items():
             if item.case != case:
@@ -388,12 +421,7 @@ class GateModel:
             author = self.people[item.author]
             if not item.shared or not author.roles.get(case) or not self.effective(author, case):
                 continue
-            family_author = bool(author.roles[case] & FAMILY)
-            if (
-                viewer.roles[case] == {Role.PROFESSIONAL}
-                and family_author
-                and author.sip.get(case) is not True
-            ):
+            if not self.reads(viewer_id, item.author, case, item.readers):
                 continue
             seen.add(key)
         return seen
@@ -407,6 +435,9 @@ OWNER_KINDS = ("person", "organisation", "family")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 GATE_RUNS = int(os.environ.get("SAMVERKAN_GATE_RUNS", "200"))
 CASES = 2
+READERS = st.sampled_from(
+    [None, "coordinator", "meeting", frozenset(), frozenset({0}), frozenset({1}), frozenset({0, 1})]
+)
 
 
 @pytest.fixture(scope="module")
@@ -434,7 +465,7 @@ class GateMachine(RuleBasedStateMachine):
         self.model = GateModel()
         self.tick = 0
         self.case_ids: list[int] = []
-        self.organisations: dict[int, int] = {}  # case -> its one organisation
+        self.organisations: dict[int, tuple[int, int]] = {}  # case -> its two organisations
         self.coordinators: list[int] = []  # the first coordinator of each case
         self.caregivers: list[int] = []  # the first caregiver of each case
 
@@ -452,8 +483,13 @@ class GateMachine(RuleBasedStateMachine):
                 connection.execute(delete(table))
         with UnitOfWork(self.sessions) as uow:
             self.case_ids = [uow.cases.create_case(NOW).id for _ in range(CASES)]
+            # Two organisations per case (named for it), so sharing with one can be tried
+            # against a professional of the other.
             self.organisations = {
-                case_id: uow.families.add_organisation(f"BUP {case_id}", "bup")
+                case_id: (
+                    uow.coordination.add_organisation(case_id, f"BUP {case_id}").id,
+                    uow.coordination.add_organisation(case_id, f"Skolan {case_id}").id,
+                )
                 for case_id in self.case_ids
             }
             uow.commit()
@@ -485,6 +521,8 @@ class GateMachine(RuleBasedStateMachine):
                 )
             uow.commit()
         model = ModelPerson(person.id, roles={case_id: {role}})
+        if role is Role.PROFESSIONAL:
+            model.organisation[case_id] = person.id % 2
         if consents:
             model.consent[case_id] = True
         self.model.people[person.id] = model
@@ -608,6 +646,104 @@ class GateMachine(RuleBasedStateMachine):
         if changed:
             model_item.shared = shared
 
+    @rule(person=people, item=items, readers=READERS)
+    def choose_readers(
+        self, person: int, item: tuple[ItemKind, int], readers: ModelReaders
+    ) -> None:
+        """Someone (maybe not the author) shares an item with chosen readers, or stops."""
+        model_item = self.model.items.get(item)
+        if model_item is None:
+            return
+        allowed = self.model.admitted(person, model_item.case)
+        target = ShareTarget(item[0].value)
+        try:
+            with UnitOfWork(self.sessions) as uow:
+                changed = uow.sharing.share(
+                    target, item[1], person, self._readers(model_item.case, readers), self.now()
+                )
+                uow.commit()
+        except AccessDenied:
+            assert not allowed, "the gate refused the author's choice of readers"
+            return
+        assert allowed, "the gate let someone not let in choose readers"
+        assert changed == (person == model_item.author)
+        if changed:
+            self._chosen(person, model_item.case, readers)
+            model_item.shared = readers is not None
+            model_item.readers = readers if readers is not None else None
+
+    @rule(person=people, item=family_items, readers=READERS)
+    def choose_family_readers(self, person: int, item: int, readers: ModelReaders) -> None:
+        """Someone (maybe not the author) shares a family item with chosen readers, or stops."""
+        model_item = self.model.family_items.get(item)
+        if model_item is None:
+            return
+        author = person == model_item.author
+        allowed = author and self.model.admitted(person, model_item.case)
+        allowed = allowed and bool(self.model.roles(person, model_item.case) & ADULTS)
+        try:
+            with UnitOfWork(self.sessions) as uow:
+                changed = uow.sharing.share(
+                    ShareTarget.FAMILY,
+                    item,
+                    person,
+                    self._readers(model_item.case, readers),
+                    self.now(),
+                )
+                uow.commit()
+        except AccessDenied:
+            assert author and not allowed, "the gate refused the author"
+            return
+        assert changed == allowed, "only the admitted author chooses an item's readers"
+        if changed:
+            self._chosen(person, model_item.case, readers)
+            model_item.shared = readers is not None
+            model_item.readers = readers
+
+    @rule(
+        person=people,
+        case=st.integers(0, CASES - 1),
+        organisation=st.integers(0, 1),
+        yes=st.booleans(),
+    )
+    def answer_exchange(self, person: int, case: int, organisation: int, yes: bool) -> None:
+        """A member gives or withdraws consent to exchange with one organisation: at once."""
+        case_id = self.case_ids[case]
+        allowed = self.model.admitted(person, case_id)
+        try:
+            with UnitOfWork(self.sessions) as uow:
+                uow.sharing.set_exchange_consent(
+                    person, case_id, self.organisations[case_id][organisation], yes, self.now()
+                )
+                uow.commit()
+        except AccessDenied:
+            assert not allowed, "the gate refused a member's own consent"
+            return
+        assert allowed, "the gate recorded consent for someone not let in"
+        self.model.people[person].exchange[(case_id, organisation)] = yes
+
+    def _readers(self, case_id: int, readers: ModelReaders) -> Readers | None:
+        """The model's readers as the product's."""
+        if readers is None:
+            return None
+        if readers == "coordinator":
+            return COORDINATOR_ONLY
+        if readers == "meeting":
+            return EVERYONE
+        assert isinstance(readers, frozenset)
+        return chosen_organisations(frozenset(self.organisations[case_id][i] for i in readers))
+
+    def _chosen(self, person: int, case_id: int, readers: ModelReaders) -> None:
+        """Choosing organisations is consent to exchange with them; choosing everyone agrees
+        with those not answered yet."""
+        answers = self.model.people[person].exchange
+        if isinstance(readers, frozenset):
+            for i in readers:
+                answers[(case_id, i)] = True
+        elif readers == "meeting":
+            for i in (0, 1):
+                answers.setdefault((case_id, i), True)
+
     @rule(person=people, case=st.integers(0, CASES - 1))
     def leave(self, person: int, case: int) -> None:
         """The person leaves a case (membership ends)."""
@@ -685,7 +821,7 @@ class GateMachine(RuleBasedStateMachine):
         )
         new_owner = {
             "person": Owner(OwnerKind.PERSON, owner, "P"),
-            "organisation": Owner(OwnerKind.ORGANISATION, self.organisations[case_id], "BUP"),
+            "organisation": Owner(OwnerKind.ORGANISATION, self.organisations[case_id][0], "BUP"),
             "family": Owner(OwnerKind.FAMILY, None, ""),
         }[kind]
         try:
@@ -888,7 +1024,12 @@ class GateMachine(RuleBasedStateMachine):
     ) -> None:
         """A professional comes from the case's organisation (and so owns its actions)."""
         if role is Role.PROFESSIONAL:
-            uow.families.set_member_organisation(case_id, person, self.organisations[case_id])
+            # Every membership of the person in the case takes the organisation: the same one
+            # each time (by the person's id), as the model assumes.
+            index = person % 2
+            organisation = self.organisations[case_id][index]
+            uow.families.set_member_organisation(case_id, person, organisation)
+            self.model.people.setdefault(person, ModelPerson(person)).organisation[case_id] = index
 
     @staticmethod
     def _same(what: str, expected: object, read: Callable[[], object]) -> None:

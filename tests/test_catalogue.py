@@ -66,6 +66,18 @@ SAMPLE: dict[str, object] = {
     "asked": 3,
     "cases": ["K-1", "K-2"],
     "orgs": ["BUP", "Skolan"],
+    # Sharing per reader (bot/locales/*/sharing.toml).
+    "agenda_people": [
+        {
+            "name": "Alex",
+            "role": "youth",
+            "items": [
+                {"text": "Varför?", "participation": None, "readers": "coordinator", "orgs": []},
+                {"text": "", "participation": "part", "readers": "organisations", "orgs": ["BUP"]},
+            ],
+        }
+    ],
+    "exchange": [{"name": "Alex", "orgs": [{"name": "BUP", "yes": False}]}],
     "members": [{"name": "Sara", "role": "professional", "org": "BUP"}],
     "invites": [
         {

@@ -123,6 +123,7 @@ def test_the_command_menu_has_the_swedish_names_telegram_allows() -> None:
         "nyttmote",
         "sprak",
         "plan",
+        "dagordning",
         "samtycke",
         "minadata",
         "glommig",

@@ -32,7 +32,8 @@ def agenda_reply(case_id: int, agenda: Agenda, actions: Sequence[ActionItem]) ->
         {
             "name": c.display_name,
             "role": c.role.value,
-            "questions": list(c.questions),
+            # What the family's adults shared is listed with the questions.
+            "questions": [*c.questions, *(n.text for n in c.notes)],
             # Marked "to follow up" at an earlier meeting (flows/coordinator/notes.py).
             "carried_over": list(c.carried_over),
             "views": len(c.views),

@@ -14,3 +14,4 @@ from storage.models.matrix import *  # noqa: F403
 from storage.models.meeting_notes import *  # noqa: F403
 from storage.models.meetings_needs import *  # noqa: F403
 from storage.models.privacy import *  # noqa: F403
+from storage.models.sharing import *  # noqa: F403

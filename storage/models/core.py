@@ -156,6 +156,8 @@ class Question(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(EncryptedText())
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who reads it once shared (flows.sharing.Readers.encode); NULL: the owner's default.
+    readers: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -172,6 +174,8 @@ class View(Base):
     aspect: Mapped[ViewAspect] = mapped_column(_enum(ViewAspect, "view_aspect"))
     text: Mapped[str] = mapped_column(EncryptedText())
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who reads it once shared (flows.sharing.Readers.encode); NULL: the owner's default.
+    readers: Mapped[str | None] = mapped_column(String(255), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -186,6 +190,8 @@ class Preference(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     participation: Mapped[Participation] = mapped_column(_enum(Participation, "participation"))
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who reads it once shared (flows.sharing.Readers.encode); NULL: the owner's default.
+    readers: Mapped[str | None] = mapped_column(String(255), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

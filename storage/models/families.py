@@ -27,6 +27,8 @@ class FamilyItem(Base):
     in_family_list: Mapped[bool] = mapped_column(Boolean, default=False)
     # Shared with the meeting: the coordinator sees it before the meeting.
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who reads it once shared (flows.sharing.Readers.encode); NULL: the owner's default.
+    readers: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
