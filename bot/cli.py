@@ -39,8 +39,6 @@ from bot.coordinator_cli import (
 from bot.delivery_loop import DeliveryLoop
 from bot.demo import DEMO_ROLES, demo_user, seed_demo
 from bot.doctor import run_doctor
-from bot.family_reminders import family_due_sources
-from bot.family_reports import family_report_sources
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
 from bot.health import listening, serve_health
@@ -48,10 +46,10 @@ from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
 from bot.log_safety import configure_logging, register_secrets_from_env
 from bot.metrics import Metrics
-from bot.nudges import coordinator_sources
 from bot.operator_cli import add_operator_commands, is_operator_command, run_operator_command
 from bot.pipeline import Pipeline
 from bot.privacy_files import PersonalDataFile
+from bot.reminder_kinds import reminder_kinds
 from bot.reports import DocumentFormat, render_agenda
 from bot.retention_job import RetentionSchedule
 from bot.runtime import Runtime
@@ -61,7 +59,6 @@ from flows.conversation import ConversationRef
 from flows.domain import Role
 from flows.meeting_request import answer_notice
 from flows.picture_loop import publication_notices
-from flows.reminders import ReminderKind
 from flows.wiring import default_engine
 from storage.access import AccessDenied, Purpose
 from storage.crypto import (
@@ -563,11 +560,7 @@ def _serve(
                 ),
             )
         )
-    sources: list[ReminderKind] = [
-        *coordinator_sources(config.nudges, config.reports, config.timezone),
-        *family_due_sources(config.reminders),
-        *family_report_sources(config.nudges, config.reports, config.privacy, config.timezone),
-    ]
+    sources = reminder_kinds(config)
     runtime = Runtime(
         engine,
         sessions,
