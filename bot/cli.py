@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from bot.backup import add_backup_commands, run_backup_command
-from bot.catalogue import Catalogue, TextFormat
+from bot.catalogue import Catalogue, TextFormat, available_locales
 from bot.channels import TaskChannel
 from bot.cli_errors import DATABASE_FAILURES, check_database_url, one_line
 from bot.clock import system_clock
@@ -119,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         "terminal chat as its young person. Pipe lines into it to script a conversation.",
     )
     add_db_options(demo)
-    demo.add_argument("--locale", choices=["sv", "en"], help="language of the demo user")
+    demo.add_argument(
+        "--locale",
+        choices=available_locales(),
+        help="language of the demo user (ar, fa, so and uk are drafts)",
+    )
     demo.add_argument(
         "--as",
         dest="as_role",

@@ -71,6 +71,18 @@ def test_the_demo_speaks_english_on_request(tmp_path: Path) -> None:
     assert "What do you want to do now?" in demo.stdout
 
 
+def test_the_demo_can_be_tried_in_each_of_the_families_languages(tmp_path: Path) -> None:
+    # The draft languages too: a reviewer reads them in the demo before anyone uses them.
+    for locale, first_line in (
+        ("ar", "قبل أن نبدأ أريد أن أخبرك ما أنا."),
+        ("uk", "Перш ніж почати"),
+    ):
+        db = f"sqlite:///{tmp_path / f'{locale}.sqlite3'}"
+        demo = run(["demo", "--locale", locale, "--db", db], tmp_path, CONSENT)
+        assert demo.returncode == 0, demo.stderr
+        assert first_line in demo.stdout, locale
+
+
 def test_run_refuses_an_empty_database_and_names_the_fix(tmp_path: Path) -> None:
     result = run(["run", "--db", f"sqlite:///{tmp_path / 'new.sqlite3'}"], tmp_path)
     assert result.returncode == 4
