@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from flows import meeting_needs
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.family_domain import FamilyItem, FamilyItemKind
@@ -155,7 +154,7 @@ class CaregiverPreparation:
         # Sharing is one step of the menu, as for the young person (not under "Ändra").
         choices.append(Choice("share", "caregiver.share.menu"))
         choices.append(Choice("about", "caregiver.about.menu"))
-        choices += (*family_menu_choices(ctx), meeting_needs.MENU_CHOICE)
+        choices += family_menu_choices(ctx)
         reply = say(
             "caregiver.menu",
             *choices,

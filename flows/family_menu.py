@@ -11,6 +11,7 @@ from flows import (
     family_plan,
     language,
     meeting_info,
+    meeting_needs,
     meeting_notes,
     meeting_request,
     people_who_matter,
@@ -22,7 +23,8 @@ from flows.replies import Choice
 
 
 def family_menu_choices(ctx: StepContext) -> tuple[Choice, ...]:
-    """Meeting info, the plan, the shared picture (once there is one), ask for a meeting,
+    """Meeting info, the plan, the shared picture (once there is one), the notes (once
+    written), needs at the meeting, ask for a meeting or say one cannot come, suggest someone,
     language."""
     # The plan is always offered: before the meeting it says that it is made there.
     choices = [Choice(meeting_info.OPEN_CHOICE, "menu.meeting"), family_plan.MENU_CHOICE]
@@ -34,6 +36,8 @@ def family_menu_choices(ctx: StepContext) -> tuple[Choice, ...]:
     # The notes once there are some: which of her questions were answered is there too.
     if notes_port(ctx.ports).notes_for(ctx.actor.case_id, ctx.actor.person_id) is not None:
         choices.append(meeting_notes.MENU_CHOICE)
+    # Before the meeting's requests: what one needs at the meeting (interpreter, breaks).
+    choices.append(meeting_needs.MENU_CHOICE)
     choices += [Choice(meeting_request.OPEN_CHOICE, "menu.request"), cannot_come.MENU_CHOICE]
     if ctx.actor.role in people_who_matter.FOR_ROLES.roles:
         choices.append(people_who_matter.MENU_CHOICE)

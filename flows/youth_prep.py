@@ -159,7 +159,6 @@ class YouthPreparation:
             Choice("participation", "youth.menu.participation", _progress(3)),
             Choice("review", "youth.menu.review", _progress(4)),
             *family_menu_choices(ctx),
-            meeting_needs.MENU_CHOICE,
             help_now.MENU_CHOICE,
             Choice("pause", "youth.menu.pause"),
         )

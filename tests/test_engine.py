@@ -56,6 +56,7 @@ def test_joining_opens_the_role_flow_and_offers_its_choices() -> None:
         "review",
         "meeting:open",
         "plan:open",
+        "needs:open",
         "request:open",
         "absent:open",
         "matter:open",
@@ -75,7 +76,7 @@ def test_a_typed_number_is_the_offered_choice_with_that_number() -> None:
 def test_numbers_beyond_the_offered_choices_are_plain_text() -> None:
     walk = Walk()
     walk.send("/start KOD")
-    assert walk.send("14") == ["common.not_understood", "youth.menu"]
+    assert walk.send("15") == ["common.not_understood", "youth.menu"]
 
 
 def test_a_button_that_is_no_longer_offered_changes_nothing() -> None:

@@ -61,11 +61,11 @@ def test_menu_shows_the_four_steps_and_the_meeting_time(alex: Chat) -> None:
         "Steg 4 av 4: Välj vad du delar",
         "När är mötet?",
         "Planen: vem gör vad?",
+        "Tolk och annat du behöver",
         "Be om ett nytt möte",
         "Jag kan inte komma",
         "Föreslå någon som är viktig",
         "Språk / Language",
-        "Tolk och annat du behöver",
         "Behöver du hjälp nu?",
         "Pausa",
     ]
