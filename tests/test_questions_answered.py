@@ -92,3 +92,15 @@ def test_a_caregiver_sees_no_questions_of_the_young_person(marked: Family) -> No
     tap_button(kim, "Läs")
     assert kim.ids() == ["notes.summary", "plan.family"]
     assert ANSWERED not in kim.text() and OPEN not in kim.text()
+
+
+def test_the_agenda_file_marks_the_carried_over_question_too(marked: Family) -> None:
+    maria = marked.maria
+    maria.send("/meny")
+    maria.choose("Dagordning")
+    # The chat says the whole agenda is in the file: it must say what the chat says.
+    [file] = [s.rendered.file for s in maria.turn if s.rendered.file is not None]
+    html = file.data.decode()
+    assert ANSWERED not in html
+    line = next(x for x in html.splitlines() if OPEN in x)
+    assert "(från förra mötet, följs upp)" in line, line

@@ -56,3 +56,22 @@ def test_an_agenda_with_nothing_shared_says_so(catalogue: Catalogue) -> None:
 
 def test_markdown_escaping_keeps_text_on_one_line() -> None:
     assert escape_markdown("rad ett\nrad *två*") == r"rad ett rad \*två\*"
+
+
+def test_both_agenda_documents_mark_a_question_carried_over(catalogue: Catalogue) -> None:
+    alex = SharedContribution(
+        1,
+        "Alex",
+        Role.YOUTH,
+        ("Ny fråga", "Gammal fråga"),
+        (),
+        None,
+        carried_over=("Gammal fråga",),
+    )
+    agenda = Agenda("K-7", None, (alex,))
+    text = render_agenda(agenda, catalogue, "sv", DocumentFormat.MARKDOWN)
+    assert "- Gammal fråga (från förra mötet, följs upp)\n" in text
+    assert "- Ny fråga\n" in text
+    html = render_agenda(agenda, catalogue, "en", DocumentFormat.HTML)
+    assert "<li>Gammal fråga (from the last meeting, to follow up)</li>" in html
+    assert "<li>Ny fråga</li>" in html
