@@ -52,6 +52,8 @@ def book(maria: Chat) -> None:
     maria.choose("Boka möte")
     maria.send("15 dec 13.00")
     maria.choose("Ingen länk")
+    maria.choose("Ingen plats")
+    maria.choose("90 minuter")
 
 
 def test_the_young_persons_cannot_come_reaches_the_coordinator_at_once(

@@ -28,7 +28,7 @@ SCRIPT = CONSENT + "\n".join(
         "2",  # En del av mötet
         "1",  # dela fråga 1
         "3",  # dela fråga 3
-        "6",  # Klar
+        "7",  # Klar (6 is "Vem får läsa det jag delar?")
     ]
 )
 
@@ -50,7 +50,11 @@ def test_scripted_demo_then_agenda_shows_exactly_the_shared_questions(tmp_path: 
     assert "Alex (ung person)" in agenda.stdout
 
     html = run(["report", "agenda", "--case", "1", "--format", "html", "--db", db], tmp_path)
-    assert "<li>Varför måste jag byta skola?</li>" in html.stdout
+    # Each item says who reads it (Alex said yes to sharing with everyone who helps).
+    assert (
+        "<li>Varför måste jag byta skola? "
+        '<small class="readers">(Alla i mötet läser detta)</small></li>'
+    ) in html.stdout
     assert "Kan jag slippa" not in html.stdout
 
 

@@ -35,7 +35,7 @@ def test_the_environment_supplies_the_database_url(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('[bot]\ndefault_locale = "de"\n', "default_locale must be one of en, sv"),
+        ('[bot]\ndefault_locale = "de"\n', "default_locale must be one of ar, en, fa, so, sv, uk"),
         ('[bot]\ntimezone = "Mars/Olympus"\n', "not a known time zone"),
         ("[console]\nenabled = 1\n", r"\[console\] enabled must be a bool"),
         ("[telegramm]\n", "unknown config section"),

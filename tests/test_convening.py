@@ -73,12 +73,15 @@ def test_a_request_answered_by_booking_a_meeting_reaches_the_one_who_asked(
     maria.send("nonsens")  # the booking step asks again, still for the request
     maria.send("15 dec 13.00")
     maria.choose("Ingen länk")
+    maria.choose("Ingen plats")
+    maria.choose("90 minuter")
     assert "coord.meeting_booked" in maria.ids()
     assert open_requests(sessions, maria) == 0
     assert "Att svara på" not in " ".join(maria.choices()), "nothing waits any more"
 
     alex.receive()
-    assert alex.ids() == ["request.booked"]
+    # The calendar file everyone gets, then the answer to her own request.
+    assert alex.ids() == ["meeting_changes.booked", "request.booked"]
     assert "Nu är det bokat: tisdag 15 december kl. 13.00." in alex.text()
     alex.choose("Be om ett nytt möte")
     assert alex.ids() == ["request.ask"], "the request is no longer open"
@@ -109,8 +112,11 @@ def test_an_ordinary_booking_answers_no_request(
     maria.choose("Boka möte")
     maria.send("15 dec 13.00")
     maria.choose("Ingen länk")
+    maria.choose("Ingen plats")
+    maria.choose("90 minuter")
     assert open_requests(sessions, maria) == 1
-    assert alex.receive() == []
+    # Alex hears of the meeting as everyone does, but her request is not answered by it.
+    assert [s.message_id for s in alex.receive()] == ["meeting_changes.booked"]
 
 
 def test_an_unanswered_request_reminds_after_two_working_days_skipping_the_weekend(

@@ -135,6 +135,9 @@ def test_a_whole_case_from_opening_to_the_follow_up_report(
     agenda_file = maria.turn[0].rendered.file
     assert agenda_file is not None and agenda_file.media_type == "text/html"
     assert "Varför måste jag byta skola?" in agenda_file.data.decode()
+    # Sara from BUP gets the agenda as she may read it: Alex said everyone who helps may.
+    assert [s.message_id for s in sara.receive()] == ["sharing.agenda_chat"]
+    assert "Varför måste jag byta skola?" in sara.text()
     run_tick(sessions, clock)
     assert maria.receive() == [], "the agenda of a meeting is sent once"
 

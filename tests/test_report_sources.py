@@ -72,8 +72,14 @@ def test_the_follow_up_report_comes_only_before_follow_up_meetings(
     clock.advance(days=7)  # a day before the follow-up
     run_tick(sessions, clock, reports=DAY_AHEAD)
     received = [s.message_id for s in maria.receive()]
-    assert sorted(received) == ["coord.agenda", "coord.report", "coord.report_timeline"]
-    files = [s.rendered.file for s in maria.turn]
+    # The first meeting is over too, so its notes are asked for as well.
+    assert sorted(received) == [
+        "coord.agenda",
+        "coord.notes.due",
+        "coord.report",
+        "coord.report_timeline",
+    ]
+    files = [s.rendered.file for s in maria.turn if s.message_id != "coord.notes.due"]
     assert all(f is not None for f in files)
 
 
@@ -88,7 +94,9 @@ def test_a_report_already_in_the_outbox_is_not_built_again_on_the_next_tick(
     with UnitOfWork(sessions) as uow:
         assert len(list(agendas.due(uow, clock.now))) == 2  # one per coordinator
         assert len(list(reports.due(uow, clock.now))) == 4  # summary + timeline each
-    assert len(run_tick(sessions, clock, reports=DAY_AHEAD)) == 6
+    # The two agendas and four report parts, and each coordinator asked for the first
+    # meeting's notes.
+    assert len(run_tick(sessions, clock, reports=DAY_AHEAD)) == 8
     # Once enqueued for every coordinator's chat, a tick finds nothing left to build.
     with UnitOfWork(sessions) as uow:
         assert list(agendas.due(uow, clock.now)) == []

@@ -188,7 +188,11 @@ def test_a_professional_taps_done_on_a_nudge(
             assert sara.text() == (
                 "Hej Sara! Du har 1 öppen åtgärd. Tryck på den för att säga hur det går."
             )
-            assert sara.labels() == ["K-1: Skicka remiss (tisdag 1 december)", "Visa igen"]
+            assert sara.labels() == [
+                "K-1: Skicka remiss (tisdag 1 december)",
+                "Visa igen",
+                "Jag kan inte komma",
+            ]
             await sara.tap("K-1: Skicka remiss")
             assert "Skicka remiss (ärende K-1)" in sara.text()
             done_message, done = await sara.button("Klar")
@@ -370,6 +374,7 @@ def test_command_menu_and_an_answer_to_what_the_bot_cannot_read(
                 "nyttmote",
                 "sprak",
                 "plan",
+                "dagordning",
                 "samtycke",
                 "minadata",
                 "glommig",

@@ -32,9 +32,8 @@ stateDiagram-v2
     home --> notes_text: Efter mötet (eller knapp på påminnelsen)
     plan --> action: en åtgärd
     home --> close_confirm: Stäng ärendet
-    home --> convening: Att svara på (flows/convening.py, a sidetrack)
-    convening --> meeting_when: Boka ett möte (the request's id rides along)
     home --> plan: knapp på en påminnelse (notice:)
+    home --> [*]: Att svara på (sidetrack flows/convening.py; its Boka ett möte comes back to meeting_when with the request)
     home --> comment_answer: Svara på kommentaren (n:answer:)
 ```
 """
