@@ -33,7 +33,7 @@ stateDiagram-v2
     plan --> action: en åtgärd
     home --> close_confirm: Stäng ärendet
     home --> plan: knapp på en påminnelse (notice:)
-    home --> [*]: Att svara på (sidetrack flows/convening.py; its Boka ett möte comes back to meeting_when with the request)
+    home --> [*]: Att svara på (sidetrack flows/convening.py, back to meeting_when to book)
     home --> comment_answer: Svara på kommentaren (n:answer:)
 ```
 """
