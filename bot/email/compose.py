@@ -119,12 +119,18 @@ def build(
     email["Message-ID"] = message_id(idempotency_key, sender)
     # RFC 3834: a robot wrote this; vacation replies stay away.
     email["Auto-Submitted"] = "auto-generated"
-    email["Content-Language"] = letter.locale
     email.set_content(_plain(letter))
     email.add_alternative(_html(letter), subtype="html")
     file = letter.body.file
-    if file is None:
-        return email
+    if file is not None:
+        _attach(email, file)
+    # After the parts: setting the content replaces every Content-* header.
+    email["Content-Language"] = letter.locale
+    return email
+
+
+def _attach(email: EmailMessage, file: RenderedFile) -> None:
+    """Attaches a file; a calendar file is the invitation's alternative part as well."""
     method = calendar_method(file)
     if method is not None:
         # In the alternative too, with its method: Outlook and Thunderbird then show the
@@ -134,7 +140,6 @@ def build(
         )
     maintype, _, subtype = file.media_type.partition("/")
     email.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.filename)
-    return email
 
 
 def choice_ids(message: RenderedMessage) -> Sequence[str]:

@@ -48,6 +48,8 @@ SMTP_TIMEOUT_S = 30.0
 JOIN_CHOICE = EMAIL_JOIN
 # An invite code as shown (storage/invite_codes.py): five groups of five and one more.
 _INVITE_CODE = re.compile(r"\b[0-9A-Z]{5}(?:-[0-9A-Z]{5}){4}-[0-9A-Z]\b")
+# A professional's list shows one choice per action (flows/professional.py).
+_ACTION_CHOICE = re.compile(r"a:([0-9]+)")
 ANSWERS = (LinkAnswer.DONE, LinkAnswer.IN_PROGRESS, LinkAnswer.BLOCKED, LinkAnswer.NEW_DATE)
 
 # HTML and plain text, no buttons, files attached; a relay takes a few messages a second.
@@ -170,9 +172,9 @@ class EmailConnector:
             uow.commit()  # the address is bound to the person the first time (see recipient)
         # A professional's list shows one choice per action: "a:<id>", labelled already.
         actions += [
-            (int(c.id[2:]), c.label)
+            (int(found.group(1)), c.label)
             for c in message.choices
-            if c.id.startswith("a:") and c.id[2:].isdecimal()
+            if (found := _ACTION_CHOICE.fullmatch(c.id))
         ]
         return _Outgoing(recipient, tuple(dict.fromkeys(actions)))
 
