@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 from urllib.parse import urlparse
@@ -27,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedFile, RenderedMessage
-from bot.config import EmailConfig, EmailSecurity
+from bot.config import ConfigError, EmailConfig, EmailSecurity, load_config
 from bot.connector import Capabilities
 from bot.delivery import Deliverer
 from bot.email.connector import EmailConnector
@@ -405,3 +406,21 @@ def test_email_says_what_it_can_show() -> None:
     assert isinstance(capabilities, Capabilities)
     assert not capabilities.buttons and capabilities.files
     assert not capabilities.full_content, "e-mail is not end-to-end encrypted: neutral"
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ('smtp_host = "smtp.example.org"\nsecurity = "none"', "only allowed with smtp_host"),
+        ('security = "ssl"', "security must be starttls, tls or none"),
+        ('public_url = "http://samverkan.example.org"', "public_url must be an https"),
+    ],
+)
+def test_email_settings_refuse_plain_smtp_across_a_network(
+    tmp_path: Path, section: str, message: str
+) -> None:
+    path = tmp_path / "config.toml"
+    url = "" if "public_url" in section else 'public_url = "https://x.se"\n'
+    path.write_text(f'[email]\nenabled = true\nfrom_address = "a@b.se"\n{url}{section}\n')
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
