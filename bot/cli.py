@@ -491,6 +491,7 @@ def _serve(
             consent_age=config.privacy.consent_age,
             operator=config.privacy.operator_name,
             timezone=config.timezone,
+            email_invites=config.email.enabled,
         ),
         config.default_locale,
         process_id=process_id,
@@ -564,6 +565,16 @@ def _serve(
                 ),
             )
         )
+    if config.email.enabled:
+        from bot.email.service import email_connector, run_email
+
+        try:
+            mailer = email_connector(config, sessions, catalogue)
+        except ConfigError as exc:
+            print(f"samverkan: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        # Outgoing only, but under a lease like the chats: one process sends each e-mail.
+        channels.append(TaskChannel("email", lambda stop: run_email(mailer, pipeline, stop)))
     sources = reminder_kinds(config)
     runtime = Runtime(
         engine,

@@ -125,6 +125,40 @@ class MatrixConfig:
     sync_timeout_seconds: int = 30
 
 
+class EmailSecurity(StrEnum):
+    """How the SMTP connection is protected."""
+
+    STARTTLS = "starttls"
+    TLS = "tls"
+    # Plain SMTP: only to a relay on this machine (127.0.0.1), never across a network.
+    NONE = "none"
+
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    """The [email] section: the SMTP relay, the sender, the links' public URL.
+
+    Secrets are never in the file: SAMVERKAN_SMTP_USER, SAMVERKAN_SMTP_PASSWORD and
+    SAMVERKAN_LINK_KEY are read from the environment when e-mail starts.
+    """
+
+    enabled: bool = False
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    security: EmailSecurity = EmailSecurity.STARTTLS
+    from_address: str = ""
+    # Where the bot's HTTP listener is reachable from outside (the answer links start here).
+    public_url: str = ""
+    # The actions' texts in nudge e-mails; only with [nudges] content = "full" as well.
+    full_content: bool = False
+    # The address and port the listener of the answer links binds to.
+    listen: str = LOOPBACK
+    port: int = 8088
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderConfig:
     """When families are reminded: before a meeting, and of an unanswered shared picture."""
@@ -189,6 +223,7 @@ class Config:
     console_enabled: bool = True
     log_level: str = "INFO"
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     nudges: NudgeConfig = field(default_factory=NudgeConfig)
     reports: ReportConfig = field(default_factory=ReportConfig)
@@ -256,6 +291,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         "console",
         "logging",
         "matrix",
+        "email",
         "telegram",
         "nudges",
         "reports",
@@ -279,6 +315,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         console_enabled=_get(data, "console", "enabled", bool, True),
         log_level=_get(data, "logging", "level", str, "INFO").upper(),
         matrix=_matrix(data),
+        email=_email(data),
         telegram=_telegram(data),
         nudges=nudges,
         reports=reports,
@@ -330,6 +367,35 @@ def _matrix(data: dict[str, Any]) -> MatrixConfig:
     if matrix.sync_timeout_seconds < 1:
         raise ConfigError("[matrix] sync_timeout_seconds must be at least 1")
     return matrix
+
+
+def _email(data: dict[str, Any]) -> EmailConfig:
+    """The [email] section; its secrets are read only when e-mail starts."""
+    defaults = EmailConfig()
+    unknown = set(data.get("email", {})) - set(EmailConfig.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"[email] unknown key(s): {', '.join(sorted(unknown))}")
+    values = {
+        name: _get(data, "email", name, type(getattr(defaults, name)), getattr(defaults, name))
+        for name in EmailConfig.__dataclass_fields__
+        if name != "security"
+    }
+    security = _get(data, "email", "security", str, defaults.security.value)
+    if security not in {s.value for s in EmailSecurity}:
+        raise ConfigError(f"[email] security must be starttls, tls or none, got {security!r}")
+    email = EmailConfig(security=EmailSecurity(security), **values)
+    if not email.enabled:
+        return email
+    if email.security is EmailSecurity.NONE and email.smtp_host != LOOPBACK:
+        # Without TLS the password and every e-mail would cross the network in the clear.
+        raise ConfigError(f'[email] security = "none" is only allowed with smtp_host {LOOPBACK}')
+    if "@" not in email.from_address:
+        raise ConfigError("[email] from_address must be an e-mail address")
+    if not email.public_url.startswith("https://") and not email.public_url.startswith(
+        f"http://{LOOPBACK}"
+    ):
+        raise ConfigError("[email] public_url must be an https:// URL")
+    return email
 
 
 def check_matrix_secrets(matrix: MatrixConfig, environ: Mapping[str, str] | None = None) -> None:

@@ -54,6 +54,9 @@ class Capabilities:
     max_buttons: int
     # A group chat's pointer to the private chat can be a link that opens it.
     opens_private_chat: bool = False
+    # A reminder may carry the actions' texts when [nudges] content = "full"; False keeps it
+    # neutral on this platform whatever the setting (e-mail is not end-to-end encrypted).
+    full_content: bool = True
     limits: SendLimits = NO_LIMITS
 
 

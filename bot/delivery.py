@@ -27,11 +27,12 @@ from babel.dates import format_timedelta
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.catalogue import Catalogue, RenderedMessage, TextFormat
+from bot.catalogue import Catalogue, RenderedMessage
 from bot.clock import Clock, system_clock
 from bot.connector import Capabilities
 from bot.files import FileMaker, UnknownFileKind
 from bot.metrics import DeliveryOutcome, Metrics
+from flows.coordinator_reminders import neutral_digest
 from flows.engine import Notice
 from flows.replies import PRIVATE_CHAT_LINK, Reply, say
 from storage.db import engine_of, one_statement
@@ -267,13 +268,14 @@ class Deliverer:
             return 0
         transport = self._transports[message.platform]
         try:
-            fmt = transport.capabilities.text_format
             if message.reply.attachment is None:
-                rendered = self._render(message, fmt, now)
+                rendered = self._render(message, transport.capabilities, now)
             else:
                 # A file (a chart drawn by matplotlib, a report read from the database) takes
                 # long enough to hold up every chat: made in a worker thread.
-                rendered = await asyncio.to_thread(self._render, message, fmt, now)
+                rendered = await asyncio.to_thread(
+                    self._render, message, transport.capabilities, now
+                )
         except DBAPIError as exc:
             # The file maker could not read the database: that may pass, so it is retried.
             return self._failed_attempt(message, type(exc).__name__, now, chats)
@@ -342,9 +344,12 @@ class Deliverer:
         if self._metrics is not None:
             self._metrics.delivery(message.platform, outcome)
 
-    def _render(self, message: PendingMessage, fmt: TextFormat, now: datetime) -> RenderedMessage:
+    def _render(
+        self, message: PendingMessage, capabilities: Capabilities, now: datetime
+    ) -> RenderedMessage:
         """Renders the text and choices, notes lateness, and makes the attached file."""
-        reply = message.reply
+        fmt = capabilities.text_format
+        reply = message.reply if capabilities.full_content else neutral_digest(message.reply)
         rendered = self._catalogue.render_reply(reply, message.locale, fmt)
         if message.due_at is not None and now - message.due_at >= self._policy.late_after:
             note = self._catalogue.render(

@@ -102,6 +102,14 @@ class ActionUpdateItem:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailInvite:
+    """An invite on its way by e-mail: the code, and the opaque key its address has."""
+
+    code: str
+    chat_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class ActionItem:
     """A plan action with its owner and current status."""
 
@@ -177,6 +185,19 @@ class CoordinationPort(Protocol):
         now: datetime,
     ) -> str:
         """A new single-use invite code; only its hash is stored."""
+        ...
+
+    def invite_by_email(
+        self,
+        case_id: int,
+        name: str,
+        organisation_id: int | None,
+        created_by: int,
+        address: str,
+        now: datetime,
+    ) -> EmailInvite:
+        """A professional's invite that goes to an e-mail address: its code and the chat
+        key the address is kept under (the e-mail's outbox chat)."""
         ...
 
     def schedule_meetings(

@@ -207,6 +207,28 @@ class Nudges:
         return Reply("nudge.digest", {**counts, "cases": cases}, (show,))
 
 
+def neutral_digest(reply: Reply) -> Reply:
+    """The neutral form of a full-content digest (references and counts, no action texts),
+    for a platform that is not end-to-end encrypted (e-mail); any other reply as it is."""
+    if reply.message != "nudge.digest_full":
+        return reply
+    raw = reply.params.get("actions")
+    actions = [a for a in raw if isinstance(a, dict)] if isinstance(raw, list) else []
+    stages = [a.get("stage") for a in actions]
+    cases: list[ParamValue] = list(dict.fromkeys(a.get("case") for a in actions))
+    return Reply(
+        "nudge.digest",
+        {
+            "count": len(actions),
+            "overdue": stages.count("overdue"),
+            "due_today": stages.count("on"),
+            "due_soon": stages.count("before"),
+            "cases": cases,
+        },
+        reply.choices,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Escalations:
     """Tells a case's coordinators, once, about actions overdue past the threshold."""

@@ -37,6 +37,7 @@ def default_engine(
     consent_age: int = DEFAULT_AGE_LIMIT,
     operator: str = "",
     timezone: str = DEFAULT_TIMEZONE,
+    email_invites: bool = False,
 ) -> Engine:
     """The engine with every flow that exists, by role; `locales` are the languages offered.
 
@@ -44,6 +45,7 @@ def default_engine(
     missing or withdrawn; young people under `consent_age` need a caregiver's yes too.
     `operator` is who runs the bot, named in the consent explanation. `timezone` ([bot]
     timezone) is where "15 dec 13.00" and "i morgon" are read for meetings and plan dates.
+    `email_invites` ([email] enabled) lets a coordinator invite a professional by e-mail.
     """
     zone = ZoneInfo(timezone)
     caregiver = CaregiverPreparation(timezone=zone)
@@ -56,7 +58,7 @@ def default_engine(
             ),
             Role.CAREGIVER: caregiver,
             Role.NETWORK: caregiver,
-            Role.COORDINATOR: CoordinatorFlow(timezone=zone),
+            Role.COORDINATOR: CoordinatorFlow(timezone=zone, email_invites=email_invites),
             Role.PROFESSIONAL: ProfessionalHome(timezone=zone),
         },
         fallback=MemberHome(),

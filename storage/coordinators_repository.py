@@ -18,6 +18,7 @@ from flows.coordination import (
     ActionStatus,
     ActionUpdateItem,
     CaseSummary,
+    EmailInvite,
     InviteItem,
     MemberItem,
     NewAction,
@@ -46,6 +47,7 @@ from storage.access import (
     Who,
 )
 from storage.db import execute_core, in_chunks
+from storage.email_repository import EmailRepository
 from storage.invite_codes import hash_code, new_code
 from storage.repositories import (
     AgendaRepository,
@@ -451,6 +453,21 @@ class CoordinationRepository:
         self._s.flush()
         self._audit(now, created_by, case_id, "invite.create", "invite", invite.id)
         return code
+
+    def invite_by_email(
+        self,
+        case_id: int,
+        name: str,
+        organisation_id: int | None,
+        created_by: int,
+        address: str,
+        now: datetime,
+    ) -> EmailInvite:
+        """A professional's invite whose code goes to an address, kept encrypted behind a key."""
+        code = self.create_invite(
+            case_id, Role.PROFESSIONAL, name, organisation_id, created_by, now
+        )
+        return EmailInvite(code, EmailRepository(self._s).add_for_invite(address, code, now))
 
     # --- meetings and agenda ---------------------------------------------------------------
 

@@ -60,6 +60,7 @@ Rule = EraseRows | Detach | Keep | ByCode
 ERASURE_RULES: dict[str, Rule] = {
     "person": EraseRows(("id",)),
     "chat_identity": EraseRows(("person_id",)),
+    "email_address": EraseRows(("person_id",)),
     "membership": EraseRows(("person_id",)),
     "question": EraseRows(("author_id",)),
     "view": EraseRows(("author_id",)),

@@ -12,6 +12,7 @@ from storage.convening_repository import ConveningRepository
 from storage.coordinator_reminders_repository import CoordinatorReminderReads
 from storage.coordinators_repository import CoordinationRepository, GuardedMembershipRepository
 from storage.delivery_repository import LeaseRepository, ProcessRepository
+from storage.email_repository import EmailRepository
 from storage.families_repository import FamiliesRepository
 from storage.family_reports_repository import FamilyReportReads
 from storage.loop_repository import LoopRepository
@@ -129,6 +130,11 @@ class UnitOfWork:
     def matrix(self) -> MatrixRepository:
         """The Matrix adapter's rooms and sync position."""
         return MatrixRepository(self.session)
+
+    @cached_property
+    def email(self) -> EmailRepository:
+        """E-mail addresses behind their opaque chat keys (bot/email/)."""
+        return EmailRepository(self.session)
 
     @cached_property
     def families(self) -> FamiliesRepository:

@@ -1,6 +1,6 @@
 """Every platform is one connector of one shape, and what lies between exists once.
 
-The terminal, Telegram and Matrix only translate and send (bot/connector.py). Per-chat order
+The terminal, Telegram, Matrix and e-mail only translate and send (bot/connector.py). Per-chat order
 (bot/pipeline.py), what a typed number or label means (flows/choice_reading.py), delivery
 (bot/delivery_loop.py) and paging (flows/paging.py) are shared, so a fourth platform is one
 module plus its tests.
@@ -16,12 +16,13 @@ import pytest
 
 from bot.connector import Capabilities, Connector
 from bot.console import ConsoleConnector
+from bot.email.connector import EmailConnector
 from bot.matrix.adapter import MatrixAdapter
 from bot.telegram.service import TelegramService
 from flows.paging import PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parent.parent
-CONNECTORS: list[type] = [ConsoleConnector, TelegramService, MatrixAdapter]
+CONNECTORS: list[type] = [ConsoleConnector, TelegramService, MatrixAdapter, EmailConnector]
 
 
 @pytest.mark.parametrize("connector", CONNECTORS, ids=lambda c: c.__name__)
@@ -65,6 +66,8 @@ CONNECTOR_MODULES = [
     ROOT / "bot" / "telegram" / "updates.py",
     ROOT / "bot" / "matrix" / "adapter.py",
     ROOT / "bot" / "matrix" / "transport.py",
+    ROOT / "bot" / "email" / "connector.py",
+    ROOT / "bot" / "email" / "compose.py",
 ]
 
 

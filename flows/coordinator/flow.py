@@ -40,7 +40,7 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from flows.action_status import STATUS_STEPS
@@ -152,6 +152,8 @@ class CoordinatorFlow:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
     meeting_minutes: int = 90
     name: str = FLOW_NAME
+    # The deployment sends e-mail ([email] enabled): a professional may be invited by e-mail.
+    email_invites: bool = False
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows the home of the current case (or the way to open one)."""
@@ -186,4 +188,7 @@ class CoordinatorFlow:
             return show_home(ctx)
         if state.step in STATUS_STEPS:
             return actions.status_dialog(self.timezone).handle(state, event, ctx, plan.back_to_plan)
+        if self.email_invites and state.step == Step.INVITE_NAME:
+            # Only a setting of the deployment, so it rides in the state to the step.
+            state = replace(state, data={**state.data, invites.EMAIL_ENABLED: 1})
         return carry_request(state, STEPS[Step(state.step)].on(state, event, ctx, self.timezone))

@@ -17,6 +17,10 @@ stateDiagram-v2
     invite_org --> invite_name: verksamhet
     invite_org --> home: avbryt
     invite_name --> home: namn (koden visas en gång) / avbryt
+    invite_name --> invite_how: yrkesperson, när boten skickar e-post
+    invite_how --> home: jag ger koden (visas en gång)
+    invite_how --> invite_email: med e-post
+    invite_email --> home: adress (inbjudan går med e-post) / avbryt
     home --> members: Vilka är med
     members --> home
 ```
@@ -24,9 +28,11 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from flows.conversation import Event, TextMessage
+from flows.conversation import ConversationRef, Event, TextMessage
 from flows.coordination import coordination
 from flows.coordinator import who
 from flows.coordinator.steps import (
@@ -43,10 +49,19 @@ from flows.coordinator.steps import (
 )
 from flows.coordinator.who import show_orgs
 from flows.domain import Role
-from flows.engine import FlowState, StepContext, Transition
+from flows.engine import FlowState, Notice, StepContext, Transition
 from flows.replies import Choice, ParamValue, Reply, say
 
 ORG_MAX_CHARS = 80
+# The e-mail platform (bot/email/) and the choice its invite shows as the join link.
+EMAIL_PLATFORM = "email"
+EMAIL_JOIN = "email:join"
+# Set in the state by the coordinator flow when the deployment sends e-mail.
+EMAIL_ENABLED = "email"
+ADDRESS_MAX_CHARS = 254
+# One @, something on each side, a dot in the domain, no spaces: typos are caught, and the
+# SMTP server judges the rest.
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 INVITE_ROLES = (Role.YOUTH, Role.CAREGIVER, Role.PROFESSIONAL, Role.NETWORK, Role.COORDINATOR)
 
 
@@ -150,6 +165,15 @@ def on_invite_name(state: FlowState, event: Event, ctx: StepContext, zone: ZoneI
     if isinstance(checked, Reply):
         return ask_invite_name(state, checked)
     role = Role(str(state.data.get("role")))
+    if role is Role.PROFESSIONAL and state.data.get(EMAIL_ENABLED):
+        return ask_invite_how(flow_state(Step.INVITE_HOW, **{**state.data, "name": checked}))
+    return invite_with_code(state, ctx, checked)
+
+
+def invite_with_code(state: FlowState, ctx: StepContext, name: str) -> Transition:
+    """Creates the invite and shows the code once."""
+    checked = name
+    role = Role(str(state.data.get("role")))
     org = state.data.get("org_id")
     code = coordination(ctx).create_invite(
         ctx.actor.case_id,
@@ -164,11 +188,72 @@ def on_invite_name(state: FlowState, event: Event, ctx: StepContext, zone: ZoneI
     return show_home(ctx, created)
 
 
+def ask_invite_how(state: FlowState, *before: Reply) -> Transition:
+    """Asks whether the coordinator gives the code or the bot e-mails the invite."""
+    reply = say(
+        "email.invite_how_ask",
+        Choice("code", "email.invite_how_code"),
+        Choice("email", "email.invite_how_email"),
+        CANCEL,
+        name=str(state.data.get("name")),
+    )
+    return Transition(flow_state(Step.INVITE_HOW, **state.data), (*before, reply))
+
+
+def on_invite_how(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+    """The code shown here, or the address asked for."""
+    choice = choice_id(event)
+    if choice == "code":
+        return invite_with_code(state, ctx, str(state.data.get("name")))
+    if choice == "email":
+        return ask_invite_address(state)
+    if choice == "cancel":
+        return show_home(ctx)
+    return ask_invite_how(state)
+
+
+def ask_invite_address(state: FlowState, *before: Reply) -> Transition:
+    """Asks for the professional's e-mail address."""
+    reply = say("email.invite_address_ask", CANCEL)
+    return Transition(flow_state(Step.INVITE_EMAIL, **state.data), (*before, reply))
+
+
+def on_invite_email(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+    """Creates the invite and sends it to the address; the code is never shown here."""
+    if choice_id(event) == "cancel":
+        return show_home(ctx)
+    if not isinstance(event, TextMessage):
+        return ask_invite_address(state, say("common.need_text"))
+    address = event.text.strip()
+    if len(address) > ADDRESS_MAX_CHARS or not _ADDRESS.fullmatch(address):
+        return ask_invite_address(state, say("email.invite_address_bad"))
+    name = str(state.data.get("name"))
+    org = state.data.get("org_id")
+    invite = coordination(ctx).invite_by_email(
+        ctx.actor.case_id,
+        name,
+        int(org) if org is not None else None,
+        ctx.actor.person_id,
+        address,
+        ctx.now,
+    )
+    # The address's own chat: its key is both the user and the chat (a private one).
+    to = ConversationRef(EMAIL_PLATFORM, invite.chat_key, invite.chat_key)
+    # "secret_": the outbox forgets the code once the e-mail is sent (storage/codec.py).
+    letter = say(
+        "email.invite", Choice(EMAIL_JOIN, "email.join_choice"), secret_code=invite.code, name=name
+    )
+    home = show_home(ctx, say("email.invite_emailed", name=name))
+    return replace(home, notices=(*home.notices, Notice(letter, chat=to)))
+
+
 STEPS = {
     Step.ORGS: StepDef(lambda state, ctx, zone: show_orgs(ctx), on_orgs),
     Step.ORG_ADD: StepDef(lambda state, ctx, zone: ask_org(), on_org_add),
     Step.INVITE_ROLE: StepDef(lambda state, ctx, zone: ask_invite_role(), on_invite_role),
     Step.INVITE_ORG: StepDef(lambda state, ctx, zone: ask_invite_org(ctx), on_invite_org),
     Step.INVITE_NAME: StepDef(lambda state, ctx, zone: ask_invite_name(state), on_invite_name),
+    Step.INVITE_HOW: StepDef(lambda state, ctx, zone: ask_invite_how(state), on_invite_how),
+    Step.INVITE_EMAIL: StepDef(lambda state, ctx, zone: ask_invite_address(state), on_invite_email),
     Step.MEMBERS: StepDef(lambda state, ctx, zone: show_members(ctx), back_home),
 }

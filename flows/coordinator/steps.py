@@ -34,6 +34,9 @@ class Step(StrEnum):
     INVITE_ROLE = "invite_role"
     INVITE_ORG = "invite_org"
     INVITE_NAME = "invite_name"
+    # Inviting a professional by e-mail (when the deployment sends e-mail): how, the address.
+    INVITE_HOW = "invite_how"
+    INVITE_EMAIL = "invite_email"
     MEMBERS = "members"
     MEETING_WHEN = "meeting_when"
     MEETING_LINK = "meeting_link"

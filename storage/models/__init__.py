@@ -8,6 +8,7 @@ from storage.models.coordinators import *  # noqa: F403
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base
 from storage.models.delivery import *  # noqa: F403
+from storage.models.email import *  # noqa: F403
 from storage.models.families import *  # noqa: F403
 from storage.models.loop import *  # noqa: F403
 from storage.models.matrix import *  # noqa: F403
