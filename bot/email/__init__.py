@@ -1,0 +1,1 @@
+"""The e-mail connector and its signed one-tap answer links (issue 27)."""
