@@ -133,6 +133,8 @@ def test_the_link_key_comes_from_the_environment_as_32_bytes_of_base64() -> None
 def test_the_base_url_must_be_https_except_on_loopback() -> None:
     with pytest.raises(ValueError):
         LinkSigner(KEY, "http://bot.example.org")
-    assert LinkSigner(KEY, "http://127.0.0.1:8088/").url(
-        replace(new_claim(1, LinkAnswer.DONE, 1, NOW), nonce="n")
-    ).startswith("http://127.0.0.1:8088/l/")
+    assert (
+        LinkSigner(KEY, "http://127.0.0.1:8088/")
+        .url(replace(new_claim(1, LinkAnswer.DONE, 1, NOW), nonce="n"))
+        .startswith("http://127.0.0.1:8088/l/")
+    )

@@ -113,9 +113,7 @@ class LinkSigner:
         parts = urlsplit(base_url)
         # A link in an e-mail is a credential: it only travels over TLS, except to the
         # machine itself (tests, or a proxy on the same host during setup).
-        if parts.scheme != "https" and not (
-            parts.scheme == "http" and parts.hostname in _LOOPBACK
-        ):
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
             raise ValueError("the public URL of the answer links must be https")
         self._key = key
         self._base = base_url.rstrip("/")
