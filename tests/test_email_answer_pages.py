@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import aiohttp
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
@@ -182,3 +183,54 @@ def test_a_join_link_joins_as_start_code_would_and_only_once(
         actor = uow.members.actor_for(email_ref(kim))
     assert actor is not None and actor.display_name == "Kim"
     assert SARA.platform != "email"
+
+
+def test_samverkan_run_serves_the_links_only_with_email_on_and_a_key(
+    sessions: sessionmaker[Session], catalogue: Catalogue
+) -> None:
+    import base64
+    from dataclasses import dataclass
+
+    import pytest
+
+    from bot.config import ConfigError
+    from bot.email.listener import serve_links
+
+    @dataclass(frozen=True)
+    class Email:
+        enabled: bool = True
+        listen: str = "127.0.0.1"
+        port: int = 0
+        public_url: str = "https://bot.example.org"
+
+    async def submit(_inbound: object) -> None:
+        raise AssertionError("nothing is submitted here")
+
+    key = {"SAMVERKAN_LINK_KEY": base64.b64encode(bytes(32)).decode()}
+    assert serve_links(None, sessions, catalogue, submit, key) is None
+    assert serve_links(Email(enabled=False), sessions, catalogue, submit, {}) is None
+    assert serve_links(Email(), sessions, catalogue, submit, key) is not None
+    with pytest.raises(ConfigError, match="SAMVERKAN_LINK_KEY"):
+        serve_links(Email(), sessions, catalogue, submit, {})
+    with pytest.raises(ConfigError, match="https"):
+        serve_links(Email(public_url="http://bot.example.org"), sessions, catalogue, submit, key)
+
+
+def test_retention_forgets_the_nonces_of_expired_links_only(
+    engine: Engine, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    from sqlalchemy import select
+
+    from bot.config import PrivacyConfig
+    from storage import models as m
+    from storage.retention import run_retention
+    from storage.unit_of_work import UnitOfWork
+
+    with UnitOfWork(sessions) as uow:
+        uow.link_nonces.use("old", clock.now, clock.now + timedelta(days=1))
+        uow.link_nonces.use("open", clock.now, clock.now + timedelta(days=14))
+        uow.commit()
+    run_retention(engine, PrivacyConfig(), clock.now + timedelta(days=2))
+    with UnitOfWork(sessions) as uow:
+        assert list(uow.session.scalars(select(m.UsedLinkNonce.nonce))) == ["open"]
+        assert uow.link_nonces.is_used("open") and not uow.link_nonces.is_used("old")

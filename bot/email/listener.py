@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.catalogue import Catalogue
 from bot.config import ConfigError
-from bot.email.answers import AnswerPage, LinkAnswers
+from bot.email.answers import AnswerPage, LinkAnswers, Submit
+from bot.email.links import LINK_KEY_ENV, LinkSigner, link_key_from_env
 from bot.email.pages import PageRenderer
 
 if TYPE_CHECKING:
@@ -109,6 +113,51 @@ class LinkListener:
             charset="utf-8",
             headers=PAGE_HEADERS,
         )
+
+
+class LinkSettings(Protocol):
+    """What the listener reads of the [email] section (bot/config.py)."""
+
+    @property
+    def enabled(self) -> bool:
+        """E-mail is on: the listener runs."""
+        ...
+
+    @property
+    def listen(self) -> str:
+        """The address to bind (loopback behind a reverse proxy)."""
+        ...
+
+    @property
+    def port(self) -> int:
+        """The port to bind."""
+        ...
+
+    @property
+    def public_url(self) -> str:
+        """The https URL the reverse proxy serves /l/ under."""
+        ...
+
+
+def serve_links(
+    settings: LinkSettings | None,
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    submit: Submit,
+    environ: Mapping[str, str],
+) -> LinkListener | None:
+    """The listener `samverkan run` starts when [email] is enabled (None when not); a
+    ConfigError names what is missing (the key, an https public URL)."""
+    if settings is None or not settings.enabled:
+        return None
+    key = link_key_from_env(environ)
+    try:
+        signer = LinkSigner(key, settings.public_url)
+    except ValueError as exc:
+        raise ConfigError(f"[email] public_url: {exc}") from None
+    answers = LinkAnswers(sessions, signer, catalogue, submit=submit)
+    log.debug("answer links signed with the key from %s", LINK_KEY_ENV)
+    return LinkListener(answers, PageRenderer(catalogue), settings.listen, settings.port)
 
 
 @contextlib.asynccontextmanager
