@@ -39,6 +39,9 @@ from bot.coordinator_cli import (
 from bot.delivery_loop import DeliveryLoop
 from bot.demo import DEMO_ROLES, demo_user, seed_demo
 from bot.doctor import run_doctor
+from bot.email.links import LINK_KEY_ENV
+from bot.email.listener import listening as links_listening
+from bot.email.listener import serve_links
 from bot.followup_report import file_makers
 from bot.handler import EventHandler
 from bot.health import listening, serve_health
@@ -429,6 +432,7 @@ def _secret_envs(config: Config) -> tuple[str, ...]:
         config.matrix.pickle_key_env,
         DATA_KEY_ENV,
         OLD_KEYS_ENV,
+        LINK_KEY_ENV,
     )
 
 
@@ -592,9 +596,16 @@ def _serve(
         metrics=metrics,
     )
     health = serve_health(config, engine, sessions, runtime, channels, metrics)
+    try:
+        # The answer pages of the e-mail links ([email] enabled): GET/POST /l/<token>.
+        # (getattr until the [email] section lands; then `config.email`.)
+        links = serve_links(config.email, sessions, catalogue, pipeline.submit, os.environ)
+    except ConfigError as exc:
+        print(f"samverkan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
     async def serve() -> None:
-        async with listening(health):
+        async with listening(health), links_listening(links):
             await run()
 
     async def run() -> None:

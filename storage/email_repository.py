@@ -73,6 +73,15 @@ class EmailRepository:
             .limit(1)
         )
 
+    def key_for_person(self, person_id: int) -> str | None:
+        """The chat key of a member's e-mail conversation, if they are reached by e-mail."""
+        return self._s.scalar(
+            select(m.ChatIdentity.private_chat_id)
+            .where(m.ChatIdentity.platform == PLATFORM, m.ChatIdentity.person_id == person_id)
+            .order_by(m.ChatIdentity.id.desc())
+            .limit(1)
+        )
+
     def recipient(self, chat_key: str) -> EmailRecipient | None:
         """The address behind a chat key, and whose it is once they joined (bound here, the
         first time, so erasing the person erases the address)."""

@@ -88,6 +88,7 @@ ERASURE_RULES: dict[str, Rule] = {
     "conversation_state": ByCode("the person's conversations, found by platform user id"),
     "audit_event": ByCode("kept, with the person replaced by a keyed pseudonym"),
     "inbox_event": Keep("platform update ids only, no link to a person"),
+    "used_link_nonce": Keep("random nonces of used answer links, no link to a person"),
     "matrix_account": Keep("the bot's own Matrix login, no person"),
     "matrix_room": ByCode("the person's direct rooms, found by their Matrix user id"),
     "family_item": EraseRows(("author_id",)),

@@ -20,6 +20,7 @@ from storage import erasure
 from storage import models as m
 from storage.crypto import active_keyring
 from storage.db import session_factory
+from storage.link_nonces_repository import LinkNonceRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ class RetentionReport:
 
 
 def run_retention(engine: Engine, policy: RetentionPolicy, now: datetime) -> RetentionReport:
-    """Erases closed cases past the period, old sent messages, and expired audit rows."""
+    """Erases closed cases past the period, old sent messages, expired audit rows, and the
+    nonces of expired answer links."""
     sessions = session_factory(engine)
     cutoff = now - timedelta(days=policy.closed_case_days)
     with sessions() as session, session.begin():
@@ -77,6 +79,8 @@ def run_retention(engine: Engine, policy: RetentionPolicy, now: datetime) -> Ret
                 m.InboxEvent.received_at <= now - timedelta(days=policy.outbox_days)
             )
         )
+        # A link past its expiry is refused before its nonce is looked at: the nonce can go.
+        LinkNonceRepository(session).purge_expired(now)
         session.execute(
             delete(m.AuditEvent).where(
                 m.AuditEvent.actor_person_id.is_(None),

@@ -15,6 +15,7 @@ from storage.delivery_repository import LeaseRepository, ProcessRepository
 from storage.email_repository import EmailRepository
 from storage.families_repository import FamiliesRepository
 from storage.family_reports_repository import FamilyReportReads
+from storage.link_nonces_repository import LinkNonceRepository
 from storage.loop_repository import LoopRepository
 from storage.matrix_repository import MatrixRepository
 from storage.meeting_changes_repository import MeetingChangesRepository
@@ -105,6 +106,11 @@ class UnitOfWork:
     def conversations(self) -> ConversationRepository:
         """Conversation state with its version."""
         return ConversationRepository(self.session)
+
+    @cached_property
+    def link_nonces(self) -> LinkNonceRepository:
+        """Single use of the e-mail answer links."""
+        return LinkNonceRepository(self.session)
 
     @cached_property
     def outbox(self) -> OutboxRepository:
