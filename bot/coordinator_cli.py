@@ -87,7 +87,9 @@ def run_coordinator_command(args: argparse.Namespace, config: Config, engine: En
             print(f"  - person {member.person_id}: {member.role.value}{org}")
         print("upcoming meetings:")
         for meeting in uow.coordination.upcoming_meetings(found.id, now):
-            print(f"  - {meeting.starts_at:%Y-%m-%d %H:%M} UTC ({meeting.kind.value})")
+            # The id is what `meeting move/cancel --id` takes.
+            when = f"{meeting.starts_at:%Y-%m-%d %H:%M} UTC"
+            print(f"  - meeting {meeting.id}: {when} ({meeting.kind.value})")
         print("plan:")
         if not shown.open:
             # The gate reads open cases only; a closed case waits for its retention purge.

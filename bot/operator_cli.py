@@ -74,13 +74,16 @@ def add_operator_commands(
     add.add_argument("--link", help="link for taking part by video")
     add.add_argument("--kind", choices=list(MEETING_KINDS), default="first")
     move = meeting_sub.add_parser(
-        "move", help="give a meeting a new start; reminders follow the new time"
+        "move", help="give a meeting a new start; everyone in the case is told, reminders follow"
     )
     add_db_options(move)
     move.add_argument("--case", required=True, help="case reference (K-7) or number")
     move.add_argument("--id", required=True, type=int, help="meeting number")
     move.add_argument("--at", required=True, help='new start, e.g. "2026-12-15 13:00"')
-    cancel = meeting_sub.add_parser("cancel", help="cancel a meeting; no reminder is sent")
+    cancel = meeting_sub.add_parser(
+        "cancel",
+        help="cancel a meeting; everyone in the case is told, with a calendar cancellation",
+    )
     add_db_options(cancel)
     cancel.add_argument("--case", required=True, help="case reference (K-7) or number")
     cancel.add_argument("--id", required=True, type=int, help="meeting number")

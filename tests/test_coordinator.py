@@ -225,3 +225,27 @@ def test_names_are_first_names_only(maria: Chat) -> None:
     assert maria.ids() == ["coord.name_rules", "coord.invite_name_ask"]
     maria.send("19080412-1234")
     assert maria.ids() == ["coord.personnummer", "coord.invite_name_ask"]
+
+
+def test_a_pasted_owner_may_be_the_first_word_of_an_organisations_name(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    # The case has "BUP Storstad"; a coordinator writes "BUP:" and means it, as people do.
+    maria = chat(sessions, catalogue, clock, "maria")
+    maria.send(f"/start {coordinator_code(sessions, clock, 'Maria')}")
+    maria.choose("Öppna ett nytt ärende")
+    maria.send("Alex")
+    maria.choose("Till ärendet")
+    maria.choose("Verksamheter")
+    maria.choose("Lägg till en verksamhet")
+    maria.send("BUP Storstad")
+    maria.choose("Till ärendet")
+    maria.choose("Planen")
+    maria.choose("Klistra in")
+    maria.send("BUP: Boka utredning — 15 dec")
+    assert "ny verksamhet" not in maria.text().lower()
+    maria.choose("Ja")
+    assert "○ Boka utredning (BUP Storstad)" in maria.choices()
+    with UnitOfWork(sessions) as uow:
+        names = uow.session.scalars(select(m.Organisation.name)).all()
+    assert sorted(names).count("BUP") == 0, "no second organisation called BUP"

@@ -96,3 +96,22 @@ def test_unknown_case_is_a_clear_error(db: str, capsys: pytest.CaptureFixture[st
     assert main(["case", "show", "--case", "K-404", "--db", db]) == 3
     assert "no case 'K-404'" in capsys.readouterr().err
     assert main(["report", "followup", "--case", "K-404", "--db", db]) == 3
+
+
+def test_case_show_names_each_meeting_by_the_id_meeting_move_takes(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["case", "create", "--db", db]) == 0
+    at = "2027-01-12 13:00"
+    assert main(["meeting", "add", "--case", "K-1", "--at", at, "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["case", "show", "--case", "K-1", "--db", db]) == 0
+    shown = capsys.readouterr().out
+    line = next(x for x in shown.splitlines() if "2027-01-12" in x)
+    meeting_id = line.split("meeting ", 1)[1].split(":", 1)[0]
+    new_at = "2027-01-19 13:00"
+    args = ["meeting", "move", "--case", "K-1", "--id", meeting_id, "--at", new_at, "--db", db]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["case", "show", "--case", "K-1", "--db", db]) == 0
+    assert f"meeting {meeting_id}: 2027-01-19 12:00 UTC" in capsys.readouterr().out

@@ -24,6 +24,7 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -130,10 +131,23 @@ def resolve(ctx: StepContext, lines: list[PlanLine]) -> list[ResolvedLine]:
     for line in lines:
         wanted = line.owner.casefold()
         owner = next((o for o in owners if o.name.casefold() == wanted), None)
+        if owner is None:
+            owner = _named_by_first_words(owners, wanted)
         if owner is None and wanted in FAMILY_WORDS:
             owner = next((o for o in owners if o.kind is OwnerKind.FAMILY), None)
         resolved.append(ResolvedLine(line, owner))
     return resolved
+
+
+def _named_by_first_words(owners: Sequence[Owner], wanted: str) -> Owner | None:
+    """The one organisation whose name begins with these words ("BUP" for "BUP Storstad"),
+    as coordinators write it; None when none or several do, so nothing is guessed."""
+    matches = [
+        o
+        for o in owners
+        if o.kind is OwnerKind.ORGANISATION and o.name.casefold().startswith(wanted + " ")
+    ]
+    return matches[0] if len(matches) == 1 else None
 
 
 def ask_add(ctx: StepContext, state: FlowState, *before: Reply) -> Transition:
