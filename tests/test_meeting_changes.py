@@ -7,6 +7,7 @@ import itertools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -287,3 +288,41 @@ def test_the_operator_s_cancel_tells_everyone_the_same_way(
         assert cancelled["method"] == "CANCEL" and cancelled["status"] == "CANCELLED"
         assert cancelled["uid"] == f"meeting-{meeting_id}@samverkansboten"
         assert cancelled["sequence"] == 1
+
+
+def test_a_meeting_booked_after_one_was_cancelled_is_a_new_event_everyone_hears_of(
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    engine: Engine,
+    request: pytest.FixtureRequest,
+) -> None:
+    # Open bug (found by tests/test_email_journey.py): SQLite gives a cancelled (deleted)
+    # meeting's id to the next one booked; the fix (meeting ids never reused: AUTOINCREMENT,
+    # a table rebuild under foreign keys) is for the lead.
+    request.applymarker(
+        pytest.mark.xfail(
+            engine.dialect.name == "sqlite", reason="SQLite reuses meeting ids", strict=True
+        )
+    )
+    maria = coordinator_with_case(sessions, catalogue, clock)
+    sara = person(sessions, catalogue, clock, "sara")
+    invited(maria, sara, "Yrkesperson", "Sara")
+    sara.receive()
+    book(maria, "15 dec 13.00")
+    [booked] = sara.receive()
+    maria.choose("Ändra eller ställ in ett möte")
+    maria.choose("15 december")
+    maria.choose("Ställ in")
+    maria.choose("Ja, ställ in")
+    [cancelled] = sara.receive()
+    assert event_of(calendar_of(cancelled))["method"] == "CANCEL"
+
+    # Maria books again. On SQLite a deleted row's id is given out again, so the new meeting
+    # would carry the cancelled one's calendar UID (calendars ignore it: its SEQUENCE is
+    # lower) and its notices the same dedup keys (dropped: nobody told).
+    book(maria, "16 dec 13.00")
+    assert "En person i ärendet har fått veta" in maria.text()
+    [rebooked] = sara.receive()
+    assert rebooked.message_id == "meeting_changes.booked"
+    assert event_of(calendar_of(rebooked))["uid"] != event_of(calendar_of(booked))["uid"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.clock import Clock, system_clock
 from bot.config import ConfigError
 from bot.email.answers import AnswerPage, LinkAnswers, Submit
 from bot.email.links import LINK_KEY_ENV, LinkSigner, link_key_from_env
@@ -145,6 +146,8 @@ def serve_links(
     catalogue: Catalogue,
     submit: Submit,
     environ: Mapping[str, str],
+    *,
+    clock: Clock = system_clock,
 ) -> LinkListener | None:
     """The listener `samverkan run` starts when [email] is enabled (None when not); a
     ConfigError names what is missing (the key, an https public URL)."""
@@ -155,7 +158,7 @@ def serve_links(
         signer = LinkSigner(key, settings.public_url)
     except ValueError as exc:
         raise ConfigError(f"[email] public_url: {exc}") from None
-    answers = LinkAnswers(sessions, signer, catalogue, submit=submit)
+    answers = LinkAnswers(sessions, signer, catalogue, submit=submit, clock=clock)
     log.debug("answer links signed with the key from %s", LINK_KEY_ENV)
     return LinkListener(answers, PageRenderer(catalogue), settings.listen, settings.port)
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.clock import Clock, system_clock
 from bot.config import Config, ConfigError
 from bot.email.connector import EmailConnector, smtp_login
 from bot.email.links import LinkSigner
@@ -42,6 +43,8 @@ def email_connector(
     sessions: sessionmaker[Session],
     catalogue: Catalogue,
     environ: Mapping[str, str] | None = None,
+    *,
+    clock: Clock = system_clock,
 ) -> EmailConnector:
     """The connector [email] describes; refuses to start without the link key."""
     env = dict(os.environ if environ is None else environ)
@@ -54,6 +57,7 @@ def email_connector(
         link_signer(config, env),
         login=smtp_login(env),
         full_content=full,
+        clock=clock,
     )
 
 
