@@ -228,6 +228,11 @@ async def in_the_family_group(bot: RunningBot, username: str) -> list[str]:
             await adult.tap("Vår lista")
 
     await private_only(sara, "meny")  # the coordinator's menu: invites, agenda
+    # The agenda as Sara may read it holds what the family shared with her: never here.
+    await private_only(sara, "dagordning")
+    # The plan is the family's together; in the group it may show, but nothing private.
+    await alex.command(f"/plan@{username}")
+    await kim.command(f"/plan@{username}")
     # Consent is Kim's own; if the group is shown anything, it must be true there.
     await kim.command(f"/samtycke@{username}")
     if any("privat" in visible(m).lower() for m in kim.turn):
