@@ -89,6 +89,7 @@ ERASURE_RULES: dict[str, Rule] = {
     "audit_event": ByCode("kept, with the person replaced by a keyed pseudonym"),
     "inbox_event": Keep("platform update ids only, no link to a person"),
     "used_link_nonce": Keep("random nonces of used answer links, no link to a person"),
+    "id_high_water": Keep("the highest meeting id ever given out, a number per table"),
     "matrix_account": Keep("the bot's own Matrix login, no person"),
     "matrix_room": ByCode("the person's direct rooms, found by their Matrix user id"),
     "family_item": EraseRows(("author_id",)),

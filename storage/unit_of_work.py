@@ -7,6 +7,8 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+# Registers the listener that never gives a meeting id out twice (SQLite reuses a top id).
+import storage.meeting_ids  # noqa: F401
 from storage.access import AccessGate
 from storage.convening_repository import ConveningRepository
 from storage.coordinator_reminders_repository import CoordinatorReminderReads

@@ -10,6 +10,7 @@ from storage.models.core import Base as Base
 from storage.models.delivery import *  # noqa: F403
 from storage.models.email import *  # noqa: F403
 from storage.models.families import *  # noqa: F403
+from storage.models.id_high_water import *  # noqa: F403
 from storage.models.links import *  # noqa: F403
 from storage.models.loop import *  # noqa: F403
 from storage.models.matrix import *  # noqa: F403
