@@ -32,6 +32,9 @@ class Audience(StrEnum):
 # when adults see them too (menus, meeting info, the shared picture, errors, joining).
 AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     "youth": Audience.YOUTH,
+    # E-mails to professionals and the pages of their answer links (bot/email/): for work.
+    "email": Audience.PROFESSIONAL,
+    "email_links": Audience.PROFESSIONAL,
     "common": Audience.YOUTH,
     "join": Audience.YOUTH,
     "onboarding": Audience.YOUTH,
