@@ -10,6 +10,7 @@ stateDiagram-v2
     note right of status_pick: see flows/action_status.py
     home --> home: visa igen
     home --> cannot_come: Jag kan inte komma (flows/cannot_come.py)
+    home --> email_address: Påminnelser med e-post (flows/email_switch.py)
 ```
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from flows import cannot_come
+from flows import cannot_come, email_switch
 from flows.action_status import STATUS_STEPS, StatusDialog
 from flows.conversation import ChoiceMade, Event
 from flows.coordination import coordination
@@ -37,6 +38,8 @@ class ProfessionalHome:
 
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
     name: str = FLOW_NAME
+    # The deployment sends e-mail ([email] enabled): the professional may choose it too.
+    email: bool = False
 
     @property
     def _status(self) -> StatusDialog:
@@ -51,6 +54,8 @@ class ProfessionalHome:
         """Shows the list again, or the status step in progress."""
         if state.step in STATUS_STEPS:
             return self._status.resume(state, ctx, self._home)
+        if self.email and state.step == email_switch.ADDRESS_STEP:
+            return email_switch.ask_address(FLOW_NAME)
         return self._home(ctx, ())
 
     def help(self, state: FlowState) -> Reply:
@@ -64,6 +69,8 @@ class ProfessionalHome:
             return self._home(ctx, ())
         if state.step in STATUS_STEPS:
             return self._status.handle(state, event, ctx, self._home)
+        if self.email and email_switch.handles(state, event):
+            return email_switch.handle(state, event, ctx, self._home)
         if choice is not None and choice.startswith("a:"):
             action_id = int(choice[2:])
             port = coordination(ctx)
@@ -92,6 +99,7 @@ class ProfessionalHome:
             *choices,
             Choice("refresh", "pro.refresh"),
             cannot_come.MENU_CHOICE,
+            *(email_switch.menu_choices(ctx) if self.email else ()),
             name=ctx.actor.display_name,
             count=len(actions),
         )

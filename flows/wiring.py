@@ -45,7 +45,8 @@ def default_engine(
     missing or withdrawn; young people under `consent_age` need a caregiver's yes too.
     `operator` is who runs the bot, named in the consent explanation. `timezone` ([bot]
     timezone) is where "15 dec 13.00" and "i morgon" are read for meetings and plan dates.
-    `email_invites` ([email] enabled) lets a coordinator invite a professional by e-mail.
+    `email_invites` ([email] enabled) lets a coordinator invite a professional by e-mail, and
+    a professional choose reminders by e-mail in the chat.
     """
     zone = ZoneInfo(timezone)
     caregiver = CaregiverPreparation(timezone=zone)
@@ -59,7 +60,7 @@ def default_engine(
             Role.CAREGIVER: caregiver,
             Role.NETWORK: caregiver,
             Role.COORDINATOR: CoordinatorFlow(timezone=zone, email_invites=email_invites),
-            Role.PROFESSIONAL: ProfessionalHome(timezone=zone),
+            Role.PROFESSIONAL: ProfessionalHome(timezone=zone, email=email_invites),
         },
         fallback=MemberHome(),
         sidetracks=(

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from storage import models as m
@@ -81,6 +81,43 @@ class EmailRepository:
             .order_by(m.ChatIdentity.id.desc())
             .limit(1)
         )
+
+    def remove_for_person(self, person_id: int) -> int:
+        """Stops reaching a member by e-mail: their e-mail chats and addresses go (the address
+        is personal data, kept no longer than it is used); how many chats went."""
+        keys = list(
+            self._s.scalars(
+                select(m.ChatIdentity.external_user_id).where(
+                    m.ChatIdentity.platform == PLATFORM, m.ChatIdentity.person_id == person_id
+                )
+            )
+        )
+        # An address a join bound to no person yet is found by its key.
+        self._s.execute(
+            delete(m.EmailAddress).where(
+                or_(m.EmailAddress.person_id == person_id, m.EmailAddress.chat_key.in_(keys))
+            )
+        )
+        self._s.execute(
+            delete(m.ChatIdentity).where(
+                m.ChatIdentity.platform == PLATFORM, m.ChatIdentity.person_id == person_id
+            )
+        )
+        self._s.flush()
+        return len(keys)
+
+    def has_chat(self, person_id: int) -> bool:
+        """True when a member is reached in a chat too (a private chat on another platform)."""
+        found = self._s.scalar(
+            select(m.ChatIdentity.id)
+            .where(
+                m.ChatIdentity.person_id == person_id,
+                m.ChatIdentity.platform != PLATFORM,
+                m.ChatIdentity.private_chat_id.is_not(None),
+            )
+            .limit(1)
+        )
+        return found is not None
 
     def recipient(self, chat_key: str) -> EmailRecipient | None:
         """The address behind a chat key, and whose it is once they joined (bound here, the

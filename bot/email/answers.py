@@ -72,6 +72,9 @@ class PageKind(StrEnum):
     DATE = "date"
     JOIN = "join"
     SWITCH = "switch"
+    # The person is in a chat already: the reminders can come there only (a button stops e-mail).
+    STOP_EMAIL = "stop_email"
+    EMAIL_STOPPED = "email_stopped"
     SAVED = "saved"
     JOINED = "joined"
     JOIN_FAILED = "join_failed"
@@ -148,7 +151,7 @@ class LinkAnswers:
         if claim.answer is LinkAnswer.JOIN:
             page = await self._join(claim, now)
         elif claim.answer is LinkAnswer.SWITCH_TO_CHAT:
-            page = await asyncio.to_thread(self._show, token)
+            page = await asyncio.to_thread(self._stop_email, claim, token, now)
         else:
             page = await asyncio.to_thread(self._apply_status, claim, form, now)
         log.info("answer link %s: %s", claim.answer.value, page.kind.value)
@@ -177,7 +180,9 @@ class LinkAnswers:
             if claim.answer is LinkAnswer.JOIN:
                 return AnswerPage(PageKind.JOIN, 200, locale, claim.answer)
             if claim.answer is LinkAnswer.SWITCH_TO_CHAT:
-                return AnswerPage(PageKind.SWITCH, 200, locale, claim.answer)
+                in_chat = uow.email.has_chat(claim.person_id)
+                kind = PageKind.STOP_EMAIL if in_chat else PageKind.SWITCH
+                return AnswerPage(kind, 200, locale, claim.answer)
             found = self._action(uow, claim)
             if isinstance(found, AnswerPage):
                 return found
@@ -188,6 +193,24 @@ class LinkAnswers:
             today = now.astimezone(self._timezone).date()
             shown = (_shown(found),)
             return AnswerPage(kind, 200, locale, claim.answer, shown, today=today)
+
+    def _stop_email(self, claim: LinkClaim, token: str, now: datetime) -> AnswerPage:
+        """Stops e-mail for a person reached in a chat too, once; otherwise today's page."""
+        try:
+            with UnitOfWork(self._sessions) as uow:
+                locale = self._locale(uow, claim)
+                if uow.link_nonces.is_used(claim.nonce):
+                    return AnswerPage(PageKind.USED, 410, locale, claim.answer)
+                if not uow.email.has_chat(claim.person_id):
+                    # Without a chat, stopping e-mail would leave the person unreachable.
+                    return AnswerPage(PageKind.SWITCH, 200, locale, claim.answer)
+                uow.email.remove_for_person(claim.person_id)
+                uow.link_nonces.use(claim.nonce, now, claim.expires_at)
+                uow.commit()
+                return AnswerPage(PageKind.EMAIL_STOPPED, 200, locale, claim.answer)
+        except IntegrityError:
+            # The same link answered at the same moment elsewhere: that answer counts.
+            return AnswerPage(PageKind.USED, 410, self._locale_by_id(claim), claim.answer)
 
     def _action(self, uow: UnitOfWork, claim: LinkClaim) -> ActionItem | AnswerPage:
         """The action if the person may see and report on it (the gate decides), or the page

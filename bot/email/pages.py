@@ -72,6 +72,8 @@ _HEADINGS = {
     PageKind.DATE: "email_links.heading.new_date",
     PageKind.JOIN: "email_links.heading.join",
     PageKind.SWITCH: "email_links.heading.switch",
+    PageKind.STOP_EMAIL: "email_switch.page_heading",
+    PageKind.EMAIL_STOPPED: "email_switch.stopped_heading",
     PageKind.SAVED: "email_links.heading.saved",
     PageKind.JOINED: "email_links.heading.joined",
     PageKind.JOIN_FAILED: "email_links.heading.not_joined",
@@ -84,13 +86,17 @@ _HEADINGS = {
 _BODIES = {
     PageKind.JOIN: "email_links.join",
     PageKind.SWITCH: "email_links.switch",
+    PageKind.STOP_EMAIL: "email_switch.page",
+    PageKind.EMAIL_STOPPED: "email_switch.stopped",
     PageKind.JOINED: "email_links.joined",
     PageKind.JOIN_FAILED: "email_links.not_joined",
     PageKind.USED: "email_links.used",
     PageKind.EXPIRED: "email_links.expired",
     PageKind.FORGED: "email_links.forged",
 }
-_FORMS = {PageKind.CONFIRM, PageKind.REASON, PageKind.DATE, PageKind.JOIN}
+_FORMS = {PageKind.CONFIRM, PageKind.REASON, PageKind.DATE, PageKind.JOIN, PageKind.STOP_EMAIL}
+# A form's button, when it is not the answer's own (email_links.button.<answer>).
+_BUTTONS = {PageKind.STOP_EMAIL: "email_switch.button"}
 
 
 class PageRenderer:
@@ -120,7 +126,7 @@ class PageRenderer:
             form=form,
             label=t(f"email_links.label.{form}") if form in ("reason", "date") else "",
             hint=t(f"email_links.hint.{form}") if form in ("reason", "date") else "",
-            button=t(f"email_links.button.{answer}") if form else "",
+            button=t(_BUTTONS.get(page.kind, f"email_links.button.{answer}")) if form else "",
             value=page.value,
             today=page.today.isoformat() if page.today else "",
             reason_field=REASON_FIELD,

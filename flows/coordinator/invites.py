@@ -65,6 +65,11 @@ _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 INVITE_ROLES = (Role.YOUTH, Role.CAREGIVER, Role.PROFESSIONAL, Role.NETWORK, Role.COORDINATOR)
 
 
+def is_address(text: str) -> bool:
+    """True for what looks like an e-mail address (the professional's own switch uses it too)."""
+    return len(text) <= ADDRESS_MAX_CHARS and _ADDRESS.fullmatch(text) is not None
+
+
 def ask_org(*before: Reply) -> Transition:
     """Asks for an organisation's name."""
     return Transition(flow_state(Step.ORG_ADD), (*before, say("coord.org_ask", CANCEL)))
@@ -225,7 +230,7 @@ def on_invite_email(state: FlowState, event: Event, ctx: StepContext, zone: Zone
     if not isinstance(event, TextMessage):
         return ask_invite_address(state, say("common.need_text"))
     address = event.text.strip()
-    if len(address) > ADDRESS_MAX_CHARS or not _ADDRESS.fullmatch(address):
+    if not is_address(address):
         return ask_invite_address(state, say("email.invite_address_bad"))
     name = str(state.data.get("name"))
     org = state.data.get("org_id")
