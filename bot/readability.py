@@ -35,6 +35,7 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     # E-mails to professionals and the pages of their answer links (bot/email/): for work.
     "email": Audience.PROFESSIONAL,
     "email_links": Audience.PROFESSIONAL,
+    "email_switch": Audience.PROFESSIONAL,
     "common": Audience.YOUTH,
     "join": Audience.YOUTH,
     "onboarding": Audience.YOUTH,
