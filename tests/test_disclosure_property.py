@@ -58,6 +58,10 @@ COMMANDS = (
     "/start",
     "/paus",
     "/sprak",
+    # The family's plan: in the group too, it carries nothing anyone wrote for themselves.
+    # (/dagordning is left out: what a professional reads there follows per-reader choices
+    # this model does not track; the access gate's model-based test covers them.)
+    "/plan",
     "/minadata",
     "/nyttmote",
     "/bild",

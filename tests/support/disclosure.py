@@ -110,6 +110,24 @@ class Kind(StrEnum):
     FAMILY_ITEM = "adult's list item"
     PICTURE_COMMENT = "comment on the shared picture"
     MEETING_REASON = "reason for a new meeting"
+    # Written for the one who runs the meeting (issues 22, 23): why one cannot come, someone
+    # who matters (name, relation), an interpreter's language and other needs, the words of
+    # the day-after check-in. Like a meeting reason: to the coordinator by design.
+    TO_COORDINATOR = "written for the coordinator"
+
+
+# The bot's answer to a text that is kept for the coordinator (Kind.TO_COORDINATOR): "jag kan
+# inte komma" sent, a suggested person's name (the relation is asked next) and relation
+# (sent), an interpreter's language (other needs asked next) and the other needs (saved), and
+# the check-in's words (thanks).
+TO_COORDINATOR_ANSWERS = (
+    "absent.sent",
+    "matter.ask_relation",
+    "matter.sent",
+    "needs.other_ask",
+    "needs.saved",
+    "meeting.checkin.thanks",
+)
 
 
 @dataclass
@@ -445,6 +463,8 @@ class FamilyWorld:
             canary.kind = Kind.PICTURE_COMMENT
         elif "request.sent" in ids:
             canary.kind = Kind.MEETING_REASON
+        elif any(i in ids for i in TO_COORDINATOR_ANSWERS):
+            canary.kind = Kind.TO_COORDINATOR
         elif "caregiver.saved" in ids:
             canary.kind = Kind.FAMILY_ITEM
             canary.family = ref.is_group
@@ -554,7 +574,7 @@ class FamilyWorld:
             return False
         reader = BY_KEY.get(chat_id)
         to_coordinator = reader is not None and reader.role is Role.COORDINATOR
-        answer = canary.kind in (Kind.PICTURE_COMMENT, Kind.MEETING_REASON)
+        answer = canary.kind in (Kind.PICTURE_COMMENT, Kind.MEETING_REASON, Kind.TO_COORDINATOR)
         if to_coordinator and answer and ANSWERS_OUTLIVE_WITHDRAWAL:
             return True
         if not self._consent_in_effect(writer):
