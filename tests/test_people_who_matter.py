@@ -55,7 +55,7 @@ def test_a_suggested_person_approved_becomes_an_invite_they_can_join_with(
     assert alex.ids() == ["matter.name_rules", "matter.ask_name"]
     alex.send("Ingrid")
     assert alex.ids() == ["matter.ask_relation"]
-    assert "Vem är Ingrid för er?" in alex.text()
+    assert "Vem är Ingrid för dig?" in alex.text()
     alex.send("mormor")
     assert alex.ids() == ["matter.sent", "youth.menu"]
 
