@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # The demo needs the bot alone: no test tools (pytest, mypy, Synapse) and no npm.
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean chromium
 
 NODE_STAMP := node_modules/.installed-stamp
 
@@ -30,6 +30,11 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP)
 
+# Debian's Chromium for the answer-page browser test (scripts/install-chromium; a no-op when
+# it is there).
+chromium:
+	bash scripts/install-chromium
+
 demo: $(DEMO_STAMP)
 	$(BIN)/samverkan demo
 
@@ -38,8 +43,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(NODE_STAMP)
-	$(BIN)/python -m pytest
+# The browser test must run here: a missing browser fails it instead of skipping it.
+test: lint $(NODE_STAMP) chromium
+	SAMVERKAN_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -67,7 +67,7 @@ FOCUS_RING = """() => {
 
 @pytest.fixture
 def chromium() -> Path:
-    """The Debian package's Chromium (.ci/run installs it when missing, and there a missing
+    """The Debian package's Chromium (`make test` installs it when missing, and there a missing
     browser fails the test rather than skipping it)."""
     if CHROMIUM.exists():
         return CHROMIUM

@@ -133,6 +133,18 @@ def test_make_demo_installs_no_test_tools() -> None:
     assert any("[test]" in line for line in test if "pip install" in line), test
 
 
+def test_make_test_sets_up_the_browser_and_never_skips_its_test() -> None:
+    # The README's test command installs what the answer-page browser test needs (Debian's
+    # chromium) and makes a missing browser a failure, so CI (.ci/run: just `make test`)
+    # cannot pass with that test skipped.
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    test = _recipes(makefile, "test")
+    assert "bash scripts/install-chromium" in test, test
+    assert any("SAMVERKAN_REQUIRE_BROWSER=1" in line and "pytest" in line for line in test)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").split()
+    assert ci[-2:] == ["make", "test"]
+
+
 def test_the_timeline_legend_leaves_the_dates_readable() -> None:
     owners = [Owner(OwnerKind.ORGANISATION, n, f"Verksamhet {n}") for n in range(1, 4)]
     statuses = list(ActionStatus)
