@@ -21,8 +21,8 @@ from bot.reminder_kinds import reminder_kinds
 from bot.scheduler import tick
 from tests.chat import Chat
 from tests.conftest import FakeClock
-from tests.coord_seed import case_with_plan, chat, code_in, coordinator_code
-from tests.notes_seed import tap_button
+from tests.coord_seed import case_with_plan, chat, coordinator_code
+from tests.notes_seed import book, invite, tap_button
 
 PLAN = "BUP: Boka utredning — 10 dec\nFamiljen: Ansök om bostadsbidrag — 14 dec"
 ANSWERED = "Varför måste jag byta skola?"
@@ -38,26 +38,6 @@ def run_tick(sessions: sessionmaker[Session], clock: FakeClock) -> None:
 def ids(person: Chat) -> list[str]:
     """The message ids of what reached this person since last asked."""
     return [sent.message_id for sent in person.receive()]
-
-
-def invite(maria: Chat, role: str, name: str) -> str:
-    """Maria invites someone of this role to her case; their code."""
-    maria.send("/meny")
-    maria.choose("Bjud in")
-    maria.choose(role)
-    maria.send(name)
-    return code_in(maria.text())
-
-
-def book(maria: Chat, when: str) -> None:
-    """Maria books a meeting in her chat: time, no link, a place, 90 minutes."""
-    maria.send("/meny")
-    maria.choose("Boka möte")
-    maria.send(when)
-    maria.choose("Ingen länk")
-    maria.send("BUP, Storgatan 1")
-    maria.choose("90 minuter")
-    assert maria.ids()[0] in ("coord.meeting_booked", "meeting_edit.series_booked")
 
 
 def test_the_whole_cycle_from_preparation_to_the_next_agenda(
