@@ -22,18 +22,10 @@ from storage.retention import run_retention
 from storage.unit_of_work import UnitOfWork
 from tests.chat import Chat
 from tests.conftest import FakeClock
-from tests.coord_seed import case_with_plan, chat, code_in, coordinator_code
+from tests.coord_seed import case_with_plan, chat, coordinator_code
+from tests.notes_seed import invite
 
 PLAN = "BUP: Boka utredning — 15 dec\nFamiljen: Ansök om bostadsbidrag — 24 nov"
-
-
-def _invite(maria: Chat, role: str, name: str) -> str:
-    """Maria invites someone of this role to the case she is in; their code."""
-    maria.send("/meny")
-    maria.choose("Bjud in")
-    maria.choose(role)
-    maria.send(name)
-    return code_in(maria.text())
 
 
 def _tick(sessions: sessionmaker[Session], clock: FakeClock, privacy: PrivacyConfig) -> None:
@@ -58,7 +50,7 @@ def case(
         ("alex", "Den unga personen", "Alex"),
     ):
         people[user] = chat(sessions, catalogue, clock, user)
-        people[user].send(f"/start {_invite(maria, role, name)}")
+        people[user].send(f"/start {invite(maria, role, name)}")
     return people
 
 
@@ -109,7 +101,7 @@ def test_a_family_member_without_consent_is_not_written_to_when_the_case_closes(
     case_with_plan(maria, "Alex", PLAN)
     ref = ConversationRef(PLATFORM, "alex", "alex")
     alex = Chat(sessions, catalogue, clock, ref, auto_consent=False)
-    alex.send(f"/start {_invite(maria, 'Den unga personen', 'Alex')}")
+    alex.send(f"/start {invite(maria, 'Den unga personen', 'Alex')}")
     maria.send("/meny")
     maria.choose("Stäng ärendet")
     maria.choose("Ja, stäng")

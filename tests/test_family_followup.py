@@ -25,7 +25,8 @@ from storage import models as m
 from storage.unit_of_work import UnitOfWork
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
-from tests.coord_seed import case_with_plan, chat, code_in, coordinator_code
+from tests.coord_seed import case_with_plan, chat, coordinator_code
+from tests.notes_seed import invite
 
 PLAN = (
     "BUP: Boka utredning — 15 dec\n"
@@ -35,15 +36,6 @@ PLAN = (
 # The follow-up meeting, and the moment the report falls due (48 hours before it).
 MEETING = datetime(2026, 12, 13, 10, 0, tzinfo=UTC)
 REPORT_TIME = datetime(2026, 12, 11, 10, 0, tzinfo=UTC)
-
-
-def _invite(maria: Chat, role: str, name: str) -> str:
-    """Maria invites someone of this role to the case she is in; their code."""
-    maria.send("/meny")
-    maria.choose("Bjud in")
-    maria.choose(role)
-    maria.send(name)
-    return code_in(maria.text())
 
 
 def _tick(
@@ -82,7 +74,7 @@ def family(
         ("alex", "Den unga personen", "Alex"),
     ):
         people[user] = chat(sessions, catalogue, clock, user)
-        people[user].send(f"/start {_invite(maria, role, name)}")
+        people[user].send(f"/start {invite(maria, role, name)}")
     kim = people["kim"]
     kim.send("/plan")
     kim.choose("Ansök om bostadsbidrag")
@@ -147,10 +139,10 @@ def test_a_young_person_without_consent_gets_no_follow_up(
     alex = Chat(
         sessions, catalogue, clock, ConversationRef(PLATFORM, "alex", "alex"), auto_consent=False
     )
-    alex.send(f"/start {_invite(maria, 'Den unga personen', 'Alex')}")
+    alex.send(f"/start {invite(maria, 'Den unga personen', 'Alex')}")
     assert alex.ids()[-1] == "consent.explain", "she has not said yes (yet)"
     kim = chat(sessions, catalogue, clock, "kim")
-    kim.send(f"/start {_invite(maria, 'Vårdnadshavare', 'Kim')}")
+    kim.send(f"/start {invite(maria, 'Vårdnadshavare', 'Kim')}")
     _follow_up_meeting(sessions, clock)
     clock.now = REPORT_TIME
     _tick(sessions, clock)
