@@ -68,7 +68,7 @@ AUDIENCE_BY_PREFIX: dict[str, Audience] = {
     # The chat adapters' own messages (undecryptable message, sorry-something-failed, the
     # command menu) reach young people too.
     "telegram": Audience.YOUTH,
-    # First contact, consent, "mina data" and "glöm mig" (flows/consent.py) reach everyone.
+    # First contact, consent, "mina data" and "glöm mig" (flows/consent/) reach everyone.
     "consent": Audience.YOUTH,
     "privacy": Audience.YOUTH,
     "matrix": Audience.YOUTH,

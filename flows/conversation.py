@@ -69,7 +69,7 @@ COMMAND_ALIASES: dict[str, Command] = {
     # The agenda as each professional may read it (flows/agenda_reading.py).
     "dagordning": Command.AGENDA,
     "agenda": Command.AGENDA,
-    # Privacy commands (flows/consent.py): consent, "vad har ni om mig?", "glöm mig".
+    # Privacy commands (flows/consent/): consent, "vad har ni om mig?", "glöm mig".
     "samtycke": Command.CONSENT,
     "consent": Command.CONSENT,
     "minadata": Command.MY_DATA,

@@ -25,7 +25,7 @@ FAMILY_ROLES = frozenset({Role.YOUTH, Role.CAREGIVER, Role.NETWORK})
 # Who is asked for consent: the young person and the people close to them. Professionals and
 # coordinators use the bot in their work, under their employer's legal basis, not consent;
 # they can still see (/minadata) and erase (/glommig) what is stored about them. The consent
-# flow (flows/consent.py) and the access gate (storage/access.py) both read this one set.
+# flow (flows/consent/) and the access gate (storage/access.py) both read this one set.
 CONSENTING_ROLES = frozenset({Role.YOUTH, Role.CAREGIVER, Role.NETWORK})
 
 

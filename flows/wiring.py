@@ -41,7 +41,7 @@ def default_engine(
 ) -> Engine:
     """The engine with every flow that exists, by role; `locales` are the languages offered.
 
-    Consent comes before everything (flows/consent.py): after joining, and whenever it is
+    Consent comes before everything (flows/consent/): after joining, and whenever it is
     missing or withdrawn; young people under `consent_age` need a caregiver's yes too.
     `operator` is who runs the bot, named in the consent explanation. `timezone` ([bot]
     timezone) is where "15 dec 13.00" and "i morgon" are read for meetings and plan dates.
