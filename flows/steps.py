@@ -128,7 +128,7 @@ class Step:
     text: Action | None = None
     otherwise: Action | None = None
     handovers: tuple[str, ...] = ()
-    # The message id of the step's help; None: "<flow's help prefix>.<step name>".
+    # The message id of the step's help; None: the flow's help prefix ("youth.help.") + name.
     help: str | None = None
 
     def action_for(self, event: Event) -> Action | None:
@@ -225,9 +225,13 @@ class StepFlow:
     def help(self, state: FlowState) -> Reply:
         """Explains the current step."""
         step = self.steps.get(state.step) or self.steps[self.home_step]
-        return say(step.help or f"{self._help_prefix}.{step.name}")
+        return say(self.help_id(step.name))
 
     # --- reading the table ------------------------------------------------------------
+
+    def help_id(self, step: str) -> str:
+        """The message id of a step's help: its own, or the flow's prefix and the step name."""
+        return self.steps[step].help or f"{self._help_prefix}{step}"
 
     def leads(self, step: str) -> frozenset[str]:
         """The steps `step` may hand over to (itself included: a step may show again)."""

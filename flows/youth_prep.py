@@ -325,5 +325,5 @@ class YouthPreparation(StepFlow):
 
     def __init__(self) -> None:
         super().__init__(
-            FLOW_NAME, STEPS, home_step="menu", help_prefix="youth.help", handle_hook=_help_first
+            FLOW_NAME, STEPS, home_step="menu", help_prefix="youth.help.", handle_hook=_help_first
         )

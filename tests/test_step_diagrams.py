@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.catalogue import Catalogue
 from flows.replies import say
 from flows.steps import Go, Step, StepFlow, step_flows
 from scripts.diagrams import diagram, stale
@@ -52,3 +53,13 @@ def test_a_stale_diagram_is_found() -> None:
     """The check compares the file's text with the generated block."""
     youth = next(flow for flow in step_flows() if flow.name == "youth_prep")
     assert diagram(youth).startswith("```mermaid\nstateDiagram-v2\n    [*] --> menu\n")
+
+
+def test_every_step_of_every_declarative_flow_has_its_help_in_every_language() -> None:
+    """/hjälp in any step has a text to show, in every shipped language."""
+    catalogue = Catalogue()
+    for flow in step_flows():
+        for locale in catalogue.locales:
+            known = catalogue.message_ids(locale)
+            missing = [s for s in flow.steps if flow.help_id(s) not in known]
+            assert missing == [], f"{flow.name}: no help in {locale} for {missing}"
