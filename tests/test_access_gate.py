@@ -184,7 +184,7 @@ class Report:
 
 
 def test_flows_never_touch_storage() -> None:
-    for path in sorted((ROOT / "flows").glob("*.py")):
+    for path in sorted((ROOT / "flows").rglob("*.py")):
         tree = ast.parse(path.read_text())
         imported = {
             (n.module or "") if isinstance(n, ast.ImportFrom) else a.name
