@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from flows.conversation import ChoiceMade, Event, TextMessage
-from flows.engine import FlowState, StateValue, StepContext, Transition
+from flows.engine import RETURN, FlowState, Notice, StateValue, StepContext, Transition
 from flows.replies import Reply, say
 
 
@@ -68,10 +68,18 @@ class Turn:
         """Shows another step (after the replies in `before`)."""
         return self.flow.show(step, self.ctx, *before, **data)
 
+    def done(self, *replies: Reply, notices: tuple[Notice, ...] = ()) -> Transition:
+        """Ends a sidetrack: the engine goes back to the member's own flow after `replies`."""
+        return Transition(RETURN, replies, notices)
+
     def again(self, *before: Reply) -> Transition:
         """Shows this step again, with its data, after the replies in `before`."""
         return self.flow.show(self.step, self.ctx, *before, **self.data)
 
+
+# The target of a sidetrack's last step: back to the member's own flow (`Turn.done`), drawn
+# as Mermaid's end state.
+DONE = "[*]"
 
 # A step's prompt: the reply with its choices, or a Transition when the step cannot be shown
 # now and hands over to another (a list that became empty, a choice that closed).
@@ -175,18 +183,22 @@ class StepFlow:
         home_step: str,
         help_prefix: str,
         handle_hook: Callable[[Turn, Transition], Transition] | None = None,
+        guard: Callable[[StepContext], Transition | None] | None = None,
     ) -> None:
         self.name = name
         self.steps = {s.name: s for s in steps}
         if len(self.steps) != len(steps):
             raise ValueError(f"{name}: two steps share a name")
-        missing = {t for s in steps for t, _ in s.leads()} - set(self.steps)
+        missing = {t for s in steps for t, _ in s.leads()} - {*self.steps, DONE}
         if missing:
             raise ValueError(f"{name}: steps lead to undeclared steps {sorted(missing)}")
         self.home_step = home_step
         self._help_prefix = help_prefix
         # Runs after every handled event (the youth flow's help-now answer to words of danger).
         self._handle_hook = handle_hook
+        # Runs before anything else: a Transition turns the person away (a sidetrack that is
+        # not for their role), None lets the step go on.
+        self._guard = guard
 
     def state(self, step: str, **data: StateValue) -> FlowState:
         """A state of this flow."""
@@ -203,15 +215,20 @@ class StepFlow:
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows the home step."""
-        return self.show(self.home_step, ctx)
+        turned_away = self._guard(ctx) if self._guard is not None else None
+        return turned_away or self.show(self.home_step, ctx)
 
     def resume(self, state: FlowState, ctx: StepContext) -> Transition:
         """Shows the current step again, as it was (home when the step is unknown)."""
+        turned_away = self._guard(ctx) if self._guard is not None else None
         step = state.step if state.step in self.steps else self.home_step
-        return self.show(step, ctx, **state.data)
+        return turned_away or self.show(step, ctx, **state.data)
 
     def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
         """Does what the current step's table says for this event."""
+        turned_away = self._guard(ctx) if self._guard is not None else None
+        if turned_away is not None:
+            return turned_away
         name = state.step if state.step in self.steps else self.home_step
         turn = Turn(self, ctx, state.data, event, name)
         action = self.steps[name].action_for(event)

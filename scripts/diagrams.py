@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flows.steps import StepFlow, step_flows
 
-BLOCK = re.compile(r"```mermaid\n.*?\n```", re.DOTALL)
+BLOCK = re.compile(r"```mermaid\n.*?```", re.DOTALL)
 
 
 def diagram(flow: StepFlow) -> str:
