@@ -1,0 +1,1 @@
+"""In-memory implementations of the flows' ports, all on one shared World."""
