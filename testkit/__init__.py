@@ -1,0 +1,1 @@
+"""Test tooling: in-memory ports and a fast conversation client for flow tests."""
