@@ -34,6 +34,7 @@ from flows.conversation import (
 )
 from flows.engine import Engine, FlowState, Notice, Transition
 from flows.replies import PRIVATE_CHAT_LINK, Reply
+from flows.steps import StepFlow, step_flows
 from flows.wiring import default_engine
 from testkit.memory import MemoryPorts, World
 
@@ -49,6 +50,10 @@ def catalogue_ids() -> frozenset[str]:
 
 class UnknownMessage(AssertionError):
     """A flow said a message id (or a label) that the catalogue does not have."""
+
+
+class UndeclaredStep(AssertionError):
+    """A declarative flow went from one step to a step its table does not name."""
 
 
 class NotOffered(AssertionError):
@@ -209,10 +214,29 @@ class BotClient:
         )
         _check_catalogue(transition.replies)
         _check_catalogue([n.reply for n in transition.notices])
+        _check_declared(self.state, transition.state)
         self.state, self.transition = transition.state, transition
         self.history.extend(transition.replies)
         self.bot.notices.extend(Sent(n, self.bot.clock.now) for n in transition.notices)
         return self.ids()
+
+
+@cache
+def declarative_flows() -> dict[str, StepFlow]:
+    """The declarative flows by name (flows/steps.py), to check each step they take."""
+    return {flow.name: flow for flow in step_flows()}
+
+
+def _check_declared(before: FlowState | None, after: FlowState) -> None:
+    """Fails when a declarative flow moved within itself to a step its table does not name:
+    the generated diagram would then not be the conversation."""
+    if before is None or before.flow != after.flow or before.paused:
+        return
+    flow = declarative_flows().get(after.flow)
+    if flow is None or before.step not in flow.steps:
+        return
+    if after.step not in flow.leads(before.step):
+        raise UndeclaredStep(f"{flow.name}: {before.step} -> {after.step} is not in its table")
 
 
 def _check_catalogue(replies: Sequence[Reply]) -> None:

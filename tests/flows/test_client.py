@@ -9,7 +9,7 @@ import pytest
 from flows.conversation import Event
 from flows.engine import Engine, FlowState, StepContext, Transition
 from flows.replies import Reply, say
-from testkit.client import FastBot, UnknownMessage
+from testkit.client import FastBot, UndeclaredStep, UnknownMessage, _check_declared
 from tests.flows.family import family
 
 
@@ -41,3 +41,12 @@ def test_a_message_id_missing_from_the_catalogue_fails_loudly() -> None:
     bot = FastBot(world=f.bot.world, engine=Engine({}, fallback=Typo()))
     with pytest.raises(UnknownMessage, match=r"youth\.menuu"):
         bot.client("alex").join("YOUTH")
+
+
+def test_a_step_the_table_does_not_name_fails_loudly() -> None:
+    """A declarative flow that jumps where its table (and so its diagram) does not say fails."""
+    menu = FlowState("youth_prep", "menu")
+    with pytest.raises(UndeclaredStep, match="menu -> readers"):
+        _check_declared(menu, FlowState("youth_prep", "readers"))
+    _check_declared(menu, FlowState("youth_prep", "questions"))  # declared: no error
+    _check_declared(menu, FlowState("meeting_info", "shown"))  # another flow: not a step
