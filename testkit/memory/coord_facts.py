@@ -91,6 +91,8 @@ class CoordinationFacts:
     """The coordinator side's rows, shared by the fakes of one test."""
 
     coordinators: dict[int, CoordinatorRecord] = field(default_factory=dict)
+    # An operator's unused coordinator codes, with the name the coordinator is given.
+    coordinator_codes: dict[str, str] = field(default_factory=dict)
     # The young person's name a case was opened with (CaseProfile).
     youth_names: dict[int, str] = field(default_factory=dict)
     actions: dict[int, ActionRecord] = field(default_factory=dict)
