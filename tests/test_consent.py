@@ -342,10 +342,10 @@ def test_the_engine_runs_consent_between_joining_and_the_role_flow_on_pure_ports
     from flows.domain import Role as R
     from flows.engine import FlowState
     from flows.wiring import default_engine
-    from tests.fakes import MemoryPorts, MemoryPrivacy
+    from testkit.memory import MemoryPorts, World
 
-    ports = MemoryPorts(privacy=MemoryPrivacy(assume_consent=False))
-    ports.members.invites["KOD"] = (R.YOUTH, "Alex")
+    ports = MemoryPorts(World(assume_consent=False))
+    ports.world.invite("KOD", ports.world.case().id, R.YOUTH, "Alex")
     engine, now, ref = default_engine(), datetime(2026, 11, 23, tzinfo=UTC), ALEX
     state: FlowState | None = None
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows.conversation import ChoiceMade, ConversationRef, Event, Resume, parse_text
-from flows.domain import MeetingInfo, MeetingKind, Role
+from flows.domain import Role
 from flows.engine import FlowState, Notice, Transition
 from flows.replies import say
 from flows.wiring import default_engine
-from tests.fakes import MemoryPorts
+from testkit.memory import MemoryPorts
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 REF = ConversationRef("test", "u1", "u1")
@@ -22,7 +22,8 @@ class Walk:
 
     def __init__(self) -> None:
         self.ports = MemoryPorts()
-        self.ports.members.invites["KOD"] = (Role.YOUTH, "Alex")
+        self.case = self.ports.world.case()
+        self.ports.world.invite("KOD", self.case.id, Role.YOUTH, "Alex")
         self.state: FlowState | None = None
         self.last: Transition | None = None
 
@@ -40,7 +41,7 @@ def test_a_stranger_is_asked_for_a_code_whatever_they_write() -> None:
     assert walk.send("hej") == ["onboarding.need_code"]
     assert walk.send("/hjälp") == ["onboarding.help"]
     assert walk.send("/start FEL") == ["join.unknown"]
-    assert walk.ports.members.actors == {}
+    assert walk.ports.world.chat_users == {}
 
 
 def test_joining_opens_the_role_flow_and_offers_its_choices() -> None:
@@ -97,7 +98,7 @@ def test_pause_then_any_event_resumes_at_the_same_step() -> None:
     assert walk.send("/paus") == ["common.paused"]
     assert walk.state is not None and walk.state.paused
     assert walk.send("vad som helst") == ["common.welcome_back", "youth.view.hard"]
-    assert walk.ports.preparation.views, "what was written before the pause is kept"
+    assert walk.ports.preparation.items, "what was written before the pause is kept"
 
 
 def test_a_restarted_adapter_resumes_where_the_user_was() -> None:
@@ -125,15 +126,11 @@ def test_help_names_the_current_step() -> None:
 
 def test_the_menu_shows_the_next_meeting_only_before_it_starts() -> None:
     walk = Walk()
-    walk.ports.members.meeting = MeetingInfo(
-        1, MeetingKind.FIRST, NOW + timedelta(days=7), 90, None, None
-    )
+    meeting = walk.ports.world.meeting(walk.case.id, NOW + timedelta(days=7), 90)
     walk.send("/start KOD")
     assert walk.last is not None
     assert walk.last.replies[-1].params["meeting_at"] == NOW + timedelta(days=7)
-    walk.ports.members.meeting = MeetingInfo(
-        1, MeetingKind.FIRST, NOW - timedelta(hours=1), 90, None, None
-    )
+    meeting.starts_at = NOW - timedelta(hours=1)
     walk.send("/meny")
     assert walk.last.replies[-1].params["meeting_at"] is None
 

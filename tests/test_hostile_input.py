@@ -245,10 +245,10 @@ def test_hostile_strings_through_every_free_text_step(
 @settings(max_examples=500, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(code=hostile_text)
 def test_hostile_invite_codes_are_refused_with_the_same_clear_message(code: str) -> None:
-    from tests.fakes import MemoryPorts
+    from testkit.memory import MemoryPorts
 
     ports = MemoryPorts()
-    ports.members.invites["7K2QF"] = (Role.YOUTH, "Alex")
+    ports.world.invite("7K2QF", ports.world.case().id, Role.YOUTH, "Alex")
     ref = ConversationRef("test", "x", "x")
     event = parse_text(f"/start {code}")
     transition = default_engine().step(None, event, ref=ref, now=NOW, ports=ports)
@@ -256,7 +256,7 @@ def test_hostile_invite_codes_are_refused_with_the_same_clear_message(code: str)
     if code.strip() != "7K2QF":
         # A code that is not ours: one clear answer (or, with no code, how to get one).
         assert ids in (["join.unknown"], ["onboarding.need_code"]), ids
-        assert ports.members.actors == {}
+        assert ports.world.chat_users == {}
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from flows.conversation import ChoiceMade, ConversationRef, TextMessage
-from flows.domain import Actor, Role
+from flows.domain import Role
 from flows.engine import FlowState, Notice
 from flows.family_domain import PictureInfo, Verdict
 from flows.wiring import default_engine
+from testkit.memory import MemoryPorts
+from testkit.memory.families import StoredPicture
 from tests.chat import PLATFORM, Chat
 from tests.conftest import FakeClock
-from tests.fakes import MemoryPorts
 from tests.family_seed import FamilyCase, publish, seed_family_case
 
 ALEX = ConversationRef(PLATFORM, "alex", "alex")
@@ -82,18 +83,21 @@ def test_the_picture_loop_runs_on_in_memory_ports_and_addresses_the_coordinators
     """No database: the answer is kept by the port, the alert is a notice to each coordinator."""
     now = datetime(2026, 11, 23, 10, tzinfo=UTC)
     ports = MemoryPorts()
-    ports.members.actors["alex"] = Actor(7, 1, Role.YOUTH, "Alex", "sv")
-    ports.families.pictures.append(PictureInfo(3, 1, "Bilden.", now))
-    ports.families.coordinator_ids = (11, 12)
+    case = ports.world.case()
+    alex = ports.world.person("Alex", Role.YOUTH, case.id)
+    ports.world.bind_chat(ALEX, alex.id)
+    kim = ports.world.person("Kim", Role.COORDINATOR, case.id)
+    sam = ports.world.person("Sam", Role.COORDINATOR, case.id)
+    ports.families.pictures.append(StoredPicture(case.id, PictureInfo(3, 1, "Bilden.", now)))
     engine = default_engine()
     state: FlowState | None = None
     notices: tuple[Notice, ...] = ()
     for event in (ChoiceMade("picture:open"), ChoiceMade("disagree"), TextMessage("Fel.")):
         step = engine.step(state, event, ref=ALEX, now=now, ports=ports)
         state, notices = step.state, step.notices
-    assert ports.families.answers[(3, 7)].verdict is Verdict.DISAGREE
+    assert ports.families.answers[(3, alex.id)].verdict is Verdict.DISAGREE
     assert [(n.person_id, n.reply.message, n.reply.params["comment"]) for n in notices] == [
-        (11, "alert.picture", "Fel."),
-        (12, "alert.picture", "Fel."),
+        (kim.id, "alert.picture", "Fel."),
+        (sam.id, "alert.picture", "Fel."),
     ]
     assert state is not None and state.flow == "youth_prep"

@@ -129,6 +129,8 @@ class World:
     consents: list[ConsentAnswer] = field(default_factory=list)
     # Whether a young person said they are under the consent age (only the answer is kept).
     under_age: dict[int, bool] = field(default_factory=dict)
+    # Samtycke till informationsutbyte per organisation: (person, case) → organisation → yes.
+    exchange_consents: dict[tuple[int, int], dict[int, bool]] = field(default_factory=dict)
     # Tests of engine mechanics start with consent given; consent tests turn this off.
     assume_consent: bool = True
     # One counter per kind of id ("person", "case", "meeting", "item", …), as sequences.
