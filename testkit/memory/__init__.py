@@ -78,6 +78,6 @@ class MemoryPorts:
         self.loop = MemoryLoop(world, self.families)
         self.who_is_who = MemoryWhoIsWho(world)
         self.email = MemoryEmail(world)
-        self.coordination = MemoryCoordination(world)
+        self.coordination = MemoryCoordination(world, self.sharing)
         self.meeting_changes = MemoryMeetingChanges(world)
         self.convening = MemoryConvening(world)

@@ -33,6 +33,7 @@ from flows.domain import (
     MeetingKind,
     Role,
 )
+from flows.ports import AgendaPort
 from testkit.memory.coord_facts import (
     ActionRecord,
     ActionUpdateRecord,
@@ -89,6 +90,9 @@ class MemoryCoordination:
     """Implements flows.coordination.CoordinationPort on a World."""
 
     world: World
+    # What people shared, read as the whole meeting reads it (storage's agenda is the
+    # sharing repository's too); without it, nothing is shared.
+    sharing: AgendaPort | None = None
 
     # --- coordinators and cases ----------------------------------------------------------
 
@@ -272,7 +276,9 @@ class MemoryCoordination:
         ]
 
     def agenda(self, case_id: int, now: datetime) -> Agenda:
-        """The next meeting; what people shared is the sharing fake's (none kept here)."""
+        """What people shared before the next meeting (the sharing fake's agenda)."""
+        if self.sharing is not None:
+            return self.sharing.agenda(case_id, now)
         meeting = self.world.next_meeting(case_id, now)
         return Agenda(
             self.world.cases[case_id].reference,

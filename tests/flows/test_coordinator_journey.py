@@ -105,6 +105,11 @@ def test_a_coordinator_convenes_plans_follows_up_and_closes_a_case() -> None:
     alex.click(question)
     assert alex.reply("youth.review").params["shared_count"] == 1
 
+    # Her shared question is on Maria's agenda for the meeting.
+    maria.click("agenda")
+    (alex_shared,) = maria.reply("coord.agenda").params["people"]
+    assert alex_shared["questions"] == ["Kan jag byta klass?"]
+
     # The shared picture: shown back, published after a yes; the family is asked to answer.
     maria.click("picture")
     maria.type("Alex trivs med kompisarna men skolan är tung.")
