@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from testkit.memory.convening import MemoryConvening
+from testkit.memory.coordination import MemoryCoordination
+from testkit.memory.coordinators import CoordinatedMembers
 from testkit.memory.email import MemoryEmail
 from testkit.memory.families import MemoryFamilies
 from testkit.memory.loop import MemoryLoop
+from testkit.memory.meeting_changes import MemoryMeetingChanges
 from testkit.memory.members import MemoryMembers
 from testkit.memory.needs import MemoryMeetingNeeds
 from testkit.memory.notes import MemoryMeetingNotes
@@ -22,9 +26,13 @@ from testkit.memory.who_is_who import MemoryWhoIsWho
 from testkit.memory.world import World
 
 __all__ = [
+    "CoordinatedMembers",
+    "MemoryConvening",
+    "MemoryCoordination",
     "MemoryEmail",
     "MemoryFamilies",
     "MemoryLoop",
+    "MemoryMeetingChanges",
     "MemoryMeetingNeeds",
     "MemoryMeetingNotes",
     "MemoryMembers",
@@ -42,7 +50,7 @@ class MemoryPorts:
     """Everything a flow step may use, in memory, on one World."""
 
     world: World = field(default_factory=World)
-    members: MemoryMembers = field(init=False)
+    members: CoordinatedMembers = field(init=False)
     preparation: MemoryPreparation = field(init=False)
     families: MemoryFamilies = field(init=False)
     privacy: MemoryPrivacy = field(init=False)
@@ -52,13 +60,15 @@ class MemoryPorts:
     loop: MemoryLoop = field(init=False)
     who_is_who: MemoryWhoIsWho = field(init=False)
     email: MemoryEmail = field(init=False)
-    # --- the coordinator side (branch i21-fakes-coord): `coordination`, `meeting_changes`
-    # and `convening` are added here at merge, built on the same World. ---------------------
+    coordination: MemoryCoordination = field(init=False)
+    meeting_changes: MemoryMeetingChanges = field(init=False)
+    convening: MemoryConvening = field(init=False)
 
     def __post_init__(self) -> None:
         """Builds every port on the one World, each with the ports it reads beside it."""
         world = self.world
-        self.members = MemoryMembers(world)
+        # The coordinator's rules (an operator's code, the case she chose) wrap the members.
+        self.members = CoordinatedMembers(world, MemoryMembers(world))
         self.preparation = MemoryPreparation(world)
         self.families = MemoryFamilies(world)
         self.privacy = MemoryPrivacy(world, self.preparation, self.families)
@@ -68,3 +78,6 @@ class MemoryPorts:
         self.loop = MemoryLoop(world, self.families)
         self.who_is_who = MemoryWhoIsWho(world)
         self.email = MemoryEmail(world)
+        self.coordination = MemoryCoordination(world, self.sharing)
+        self.meeting_changes = MemoryMeetingChanges(world)
+        self.convening = MemoryConvening(world)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from flows.convening_port import ConveningPort, HasConvening
+from flows.coordination import CoordinationPort, HasCoordination
 from flows.email_switch import EmailSwitchPort, HasEmail
 from flows.loop_ports import HasLoop, LoopPort
+from flows.meeting_changes import HasMeetingChanges, MeetingChangesPort, MeetingChangesSource
 from flows.meeting_needs import HasMeetingNeeds, MeetingNeedsPort
 from flows.meeting_notes_ports import HasMeetingNotes, MeetingNotesPort
 from flows.ports import Ports
@@ -26,4 +29,27 @@ def _checked(ports: MemoryPorts) -> tuple[object, ...]:
         ports.who_is_who,
         ports.email,
     )
-    return (core, needs, notes, loop, who, email, each)
+    coordination: HasCoordination = ports
+    changes: HasMeetingChanges = ports
+    convening: HasConvening = ports
+    coordinator_side: tuple[
+        CoordinationPort, MeetingChangesSource, MeetingChangesPort, ConveningPort
+    ] = (
+        ports.coordination,
+        ports.meeting_changes,
+        ports.meeting_changes.acting_as(0),
+        ports.convening,
+    )
+    return (
+        core,
+        needs,
+        notes,
+        loop,
+        who,
+        email,
+        each,
+        coordination,
+        changes,
+        convening,
+        coordinator_side,
+    )

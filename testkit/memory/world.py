@@ -20,6 +20,7 @@ from flows.domain import (
     MeetingKind,
     Role,
 )
+from testkit.memory.coord_facts import CoordinationFacts
 
 
 @dataclass
@@ -134,6 +135,8 @@ class World:
     assume_consent: bool = True
     # One counter per kind of id ("person", "case", "meeting", "item", …), as sequences.
     counters: dict[str, int] = field(default_factory=dict)
+    # The coordinator side's rows: coordinators, the plan, series, requests, suggestions.
+    coord: CoordinationFacts = field(default_factory=CoordinationFacts)
 
     def next_id(self, kind: str) -> int:
         """A fresh id of one kind, never reused."""
