@@ -22,6 +22,7 @@ from flows.family_domain import (
 )
 from flows.sharing import Readers
 from testkit.memory.access import MemoryAccessRefused, reads_shared, require, roles
+from testkit.memory.coord_facts import RequestRecord
 from testkit.memory.world import World
 
 # The family's adults: they write family items and read the family list (storage/access.py).
@@ -45,15 +46,6 @@ class StoredPicture:
     picture: PictureInfo
 
 
-@dataclass(frozen=True)
-class StoredRequest:
-    """A meeting request: whose, in which case."""
-
-    case_id: int
-    person_id: int
-    request: MeetingRequestInfo
-
-
 @dataclass
 class MemoryFamilies:
     """The families' side on the shared World (storage/families_repository.py)."""
@@ -62,7 +54,6 @@ class MemoryFamilies:
     items: dict[int, StoredFamilyItem] = field(default_factory=dict)
     pictures: list[StoredPicture] = field(default_factory=list)
     answers: dict[tuple[int, int], PictureAnswer] = field(default_factory=dict)
-    requests: dict[int, StoredRequest] = field(default_factory=dict)
 
     def note_chat(self, actor: Actor, ref: ConversationRef, now: datetime) -> None:
         """Records a chat the member writes in (a group chat, or their private chat)."""
@@ -235,10 +226,12 @@ class MemoryFamilies:
 
     def open_request(self, case_id: int, person_id: int) -> MeetingRequestInfo | None:
         """This person's newest unanswered request for a meeting."""
+        # One store with the convening port (World.coord.requests): what she asks, the
+        # coordinator reads and answers.
         found = [
-            r.request
-            for r in self.requests.values()
-            if (r.case_id, r.person_id) == (case_id, person_id)
+            MeetingRequestInfo(r.id, r.reason, r.created_at, r.answered_at)
+            for r in self.world.coord.requests.values()
+            if (r.case_id, r.requested_by) == (case_id, person_id)
         ]
         return found[-1] if found and found[-1].answered_at is None else None
 
@@ -246,8 +239,8 @@ class MemoryFamilies:
         """Stores a request for a new meeting; returns its id."""
         require(self.world, person_id, case_id)
         request_id = self.world.next_id("meeting_request")
-        self.requests[request_id] = StoredRequest(
-            case_id, person_id, MeetingRequestInfo(request_id, reason, now, None)
+        self.world.coord.requests[request_id] = RequestRecord(
+            request_id, case_id, person_id, reason, now
         )
         return request_id
 

@@ -116,7 +116,7 @@ class MemoryPrivacy:
         count("picture_response", sum(p == person_id for _, p in self.families.answers))
         count(
             "meeting_request",
-            sum(r.person_id == person_id for r in self.families.requests.values()),
+            sum(r.requested_by == person_id for r in self.world.coord.requests.values()),
         )
         count("consent", sum(c.person_id == person_id for c in self.world.consents))
         count("age", int(person_id in self.world.under_age))
@@ -136,8 +136,8 @@ class MemoryPrivacy:
         self.families.answers = {
             k: v for k, v in self.families.answers.items() if k[1] != person_id
         }
-        self.families.requests = {
-            k: v for k, v in self.families.requests.items() if v.person_id != person_id
+        self.world.coord.requests = {
+            k: v for k, v in self.world.coord.requests.items() if v.requested_by != person_id
         }
         self.world.consents = [c for c in self.world.consents if c.person_id != person_id]
         self.world.under_age.pop(person_id, None)

@@ -110,3 +110,18 @@ def test_after_the_meeting_she_says_how_it_was() -> None:
     assert [n.message for n in f.bot.notices_to(f.coordinator.id)] == ["alert.checkin"]
     # Answered once: the same meeting is not asked about again.
     assert alex.tap("checkin:open")[0] != "meeting.checkin.felt"
+
+
+def test_her_request_is_what_the_coordinator_reads_and_answers() -> None:
+    """One store for both sides: what Alex asks is on Kim's list, and once Kim answered it,
+    Alex has no open request left."""
+    f = family()
+    alex = f.joined("YOUTH", "alex")
+    alex.click("request:open")
+    alex.type("Jag vill prata om skolan")
+    (open_request,) = f.bot.ports.convening.open_requests(f.coordinator.id)
+    assert open_request.reason == "Jag vill prata om skolan"
+    f.bot.ports.convening.answer_request(
+        open_request.id, f.coordinator.id, "Vi ses på tisdag", f.bot.clock.now
+    )
+    assert f.bot.ports.families.open_request(f.case.id, alex.person_id) is None
