@@ -28,7 +28,7 @@ from flows.conversation import ChoiceMade, Event, ReminderDue, TextMessage
 from flows.domain import Role
 from flows.engine import RETURN, FlowState, Notice, StateValue, StepContext, Transition
 from flows.loop_ports import Felt, Heard, loop
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
 from flows.text_rules import CleanText, clean_text

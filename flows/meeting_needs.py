@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, cast
+from typing import Protocol
 
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.domain import FAMILY_ROLES, Agenda, MeetingNeedItem, Role
@@ -86,18 +86,9 @@ class MeetingNeedsPort(Protocol):
         ...
 
 
-class HasMeetingNeeds(Protocol):
-    """Ports that also carry the meeting needs port (the UnitOfWork does)."""
-
-    @property
-    def meeting_needs(self) -> MeetingNeedsPort:
-        """The meeting needs port."""
-        ...
-
-
 def meeting_needs(ctx: StepContext) -> MeetingNeedsPort:
     """The meeting needs port of this step's transaction."""
-    return cast(HasMeetingNeeds, ctx.ports).meeting_needs
+    return ctx.ports.meeting_needs
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from flows.domain import FAMILY_ROLES, Role
 from flows.engine import RETURN, FlowState, Notice, StepContext, Transition
 from flows.family_plan import plan_lines
 from flows.meeting_notes_ports import QuestionStatus, notes_port
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
 
