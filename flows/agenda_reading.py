@@ -51,6 +51,11 @@ class AgendaReading:
         """/dagordning opens it."""
         return isinstance(event, CommandIssued) and event.command is Command.AGENDA
 
+    @property
+    def home(self) -> FlowState:
+        """The agenda shown."""
+        return FlowState(FLOW_NAME, "shown")
+
     def start(self, ctx: StepContext) -> Transition:
         """The agenda for this reader (the family is told where they prepare instead)."""
         turned = ROLES.turned_away(ctx)

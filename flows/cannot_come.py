@@ -49,6 +49,11 @@ class CannotCome:
         """The menu's choice opens it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """Asking why."""
+        return ASK
+
     def start(self, ctx: StepContext) -> Transition:
         """Asks for a few words of why, or says that no meeting is booked."""
         turned_away = FOR_ROLES.turned_away(ctx)

@@ -75,6 +75,11 @@ class Checkin:
         """The button of the day-after notice opens the check-in."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """The first question."""
+        return _state(Step.FELT)
+
     def start(self, ctx: StepContext) -> Transition:
         """Asks how the newest meeting not yet answered was."""
         turned_away = FOR_ROLES.turned_away(ctx)

@@ -179,6 +179,11 @@ class ConsentFlow:
 
     # --- entering steps ------------------------------------------------------------------
 
+    @property
+    def home(self) -> FlowState:
+        """The consent question."""
+        return _state(Step.EXPLAIN)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows what is needed now: the explanation, the wait, or a child's request."""
         if ctx.actor.former:

@@ -101,6 +101,11 @@ class MeetingNeedsFlow:
         """The menu's "Tolk och annat du behöver" opens it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """Asking about an interpreter."""
+        return FlowState(FLOW_NAME, Step.INTERPRETER.value)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows what was said before and asks whether an interpreter is needed."""
         turned_away = FOR_ROLES.turned_away(ctx)

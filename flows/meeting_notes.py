@@ -63,6 +63,11 @@ class MeetingNotesView:
         """The notice's "Läs" and the menu's "Från mötet" open it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """The notes shown."""
+        return FlowState(FLOW_NAME, SHOWN, {})
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the summary (staff are told where theirs is)."""
         turned = ROLES.turned_away(ctx)

@@ -105,6 +105,11 @@ class YouthPreparation:
 
     # --- entering steps -------------------------------------------------------------
 
+    @property
+    def home(self) -> FlowState:
+        """The main menu."""
+        return _state(Step.MENU)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the main menu."""
         return self._menu(ctx)
