@@ -51,7 +51,7 @@ from flows.consent import TEXT_VERSION as CONSENT_TEXT_VERSION
 from flows.conversation import Inbound, ReminderDue
 from flows.domain import ConsentScope, MeetingKind, Participation, Role, ViewAspect
 from flows.family_domain import Verdict
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Reply, say
 from flows.wiring import default_engine
 from storage import models as m

@@ -138,10 +138,10 @@ class EventHandler:
                 uow.conversations.forget(ref)
             else:
                 uow.conversations.save(ref, transition.state, version, now)
-            # The engine already found the member and their language; the step may have
-            # changed it (/sprak), which locale_of sees without another statement.
+            # The engine already found the member and their language; a step that changed it
+            # (/sprak, first contact's guess) says so in the transition.
             actor = transition.actor
-            locale = self._default_locale if actor is None else uow.outbox.locale_of(actor)
+            locale = self._default_locale if actor is None else transition.locale or actor.locale
             # In a group chat what the bot says may quote the writer (their name, their line
             # on the family list): it goes when they are erased, even while still waiting.
             about = (actor.person_id,) if actor is not None and ref.is_group else ()
@@ -211,7 +211,7 @@ class EventHandler:
             locale = self._default_locale
             actor = uow.members.actor_for(ref)
             if actor is not None:
-                locale = uow.outbox.locale_of(actor)
+                locale = actor.locale
             replies = self._enqueue_replies(uow, ref, (reply,), locale, now)
             uow.commit()
         return Outgoing(tuple(replies), ())

@@ -23,7 +23,7 @@ from flows.conversation import Command, CommandIssued, Event, ReminderDue
 from flows.coordinator_reminders import reminder_key
 from flows.domain import Agenda, Role, SharedContribution
 from flows.engine import RETURN, FlowState, StepContext, Transition
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sharing import Readers
 from flows.sidetrack_roles import SidetrackRoles
@@ -50,6 +50,11 @@ class AgendaReading:
     def opens(self, event: Event) -> bool:
         """/dagordning opens it."""
         return isinstance(event, CommandIssued) and event.command is Command.AGENDA
+
+    @property
+    def home(self) -> FlowState:
+        """The agenda shown."""
+        return FlowState(FLOW_NAME, "shown")
 
     def start(self, ctx: StepContext) -> Transition:
         """The agenda for this reader (the family is told where they prepare instead)."""

@@ -100,6 +100,11 @@ class CaregiverPreparation:
 
     # --- entering steps -------------------------------------------------------------
 
+    @property
+    def home(self) -> FlowState:
+        """The adults' menu."""
+        return _state(Step.MENU)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the menu (and remembers the chat, so reminders find the group)."""
         ctx.ports.families.note_chat(ctx.actor, ctx.ref, ctx.now)

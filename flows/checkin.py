@@ -28,7 +28,7 @@ from flows.conversation import ChoiceMade, Event, ReminderDue, TextMessage
 from flows.domain import Role
 from flows.engine import RETURN, FlowState, Notice, StateValue, StepContext, Transition
 from flows.loop_ports import Felt, Heard, loop
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
 from flows.text_rules import CleanText, clean_text
@@ -74,6 +74,11 @@ class Checkin:
     def opens(self, event: Event) -> bool:
         """The button of the day-after notice opens the check-in."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
+
+    @property
+    def home(self) -> FlowState:
+        """The first question."""
+        return _state(Step.FELT)
 
     def start(self, ctx: StepContext) -> Transition:
         """Asks how the newest meeting not yet answered was."""

@@ -92,6 +92,11 @@ class Convening:
         """The home menu's entry or an alert's button opens it."""
         return _choice(event) in (OPEN_CHOICE, NOTICE_OPEN_CHOICE)
 
+    @property
+    def home(self) -> FlowState:
+        """The list of requests and suggestions."""
+        return _state(Step.LIST)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the list."""
         return FOR_ROLES.turned_away(ctx) or self._list(ctx)

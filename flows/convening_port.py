@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Protocol, cast
+from typing import Protocol
 
 from flows.domain import Role
 from flows.engine import NOTICE_CHOICE_PREFIX, FlowState, Notice, StepContext, Transition
+from flows.ports import Ports
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, say
 
 # The coordinator's home menu entry, and the button on every alert and reminder (a notice's
@@ -111,18 +113,9 @@ class ConveningPort(Protocol):
         ...
 
 
-class HasConvening(Protocol):
-    """Ports that also carry the convening port (the UnitOfWork does)."""
-
-    @property
-    def convening(self) -> ConveningPort:
-        """The convening port."""
-        ...
-
-
-def convening(ports: object) -> ConveningPort:
+def convening(ports: Ports | ReminderPorts) -> ConveningPort:
     """The convening port of this transaction (a step's ports or a reminder's)."""
-    return cast(HasConvening, ports).convening
+    return ports.convening
 
 
 def open_choice(ctx: StepContext) -> tuple[Choice, ...]:

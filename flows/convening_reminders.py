@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flows.convening_port import add_working_days, answer_button, convening
 from flows.conversation import ReminderDue
 from flows.coordinator_reminders import reminder_key
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Reply
 
 DEFAULT_WORKING_DAYS = 2

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol, cast
+from typing import Protocol
 
 from flows.domain import Agenda, MeetingInfo, MeetingKind, Role
 from flows.engine import StepContext
@@ -283,15 +283,6 @@ class CoordinationPort(Protocol):
         ...
 
 
-class HasCoordination(Protocol):
-    """Ports that also carry the coordination port (the UnitOfWork does)."""
-
-    @property
-    def coordination(self) -> CoordinationPort:
-        """The coordination port."""
-        ...
-
-
 def coordination(ctx: StepContext) -> CoordinationPort:
     """The coordination port of this step's transaction."""
-    return cast(HasCoordination, ctx.ports).coordination
+    return ctx.ports.coordination

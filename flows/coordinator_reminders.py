@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 
 from flows.conversation import ReminderDue
 from flows.coordinator import agenda_reply, followup_reply_set
-from flows.ports import ActionToRemind, ReminderPorts
 from flows.professional import NOTICE_ACTIONS
+from flows.reminder_ports import ActionToRemind, ReminderPorts
 from flows.replies import Choice, ParamValue, Reply
 
 # --- settings (read from the config by bot/nudge_config.py) ---------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol, cast
+from typing import Protocol
 
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.coordinator.invites import EMAIL_PLATFORM, is_address
@@ -48,18 +48,9 @@ class EmailSwitchPort(Protocol):
         ...
 
 
-class HasEmail(Protocol):
-    """Ports that carry the e-mail addresses (the UnitOfWork does)."""
-
-    @property
-    def email(self) -> EmailSwitchPort:
-        """The e-mail addresses."""
-        ...
-
-
 def _port(ctx: StepContext) -> EmailSwitchPort:
     """The e-mail addresses of this step's transaction."""
-    return cast(HasEmail, ctx.ports).email
+    return ctx.ports.email
 
 
 def menu_choices(ctx: StepContext) -> tuple[Choice, ...]:

@@ -7,9 +7,8 @@ so a whole conversation can be walked in a test with no network and no database.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Protocol
 
 # NOTICE_CHOICE_PREFIX is re-exported: the flows that decide a notice's button import it here.
 from flows.choice_reading import NOTICE_CHOICE_PREFIX as NOTICE_CHOICE_PREFIX
@@ -25,6 +24,19 @@ from flows.conversation import (
     UnknownCommand,
 )
 from flows.domain import Actor, JoinOutcome, Role
+
+# The flows' types live in flows/flow_types.py; re-exported here, where most flows import them.
+from flows.flow_types import FORGOTTEN as FORGOTTEN
+from flows.flow_types import GATE_PASSED as GATE_PASSED
+from flows.flow_types import RETURN as RETURN
+from flows.flow_types import Flow as Flow
+from flows.flow_types import FlowState as FlowState
+from flows.flow_types import Gate as Gate
+from flows.flow_types import Notice as Notice
+from flows.flow_types import Sidetrack as Sidetrack
+from flows.flow_types import StateValue as StateValue
+from flows.flow_types import StepContext as StepContext
+from flows.flow_types import Transition as Transition
 from flows.paging import Pages, requested_page
 from flows.paging import shown as paged
 from flows.ports import Ports
@@ -32,127 +44,6 @@ from flows.replies import Reply
 
 # The engine's own texts (welcome, pause, stale button, codes) hold nothing about anyone.
 from flows.replies import say_to_anyone as say
-
-StateValue = str | int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FlowState:
-    """Where a conversation is: which flow, which step, and a little scratch data."""
-
-    flow: str
-    step: str
-    data: Mapping[str, StateValue] = field(default_factory=dict)
-    # Choice ids of the last message that had choices, in order, so "2" typed in a
-    # terminal or a Matrix room means the second one, and an old button is recognised.
-    offered: tuple[str, ...] = ()
-    paused: bool = False
-    # The whole list behind a paged reply (flows/paging.py), so "Fler" can show the next
-    # page and a button of an older page still counts as offered; None when nothing is paged.
-    pages: Pages | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A message to someone other than the user in hand: a person's private chat, or a chat.
-
-    `dedup_key` makes a notice idempotent: the same key is enqueued at most once per chat,
-    so a reminder found due by two ticks (or two processes) is still sent once.
-    """
-
-    reply: Reply
-    person_id: int | None = None
-    chat: ConversationRef | None = None
-    dedup_key: str | None = None
-    # The people whose words or name the notice quotes (a comment, a reason, "Alex ..."):
-    # stored with its outbox rows, so /glommig removes them in the same transaction.
-    about: tuple[int, ...] = ()
-
-    def __post_init__(self) -> None:
-        if (self.person_id is None) == (self.chat is None):
-            raise ValueError("a notice goes to exactly one of a person or a chat")
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """The result of a step: the next state, what to say here, and notices to others."""
-
-    state: FlowState
-    replies: tuple[Reply, ...]
-    notices: tuple[Notice, ...] = ()
-    # Who the engine found behind the chat (after a join: who joined); None for a stranger.
-    # The caller uses it instead of looking the member up a second time.
-    actor: Actor | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StepContext:
-    """What a step may know: who, when, and the ports of this transaction."""
-
-    ref: ConversationRef
-    now: datetime
-    actor: Actor
-    ports: Ports
-
-
-class Flow(Protocol):
-    """A conversation as a state machine."""
-
-    @property
-    def name(self) -> str:
-        """The flow's name, stored in the conversation state."""
-        ...
-
-    def start(self, ctx: StepContext) -> Transition:
-        """Enters the flow at its first step."""
-        ...
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the current step again (after a pause, a restart or /start)."""
-        ...
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Handles one event in the current step."""
-        ...
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains what the user can do in the current step."""
-        ...
-
-
-class Gate(Flow, Protocol):
-    """A flow that stands before every role's flow (consent): it decides when it takes over."""
-
-    def admits(self, event: Event, ctx: StepContext) -> bool:
-        """True when the role's flow may handle this event; False hands it to the gate."""
-        ...
-
-    def enter(self, event: Event, ctx: StepContext) -> Transition:
-        """Takes over the conversation because of this event."""
-        ...
-
-
-# A gate ends with one of these states: go on to the role's flow, or forget the conversation
-# (after erasure, the handler deletes the stored state instead of saving it).
-# (Their flow name is not RETURN's "", so a sidetrack's return can never be mistaken for them.)
-GATE_PASSED = FlowState(flow="gate", step="passed")
-FORGOTTEN = FlowState(flow="gate", step="forgotten")
-
-
-class Sidetrack(Flow, Protocol):
-    """A short flow any member can open from anywhere (a command or a button in a notice).
-
-    When it is done it returns a state whose flow is `RETURN`, and the engine goes back to
-    the member's own flow, so "när är mötet?" works the same for every role.
-    """
-
-    def opens(self, event: Event) -> bool:
-        """True when this event (a command, a notice's button) opens the sidetrack."""
-        ...
-
-
-# The flow name a sidetrack's last step returns: "back to the member's own flow".
-RETURN = FlowState(flow="", step="")
 
 ONBOARDING = "onboarding"
 WAITING_FOR_CODE = FlowState(flow=ONBOARDING, step="waiting_for_code")
@@ -237,17 +128,20 @@ class Engine:
             return Transition(current, (say(message),))
         joined = result.actor
         guessed = self._guess_locale(join.language) if actor is None else None
+        chosen = None
         if guessed is not None and guessed != joined.locale:
             # First contact: the app's language is the first guess; /sprak changes it.
             ports.families.set_locale(joined.person_id, guessed)
-            joined = replace(joined, locale=guessed)
+            joined, chosen = replace(joined, locale=guessed), guessed
         ctx = StepContext(ref, now, joined, ports)
         if self._gate is not None and not self._gate.admits(JoinWithCode(code), ctx):
             started = self._after_gate(self._gate.enter(JoinWithCode(code), ctx), ctx)
         else:
             started = self.flow_for(joined).start(ctx)
         welcome = say("join.joined", name=joined.display_name)
-        return Transition(started.state, (welcome, *started.replies), started.notices, joined)
+        return Transition(
+            started.state, (welcome, *started.replies), started.notices, joined, chosen
+        )
 
     def _stranger_or_former(
         self, current: FlowState, event: Event, ref: ConversationRef, now: datetime, ports: Ports
@@ -299,7 +193,12 @@ class Engine:
         if transition.state.flow != RETURN.flow:
             return transition
         back = gate.start(ctx)
-        return Transition(back.state, (*transition.replies, *back.replies), transition.notices)
+        return Transition(
+            back.state,
+            (*transition.replies, *back.replies),
+            transition.notices,
+            locale=transition.locale,
+        )
 
     def _after_gate(self, transition: Transition, ctx: StepContext) -> Transition:
         """When the gate lets the person through, the role's flow starts right after its words."""
@@ -310,6 +209,7 @@ class Engine:
             started.state,
             (*transition.replies, *started.replies),
             (*transition.notices, *started.notices),
+            locale=transition.locale,
         )
 
     def _gate_step(
@@ -356,8 +256,9 @@ class Engine:
             and event.choice_id.startswith(NOTICE_CHOICE_PREFIX)
             and current.flow in self._sidetracks
         ):
-            # A notice's button belongs to the member's own flow, even if a sidetrack is open.
-            return own.handle(own.start(ctx).state, event, ctx)
+            # A notice's button belongs to the member's own flow, even if a sidetrack is open;
+            # its home names where to handle it (start() would show, and may write).
+            return own.handle(own.home, event, ctx)
         flow = self._active(current, ctx)
         if current.flow != flow.name:
             return own.start(ctx)
@@ -402,6 +303,7 @@ class Engine:
             started.state,
             (*transition.replies, *started.replies),
             (*transition.notices, *started.notices),
+            locale=transition.locale,
         )
 
     def _welcome_back(self, current: FlowState, ctx: StepContext) -> Transition:

@@ -67,6 +67,11 @@ class FamilyPlan:
             return event.command is Command.PLAN
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """The whole plan shown."""
+        return FlowState(FLOW_NAME, SHOWN, {"mine": 0})
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the whole plan (staff are told where theirs is)."""
         turned = ROLES.turned_away(ctx)

@@ -33,7 +33,7 @@ from flows.coordinator_reminders import (
 )
 from flows.domain import Role
 from flows.family_news import SHOW_PLAN
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import ParamValue, Reply
 
 # Closing notices are looked for among cases closed this recently: a tick runs every half

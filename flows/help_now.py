@@ -46,6 +46,11 @@ class HelpNow:
         """The menu's "Behöver du hjälp nu?" opens it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """Where to get help now, shown."""
+        return SHOWN
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the numbers, with a way back."""
         shown = say("help_now.info", Choice("back", "common.back"))

@@ -60,6 +60,11 @@ class LanguageChoice:
         """The offered language a platform's language tag points to, if any."""
         return guess(hint, self.locales)
 
+    @property
+    def home(self) -> FlowState:
+        """The languages offered."""
+        return PICK
+
     def start(self, ctx: StepContext) -> Transition:
         """Offers every language, each named in its own language."""
         choices = [
@@ -84,5 +89,6 @@ class LanguageChoice:
         code = choice.removeprefix(PREFIX)
         if choice.startswith(PREFIX) and code in self.locales:
             ctx.ports.families.set_locale(ctx.actor.person_id, code)
-            return Transition(RETURN, (say("language.saved", code=code),))
+            # The replies to this event are written in the new language (bot/handler.py).
+            return Transition(RETURN, (say("language.saved", code=code),), locale=code)
         return Transition(RETURN, ())

@@ -1,7 +1,7 @@
 """Closing the loop after a meeting: the check-in's answers and answers to picture comments.
 
 The port storage/loop_repository.py implements; its reads and writes go through the access
-gate. Flows reach it with `loop(ctx)` (or `loop_of(ports)` in a reminder kind).
+gate. Flows reach it with `loop(ctx)` (or `ports.loop` in a reminder kind).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, cast
+from typing import Protocol
 
 from flows.domain import Role
 from flows.engine import StepContext
@@ -108,20 +108,6 @@ class LoopPort(Protocol):
         ...
 
 
-class HasLoop(Protocol):
-    """Ports (a unit of work) that also carry the loop port."""
-
-    @property
-    def loop(self) -> LoopPort:
-        """The check-in's answers and answers to comments."""
-        ...
-
-
 def loop(ctx: StepContext) -> LoopPort:
     """The loop port of this step's transaction."""
-    return cast(HasLoop, ctx.ports).loop
-
-
-def loop_of(ports: object) -> LoopPort:
-    """The loop port of a reminder kind's ports."""
-    return cast(HasLoop, ports).loop
+    return ctx.ports.loop

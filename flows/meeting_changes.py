@@ -18,14 +18,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Protocol, cast
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flows.conversation import ReminderDue
 from flows.domain import MeetingInfo
 from flows.engine import Notice, StepContext
 from flows.meeting_info import ICS_KIND
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Attachment, Reply
 
 # How many meetings of a series are booked ahead at any time.
@@ -136,18 +136,9 @@ class MeetingChangesSource(Protocol):
         ...
 
 
-class HasMeetingChanges(Protocol):
-    """Ports that carry the meeting changes (storage's UnitOfWork)."""
-
-    @property
-    def meeting_changes(self) -> MeetingChangesSource:
-        """The meeting changes of this transaction."""
-        ...
-
-
 def meeting_changes(ctx: StepContext) -> MeetingChangesPort:
     """The meeting changes of this step's transaction, made by the person in hand."""
-    return cast(HasMeetingChanges, ctx.ports).meeting_changes.acting_as(ctx.actor.person_id)
+    return ctx.ports.meeting_changes.acting_as(ctx.actor.person_id)
 
 
 # --- what everyone is told ----------------------------------------------------------------
@@ -248,7 +239,7 @@ class SeriesBooking:
 
     def due(self, ports: ReminderPorts, now: datetime) -> Iterator[ReminderDue]:
         """Books what each series lacks; a notice per member per new meeting."""
-        source = cast(HasMeetingChanges, ports).meeting_changes
+        source = ports.meeting_changes
         for series in source.series_to_extend(now, self.ahead):
             hour, minute = (int(p) for p in series.local_time.split("."))
             step = timedelta(weeks=series.weeks)
@@ -272,8 +263,11 @@ class SeriesBooking:
 
     def compose(self, due: ReminderDue, ports: ReminderPorts, now: datetime) -> Reply | None:
         """The booking notice of the new meeting."""
-        source = cast(HasMeetingChanges, ports).meeting_changes
-        meeting = source.meeting(int(cast(int, due.params["meeting_id"])))
+        source = ports.meeting_changes
+        meeting_id = due.params["meeting_id"]
+        if not isinstance(meeting_id, int):
+            raise TypeError("meeting_id must be an int")
+        meeting = source.meeting(meeting_id)
         if meeting is None:
             return None
         return change_reply(MeetingChange.BOOKED, meeting)

@@ -51,6 +51,11 @@ class MeetingInformation:
             return event.command is Command.MEETING
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """The meeting's information shown."""
+        return FlowState(FLOW_NAME, Step.SHOWN.value)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows when and where the next meeting is, who comes, and sends the calendar file."""
         overview = ctx.ports.families.meeting_overview(ctx.actor.case_id, ctx.now)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, cast
+from typing import Protocol
 
 from flows.conversation import ChoiceMade, Event, TextMessage
 from flows.domain import FAMILY_ROLES, Agenda, MeetingNeedItem, Role
@@ -86,18 +86,9 @@ class MeetingNeedsPort(Protocol):
         ...
 
 
-class HasMeetingNeeds(Protocol):
-    """Ports that also carry the meeting needs port (the UnitOfWork does)."""
-
-    @property
-    def meeting_needs(self) -> MeetingNeedsPort:
-        """The meeting needs port."""
-        ...
-
-
 def meeting_needs(ctx: StepContext) -> MeetingNeedsPort:
     """The meeting needs port of this step's transaction."""
-    return cast(HasMeetingNeeds, ctx.ports).meeting_needs
+    return ctx.ports.meeting_needs
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +100,11 @@ class MeetingNeedsFlow:
     def opens(self, event: Event) -> bool:
         """The menu's "Tolk och annat du behöver" opens it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
+
+    @property
+    def home(self) -> FlowState:
+        """Asking about an interpreter."""
+        return FlowState(FLOW_NAME, Step.INTERPRETER.value)
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows what was said before and asks whether an interpreter is needed."""

@@ -30,7 +30,7 @@ from flows.domain import FAMILY_ROLES, Role
 from flows.engine import RETURN, FlowState, Notice, StepContext, Transition
 from flows.family_plan import plan_lines
 from flows.meeting_notes_ports import QuestionStatus, notes_port
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
 
@@ -62,6 +62,11 @@ class MeetingNotesView:
     def opens(self, event: Event) -> bool:
         """The notice's "Läs" and the menu's "Från mötet" open it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
+
+    @property
+    def home(self) -> FlowState:
+        """The notes shown."""
+        return FlowState(FLOW_NAME, SHOWN, {})
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows the summary (staff are told where theirs is)."""

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, cast
+from typing import Protocol
 
 from flows.domain import MeetingInfo
-from flows.ports import ReportMeeting
+from flows.ports import Ports
+from flows.reminder_ports import ReminderPorts, ReportMeeting
 
 
 class QuestionStatus(StrEnum):
@@ -103,15 +104,6 @@ class MeetingNotesPort(Protocol):
         ...
 
 
-class HasMeetingNotes(Protocol):
-    """Ports that also carry the meeting notes port (the UnitOfWork does)."""
-
-    @property
-    def meeting_notes(self) -> MeetingNotesPort:
-        """The meeting notes port."""
-        ...
-
-
-def notes_port(ports: object) -> MeetingNotesPort:
+def notes_port(ports: Ports | ReminderPorts) -> MeetingNotesPort:
     """The meeting notes port of this transaction's ports (a step's or a tick's)."""
-    return cast(HasMeetingNotes, ports).meeting_notes
+    return ports.meeting_notes

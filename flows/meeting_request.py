@@ -66,6 +66,11 @@ class MeetingRequestFlow:
             return event.command is Command.ASK_MEETING
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """Asking for a reason."""
+        return FlowState(FLOW_NAME, Step.ASK.value)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows an open request, or asks why a meeting is needed."""
         turned_away = FOR_ROLES.turned_away(ctx)

@@ -25,6 +25,11 @@ class MemberHome:
 
     name: str = FLOW_NAME
 
+    @property
+    def home(self) -> FlowState:
+        """The home message."""
+        return HOME
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the home screen."""
         meeting = ctx.ports.members.next_meeting(ctx.actor.case_id, ctx.now)

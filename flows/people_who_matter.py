@@ -64,6 +64,11 @@ class PeopleWhoMatter:
         """The menu's choice opens it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """Asking for the first name."""
+        return FlowState(FLOW_NAME, Step.NAME.value)
+
     def start(self, ctx: StepContext) -> Transition:
         """Asks for the person's first name."""
         return FOR_ROLES.turned_away(ctx) or _ask_name()

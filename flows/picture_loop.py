@@ -81,6 +81,11 @@ class PictureLoop:
             return event.command is Command.PICTURE
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
+    @property
+    def home(self) -> FlowState:
+        """The picture shown."""
+        return _state(Step.SHOWN)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the newest version with the person's answer so far, and the three answers."""
         turned_away = FOR_ROLES.turned_away(ctx)

@@ -38,6 +38,11 @@ class PrivateChatOnly:
         """The wrapped flow's name: a private chat's state is the wrapped flow's own."""
         return self.inner.name
 
+    @property
+    def home(self) -> FlowState:
+        """The wrapped flow's home (a group chat's pointer needs none)."""
+        return self.inner.home
+
     def start(self, ctx: StepContext) -> Transition:
         """Starts the wrapped flow, or points to a private chat."""
         # Remember where the person is: a private chat makes them reachable for notices.

@@ -46,6 +46,11 @@ class ProfessionalHome:
         """The status reply dialog, inside this flow."""
         return StatusDialog(FLOW_NAME, self.timezone)
 
+    @property
+    def home(self) -> FlowState:
+        """The list of open actions."""
+        return HOME
+
     def start(self, ctx: StepContext) -> Transition:
         """Lists the open actions this person owns."""
         return self._home(ctx, ())

@@ -20,7 +20,7 @@ from flows.conversation import ReminderDue
 from flows.domain import FAMILY_ROLES, Role
 from flows.engine import Notice
 from flows.picture_loop import OPEN_CHOICE as PICTURE_CHOICE
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say, to_family
 
 

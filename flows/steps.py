@@ -213,6 +213,11 @@ class StepFlow:
 
     # --- the Flow protocol ------------------------------------------------------------
 
+    @property
+    def home(self) -> FlowState:
+        """The home step's state, named without reading or writing anything."""
+        return self.state(self.home_step)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the home step."""
         turned_away = self._guard(ctx) if self._guard is not None else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, cast
+from typing import Protocol
 
 from flows.domain import Role
 from flows.engine import StepContext
@@ -99,18 +99,9 @@ class WhoIsWhoPort(Protocol):
         ...
 
 
-class HasWhoIsWho(Protocol):
-    """Ports that also carry the who-is-who port (the UnitOfWork does)."""
-
-    @property
-    def who_is_who(self) -> WhoIsWhoPort:
-        """The who-is-who port."""
-        ...
-
-
 def who_is_who(ctx: StepContext) -> WhoIsWhoPort:
     """The who-is-who port of this step's transaction."""
-    return cast(HasWhoIsWho, ctx.ports).who_is_who
+    return ctx.ports.who_is_who
 
 
 def organisation_params(org: CaseOrganisationInfo) -> dict[str, ParamValue]:

@@ -1,4 +1,4 @@
-"""What the coordinator side's reminder kinds read and mark (flows.ports.CoordinatorRemindersPort).
+"""What the coordinator side's reminder kinds read and mark (CoordinatorRemindersPort).
 
 System reads through the access gate, each for its own purpose: nudges read open actions with
 their admitted owners, escalations open overdue actions with the case's coordinators, agendas
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from flows.coordination import ActionItem
 from flows.domain import Agenda, MeetingKind, Role
-from flows.ports import ActionText, ActionToRemind, ReportMeeting
+from flows.reminder_ports import ActionText, ActionToRemind, ReportMeeting
 from storage import models as m
 from storage.access import AccessGate, DueAction, Purpose, SystemGrant
 from storage.coordinators_repository import CoordinationRepository

@@ -1,4 +1,4 @@
-"""What the family's follow-up and the closing notices read (flows.ports.FamilyReportsPort).
+"""What the family's follow-up and the closing notices read (reminder_ports.FamilyReportsPort).
 
 It leans on the coordinator side's reads of the same transaction (the meetings, the outbox's
 keys, the failed rows, the coordinators): the family's follow-up goes out at the same time and
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.domain import FAMILY_ROLES, Role
-from flows.ports import ClosedCase, FailedFamilyReport, ReportMeeting
+from flows.reminder_ports import ClosedCase, FailedFamilyReport, ReportMeeting
 from storage import models as m
 from storage.access import AccessGate
 from storage.coordinator_reminders_repository import CoordinatorReminderReads

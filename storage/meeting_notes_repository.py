@@ -23,7 +23,7 @@ from flows.meeting_notes_ports import (
     QuestionStatus,
     QuestionToMark,
 )
-from flows.ports import ReportMeeting
+from flows.reminder_ports import ReportMeeting
 from storage import models as m
 from storage.access import AccessGate, Purpose, VisibleItem
 from storage.question_marks import marks_of

@@ -56,7 +56,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flows.conversation import ConversationRef
-from flows.domain import Actor, Role
+from flows.domain import Role
 from flows.engine import Notice
 from flows.replies import Choice, Params, Reply, may_show_in
 from storage import models as m
@@ -70,7 +70,6 @@ from storage.codec import (
     without_secrets,
 )
 from storage.db import execute_core, in_chunks
-from storage.repositories import CHOSEN_LOCALES
 
 # Parameters of a notice's reply that the outbox also keeps as columns (see bot/scheduler.py).
 DUE_AT_PARAM = "due_at"
@@ -593,16 +592,6 @@ class OutboxRepository:
         """Records that the platform took the message; a secret among the `params` it was
         sent with (storage/codec.py) is then forgotten by the row."""
         mark_sent(self._s.connection(), outbox_id, now, params)
-
-    def locale_of(self, actor: Actor) -> str:
-        """The language to write to the person behind an event in, after its step.
-
-        What the member look-up read, unless the step chose another (set_person_locale
-        notes it in the session), so a language chosen in this very transaction counts
-        without another statement.
-        """
-        chosen: dict[int, str] = self._s.info.get(CHOSEN_LOCALES, {})
-        return chosen.get(actor.person_id, actor.locale)
 
     def retry_later(
         self,

@@ -1,4 +1,4 @@
-"""The reads reminder kinds need (flows.ports.ReminderReadsPort), over the families' side."""
+"""The reads reminder kinds need (reminder_ports.ReminderReadsPort), over the families' side."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flows.domain import Role
 from flows.family_domain import Recipients
-from flows.ports import UpcomingMeeting, WaitingPicture
+from flows.reminder_ports import UpcomingMeeting, WaitingPicture
 from storage.access import AccessGate, Purpose
 from storage.families_repository import FamiliesRepository
 

@@ -320,19 +320,10 @@ class AgendaRepository:
         return SharingRepository(self._s, self._gate).agenda(case_id, now, reader)
 
 
-# The languages chosen in a session's transaction, by person (session.info): the replies
-# to the event that chose one are written in it without reading the person again.
-CHOSEN_LOCALES = "samverkan.chosen_locales"
-
-
 def set_person_locale(session: Session, person_id: int, locale: str) -> None:
-    """Stores the language a person chose, and notes it for the rest of the transaction.
-
-    Every change of a person's language goes through here (OutboxRepository.locale_of
-    relies on it).
-    """
+    """Stores the language a person chose (the step that chose it carries it in its
+    Transition, so the replies to that event are written in it)."""
     session.get_one(m.Person, person_id).locale = locale
-    session.info.setdefault(CHOSEN_LOCALES, {})[person_id] = locale
 
 
 class ConversationRepository:

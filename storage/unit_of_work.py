@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # Registers the listener that never gives a meeting id out twice (SQLite reuses a top id).
 import storage.meeting_ids  # noqa: F401
+from flows.ports import Ports
+from flows.reminder_ports import ReminderPorts
 from storage.access import AccessGate
 from storage.convening_repository import ConveningRepository
 from storage.coordinator_reminders_repository import CoordinatorReminderReads
@@ -171,7 +173,7 @@ class UnitOfWork:
 
     @cached_property
     def reminders(self) -> ReminderReads:
-        """What reminder kinds read to find what is due (flows.ports.ReminderPorts)."""
+        """What reminder kinds read to find what is due (flows.reminder_ports.ReminderPorts)."""
         return ReminderReads(self.families, self.gate)
 
     @cached_property
@@ -206,3 +208,13 @@ class UnitOfWork:
     ) -> None:
         self.session.rollback()
         self.session.close()
+
+
+def as_step_ports(uow: UnitOfWork) -> Ports:
+    """The unit of work as a flow step's ports: mypy strict proves it has every port."""
+    return uow
+
+
+def as_reminder_ports(uow: UnitOfWork) -> ReminderPorts:
+    """The unit of work as a reminder kind's ports: mypy strict proves it has every port."""
+    return uow

@@ -18,7 +18,7 @@ from bot.nudge_config import NudgeConfig, NudgeContent, ReportConfig
 from bot.nudges import coordinator_sources
 from bot.scheduler import tick
 from flows.conversation import ConversationRef, ReminderDue
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.reminders import ReminderKind, Reminders
 from flows.replies import Reply, say, to_family
 from tests.conftest import FakeClock

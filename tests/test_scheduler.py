@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.scheduler import ENQUEUE_BATCH, tick
 from flows.conversation import ConversationRef, ReminderDue
 from flows.engine import Notice
-from flows.ports import ReminderPorts
+from flows.reminder_ports import ReminderPorts
 from flows.replies import Reply, say
 from storage.models import Outbox
 from storage.outbox_repository import OutboxRepository

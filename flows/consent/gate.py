@@ -82,6 +82,11 @@ class ConsentFlow:
                 return asking.meeting(MEETING_INFO.start(ctx), ctx)
         return self.start(ctx)
 
+    @property
+    def home(self) -> FlowState:
+        """The consent question."""
+        return FlowState(flow=FLOW_NAME, step=Step.EXPLAIN.value)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows what is needed now: the explanation, the wait, or a child's request."""
         if ctx.actor.former:

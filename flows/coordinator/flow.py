@@ -155,6 +155,11 @@ class CoordinatorFlow:
     # The deployment sends e-mail ([email] enabled): a professional may be invited by e-mail.
     email_invites: bool = False
 
+    @property
+    def home(self) -> FlowState:
+        """The case menu (or the first step without a case)."""
+        return flow_state(Step.HOME)
+
     def start(self, ctx: StepContext) -> Transition:
         """Shows the home of the current case (or the way to open one)."""
         return show_home(ctx)

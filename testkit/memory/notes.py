@@ -14,7 +14,7 @@ from flows.meeting_notes_ports import (
     QuestionStatus,
     QuestionToMark,
 )
-from flows.ports import ReportMeeting
+from flows.reminder_ports import ReportMeeting
 from testkit.memory.access import MemoryAccessRefused, require, roles
 from testkit.memory.preparation import MemoryPreparation, OwnItem
 from testkit.memory.world import World
