@@ -25,7 +25,7 @@ step gives its own `otherwise`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -260,16 +260,21 @@ class StepFlow:
         return frozenset({step, *(target for target, _ in self.steps[step].leads())})
 
     def mermaid(self) -> str:
-        """The flow's state diagram, generated from the table."""
-        lines = ["stateDiagram-v2", f"    [*] --> {self.home_step}"]
-        for step in self.steps.values():
-            # One arrow per target, its labels joined: "participation --> review: whole / skip".
-            labels: dict[str, list[str]] = {}
-            for target, label in step.leads():
-                if label not in labels.setdefault(target, []):
-                    labels[target].append(label)
-            lines += [f"    {step.name} --> {t}: {' / '.join(ls)}" for t, ls in labels.items()]
-        return "\n".join(lines)
+        """The flow's whole state diagram, generated from the table."""
+        return mermaid(self.steps.values(), self.home_step)
+
+
+def mermaid(steps: Iterable[Step], home: str | None = None) -> str:
+    """A state diagram of these steps (a flow's, or the part one module declares)."""
+    lines = ["stateDiagram-v2"] + ([f"    [*] --> {home}"] if home is not None else [])
+    for step in steps:
+        # One arrow per target, its labels joined: "participation --> review: whole / skip".
+        labels: dict[str, list[str]] = {}
+        for target, label in step.leads():
+            if label not in labels.setdefault(target, []):
+                labels[target].append(label)
+        lines += [f"    {step.name} --> {t}: {' / '.join(ls)}" for t, ls in labels.items()]
+    return "\n".join(lines)
 
 
 # Every declarative flow class (registered by `@declared`), for the diagrams and their tests.

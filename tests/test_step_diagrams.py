@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 
 from bot.catalogue import Catalogue
@@ -13,7 +17,7 @@ from scripts.diagrams import diagram, stale
 def test_every_declarative_flow_has_its_current_diagram_in_its_docstring() -> None:
     """A step added, removed or re-routed without `python -m scripts.diagrams` fails here."""
     assert step_flows(), "no declarative flow found"
-    assert [flow.name for _, flow in stale()] == []
+    assert [str(path) for path, _ in stale()] == []
 
 
 def test_the_youth_diagram_names_every_step_and_way_out() -> None:
@@ -49,10 +53,17 @@ def test_a_step_that_leads_to_an_undeclared_step_is_refused_at_once() -> None:
         _Broken()
 
 
-def test_a_stale_diagram_is_found() -> None:
-    """The check compares the file's text with the generated block."""
-    youth = next(flow for flow in step_flows() if flow.name == "youth_prep")
+def test_a_stale_diagram_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module whose docstring's diagram is not the one its STEPS make is reported."""
+    youth = sys.modules["flows.youth_prep"]
     assert diagram(youth).startswith("```mermaid\nstateDiagram-v2\n    [*] --> menu\n")
+    source = tmp_path / "example.py"
+    source.write_text('"""```mermaid\nstateDiagram-v2\n    a --> b: old\n```"""\n')
+    example = ModuleType("flows._example")
+    example.__file__ = str(source)
+    example.STEPS = (Step("a", show=lambda _t: say("common.help"), choices={"x": Go("a")}),)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "flows._example", example)
+    assert [path for path, _ in stale()] == [source]
 
 
 def test_every_step_of_every_declarative_flow_has_its_help_in_every_language() -> None:
