@@ -22,6 +22,8 @@ class Role(StrEnum):
 # The family side: the young person and the people close to them. They answer the shared
 # picture and may ask for a meeting (storage/access.py rules 8 and 9 use this same set).
 FAMILY_ROLES = frozenset({Role.YOUTH, Role.CAREGIVER, Role.NETWORK})
+# Who is asked whether the shared picture matches their view (the family), in a fixed order.
+PICTURE_ROLES = tuple(r for r in Role if r in FAMILY_ROLES)
 # Who is asked for consent: the young person and the people close to them. Professionals and
 # coordinators use the bot in their work, under their employer's legal basis, not consent;
 # they can still see (/minadata) and erase (/glommig) what is stored about them. The consent

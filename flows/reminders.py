@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from flows import meeting_info
 from flows.conversation import ReminderDue
-from flows.domain import FAMILY_ROLES, Role
+from flows.domain import PICTURE_ROLES, Role
 from flows.engine import Notice
 from flows.picture_loop import OPEN_CHOICE as PICTURE_CHOICE
 from flows.reminder_ports import ReminderPorts
@@ -87,7 +87,6 @@ class Reminders:
 # --- the families' reminders ------------------------------------------------------------
 
 MEETING_ROLES = tuple(Role)
-PICTURE_ROLES = tuple(r for r in Role if r in FAMILY_ROLES)
 
 
 @dataclass(slots=True)

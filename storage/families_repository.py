@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from flows.conversation import ConversationRef
-from flows.domain import FAMILY_ROLES, Actor, Role
+from flows.domain import PICTURE_ROLES, Actor, Role
 from flows.family_domain import (
     FamilyItem,
     FamilyItemKind,
@@ -43,7 +43,6 @@ from storage.db import in_chunks
 from storage.repositories import _meeting_info, set_person_locale
 
 # Who is asked to answer the shared picture: the family side (the gate's rule 8).
-PICTURE_ROLES = tuple(r for r in Role if r in FAMILY_ROLES)
 
 
 class FamiliesRepository:

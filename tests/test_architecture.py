@@ -115,6 +115,11 @@ def test_who_is_asked_for_consent_is_defined_once() -> None:
     assert modules_assigning("CONSENTING_ROLES") == ["flows/domain.py"]
 
 
+def test_who_is_asked_about_the_shared_picture_is_defined_once() -> None:
+    # The picture reminders (flows) and the families' reads (storage) ask the same people.
+    assert modules_assigning("PICTURE_ROLES") == ["flows/domain.py"]
+
+
 def coordinator_modules() -> list[Path]:
     """The coordinator's modules: flows/coordinator*.py and all of a coordinator package."""
     return sorted(
