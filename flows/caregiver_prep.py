@@ -205,7 +205,7 @@ class CaregiverPreparation(StepFlow):
     """The preparation of caregivers and other close adults."""
 
     def __init__(self, timezone: ZoneInfo | None = None) -> None:
-        super().__init__(FLOW_NAME, STEPS, home_step="menu", help_prefix="caregiver.help")
+        super().__init__(FLOW_NAME, STEPS, home_step="menu", help_prefix="caregiver.help.")
         # Where "15 dec" is read when an adult gives a family action a new date.
         self.timezone = timezone or ZoneInfo("Europe/Stockholm")
 
