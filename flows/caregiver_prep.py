@@ -70,8 +70,6 @@ from flows.replies import Audience, Choice, Reply, say, to_family
 from flows.steps import Go, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "caregiver_prep"
-ITEM_MAX_CHARS = items.ITEM_MAX_CHARS
-PRIVATE_ONLY = items.PRIVATE_ONLY
 
 
 def _menu(turn: Turn) -> Reply:
