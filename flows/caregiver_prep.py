@@ -99,9 +99,9 @@ def _about(turn: Turn) -> Reply:
 
 
 def _kind_chosen(turn: Turn) -> Transition:
-    """Asks for the text of the chosen kind, through the class at each choice (a test breaks
-    this one step there: tests/test_group_audience.py)."""
-    return CaregiverPreparation._on_add_kind(turn)
+    """Asks for the text of the chosen kind (looked up at each choice: a test breaks this one
+    step to see a failing step undone, tests/test_group_audience.py)."""
+    return items.choose_kind(turn)
 
 
 # --- the steps ---------------------------------------------------------------------------
@@ -206,16 +206,6 @@ class CaregiverPreparation(StepFlow):
         super().__init__(FLOW_NAME, STEPS, home_step="menu", help_prefix="caregiver.help.")
         # Where "15 dec" is read when an adult gives a family action a new date.
         self.timezone = timezone or ZoneInfo("Europe/Stockholm")
-
-    @staticmethod
-    def _on_add_kind(turn: Turn) -> Transition:
-        """Asks for the text of the chosen kind."""
-        return items.choose_kind(turn)
-
-    @property
-    def home(self) -> FlowState:
-        """The adults' menu."""
-        return _state(Step.MENU)
 
     def start(self, ctx: StepContext) -> Transition:
         """Shows the menu (and remembers the chat, so reminders find the group)."""

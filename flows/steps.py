@@ -256,8 +256,17 @@ class StepFlow:
         return self.steps[step].help or f"{self._help_prefix}{step}"
 
     def leads(self, step: str) -> frozenset[str]:
-        """The steps `step` may hand over to (itself included: a step may show again)."""
-        return frozenset({step, *(target for target, _ in self.steps[step].leads())})
+        """The steps `step` may end in: itself (shown again), those it leads to, and those
+        these hand over to when they cannot be shown (a list that became empty), and so on."""
+        reached = {step, *(target for target, _ in self.steps[step].leads())}
+        pending = list(reached - {step})
+        while pending:
+            target = self.steps.get(pending.pop())
+            for handover in target.handovers if target is not None else ():
+                if handover not in reached:
+                    reached.add(handover)
+                    pending.append(handover)
+        return frozenset(reached)
 
     def mermaid(self) -> str:
         """The flow's whole state diagram, generated from the table."""

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from bot.handler import EventHandler
-from flows.caregiver_prep import CaregiverPreparation
+from flows import caregiver_items
 from flows.conversation import ConversationRef, Inbound, TextMessage
 from flows.domain import Role
 from flows.engine import Notice
@@ -193,7 +193,7 @@ def test_a_failing_step_is_answered_and_the_conversation_starts_over(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("KanarieIFel")
 
-    monkeypatch.setattr(CaregiverPreparation, "_on_add_kind", broken)
+    monkeypatch.setattr(caregiver_items, "choose_kind", broken)
     kim.choose("En fråga till mötet")
     assert kim.ids() == ["common.step_failed"]
     monkeypatch.undo()

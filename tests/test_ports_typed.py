@@ -16,7 +16,7 @@ from storage.unit_of_work import UnitOfWork
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 MAX_LINES = 400
 # Being shrunk by other engineers of issue 21 right now; the lead removes them at merge.
-TOO_LONG_FOR_NOW = {"caregiver_prep.py"}
+TOO_LONG_FOR_NOW: set[str] = set()
 
 
 def _flow_modules() -> list[Path]:

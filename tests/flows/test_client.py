@@ -50,3 +50,11 @@ def test_a_step_the_table_does_not_name_fails_loudly() -> None:
         _check_declared(menu, FlowState("youth_prep", "readers"))
     _check_declared(menu, FlowState("youth_prep", "questions"))  # declared: no error
     _check_declared(menu, FlowState("meeting_info", "shown"))  # another flow: not a step
+
+
+def test_a_step_may_end_where_the_step_it_opens_hands_over() -> None:
+    """Deleting her last item opens "mine", which has nothing to show and hands over to the
+    list: that is in the table, so the client lets it pass."""
+    _check_declared(FlowState("caregiver_prep", "delete"), FlowState("caregiver_prep", "list"))
+    with pytest.raises(UndeclaredStep):
+        _check_declared(FlowState("caregiver_prep", "delete"), FlowState("caregiver_prep", "share"))
