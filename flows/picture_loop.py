@@ -9,9 +9,9 @@ coordinators at once.
 ```mermaid
 stateDiagram-v2
     [*] --> shown
-    shown --> comment: agree / partly / disagree / otherwise
-    shown --> shown: agree / partly / disagree / otherwise
     shown --> [*]: agree / partly / disagree / later / otherwise / (shown instead)
+    shown --> comment: partly / disagree
+    shown --> shown: otherwise
     comment --> shown: cancel / text / otherwise / (shown instead)
     comment --> comment: text / otherwise
     comment --> [*]: text / otherwise
@@ -102,20 +102,36 @@ def _later(turn: Turn) -> Transition:
     return turn.done(say("picture.later_ok"))
 
 
-def _answer(turn: Turn) -> Transition:
-    """Saves "stämmer", or asks for words for the other answers."""
+def _picture(turn: Turn) -> PictureInfo | Transition:
+    """The newest version, or the way back when there is none (any more)."""
     ctx = turn.ctx
     picture = ctx.ports.families.latest_picture(ctx.actor.case_id, ctx.actor.person_id)
-    if picture is None:
-        return turn.done(say("picture.none"))
-    choice = turn.choice
-    if choice == Verdict.AGREE.value:
-        ctx.ports.families.answer_picture(
-            picture.id, ctx.actor.person_id, Verdict.AGREE, None, ctx.now
-        )
-        return turn.done(say("picture.thanks.agree"))
-    if choice in (Verdict.PARTLY.value, Verdict.DISAGREE.value):
-        return _comment(turn, picture, Verdict(choice))
+    return turn.done(say("picture.none")) if picture is None else picture
+
+
+def _agree(turn: Turn) -> Transition:
+    """Saves "stämmer"."""
+    picture = _picture(turn)
+    if isinstance(picture, Transition):
+        return picture
+    ctx = turn.ctx
+    ctx.ports.families.answer_picture(picture.id, ctx.actor.person_id, Verdict.AGREE, None, ctx.now)
+    return turn.done(say("picture.thanks.agree"))
+
+
+def _not_quite(turn: Turn) -> Transition:
+    """ "Stämmer delvis" or "stämmer inte": asks for her own words."""
+    picture = _picture(turn)
+    if isinstance(picture, Transition):
+        return picture
+    return _comment(turn, picture, Verdict(turn.choice or Verdict.PARTLY.value))
+
+
+def _not_understood(turn: Turn) -> Transition:
+    """Anything else: the picture again (unless it is gone)."""
+    picture = _picture(turn)
+    if isinstance(picture, Transition):
+        return picture
     return turn.go(SHOWN, say("common.not_understood"))
 
 
@@ -162,20 +178,19 @@ def _on_comment(turn: Turn) -> Transition:
     return turn.done(say("picture.thanks.comment"), notices=notices)
 
 
-# Any other event in a step is read there too: the picture may be gone, or newer.
-_ANSWER = Then(_answer, to=(COMMENT, SHOWN, DONE))
+# Any event in the comment step is read there: the picture may be gone, or newer.
 _ON_COMMENT = Then(_on_comment, to=(COMMENT, SHOWN, DONE))
 STEPS = (
     Step(
         SHOWN,
         show=_shown,
         choices={
-            Verdict.AGREE.value: _ANSWER,
-            Verdict.PARTLY.value: _ANSWER,
-            Verdict.DISAGREE.value: _ANSWER,
+            Verdict.AGREE.value: Then(_agree, to=(DONE,)),
+            Verdict.PARTLY.value: Then(_not_quite, to=(COMMENT, DONE)),
+            Verdict.DISAGREE.value: Then(_not_quite, to=(COMMENT, DONE)),
             LATER.id: Then(_later, to=(DONE,)),
         },
-        otherwise=_ANSWER,
+        otherwise=Then(_not_understood, to=(SHOWN, DONE)),
         handovers=(DONE,),
     ),
     Step(
