@@ -8,8 +8,8 @@ Everything here is for the reader alone (a group chat gets only the pointer).
 
 ```mermaid
 stateDiagram-v2
-    [*] --> shown: /dagordning
-    shown --> [*]: Tillbaka
+    [*] --> shown
+    shown --> [*]: back / otherwise
 ```
 """
 
@@ -22,11 +22,12 @@ from datetime import datetime, timedelta
 from flows.conversation import Command, CommandIssued, Event, ReminderDue
 from flows.coordinator_reminders import reminder_key
 from flows.domain import Agenda, Role, SharedContribution
-from flows.engine import RETURN, FlowState, StepContext, Transition
+from flows.engine import StepContext, Transition
 from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sharing import Readers
 from flows.sidetrack_roles import SidetrackRoles
+from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "agenda_reading"
 BACK = Choice("back", "common.back")
@@ -41,39 +42,39 @@ ROLES = SidetrackRoles(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class AgendaReading:
-    """Shows the agenda as this member may read it."""
+def _shown(turn: Turn) -> Reply:
+    """The agenda for this reader."""
+    return agenda_for_reader(turn.ctx)
 
-    name: str = FLOW_NAME
+
+def _back(turn: Turn) -> Transition:
+    """Anything goes back to where the member was."""
+    return turn.done()
+
+
+STEPS = (
+    Step(
+        "shown",
+        show=_shown,
+        choices={BACK.id: Then(_back, to=(DONE,))},
+        otherwise=Then(_back, to=(DONE,)),
+        help="sharing.agenda_chat.help",
+    ),
+)
+
+
+@declared
+class AgendaReading(StepFlow):
+    """Shows the agenda as this member may read it (the family is told where they prepare)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            FLOW_NAME, STEPS, home_step="shown", help_prefix="sharing.", guard=ROLES.turned_away
+        )
 
     def opens(self, event: Event) -> bool:
         """/dagordning opens it."""
         return isinstance(event, CommandIssued) and event.command is Command.AGENDA
-
-    @property
-    def home(self) -> FlowState:
-        """The agenda shown."""
-        return FlowState(FLOW_NAME, "shown")
-
-    def start(self, ctx: StepContext) -> Transition:
-        """The agenda for this reader (the family is told where they prepare instead)."""
-        turned = ROLES.turned_away(ctx)
-        if turned is not None:
-            return turned
-        return Transition(FlowState(FLOW_NAME, "shown"), (agenda_for_reader(ctx),))
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the agenda again."""
-        return self.start(ctx)
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Anything goes back to where the member was."""
-        return Transition(RETURN, ())
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains what this agenda shows."""
-        return say("sharing.agenda_chat.help")
 
 
 def agenda_for_reader(ctx: StepContext, *choices: Choice) -> Reply:

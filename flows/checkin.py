@@ -8,11 +8,11 @@ follow-up report shows them over time (bot/followup_report.py).
 
 ```mermaid
 stateDiagram-v2
-    [*] --> felt: Svara (button of the day-after notice)
-    felt --> heard: bra / både och / inte bra / hoppa över
-    heard --> words: ja / lite / nej / hoppa över
-    words --> [*]: egna ord / nej tack (sparas, samordnaren får se)
-    felt --> [*]: inget möte att svara på
+    [*] --> felt
+    felt --> heard: felt / skip
+    felt --> [*]: (shown instead)
+    heard --> words: heard / skip
+    words --> [*]: no_words / skip / text
 ```
 """
 
@@ -21,16 +21,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TypeVar
 
-from flows.conversation import ChoiceMade, Event, ReminderDue, TextMessage
+from flows.conversation import ChoiceMade, Event, ReminderDue
 from flows.domain import Role
-from flows.engine import RETURN, FlowState, Notice, StateValue, StepContext, Transition
+from flows.engine import Notice, Transition
 from flows.loop_ports import Felt, Heard, loop
 from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
+from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
 from flows.text_rules import CleanText, clean_text
 
 E = TypeVar("E", Felt, Heard)
@@ -52,127 +52,92 @@ FOR_ROLES = SidetrackRoles(
 )
 
 
-class Step(StrEnum):
-    """The steps of the check-in."""
-
-    FELT = "felt"
-    HEARD = "heard"
-    WORDS = "words"
+# The step names are stored in conversation rows: never rename one.
+FELT, HEARD, WORDS = "felt", "heard", "words"
 
 
-def _state(step: Step, **data: StateValue) -> FlowState:
-    """A state of this flow."""
-    return FlowState(flow=FLOW_NAME, step=step.value, data=data)
+def _felt(turn: Turn) -> Reply | Transition:
+    """Asks how the meeting felt; on opening, finds the newest meeting not yet answered."""
+    if "meeting_id" in turn.data:
+        return say("meeting.checkin.felt", *FELT_CHOICES, SKIP)
+    ctx = turn.ctx
+    meeting = loop(ctx).checkin_meeting(
+        ctx.actor.case_id, ctx.actor.person_id, ctx.now, ANSWER_WINDOW
+    )
+    if meeting is None:
+        return turn.done(say("meeting.checkin.none"))
+    return turn.go(FELT, meeting_id=meeting.id, meeting_at=meeting.starts_at.isoformat())
 
 
-@dataclass(frozen=True, slots=True)
-class Checkin:
-    """The two questions after a meeting, and optional words."""
+def _heard(turn: Turn) -> Reply:
+    """Asks whether she felt heard."""
+    return say("meeting.checkin.heard", *HEARD_CHOICES, SKIP)
 
-    name: str = FLOW_NAME
 
-    def opens(self, event: Event) -> bool:
-        """The button of the day-after notice opens the check-in."""
-        return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
+def _words(turn: Turn) -> Reply:
+    """Asks for a few words of her own, if she likes."""
+    return say("meeting.checkin.words", NO_WORDS, max=WORDS_MAX_CHARS)
 
-    @property
-    def home(self) -> FlowState:
-        """The first question."""
-        return _state(Step.FELT)
 
-    def start(self, ctx: StepContext) -> Transition:
-        """Asks how the newest meeting not yet answered was."""
-        turned_away = FOR_ROLES.turned_away(ctx)
-        if turned_away is not None:
-            return turned_away
-        meeting = loop(ctx).checkin_meeting(
-            ctx.actor.case_id, ctx.actor.person_id, ctx.now, ANSWER_WINDOW
+def _on_felt(turn: Turn) -> Transition:
+    """Keeps how it felt (or nothing, skipped) and asks the next question."""
+    felt = _picked(turn.choice, "felt:", Felt)
+    if felt is None and turn.choice != SKIP.id:
+        return turn.again(say("common.not_understood"))
+    return turn.go(HEARD, **{**turn.data, "felt": felt.value if felt else None})
+
+
+def _on_heard(turn: Turn) -> Transition:
+    """Keeps whether she was heard (or nothing, skipped) and asks for words."""
+    heard = _picked(turn.choice, "heard:", Heard)
+    if heard is None and turn.choice != SKIP.id:
+        return turn.again(say("common.not_understood"))
+    return turn.go(WORDS, **{**turn.data, "heard": heard.value if heard else None})
+
+
+def _on_words(turn: Turn) -> Transition:
+    """Keeps her words (or none) and saves the check-in."""
+    words: str | None = None
+    if turn.text is not None:
+        checked = clean_text(turn.text, WORDS_MAX_CHARS)
+        if not isinstance(checked, CleanText):
+            return turn.again(say(f"text.{checked.value}", max=WORDS_MAX_CHARS))
+        words = checked.text
+    return _save(turn, words)
+
+
+def _save(turn: Turn, words: str | None) -> Transition:
+    """Stores the check-in and tells the coordinators what was answered."""
+    ctx, data = turn.ctx, turn.data
+    meeting_id = int(data.get("meeting_id") or 0)
+    felt = Felt(str(data["felt"])) if data.get("felt") else None
+    heard = Heard(str(data["heard"])) if data.get("heard") else None
+    port = loop(ctx)
+    port.save_checkin(meeting_id, ctx.actor.person_id, felt, heard, words, ctx.now)
+    if felt is None and heard is None and words is None:
+        return turn.done(say("meeting.checkin.skipped"))
+    families = ctx.ports.families
+    meeting_at = data.get("meeting_at")
+    alert = say(
+        "alert.checkin",
+        name=ctx.actor.display_name,
+        role=ctx.actor.role.value,
+        case=families.case_reference(ctx.actor.case_id),
+        meeting_at=datetime.fromisoformat(str(meeting_at)) if meeting_at else None,
+        felt=felt.value if felt else None,
+        heard=heard.value if heard else None,
+        words=words,
+    )
+    notices = tuple(
+        Notice(
+            alert,
+            person_id=coordinator,
+            dedup_key=f"checkin-told:{meeting_id}:{ctx.actor.person_id}:{ctx.now}",
+            about=(ctx.actor.person_id,),  # their words: erased with them
         )
-        if meeting is None:
-            return Transition(RETURN, (say("meeting.checkin.none"),))
-        state = _state(Step.FELT, meeting_id=meeting.id, meeting_at=meeting.starts_at.isoformat())
-        return self._ask(state)
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Asks the current question again."""
-        turned_away = FOR_ROLES.turned_away(ctx)
-        if turned_away is not None:
-            return turned_away
-        return self._ask(state)
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains the current question."""
-        return say("meeting.checkin.help")
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Keeps the answer of this step and asks the next, or saves at the end."""
-        turned_away = FOR_ROLES.turned_away(ctx)
-        if turned_away is not None:
-            return turned_away
-        choice = event.choice_id if isinstance(event, ChoiceMade) else None
-        step = Step(state.step)
-        if step is Step.FELT:
-            felt = _picked(choice, "felt:", Felt)
-            if felt is None and choice != SKIP.id:
-                return self._ask(state, say("common.not_understood"))
-            return self._ask(_next(state, Step.HEARD, felt=felt.value if felt else None))
-        if step is Step.HEARD:
-            heard = _picked(choice, "heard:", Heard)
-            if heard is None and choice != SKIP.id:
-                return self._ask(state, say("common.not_understood"))
-            return self._ask(_next(state, Step.WORDS, heard=heard.value if heard else None))
-        words: str | None = None
-        if isinstance(event, TextMessage):
-            checked = clean_text(event.text, WORDS_MAX_CHARS)
-            if not isinstance(checked, CleanText):
-                return self._ask(state, say(f"text.{checked.value}", max=WORDS_MAX_CHARS))
-            words = checked.text
-        elif choice not in (NO_WORDS.id, SKIP.id):
-            return self._ask(state, say("common.not_understood"))
-        return self._save(state, words, ctx)
-
-    def _ask(self, state: FlowState, *before: Reply) -> Transition:
-        """The question of the step, with its choices."""
-        step = Step(state.step)
-        if step is Step.FELT:
-            reply = say("meeting.checkin.felt", *FELT_CHOICES, SKIP)
-        elif step is Step.HEARD:
-            reply = say("meeting.checkin.heard", *HEARD_CHOICES, SKIP)
-        else:
-            reply = say("meeting.checkin.words", NO_WORDS, max=WORDS_MAX_CHARS)
-        return Transition(state, (*before, reply))
-
-    def _save(self, state: FlowState, words: str | None, ctx: StepContext) -> Transition:
-        """Stores the check-in and tells the coordinators what was answered."""
-        meeting_id = int(state.data.get("meeting_id") or 0)
-        felt = Felt(str(state.data["felt"])) if state.data.get("felt") else None
-        heard = Heard(str(state.data["heard"])) if state.data.get("heard") else None
-        port = loop(ctx)
-        port.save_checkin(meeting_id, ctx.actor.person_id, felt, heard, words, ctx.now)
-        if felt is None and heard is None and words is None:
-            return Transition(RETURN, (say("meeting.checkin.skipped"),))
-        families = ctx.ports.families
-        meeting_at = state.data.get("meeting_at")
-        alert = say(
-            "alert.checkin",
-            name=ctx.actor.display_name,
-            role=ctx.actor.role.value,
-            case=families.case_reference(ctx.actor.case_id),
-            meeting_at=datetime.fromisoformat(str(meeting_at)) if meeting_at else None,
-            felt=felt.value if felt else None,
-            heard=heard.value if heard else None,
-            words=words,
-        )
-        notices = tuple(
-            Notice(
-                alert,
-                person_id=coordinator,
-                dedup_key=f"checkin-told:{meeting_id}:{ctx.actor.person_id}:{ctx.now}",
-                about=(ctx.actor.person_id,),  # their words: erased with them
-            )
-            for coordinator in families.coordinators(ctx.actor.case_id)
-        )
-        return Transition(RETURN, (say("meeting.checkin.thanks"),), notices)
+        for coordinator in families.coordinators(ctx.actor.case_id)
+    )
+    return turn.done(say("meeting.checkin.thanks"), notices=notices)
 
 
 def _picked(choice: str | None, prefix: str, kind: type[E]) -> E | None:
@@ -183,9 +148,47 @@ def _picked(choice: str | None, prefix: str, kind: type[E]) -> E | None:
     return kind(value) if value in {k.value for k in kind} else None
 
 
-def _next(state: FlowState, step: Step, **data: StateValue) -> FlowState:
-    """The next step, keeping what was answered so far."""
-    return FlowState(flow=FLOW_NAME, step=step.value, data={**state.data, **data})
+HELP = "meeting.checkin.help"
+STEPS = (
+    Step(
+        FELT,
+        show=_felt,
+        choices={"felt:": Then(_on_felt, to=(HEARD,)), SKIP.id: Then(_on_felt, to=(HEARD,))},
+        handovers=(DONE,),
+        help=HELP,
+    ),
+    Step(
+        HEARD,
+        show=_heard,
+        choices={"heard:": Then(_on_heard, to=(WORDS,)), SKIP.id: Then(_on_heard, to=(WORDS,))},
+        help=HELP,
+    ),
+    Step(
+        WORDS,
+        show=_words,
+        choices={NO_WORDS.id: Then(_on_words, to=(DONE,)), SKIP.id: Then(_on_words, to=(DONE,))},
+        text=Then(_on_words, to=(DONE,)),
+        help=HELP,
+    ),
+)
+
+
+@declared
+class Checkin(StepFlow):
+    """The two questions after a meeting, and optional words."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            FLOW_NAME,
+            STEPS,
+            home_step=FELT,
+            help_prefix="meeting.checkin.",
+            guard=FOR_ROLES.turned_away,
+        )
+
+    def opens(self, event: Event) -> bool:
+        """The button of the day-after notice opens the check-in."""
+        return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
 
 @dataclass(slots=True)

@@ -8,28 +8,36 @@ group chat the handler sends only the pointer to the private chat.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> shown: /plan, Planen, Visa mina åtgärder
-    shown --> status_pick: en egen åtgärd
-    status_pick --> shown: sparat / tillbaka
-    note right of status_pick: see flows/action_status.py
-    shown --> shown: Hela planen
-    shown --> [*]: Tillbaka
+    [*] --> shown
+    shown --> shown: all / a
+    shown --> status_pick: a
+    shown --> [*]: back / otherwise
+    status_pick --> status_note: s
+    status_pick --> status_reason: s
+    status_pick --> status_date: s
+    status_pick --> shown: s / back / text / otherwise / (shown instead)
+    status_reason --> shown: back / text / otherwise / (shown instead)
+    status_reason --> status_note: text
+    status_date --> shown: back / text / otherwise / (shown instead)
+    status_date --> status_note: text
+    status_note --> shown: skip / back / text / otherwise / (shown instead)
 ```
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from flows.action_status import STATUS_STEPS, StatusDialog
+from flows.action_status import Done as StatusDone
+from flows.action_status import StatusDialog, StatusStep
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event
 from flows.coordination import ActionItem, OwnerKind, coordination
 from flows.domain import FAMILY_ROLES, Role
-from flows.engine import RETURN, FlowState, StepContext, Transition
-from flows.replies import Choice, ParamValue, Reply, say
+from flows.engine import FlowState, StepContext, Transition
+from flows.replies import Choice, ParamValue, say
 from flows.sidetrack_roles import SidetrackRoles
+from flows.steps import DONE, Go, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "family_plan"
 # A menu choice with this id opens the plan from any flow.
@@ -38,6 +46,7 @@ MENU_CHOICE = Choice(OPEN_CHOICE, "menu.plan")
 SHOWN = "shown"
 BACK = Choice("back", "common.back")
 WHOLE_PLAN = Choice("all", "plan.whole")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 # Staff have the plan in their own flow (the coordinator's "Planen", the professional's list).
 ROLES = SidetrackRoles(
@@ -49,17 +58,130 @@ ROLES = SidetrackRoles(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FamilyPlan:
+def _shown(turn: Turn) -> Transition:
+    """The plan in plain words, with a button for each open action this person answers."""
+    ctx = turn.ctx
+    mine = bool(turn.data.get("mine"))
+    port = coordination(ctx)
+    person = ctx.actor.person_id
+    plan = port.family_plan(ctx.actor.case_id, person)
+    answerable = [a for a in plan if not a.status.is_closed and port.may_update(a.id, person)]
+    shown = answerable if mine else list(plan)
+    choices = [Choice(f"a:{a.id}", "plan.answer", {"text": a.description}) for a in answerable]
+    if mine:
+        choices.append(WHOLE_PLAN)
+    reply = say(
+        "plan.family",
+        *choices,
+        BACK,
+        actions=[_line(a, person) for a in shown],
+        mine=mine,
+        answer=bool(answerable),
+    )
+    return Transition(turn.flow.state(SHOWN, mine=1 if mine else 0), (reply,))
+
+
+def _open_action(turn: Turn) -> Transition:
+    """Opens an own open action for a status reply (the gate's rule 6: owners only)."""
+    ctx = turn.ctx
+    action_id = int((turn.choice or "").removeprefix("a:"))
+    port = coordination(ctx)
+    action = port.action(action_id, ctx.actor.person_id)
+    if action is None or action.status.is_closed:
+        return turn.go(SHOWN, say("status.gone"), mine=0)
+    if not port.may_update(action_id, ctx.actor.person_id):
+        # The gate's rule 6: only an owner (or a coordinator) answers for an action.
+        return turn.go(SHOWN, say("status.not_yours"), mine=0)
+    return _dialog(turn).begin(action)
+
+
+def _back(turn: Turn) -> Transition:
+    """Tillbaka, or anything else, returns to where the member was."""
+    return turn.done()
+
+
+def _dialog(turn: Turn) -> StatusDialog:
+    """The status reply dialog (flows/action_status.py), run inside this sidetrack."""
+    zone = turn.flow.timezone if isinstance(turn.flow, FamilyPlan) else STOCKHOLM
+    return StatusDialog(FLOW_NAME, zone)
+
+
+def _after_status(turn: Turn) -> StatusDone:
+    """After a status reply (or Tillbaka): the whole plan, with the new status in it."""
+    return lambda ctx, before: turn.flow.show(SHOWN, ctx, *before, mine=0)
+
+
+def _status_state(turn: Turn) -> FlowState:
+    """The status step in hand, as the dialog reads it."""
+    return turn.flow.state(turn.step, **turn.data)
+
+
+def _status_shown(turn: Turn) -> Transition:
+    """Shows the status step in progress again (the plan, when the action is gone)."""
+    return _dialog(turn).resume(_status_state(turn), turn.ctx, _after_status(turn))
+
+
+def _status_answer(turn: Turn) -> Transition:
+    """Hands every event of a status step to the dialog."""
+    if turn.event is None:
+        return _status_shown(turn)
+    return _dialog(turn).handle(_status_state(turn), turn.event, turn.ctx, _after_status(turn))
+
+
+def _status_step(
+    step: StatusStep, choices: dict[str, tuple[StatusStep, ...]], text: tuple[StatusStep, ...]
+) -> Step:
+    """One step of the status dialog: the dialog handles every event; the table says where
+    each may lead. Any of them may end on the plan (saved, Tillbaka, or the action gone)."""
+
+    def answer(*to: StatusStep) -> Then:
+        """The dialog's answer, leading to these steps or back to the plan."""
+        return Then(_status_answer, to=(*(t.value for t in to), SHOWN))
+
+    return Step(
+        step.value,
+        show=_status_shown,
+        choices={
+            **{choice: answer(*to) for choice, to in choices.items()},
+            BACK.id: answer(),
+        },
+        text=answer(*text),
+        otherwise=answer(),
+        handovers=(SHOWN,),
+        help="plan.help",
+    )
+
+
+STEPS = (
+    Step(
+        SHOWN,
+        show=_shown,
+        choices={
+            WHOLE_PLAN.id: Go(SHOWN, mine=0),
+            "a:": Then(_open_action, to=(StatusStep.PICK.value, SHOWN)),
+            BACK.id: Then(_back, to=(DONE,)),
+        },
+        otherwise=Then(_back, to=(DONE,)),
+        help="plan.help",
+    ),
+    _status_step(
+        StatusStep.PICK, {"s:": (StatusStep.NOTE, StatusStep.REASON, StatusStep.DATE)}, ()
+    ),
+    _status_step(StatusStep.REASON, {}, (StatusStep.NOTE,)),
+    _status_step(StatusStep.DATE, {}, (StatusStep.NOTE,)),
+    _status_step(StatusStep.NOTE, {"skip": ()}, ()),
+)
+
+
+@declared
+class FamilyPlan(StepFlow):
     """Shows the case's plan to the family, and lets owners answer their actions."""
 
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Stockholm"))
-    name: str = FLOW_NAME
-
-    @property
-    def _status(self) -> StatusDialog:
-        """The status reply dialog, inside this sidetrack."""
-        return StatusDialog(FLOW_NAME, self.timezone)
+    def __init__(self, timezone: ZoneInfo = STOCKHOLM) -> None:
+        super().__init__(
+            FLOW_NAME, STEPS, home_step=SHOWN, help_prefix="plan.", guard=ROLES.turned_away
+        )
+        self.timezone = timezone
 
     def opens(self, event: Event) -> bool:
         """/plan or the menu's "Planen" opens the plan."""
@@ -70,73 +192,11 @@ class FamilyPlan:
     @property
     def home(self) -> FlowState:
         """The whole plan shown."""
-        return FlowState(FLOW_NAME, SHOWN, {"mine": 0})
-
-    def start(self, ctx: StepContext) -> Transition:
-        """Shows the whole plan (staff are told where theirs is)."""
-        turned = ROLES.turned_away(ctx)
-        if turned is not None:
-            return turned
-        return self._shown(ctx, (), mine=False)
+        return self.state(SHOWN, mine=0)
 
     def own_actions(self, ctx: StepContext) -> Transition:
         """Shows the actions this person answers for: a nudge's "Visa mina åtgärder"."""
-        return self._shown(ctx, (), mine=True)
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the plan again, or the status step in progress."""
-        if state.step in STATUS_STEPS:
-            return self._status.resume(state, ctx, self._after_status)
-        return self._shown(ctx, (), mine=bool(state.data.get("mine")))
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Opens an own action for a status reply, shows the whole plan, or goes back."""
-        if state.step in STATUS_STEPS:
-            return self._status.handle(state, event, ctx, self._after_status)
-        choice = event.choice_id if isinstance(event, ChoiceMade) else None
-        if choice == WHOLE_PLAN.id:
-            return self._shown(ctx, (), mine=False)
-        if choice is not None and choice.startswith("a:"):
-            action_id = int(choice[2:])
-            port = coordination(ctx)
-            action = port.action(action_id, ctx.actor.person_id)
-            if action is None or action.status.is_closed:
-                return self._shown(ctx, (say("status.gone"),), mine=False)
-            if not port.may_update(action_id, ctx.actor.person_id):
-                # The gate's rule 6: only an owner (or a coordinator) answers for an action.
-                return self._shown(ctx, (say("status.not_yours"),), mine=False)
-            return self._status.begin(action)
-        # Tillbaka, or anything else, returns to where the member was.
-        return Transition(RETURN, ())
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains the plan."""
-        return say("plan.help")
-
-    def _after_status(self, ctx: StepContext, before: tuple[Reply, ...]) -> Transition:
-        """After a status reply (or Tillbaka): the whole plan, with the new status in it."""
-        return self._shown(ctx, before, mine=False)
-
-    def _shown(self, ctx: StepContext, before: tuple[Reply, ...], *, mine: bool) -> Transition:
-        """The plan in plain words, with a button for each open action this person answers."""
-        port = coordination(ctx)
-        person = ctx.actor.person_id
-        plan = port.family_plan(ctx.actor.case_id, person)
-        answerable = [a for a in plan if not a.status.is_closed and port.may_update(a.id, person)]
-        shown = answerable if mine else list(plan)
-        choices = [Choice(f"a:{a.id}", "plan.answer", {"text": a.description}) for a in answerable]
-        if mine:
-            choices.append(WHOLE_PLAN)
-        reply = say(
-            "plan.family",
-            *choices,
-            BACK,
-            actions=[_line(a, person) for a in shown],
-            mine=mine,
-            answer=bool(answerable),
-        )
-        state = FlowState(FLOW_NAME, SHOWN, {"mine": 1 if mine else 0})
-        return Transition(state, (*before, reply))
+        return self.show(SHOWN, ctx, mine=1)
 
 
 def _line(action: ActionItem, viewer: int) -> dict[str, ParamValue]:

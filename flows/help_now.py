@@ -7,25 +7,24 @@ said to her, nothing is stored or sent to anyone else.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> shown: menu choice
-    shown --> [*]: Tillbaka (or anything else)
+    [*] --> shown
+    shown --> [*]: back / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flows.conversation import ChoiceMade, Event
-from flows.engine import RETURN, FlowState, StepContext, Transition
+from flows.engine import Transition
 from flows.replies import Choice, Reply, say
+from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "help_now"
 # A menu choice with this id opens the help from any flow.
 OPEN_CHOICE = "help_now:open"
 # The menu choice itself, for the flows that list it.
 MENU_CHOICE = Choice(OPEN_CHOICE, "help_now.open")
-SHOWN = FlowState(FLOW_NAME, "shown")
+BACK = Choice("back", "common.back")
 
 
 def urgent_help() -> tuple[Reply, ...]:
@@ -36,34 +35,34 @@ def urgent_help() -> tuple[Reply, ...]:
     return say("help_now.urgent"), say("help_now.info")
 
 
-@dataclass(frozen=True, slots=True)
-class HelpNow:
+def _shown(turn: Turn) -> Reply:
+    """Shows the numbers, with a way back."""
+    return say("help_now.info", BACK)
+
+
+def _back(turn: Turn) -> Transition:
+    """Tillbaka, or anything else, returns to the member's own flow."""
+    return turn.done()
+
+
+STEPS = (
+    Step(
+        "shown",
+        show=_shown,
+        choices={BACK.id: Then(_back, to=(DONE,))},
+        otherwise=Then(_back, to=(DONE,)),
+        help="help_now.help",
+    ),
+)
+
+
+@declared
+class HelpNow(StepFlow):
     """Shows where to turn, then goes back to where the member was."""
 
-    name: str = FLOW_NAME
+    def __init__(self) -> None:
+        super().__init__(FLOW_NAME, STEPS, home_step="shown", help_prefix="help_now.")
 
     def opens(self, event: Event) -> bool:
         """The menu's "Behöver du hjälp nu?" opens it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
-
-    @property
-    def home(self) -> FlowState:
-        """Where to get help now, shown."""
-        return SHOWN
-
-    def start(self, ctx: StepContext) -> Transition:
-        """Shows the numbers, with a way back."""
-        shown = say("help_now.info", Choice("back", "common.back"))
-        return Transition(SHOWN, (shown,))
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the numbers again."""
-        return self.start(ctx)
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Tillbaka, or anything else, returns to the member's own flow."""
-        return Transition(RETURN, ())
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains the help page."""
-        return say("help_now.help")

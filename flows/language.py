@@ -9,31 +9,30 @@ must be given in a language the person reads.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> pick: /sprak, menu choice, "Språk / Language" under the consent question
-    pick --> [*]: a language (stored)
-    pick --> [*]: Tillbaka
+    [*] --> pick
+    pick --> [*]: lang / back / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event
-from flows.engine import RETURN, FlowState, StepContext, Transition
+from flows.engine import RETURN, FlowState, Transition
 from flows.replies import Choice, Reply
 
 # Languages are nobody's words: every text here is fine in any chat.
 from flows.replies import say_to_anyone as say
+from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "language"
-PICK = FlowState(FLOW_NAME, "pick")
 PREFIX = "lang:"
 # A menu choice with this id opens the language choice from any flow.
 OPEN_CHOICE = "language:open"
 # Language tags an app may send for a language the catalogue has under another code:
 # Dari (prs) is read in the Persian texts.
 SAME_WRITTEN_LANGUAGE = {"prs": "fa"}
+DEFAULT_LOCALES = ("sv", "en")
+BACK = Choice("back", "common.back")
 
 
 def guess(hint: str, locales: tuple[str, ...]) -> str | None:
@@ -43,12 +42,52 @@ def guess(hint: str, locales: tuple[str, ...]) -> str | None:
     return primary if primary in locales else None
 
 
-@dataclass(frozen=True, slots=True)
-class LanguageChoice:
+def _locales(turn: Turn) -> tuple[str, ...]:
+    """The languages this flow was wired with."""
+    return turn.flow.locales if isinstance(turn.flow, LanguageChoice) else DEFAULT_LOCALES
+
+
+def _pick(turn: Turn) -> Reply:
+    """Offers every language, each named in its own language."""
+    choices = [
+        Choice(f"{PREFIX}{code}", "language.option", {"code": code}) for code in _locales(turn)
+    ]
+    return say("language.pick", *choices, BACK, current=turn.ctx.actor.locale)
+
+
+def _save(turn: Turn) -> Transition:
+    """Stores the chosen language; the reply is already in it."""
+    code = (turn.choice or "").removeprefix(PREFIX)
+    if code not in _locales(turn):
+        return turn.done()
+    turn.ctx.ports.families.set_locale(turn.ctx.actor.person_id, code)
+    # The replies to this event are written in the new language (bot/handler.py).
+    return Transition(RETURN, (say("language.saved", code=code),), locale=code)
+
+
+def _back(turn: Turn) -> Transition:
+    """Tillbaka, or anything else, changes nothing."""
+    return turn.done()
+
+
+STEPS = (
+    Step(
+        "pick",
+        show=_pick,
+        choices={PREFIX: Then(_save, to=(DONE,)), BACK.id: Then(_back, to=(DONE,))},
+        otherwise=Then(_back, to=(DONE,)),
+        help="language.help",
+    ),
+)
+
+
+@declared
+class LanguageChoice(StepFlow):
     """Picking a language."""
 
-    locales: tuple[str, ...] = ("sv", "en")
-    name: str = FLOW_NAME
+    def __init__(self, locales: tuple[str, ...] = DEFAULT_LOCALES) -> None:
+        super().__init__(FLOW_NAME, STEPS, home_step="pick", help_prefix="language.")
+        self.locales = locales
 
     def opens(self, event: Event) -> bool:
         """/sprak or a menu's language choice opens it."""
@@ -60,35 +99,6 @@ class LanguageChoice:
         """The offered language a platform's language tag points to, if any."""
         return guess(hint, self.locales)
 
-    @property
-    def home(self) -> FlowState:
-        """The languages offered."""
-        return PICK
-
-    def start(self, ctx: StepContext) -> Transition:
-        """Offers every language, each named in its own language."""
-        choices = [
-            Choice(f"{PREFIX}{code}", "language.option", {"code": code}) for code in self.locales
-        ]
-        reply = say(
-            "language.pick", *choices, Choice("back", "common.back"), current=ctx.actor.locale
-        )
-        return Transition(PICK, (reply,))
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the languages again."""
-        return self.start(ctx)
-
     def help(self, state: FlowState) -> Reply:
-        """Explains the language choice."""
+        """Explains the language choice (fine in any chat, as every text here)."""
         return say("language.help")
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Stores the chosen language; the reply is already in it."""
-        choice = event.choice_id if isinstance(event, ChoiceMade) else ""
-        code = choice.removeprefix(PREFIX)
-        if choice.startswith(PREFIX) and code in self.locales:
-            ctx.ports.families.set_locale(ctx.actor.person_id, code)
-            # The replies to this event are written in the new language (bot/handler.py).
-            return Transition(RETURN, (say("language.saved", code=code),), locale=code)
-        return Transition(RETURN, ())

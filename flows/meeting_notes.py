@@ -10,16 +10,16 @@ Also the reminder kind that asks the coordinator for the notes once a meeting ha
 
 ```mermaid
 stateDiagram-v2
-    [*] --> shown: Läs anteckningarna / Från mötet
-    shown --> shown: Jag fick inget svar (samordnaren får veta)
-    shown --> [*]: Tillbaka
+    [*] --> shown
+    shown --> shown: noanswer
+    shown --> [*]: back / otherwise
 ```
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flows.conversation import ChoiceMade, Event, ReminderDue
@@ -27,12 +27,13 @@ from flows.coordination import coordination
 from flows.coordinator.notes import FAMILY_OPEN, WRITE_PREFIX
 from flows.coordinator_reminders import reminder_key
 from flows.domain import FAMILY_ROLES, Role
-from flows.engine import RETURN, FlowState, Notice, StepContext, Transition
+from flows.engine import Notice, Transition
 from flows.family_plan import plan_lines
 from flows.meeting_notes_ports import QuestionStatus, notes_port
 from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
+from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "meeting_notes"
 OPEN_CHOICE = FAMILY_OPEN.id
@@ -53,51 +54,14 @@ ROLES = SidetrackRoles(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class MeetingNotesView:
-    """Shows the family the newest notes, with the plan and the next meeting."""
-
-    name: str = FLOW_NAME
-
-    def opens(self, event: Event) -> bool:
-        """The notice's "Läs" and the menu's "Från mötet" open it."""
-        return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
-
-    @property
-    def home(self) -> FlowState:
-        """The notes shown."""
-        return FlowState(FLOW_NAME, SHOWN, {})
-
-    def start(self, ctx: StepContext) -> Transition:
-        """Shows the summary (staff are told where theirs is)."""
-        turned = ROLES.turned_away(ctx)
-        if turned is not None:
-            return turned
-        return _shown(ctx)
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the summary again."""
-        return _shown(ctx)
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """ "Jag fick inget svar" on a question, or back to where she was."""
-        choice = event.choice_id if isinstance(event, ChoiceMade) else None
-        if choice is not None and choice.startswith(NO_ANSWER_PREFIX):
-            return _no_answer(ctx, choice.removeprefix(NO_ANSWER_PREFIX))
-        return Transition(RETURN, ())
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains the notes."""
-        return say("notes.help")
-
-
-def _shown(ctx: StepContext, *before: Reply) -> Transition:
+def _shown(turn: Turn) -> Transition:
     """The notes, the next meeting, the plan, and her questions with a button each."""
+    ctx = turn.ctx
     person, case_id = ctx.actor.person_id, ctx.actor.case_id
     notes = notes_port(ctx.ports).notes_for(case_id, person)
-    state = FlowState(FLOW_NAME, SHOWN, {})
+    state = turn.flow.state(SHOWN)
     if notes is None:
-        return Transition(state, (*before, say("notes.none", BACK)))
+        return Transition(state, (say("notes.none", BACK),))
     upcoming = ctx.ports.members.next_meeting(case_id, ctx.now)
     summary = say(
         "notes.summary",
@@ -108,7 +72,7 @@ def _shown(ctx: StepContext, *before: Reply) -> Transition:
     plan_actions = plan_lines(coordination(ctx).family_plan(case_id, person), person)
     if not notes.questions:
         plan = say("plan.family", BACK, actions=plan_actions, mine=False, answer=False)
-        return Transition(state, (*before, summary, plan))
+        return Transition(state, (summary, plan))
     plan = say("plan.family", actions=plan_actions, mine=False, answer=False)
     # She may say she got no answer to a question marked answered (once each).
     buttons = [
@@ -121,16 +85,18 @@ def _shown(ctx: StepContext, *before: Reply) -> Transition:
         for q in notes.questions
     ]
     asked = say("notes.questions", *buttons, BACK, marked=marked, can_say=bool(buttons))
-    return Transition(state, (*before, summary, plan, asked))
+    return Transition(state, (summary, plan, asked))
 
 
-def _no_answer(ctx: StepContext, question_text: str) -> Transition:
-    """Records that she got no answer, and tells the case's coordinators privately."""
+def _no_answer(turn: Turn) -> Transition:
+    """ "Jag fick inget svar": records it, and tells the case's coordinators privately."""
+    ctx = turn.ctx
+    question_text = (turn.choice or "").removeprefix(NO_ANSWER_PREFIX)
     if not question_text.isdecimal():
-        return _shown(ctx, say("common.not_understood"))
+        return turn.again(say("common.not_understood"))
     told = notes_port(ctx.ports).no_answer(int(question_text), ctx.actor.person_id, ctx.now)
     if told is None:
-        return _shown(ctx, say("notes.no_answer_gone"))
+        return turn.again(say("notes.no_answer_gone"))
     notice = say(
         "coord.notes.no_answer",
         case=told.reference,
@@ -147,8 +113,40 @@ def _no_answer(ctx: StepContext, question_text: str) -> Transition:
         )
         for p in told.coordinators
     )
-    shown = _shown(ctx, say("notes.no_answer_told"))
-    return Transition(shown.state, shown.replies, notices)
+    return replace(turn.again(say("notes.no_answer_told")), notices=notices)
+
+
+def _back(turn: Turn) -> Transition:
+    """Tillbaka, or anything else, goes back to where she was."""
+    return turn.done()
+
+
+STEPS = (
+    Step(
+        SHOWN,
+        show=_shown,
+        choices={
+            NO_ANSWER_PREFIX: Then(_no_answer, to=(SHOWN,)),
+            BACK.id: Then(_back, to=(DONE,)),
+        },
+        otherwise=Then(_back, to=(DONE,)),
+        help="notes.help",
+    ),
+)
+
+
+@declared
+class MeetingNotesView(StepFlow):
+    """Shows the family the newest notes, with the plan and the next meeting."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            FLOW_NAME, STEPS, home_step=SHOWN, help_prefix="notes.", guard=ROLES.turned_away
+        )
+
+    def opens(self, event: Event) -> bool:
+        """The notice's "Läs" and the menu's "Från mötet" open it."""
+        return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
 
 
 @dataclass(frozen=True, slots=True)

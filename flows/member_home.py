@@ -3,53 +3,47 @@
 ```mermaid
 stateDiagram-v2
     [*] --> home
-    home --> home: Visa igen
+    home --> home: refresh / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flows.conversation import Event
-from flows.engine import FlowState, StepContext, Transition
 from flows.replies import Choice, Reply, say
+from flows.steps import Go, Step, StepFlow, Turn, declared
 
 FLOW_NAME = "member_home"
-HOME = FlowState(flow=FLOW_NAME, step="home")
+REFRESH = Choice("refresh", "member.refresh")
 
 
-@dataclass(frozen=True, slots=True)
-class MemberHome:
+def _home(turn: Turn) -> Reply:
+    """Shows the home screen: who you are in the case and when the next meeting is."""
+    ctx = turn.ctx
+    meeting = ctx.ports.members.next_meeting(ctx.actor.case_id, ctx.now)
+    return say(
+        "member.home",
+        REFRESH,
+        name=ctx.actor.display_name,
+        case=ctx.actor.case_id,
+        meeting_at=meeting.starts_at if meeting else None,
+    )
+
+
+STEPS = (
+    # Any event shows the home screen again: there is nothing else here to do.
+    Step(
+        "home",
+        show=_home,
+        choices={REFRESH.id: Go("home")},
+        otherwise=Go("home"),
+        help="member.help",
+    ),
+)
+
+
+@declared
+class MemberHome(StepFlow):
     """A small home screen: who you are in the case and when the next meeting is."""
 
-    name: str = FLOW_NAME
-
-    @property
-    def home(self) -> FlowState:
-        """The home message."""
-        return HOME
-
-    def start(self, ctx: StepContext) -> Transition:
-        """Shows the home screen."""
-        meeting = ctx.ports.members.next_meeting(ctx.actor.case_id, ctx.now)
-        reply = say(
-            "member.home",
-            Choice("refresh", "member.refresh"),
-            name=ctx.actor.display_name,
-            case=ctx.actor.case_id,
-            meeting_at=meeting.starts_at if meeting else None,
-        )
-        return Transition(HOME, (reply,))
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the home screen again."""
-        return self.start(ctx)
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Any event shows the home screen again."""
-        return self.start(ctx)
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains the home screen."""
-        return say("member.help")
+    def __init__(self) -> None:
+        super().__init__(FLOW_NAME, STEPS, home_step="home", help_prefix="member.")

@@ -8,26 +8,25 @@ way.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> name: Föreslå någon som är viktig
-    name --> relation: förnamn
-    name --> [*]: avbryt
-    relation --> [*]: vem hen är för dig (sparat, samordnaren får veta)
-    relation --> [*]: avbryt
+    [*] --> name
+    name --> [*]: cancel
+    name --> relation: text
+    name --> name: otherwise
+    relation --> [*]: cancel / text
+    relation --> relation: otherwise
 ```
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from flows.convening_port import answer_button, convening
-from flows.conversation import ChoiceMade, Event, TextMessage
+from flows.conversation import ChoiceMade, Event
 from flows.domain import Role
-from flows.engine import RETURN, FlowState, Notice, StepContext, Transition
+from flows.engine import Notice, Transition
 from flows.plan_parse import looks_like_personnummer
 from flows.replies import Choice, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
+from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
 from flows.text_rules import CleanText, clean_text
 
 FLOW_NAME = "people_who_matter"
@@ -45,80 +44,44 @@ FOR_ROLES = SidetrackRoles(
         Role.COORDINATOR: "convene.matter_not_here",
     },
 )
+# The step names are stored in conversation rows: never rename one.
+NAME, RELATION = "name", "relation"
 
 
-class Step(StrEnum):
-    """The steps of suggesting someone; stored in conversation rows, never rename one."""
-
-    NAME = "name"
-    RELATION = "relation"
-
-
-@dataclass(frozen=True, slots=True)
-class PeopleWhoMatter:
-    """Suggesting someone who matters to the young person."""
-
-    name: str = FLOW_NAME
-
-    def opens(self, event: Event) -> bool:
-        """The menu's choice opens it."""
-        return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
-
-    @property
-    def home(self) -> FlowState:
-        """Asking for the first name."""
-        return FlowState(FLOW_NAME, Step.NAME.value)
-
-    def start(self, ctx: StepContext) -> Transition:
-        """Asks for the person's first name."""
-        return FOR_ROLES.turned_away(ctx) or _ask_name()
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Asks the current question again."""
-        turned_away = FOR_ROLES.turned_away(ctx)
-        if turned_away is not None:
-            return turned_away
-        if state.step == Step.RELATION.value:
-            return _ask_relation(str(state.data.get("name") or ""))
-        return _ask_name()
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains suggesting someone."""
-        return say("matter.help")
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Takes the name, then the relation, then tells the coordinator."""
-        turned_away = FOR_ROLES.turned_away(ctx)
-        if turned_away is not None:
-            return turned_away
-        if isinstance(event, ChoiceMade) and event.choice_id == CANCEL.id:
-            return Transition(RETURN, (say("matter.cancelled"),))
-        if state.step == Step.RELATION.value:
-            name = str(state.data.get("name") or "")
-            if not isinstance(event, TextMessage):
-                return _ask_relation(name, say("common.need_text"))
-            relation = clean_text(event.text, RELATION_MAX_CHARS)
-            if not isinstance(relation, CleanText):
-                return _ask_relation(name, say(f"text.{relation.value}", max=RELATION_MAX_CHARS))
-            return _send(ctx, name, relation.text)
-        if not isinstance(event, TextMessage):
-            return _ask_name(say("common.need_text"))
-        checked = _first_name(event.text)
-        if isinstance(checked, Reply):
-            return _ask_name(checked)
-        return _ask_relation(checked)
-
-
-def _ask_name(*before: Reply) -> Transition:
+def _ask_name(turn: Turn) -> Reply:
     """Asks for the first name of someone who matters."""
-    reply = say("matter.ask_name", CANCEL)
-    return Transition(FlowState(FLOW_NAME, Step.NAME.value), (*before, reply))
+    return say("matter.ask_name", CANCEL)
 
 
-def _ask_relation(name: str, *before: Reply) -> Transition:
+def _ask_relation(turn: Turn) -> Reply:
     """Asks what the person is to the young person."""
-    reply = say("matter.ask_relation", CANCEL, name=name)
-    return Transition(FlowState(FLOW_NAME, Step.RELATION.value, {"name": name}), (*before, reply))
+    return say("matter.ask_relation", CANCEL, name=turn.word("name"))
+
+
+def _cancel(turn: Turn) -> Transition:
+    """Nothing is suggested."""
+    return turn.done(say("matter.cancelled"))
+
+
+def _need_text(turn: Turn) -> Transition:
+    """A name and a relation are words: asks again."""
+    return turn.again(say("common.need_text"))
+
+
+def _on_name(turn: Turn) -> Transition:
+    """Keeps a first name, then asks what the person is to her."""
+    checked = _first_name(turn.text or "")
+    if isinstance(checked, Reply):
+        return turn.again(checked)
+    return turn.go(RELATION, name=checked)
+
+
+def _on_relation(turn: Turn) -> Transition:
+    """Keeps the relation and tells the coordinators."""
+    relation = clean_text(turn.text or "", RELATION_MAX_CHARS)
+    if not isinstance(relation, CleanText):
+        return turn.again(say(f"text.{relation.value}", max=RELATION_MAX_CHARS))
+    return _send(turn, turn.word("name"), relation.text)
 
 
 def _first_name(raw: str) -> str | Reply:
@@ -132,8 +95,9 @@ def _first_name(raw: str) -> str | Reply:
     return text
 
 
-def _send(ctx: StepContext, name: str, relation: str) -> Transition:
+def _send(turn: Turn, name: str, relation: str) -> Transition:
     """Stores the suggestion and tells every coordinator of the case, with a button to answer."""
+    ctx = turn.ctx
     families = ctx.ports.families
     suggestion_id = convening(ctx.ports).suggest(
         ctx.actor.case_id, ctx.actor.person_id, name, relation, ctx.now
@@ -156,4 +120,38 @@ def _send(ctx: StepContext, name: str, relation: str) -> Transition:
         )
         for coordinator in families.coordinators(ctx.actor.case_id)
     )
-    return Transition(RETURN, (say("matter.sent", name=name),), notices)
+    return turn.done(say("matter.sent", name=name), notices=notices)
+
+
+STEPS = (
+    Step(
+        NAME,
+        show=_ask_name,
+        choices={CANCEL.id: Then(_cancel, to=(DONE,))},
+        text=Then(_on_name, to=(RELATION,)),
+        otherwise=Then(_need_text, to=(NAME,)),
+        help="matter.help",
+    ),
+    Step(
+        RELATION,
+        show=_ask_relation,
+        choices={CANCEL.id: Then(_cancel, to=(DONE,))},
+        text=Then(_on_relation, to=(DONE,)),
+        otherwise=Then(_need_text, to=(RELATION,)),
+        help="matter.help",
+    ),
+)
+
+
+@declared
+class PeopleWhoMatter(StepFlow):
+    """Suggesting someone who matters to the young person."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            FLOW_NAME, STEPS, home_step=NAME, help_prefix="matter.", guard=FOR_ROLES.turned_away
+        )
+
+    def opens(self, event: Event) -> bool:
+        """The menu's choice opens it."""
+        return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
