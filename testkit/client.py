@@ -235,8 +235,20 @@ def _check_declared(before: FlowState | None, after: FlowState) -> None:
     flow = declarative_flows().get(after.flow)
     if flow is None or before.step not in flow.steps:
         return
-    if after.step not in flow.leads(before.step):
+    # A sidetrack opened again from inside itself (its button tapped twice) starts over.
+    if after.step not in flow.leads(before.step) | _opening(flow):
         raise UndeclaredStep(f"{flow.name}: {before.step} -> {after.step} is not in its table")
+
+
+def _opening(flow: StepFlow) -> set[str]:
+    """Where starting the flow may land: its home step, or what the home hands over to."""
+    reached, pending = {flow.home_step}, [flow.home_step]
+    while pending:
+        for handover in flow.steps[pending.pop()].handovers:
+            if handover in flow.steps and handover not in reached:
+                reached.add(handover)
+                pending.append(handover)
+    return reached
 
 
 def _check_catalogue(replies: Sequence[Reply]) -> None:
