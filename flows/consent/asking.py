@@ -5,7 +5,14 @@ not" is stored. Under the limit, the caregivers of the case are told (a notice e
 child waits for a yes (flows/consent/guardian.py). Someone who said no can still read what
 the meeting is and when it is, and change their mind; nothing they type is stored.
 
-Steps it owns: explain, more, declined, about, meeting, age, waiting, sip.
+Its steps are declared in `STEPS` at the bottom (flows/steps.py), and the diagram below is
+generated from them (`python -m scripts.diagrams`). What the table does not draw: a typed
+yes or no word ("ja", "nej tack") counts as the tap on explain, more and sip; "Språk /
+Language" opens the language sidetrack before consent (flows/language.py, run by the engine)
+and comes back to the question; `meeting` runs flows/meeting_info.py inside this flow (its
+steps kept in the `inner` value), so the role's flow and its sidetracks stay closed; /mote
+after a no opens it too (flows/consent/gate.py). A step that "starts again" asks the gate
+what is needed now; its arrows name what that can be from there.
 
 ```mermaid
 stateDiagram-v2
@@ -31,7 +38,6 @@ stateDiagram-v2
     about --> declined: otherwise
     meeting --> declined: otherwise
     age --> waiting: text
-    age --> guardian: text
     age --> sip: text
     age --> [*]: text
     waiting --> waiting: check / otherwise
@@ -370,7 +376,8 @@ STEPS = (
     StepDef(
         Step.AGE.value,
         show=_show_age,
-        text=Then(_on_age, to=(Step.WAITING.value, *AFTER_YES)),
+        # Under the limit: the wait (caregivers told); over it: SIP, or through.
+        text=Then(_on_age, to=(Step.WAITING.value, Step.SIP.value, DONE)),
         otherwise=Then(_not_an_age, to=()),
         help=HELP,
     ),

@@ -10,7 +10,8 @@ step comes first and routes each event to the module that owns its step:
 - `status.py`: status, withdrawn, exchange (/samtycke)
 - `rights.py`: rights, forget (/minadata, /glommig; a former member's rights)
 
-Steps it owns: none; it picks the first step and routes each event to its owner.
+It declares no steps of its own: it picks the first step (below, by hand: it is code, not
+a table), routes the privacy commands, and runs the steps the four modules declare.
 
 ```mermaid
 stateDiagram-v2

@@ -6,7 +6,10 @@ from /samtycke (flows/consent/status.py), and the child's sharing stops at once;
 after a no. The caregiver cannot erase the child's words: they are the child's, private even
 from caregivers; only the child can, with /glommig. The child is told each answer.
 
-Steps it owns: guardian.
+Its step is declared in `STEPS` at the bottom (the diagram is generated from it). The
+caregiver reaches it from the gate's start (a child waiting) or from /samtycke ("Säg ja för
+barnet", flows/consent/status.py); a typed yes or no word counts as the tap; a child who is no
+longer waiting (answered in another chat, or gone) is not asked about: the gate starts again.
 
 ```mermaid
 stateDiagram-v2

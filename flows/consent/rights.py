@@ -6,7 +6,9 @@ former member to the consent flow alone, which offers only export, erasure and w
 consent (the `rights` step). /minadata is no step: it sends the summary and the file, then
 shows where the person was.
 
-Steps it owns: rights, forget.
+Its steps are declared in `STEPS` at the bottom (the diagram is generated from them).
+/glommig opens `forget` from anywhere, and "Radera allt" after a withdrawal
+(flows/consent/status.py); anything but "Ja, glöm mig" keeps everything.
 
 ```mermaid
 stateDiagram-v2

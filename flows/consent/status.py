@@ -6,7 +6,10 @@ withdraws consent to information exchange per organisation, or takes their own y
 after that they are offered erasure at once. A caregiver's buttons for a child are handled
 by flows/consent/guardian.py.
 
-Steps it owns: status, withdrawn, exchange.
+Its steps are declared in `STEPS` at the bottom (the diagram is generated from them).
+/samtycke opens `status` from anywhere (flows/consent/gate.py); without a yes in force it
+shows the explanation instead (or, for a former member, the rights), and a child waiting for
+this caregiver comes first.
 
 ```mermaid
 stateDiagram-v2
