@@ -5,15 +5,20 @@ A sidetrack opened from the young person's and the adults' menus. The answer goe
 coordinator, who arranges it: it is a section of its own on the agenda (the chat agenda and
 `samverkan report agenda`), and the question says so before anything is written.
 
+The menu's "Tolk och annat du behöver" opens it at `interpreter`. The language is kept in the
+state until the last answer, so nothing is stored half-way; the last answer (her words, or
+"inget mer") stores it all and goes back to the menu. Each step is declared once in `STEPS`
+(flows/steps.py); the diagram is generated from it (`python -m scripts.diagrams`):
+
 ```mermaid
 stateDiagram-v2
-    [*] --> interpreter: menu "Tolk och annat du behöver"
-    interpreter --> language: ja
-    interpreter --> other: nej
-    interpreter --> [*]: tillbaka
-    language --> other: språk (text)
-    language --> interpreter: avbryt
-    other --> [*]: text / inget mer (sparat, samordnaren ser det)
+    [*] --> interpreter
+    interpreter --> language: yes
+    interpreter --> other: no
+    interpreter --> [*]: otherwise
+    language --> interpreter: cancel
+    language --> other: text
+    other --> [*]: none / text
 ```
 
 This module also says until when the young person may change how she takes part
@@ -27,11 +32,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from flows.conversation import ChoiceMade, Event, TextMessage
+from flows.conversation import ChoiceMade, Event
 from flows.domain import FAMILY_ROLES, Agenda, MeetingNeedItem, Role
-from flows.engine import RETURN, FlowState, StepContext, Transition
+from flows.engine import StepContext, Transition
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
+from flows.steps import DONE, Go, StepFlow, Then, Turn, declared
+from flows.steps import Step as StepDef
 from flows.text_rules import CleanText, clean_text
 
 FLOW_NAME = "meeting_needs"
@@ -91,120 +98,113 @@ def meeting_needs(ctx: StepContext) -> MeetingNeedsPort:
     return ctx.ports.meeting_needs
 
 
-@dataclass(frozen=True, slots=True)
-class MeetingNeedsFlow:
+def _ask_interpreter(turn: Turn) -> Reply:
+    """Asks whether an interpreter is needed, showing what is saved."""
+    ctx = turn.ctx
+    saved = meeting_needs(ctx).need(ctx.actor.case_id, ctx.actor.person_id)
+    return say(
+        "needs.interpreter_ask",
+        Choice("yes", "needs.yes"),
+        Choice("no", "needs.no"),
+        BACK,
+        saved=saved is not None,
+        interpreter=saved.interpreter if saved else False,
+        language=saved.language if saved else None,
+        other=saved.other if saved else None,
+    )
+
+
+def _ask_language(turn: Turn) -> Reply:
+    """Asks in which language."""
+    return say("needs.language_ask", CANCEL)
+
+
+def _ask_other(turn: Turn) -> Reply:
+    """Asks for any other need, in one's own words."""
+    return say("needs.other_ask", Choice("none", "needs.nothing_more"), max=OTHER_MAX_CHARS)
+
+
+def _back(turn: Turn) -> Transition:
+    """Back to the member's own flow; nothing is stored."""
+    return turn.done()
+
+
+def _need_text(turn: Turn) -> Transition:
+    """The language is written, not tapped."""
+    return turn.again(say("common.need_text"))
+
+
+def _on_language(turn: Turn) -> Transition:
+    """Remembers the language and asks for other needs."""
+    checked = clean_text(turn.text or "", LANGUAGE_MAX_CHARS)
+    if not isinstance(checked, CleanText):
+        return turn.again(say(f"text.{checked.value}", max=LANGUAGE_MAX_CHARS))
+    # Kept in the state until the last answer; nothing is stored half-way.
+    return turn.go(Step.OTHER.value, language=checked.text)
+
+
+def _on_other(turn: Turn) -> Transition:
+    """Stores the needs (her words, or none) and goes back to the menu."""
+    other: str | None = None
+    if turn.text is not None:
+        checked = clean_text(turn.text, OTHER_MAX_CHARS)
+        if not isinstance(checked, CleanText):
+            return turn.again(say(f"text.{checked.value}", max=OTHER_MAX_CHARS))
+        other = checked.text
+    language = turn.data.get("language")
+    need = MeetingNeed(
+        interpreter=language is not None,
+        language=str(language) if language is not None else None,
+        other=other,
+    )
+    ctx = turn.ctx
+    meeting_needs(ctx).set_need(ctx.actor.case_id, ctx.actor.person_id, need, ctx.now)
+    return turn.done(say("needs.saved"))
+
+
+STEPS = (
+    StepDef(
+        Step.INTERPRETER.value,
+        show=_ask_interpreter,
+        choices={"yes": Go(Step.LANGUAGE.value), "no": Go(Step.OTHER.value)},
+        # "Tillbaka", and anything else: back to the menu, as it was.
+        otherwise=Then(_back, to=(DONE,)),
+        help="needs.help",
+    ),
+    StepDef(
+        Step.LANGUAGE.value,
+        show=_ask_language,
+        choices={CANCEL.id: Go(Step.INTERPRETER.value)},
+        text=Then(_on_language, to=(Step.OTHER.value,)),
+        otherwise=Then(_need_text, to=()),
+        help="needs.help",
+    ),
+    StepDef(
+        Step.OTHER.value,
+        show=_ask_other,
+        choices={"none": Then(_on_other, to=(DONE,))},
+        text=Then(_on_other, to=(DONE,)),
+        help="needs.help",
+    ),
+)
+
+
+@declared
+class MeetingNeedsFlow(StepFlow):
     """Asks about an interpreter and other needs for the meeting."""
 
-    name: str = FLOW_NAME
+    def __init__(self) -> None:
+        super().__init__(
+            FLOW_NAME,
+            STEPS,
+            home_step=Step.INTERPRETER.value,
+            help_prefix="needs.",
+            guard=FOR_ROLES.turned_away,
+        )
 
     def opens(self, event: Event) -> bool:
         """The menu's "Tolk och annat du behöver" opens it."""
         return isinstance(event, ChoiceMade) and event.choice_id == OPEN_CHOICE
-
-    @property
-    def home(self) -> FlowState:
-        """Asking about an interpreter."""
-        return FlowState(FLOW_NAME, Step.INTERPRETER.value)
-
-    def start(self, ctx: StepContext) -> Transition:
-        """Shows what was said before and asks whether an interpreter is needed."""
-        turned_away = FOR_ROLES.turned_away(ctx)
-        if turned_away is not None:
-            return turned_away
-        return self._ask_interpreter(ctx)
-
-    def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the step again."""
-        turned_away = FOR_ROLES.turned_away(ctx)
-        if turned_away is not None:
-            return turned_away
-        if state.step == Step.LANGUAGE.value:
-            return self._ask_language()
-        if state.step == Step.OTHER.value:
-            return self._ask_other(state)
-        return self._ask_interpreter(ctx)
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains the needs."""
-        return say("needs.help")
-
-    def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Routes the answer to the handler of the current step."""
-        turned_away = FOR_ROLES.turned_away(ctx)
-        if turned_away is not None:
-            return turned_away
-        choice = event.choice_id if isinstance(event, ChoiceMade) else None
-        if state.step == Step.LANGUAGE.value:
-            return self._on_language(event, choice, ctx)
-        if state.step == Step.OTHER.value:
-            return self._on_other(state, event, choice, ctx)
-        match choice:
-            case "yes":
-                return self._ask_language()
-            case "no":
-                return self._ask_other(FlowState(FLOW_NAME, Step.OTHER.value))
-        return Transition(RETURN, ())
-
-    def _ask_interpreter(self, ctx: StepContext, *before: Reply) -> Transition:
-        """Asks whether an interpreter is needed, showing what is saved."""
-        saved = meeting_needs(ctx).need(ctx.actor.case_id, ctx.actor.person_id)
-        reply = say(
-            "needs.interpreter_ask",
-            Choice("yes", "needs.yes"),
-            Choice("no", "needs.no"),
-            BACK,
-            saved=saved is not None,
-            interpreter=saved.interpreter if saved else False,
-            language=saved.language if saved else None,
-            other=saved.other if saved else None,
-        )
-        return Transition(FlowState(FLOW_NAME, Step.INTERPRETER.value), (*before, reply))
-
-    def _ask_language(self, *before: Reply) -> Transition:
-        """Asks in which language."""
-        reply = say("needs.language_ask", CANCEL)
-        return Transition(FlowState(FLOW_NAME, Step.LANGUAGE.value), (*before, reply))
-
-    def _ask_other(self, state: FlowState, *before: Reply) -> Transition:
-        """Asks for any other need, in one's own words."""
-        reply = say("needs.other_ask", Choice("none", "needs.nothing_more"), max=OTHER_MAX_CHARS)
-        return Transition(FlowState(FLOW_NAME, Step.OTHER.value, data=state.data), (*before, reply))
-
-    def _on_language(self, event: Event, choice: str | None, ctx: StepContext) -> Transition:
-        """Remembers the language and asks for other needs."""
-        if choice == CANCEL.id:
-            return self._ask_interpreter(ctx)
-        if not isinstance(event, TextMessage):
-            return self._ask_language(say("common.need_text"))
-        checked = clean_text(event.text, LANGUAGE_MAX_CHARS)
-        if not isinstance(checked, CleanText):
-            return self._ask_language(say(f"text.{checked.value}", max=LANGUAGE_MAX_CHARS))
-        # Kept in the state until the last answer; nothing is stored half-way.
-        return self._ask_other(
-            FlowState(FLOW_NAME, Step.OTHER.value, data={"language": checked.text})
-        )
-
-    def _on_other(
-        self, state: FlowState, event: Event, choice: str | None, ctx: StepContext
-    ) -> Transition:
-        """Stores the needs and goes back to the menu."""
-        if isinstance(event, TextMessage):
-            checked = clean_text(event.text, OTHER_MAX_CHARS)
-            if not isinstance(checked, CleanText):
-                return self._ask_other(state, say(f"text.{checked.value}", max=OTHER_MAX_CHARS))
-            other: str | None = checked.text
-        elif choice == "none":
-            other = None
-        else:
-            return self._ask_other(state, say("common.not_understood"))
-        language = state.data.get("language")
-        need = MeetingNeed(
-            interpreter=language is not None,
-            language=str(language) if language is not None else None,
-            other=other,
-        )
-        meeting_needs(ctx).set_need(ctx.actor.case_id, ctx.actor.person_id, need, ctx.now)
-        return Transition(RETURN, (say("needs.saved"),))
 
 
 def participation_closed(ctx: StepContext) -> bool:

@@ -10,7 +10,8 @@ step comes first and routes each event to the module that owns its step:
 - `status.py`: status, withdrawn, exchange (/samtycke)
 - `rights.py`: rights, forget (/minadata, /glommig; a former member's rights)
 
-Steps it owns: none; it picks the first step and routes each event to its owner.
+It declares no steps of its own: it picks the first step (below, by hand: it is code, not
+a table), routes the privacy commands, and runs the steps the four modules declare.
 
 ```mermaid
 stateDiagram-v2
@@ -28,11 +29,10 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flows.consent import asking, guardian, rights, status
 from flows.consent.steps import (
     DEFAULT_AGE_LIMIT,
+    FIRST_STEPS,
     FLOW_NAME,
     FORMER_STEPS,
     PRIVACY_COMMANDS,
@@ -45,19 +45,47 @@ from flows.consent.steps import (
 from flows.conversation import Command, CommandIssued, Event
 from flows.domain import CONSENTING_ROLES
 from flows.engine import GATE_PASSED, FlowState, StepContext, Transition
-from flows.replies import Reply, say
+from flows.steps import StepFlow, declared
 
 MEETING_INFO = asking.MEETING_INFO
+# Steps shown again by asking the gate what is needed now: the answer may have come meanwhile
+# (a caregiver said yes, the person said yes in another chat, the case closed).
+RESUMED_BY_START = frozenset(
+    {Step.EXPLAIN, Step.DECLINED, Step.WAITING, Step.GUARDIAN, Step.RIGHTS}
+)
+# Where the gate may take over from any step: a privacy command, /mote after a no, or the
+# case closing (the overview above); the fast test client reads it from `leads`.
+TAKEOVERS = frozenset({*FIRST_STEPS, Step.STATUS.value, Step.FORGET.value, Step.MEETING.value})
 
 
-@dataclass(frozen=True, slots=True)
-class ConsentFlow:
+@declared
+class ConsentFlow(StepFlow):
     """Asks for, shows and withdraws consent; exports and erases on request."""
 
-    age_limit: int = DEFAULT_AGE_LIMIT
-    # The data controller named in the explanation; empty: the catalogue's generic words.
-    operator: str = ""
-    name: str = FLOW_NAME
+    def __init__(self, age_limit: int = DEFAULT_AGE_LIMIT, operator: str = "") -> None:
+        super().__init__(
+            FLOW_NAME,
+            (*asking.STEPS, *guardian.STEPS, *status.STEPS, *rights.STEPS),
+            home_step=Step.EXPLAIN.value,
+            help_prefix="consent.",
+        )
+        self.age_limit = age_limit
+        # The data controller named in the explanation; empty: the catalogue's generic words.
+        self.operator = operator
+
+    def __eq__(self, other: object) -> bool:
+        """Two gates are the same when their settings are (one per engine's configuration)."""
+        if not isinstance(other, ConsentFlow):
+            return NotImplemented
+        return (self.age_limit, self.operator) == (other.age_limit, other.operator)
+
+    def __hash__(self) -> int:
+        """Hashed by its settings, as it compares."""
+        return hash((self.age_limit, self.operator))
+
+    def __repr__(self) -> str:
+        """Its settings (the operator's name is configuration, not personal data)."""
+        return f"ConsentFlow(age_limit={self.age_limit!r}, operator={self.operator!r})"
 
     def admits(self, event: Event, ctx: StepContext) -> bool:
         """Lets the role's flow go on only with consent and nothing waiting on this person."""
@@ -82,11 +110,6 @@ class ConsentFlow:
                 return asking.meeting(MEETING_INFO.start(ctx), ctx)
         return self.start(ctx)
 
-    @property
-    def home(self) -> FlowState:
-        """The consent question."""
-        return FlowState(flow=FLOW_NAME, step=Step.EXPLAIN.value)
-
     def start(self, ctx: StepContext) -> Transition:
         """Shows what is needed now: the explanation, the wait, or a child's request."""
         if ctx.actor.former:
@@ -108,64 +131,25 @@ class ConsentFlow:
         return Transition(GATE_PASSED, ())
 
     def resume(self, state: FlowState, ctx: StepContext) -> Transition:
-        """Shows the current step again."""
-        match Step(state.step):
-            case Step.MORE:
-                return asking.more(self)
-            case Step.AGE:
-                return asking.age()
-            case Step.SIP:
-                return asking.sip()
-            case Step.STATUS:
-                return status.status_or_explain(self, ctx)
-            case Step.EXCHANGE:
-                return status.exchange(ctx)
-            case Step.FORGET:
-                return rights.forget(ctx)
-            case Step.WITHDRAWN:
-                return status.withdrawn_offer()
-            case Step.ABOUT:
-                return asking.about()
-            case Step.MEETING:
-                inner = asking.meeting_inner(state)
-                return asking.meeting(MEETING_INFO.resume(inner, ctx), ctx)
-        return self.start(ctx)
-
-    def help(self, state: FlowState) -> Reply:
-        """Explains what the person can do here, and the privacy commands."""
-        return say("consent.help")
+        """Shows the current step again (or what is needed now, for a question that may have
+        been answered meanwhile)."""
+        if state.step not in self.steps or state.step in RESUMED_BY_START:
+            return self.start(ctx)
+        return super().resume(state, ctx)
 
     def handle(self, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-        """Routes the event to the handler of the current step."""
+        """Routes privacy commands itself; every other event goes by the current step's table."""
         if isinstance(event, CommandIssued) and event.command in PRIVACY_COMMANDS:
             return self.enter(event, ctx)
         if event == CommandIssued(Command.MEETING) and said_no(ctx):
             return self.enter(event, ctx)
+        if state.step not in self.steps:
+            return self.start(ctx)
         if ctx.actor.former and Step(state.step) not in FORMER_STEPS:
             # A question asked while they were in the case is not answered for it any more.
             return self.start(ctx)
-        match Step(state.step):
-            case Step.EXPLAIN | Step.MORE:
-                return asking.on_explain(self, state, event, ctx)
-            case Step.DECLINED:
-                return asking.on_declined(self, event, ctx)
-            case Step.ABOUT | Step.WAITING:
-                return self.start(ctx)
-            case Step.MEETING:
-                inner = asking.meeting_inner(state)
-                return asking.meeting(MEETING_INFO.handle(inner, event, ctx), ctx)
-            case Step.AGE:
-                return asking.on_age(self, event, ctx)
-            case Step.SIP:
-                return asking.on_sip(event, ctx)
-            case Step.GUARDIAN:
-                return guardian.on_guardian(self, state, event, ctx)
-            case Step.STATUS:
-                return status.on_status(self, event, ctx)
-            case Step.EXCHANGE:
-                return status.on_exchange(self, event, ctx)
-            case Step.WITHDRAWN:
-                return status.on_withdrawn(self, event, ctx)
-            case Step.FORGET:
-                return rights.on_forget(self, event, ctx)
-        return self.start(ctx)
+        return super().handle(state, event, ctx)
+
+    def leads(self, step: str) -> frozenset[str]:
+        """The steps `step` may hand over to: its table's, and the gate's takeovers."""
+        return super().leads(step) | TAKEOVERS

@@ -6,25 +6,35 @@ from /samtycke (flows/consent/status.py), and the child's sharing stops at once;
 after a no. The caregiver cannot erase the child's words: they are the child's, private even
 from caregivers; only the child can, with /glommig. The child is told each answer.
 
-Steps it owns: guardian.
+Its step is declared in `STEPS` at the bottom (the diagram is generated from it). The
+caregiver reaches it from the gate's start (a child waiting) or from /samtycke ("Säg ja för
+barnet", flows/consent/status.py); a typed yes or no word counts as the tap; a child who is no
+longer waiting (answered in another chat, or gone) is not asked about: the gate starts again.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> guardian: ett barn väntar på mitt svar (eller /samtycke)
-    guardian --> guardian: inte ja eller nej
-    guardian --> [*]: Ja / Nej (barnet får veta)
-    status --> guardian: Säg ja för barnet (vårdnadshavare)
-    status --> [*]: Ta tillbaka ja för barnet (delningen stoppas direkt)
+    guardian --> guardian: yes / no / text / otherwise
+    guardian --> sip: yes / no / text / otherwise
+    guardian --> [*]: yes / no / text / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from flows.consent.steps import TEXT_VERSION, Gate, Step, children, flow_state, yes_no
-from flows.conversation import Event
+from flows.consent.steps import (
+    HELP,
+    TEXT_VERSION,
+    Step,
+    children,
+    flow_state,
+    gate_of,
+    yes_no,
+)
 from flows.domain import ConsentScope, GuardianConsent
-from flows.engine import GATE_PASSED, FlowState, Notice, StepContext, Transition
+from flows.engine import GATE_PASSED, Notice, StepContext, Transition
 from flows.replies import Choice, Reply, say
+from flows.steps import DONE, Then, Turn
+from flows.steps import Step as StepDef
 
 YES = Choice("yes", "consent.yes")
 NO = Choice("no", "consent.no")
@@ -41,11 +51,18 @@ def guardian(youth_id: int, youth_name: str, *before: Reply) -> Transition:
     )
 
 
-def on_guardian(gate: Gate, state: FlowState, event: Event, ctx: StepContext) -> Transition:
-    """Records a caregiver's answer for a child, and tells the child."""
-    youth = int(state.data.get("youth") or 0)
-    name = str(state.data.get("youth_name") or "")
-    answer = yes_no(event)
+def _show_guardian(turn: Turn) -> Transition:
+    """The question about the child this step is about."""
+    return guardian(turn.number("youth"), turn.word("youth_name"))
+
+
+def _on_guardian(turn: Turn) -> Transition:
+    """Records a caregiver's answer for a child (tapped, or typed as a word), and tells the
+    child; a child no longer waiting (answered meanwhile, or gone) is not asked about."""
+    ctx, gate = turn.ctx, gate_of(turn)
+    youth = turn.number("youth")
+    name = turn.word("youth_name")
+    answer = yes_no(turn.event) if turn.event is not None else None
     # Asked for the first time, or asked again from /samtycke after a no.
     waiting = {c.youth_person_id for c in children(ctx) if c.given is not True}
     if youth not in waiting:
@@ -118,3 +135,18 @@ def on_child(choice_id: str, ctx: StepContext) -> Transition | None:
     )
     reply = say("consent.guardian.withdrawn", name=child.youth_name, stopped=stopped)
     return Transition(GATE_PASSED, (reply,), (told,))
+
+
+# After the answer: the next child waiting, SIP for the caregiver, or through.
+_ANSWER = Then(_on_guardian, to=(Step.GUARDIAN.value, Step.SIP.value, DONE))
+
+STEPS = (
+    StepDef(
+        Step.GUARDIAN.value,
+        show=_show_guardian,
+        choices={YES.id: _ANSWER, NO.id: _ANSWER},
+        text=_ANSWER,
+        otherwise=_ANSWER,
+        help=HELP,
+    ),
+)

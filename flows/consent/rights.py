@@ -6,25 +6,30 @@ former member to the consent flow alone, which offers only export, erasure and w
 consent (the `rights` step). /minadata is no step: it sends the summary and the file, then
 shows where the person was.
 
-Steps it owns: rights, forget.
+Its steps are declared in `STEPS` at the bottom (the diagram is generated from them).
+/glommig opens `forget` from anywhere, and "Radera allt" after a withdrawal
+(flows/consent/status.py); anything but "Ja, glöm mig" keeps everything.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> rights: ärendet stängt / lämnat (bara /minadata, /glommig, /samtycke)
-    rights --> rights: /minadata (sammanfattning och fil)
-    [*] --> forget: /glommig
-    withdrawn --> forget: Radera allt
-    forget --> [*]: Ja, glöm mig (allt raderat)
-    forget --> [*]: Nej (allt sparas)
+    rights --> rights: otherwise
+    forget --> [*]: forget_yes / otherwise
+    forget --> rights: otherwise
+    forget --> explain: otherwise
+    forget --> declined: otherwise
+    forget --> waiting: otherwise
+    forget --> guardian: otherwise
+    forget --> sip: otherwise
 ```
 """
 
 from __future__ import annotations
 
-from flows.consent.steps import Gate, Step, choice, flow_state
-from flows.conversation import Event
+from flows.consent.steps import FIRST_STEPS, HELP, Gate, Step, flow_state, gate_of, start_again
 from flows.engine import FORGOTTEN, StepContext, Transition
 from flows.replies import Attachment, Choice, Reply, say
+from flows.steps import DONE, Then, Turn
+from flows.steps import Step as StepDef
 
 
 def rights(*before: Reply) -> Transition:
@@ -61,11 +66,15 @@ def forget(ctx: StepContext) -> Transition:
     return Transition(flow_state(Step.FORGET), (reply,))
 
 
-def on_forget(gate: Gate, event: Event, ctx: StepContext) -> Transition:
-    """Erases everything after a clear yes; anything else keeps it all."""
-    if choice(event) != "forget_yes":
-        kept = gate.start(ctx)
-        return Transition(kept.state, (say("privacy.forget.kept"), *kept.replies), kept.notices)
+def _keep(turn: Turn) -> Transition:
+    """Anything but a clear yes keeps it all; then whatever is needed now."""
+    kept = gate_of(turn).start(turn.ctx)
+    return Transition(kept.state, (say("privacy.forget.kept"), *kept.replies), kept.notices)
+
+
+def _erase(turn: Turn) -> Transition:
+    """Erases everything after a clear yes; the chat is a stranger's again."""
+    ctx = turn.ctx
     removed = ctx.ports.privacy.erase(ctx.actor.person_id, ctx.now)
     reply = say(
         "privacy.forgotten",
@@ -73,3 +82,31 @@ def on_forget(gate: Gate, event: Event, ctx: StepContext) -> Transition:
         total=removed.total,
     )
     return Transition(FORGOTTEN, (reply,))
+
+
+def _show_rights(turn: Turn) -> Transition:
+    """What still works for a former member."""
+    return rights()
+
+
+def _show_forget(turn: Turn) -> Transition:
+    """What will be erased, and the question."""
+    return forget(turn.ctx)
+
+
+STEPS = (
+    # Only the privacy commands work here (the gate routes them); anything else: the rights.
+    StepDef(
+        Step.RIGHTS.value,
+        show=_show_rights,
+        otherwise=start_again(Step.RIGHTS.value),
+        help=HELP,
+    ),
+    StepDef(
+        Step.FORGET.value,
+        show=_show_forget,
+        choices={"forget_yes": Then(_erase, to=(DONE,))},
+        otherwise=Then(_keep, to=FIRST_STEPS),
+        help=HELP,
+    ),
+)

@@ -6,20 +6,26 @@ withdraws consent to information exchange per organisation, or takes their own y
 after that they are offered erasure at once. A caregiver's buttons for a child are handled
 by flows/consent/guardian.py.
 
-Steps it owns: status, withdrawn, exchange.
+Its steps are declared in `STEPS` at the bottom (the diagram is generated from them).
+/samtycke opens `status` from anywhere (flows/consent/gate.py); without a yes in force it
+shows the explanation instead (or, for a former member, the rights), and a child waiting for
+this caregiver comes first.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> status: /samtycke
-    status --> sip: Ändra delning
-    status --> withdrawn: Ta tillbaka
-    status --> exchange: Vilka verksamheter
-    exchange --> exchange: ja / nej per verksamhet
-    exchange --> status: Klar
-    withdrawn --> forget: Radera allt
-    withdrawn --> explain: Behåll
-    status --> guardian: Säg ja för barnet (vårdnadshavare)
-    status --> [*]: Ta tillbaka ja för barnet (vårdnadshavare) / Tillbaka
+    status --> sip: sip / back
+    status --> exchange: exchange
+    status --> withdrawn: withdraw
+    status --> [*]: child_withdraw / back / (shown instead)
+    status --> guardian: child_give / back / (shown instead)
+    status --> rights: back / (shown instead)
+    status --> waiting: back
+    status --> status: otherwise
+    status --> explain: (shown instead)
+    exchange --> status: x / otherwise
+    withdrawn --> forget: forget
+    withdrawn --> declined: otherwise
+    withdrawn --> rights: otherwise
 ```
 """
 
@@ -27,19 +33,23 @@ from __future__ import annotations
 
 from flows.consent import asking, guardian, rights
 from flows.consent.steps import (
+    AFTER_YES,
+    HELP,
     SIP_ROLES,
     Gate,
     Step,
     children,
-    choice,
     consent_status,
     flow_state,
+    gate_of,
     requests,
+    start_again,
 )
-from flows.conversation import Event
 from flows.domain import CONSENTING_ROLES
 from flows.engine import GATE_PASSED, StepContext, Transition
 from flows.replies import Choice, Reply, say
+from flows.steps import DONE, Go, Then, Turn
+from flows.steps import Step as StepDef
 
 # A choice on the exchange step: the organisation's id follows.
 EXCHANGE_TOGGLE = "x:"
@@ -75,22 +85,17 @@ def status_or_explain(gate: Gate, ctx: StepContext) -> Transition:
     return Transition(flow_state(Step.STATUS), (reply,))
 
 
-def on_status(gate: Gate, event: Event, ctx: StepContext) -> Transition:
-    """Changes SIP sharing, withdraws consent (own, or a child's), or goes back."""
-    chosen = choice(event) or ""
-    if guardian.is_child_choice(chosen):
-        return guardian.on_child(chosen, ctx) or status_or_explain(gate, ctx)
-    match chosen:
-        case "sip":
-            return asking.sip()
-        case "exchange":
-            return exchange(ctx)
-        case "withdraw":
-            stopped = ctx.ports.privacy.withdraw(ctx.actor.person_id, ctx.actor.case_id, ctx.now)
-            return withdrawn_offer(say("consent.withdrawn", stopped=stopped))
-        case "back":
-            return gate.start(ctx)
-    return status_or_explain(gate, ctx)
+def _child(turn: Turn) -> Transition:
+    """A caregiver's button for a child (flows/consent/guardian.py); a stale one shows the
+    status again."""
+    return guardian.on_child(turn.choice or "", turn.ctx) or _show_status(turn)
+
+
+def _withdraw(turn: Turn) -> Transition:
+    """Takes the person's own yes back (their sharing stops at once), and offers erasure."""
+    ctx = turn.ctx
+    stopped = ctx.ports.privacy.withdraw(ctx.actor.person_id, ctx.actor.case_id, ctx.now)
+    return withdrawn_offer(say("consent.withdrawn", stopped=stopped))
 
 
 def exchange(ctx: StepContext, *before: Reply) -> Transition:
@@ -108,25 +113,24 @@ def exchange(ctx: StepContext, *before: Reply) -> Transition:
     return Transition(flow_state(Step.EXCHANGE), (*before, reply))
 
 
-def on_exchange(gate: Gate, event: Event, ctx: StepContext) -> Transition:
-    """Withdraws or gives the consent for the tapped organisation; at once."""
-    chosen = choice(event) or ""
-    if chosen.startswith(EXCHANGE_TOGGLE) and chosen[len(EXCHANGE_TOGGLE) :].isdigit():
-        org = int(chosen[len(EXCHANGE_TOGGLE) :])
-        sharing = ctx.ports.sharing
-        current = {
-            c.organisation_id: c.in_effect
-            for c in sharing.exchange_consents(ctx.actor.person_id, ctx.actor.case_id)
-        }
-        if org in current:
-            given = not current[org]
-            sharing.set_exchange_consent(
-                ctx.actor.person_id, ctx.actor.case_id, org, given, ctx.now
-            )
-            saved = "sharing.exchange.given" if given else "sharing.exchange.withdrawn"
-            return exchange(ctx, say(saved))
+def _toggle(turn: Turn) -> Transition:
+    """Withdraws or gives the consent for the tapped organisation ("x:3"); at once."""
+    ctx = turn.ctx
+    org_id = (turn.choice or "")[len(EXCHANGE_TOGGLE) :]
+    if not org_id.isdigit():
+        return _show_status(turn)
+    org = int(org_id)
+    sharing = ctx.ports.sharing
+    current = {
+        c.organisation_id: c.in_effect
+        for c in sharing.exchange_consents(ctx.actor.person_id, ctx.actor.case_id)
+    }
+    if org not in current:
         return exchange(ctx)
-    return status_or_explain(gate, ctx)
+    given = not current[org]
+    sharing.set_exchange_consent(ctx.actor.person_id, ctx.actor.case_id, org, given, ctx.now)
+    saved = "sharing.exchange.given" if given else "sharing.exchange.withdrawn"
+    return exchange(ctx, say(saved))
 
 
 def withdrawn_offer(*before: Reply) -> Transition:
@@ -139,9 +143,58 @@ def withdrawn_offer(*before: Reply) -> Transition:
     return Transition(flow_state(Step.WITHDRAWN), (*before, reply))
 
 
-def on_withdrawn(gate: Gate, event: Event, ctx: StepContext) -> Transition:
-    """Erases everything if asked; otherwise whatever comes without consent now."""
-    if choice(event) == "forget":
-        return rights.forget(ctx)
-    # Without consent now: declined, or (after leaving the case) the rights.
-    return gate.start(ctx)
+def _show_status(turn: Turn) -> Transition:
+    """The status screen (or what comes first: a child's request, the explanation)."""
+    return status_or_explain(gate_of(turn), turn.ctx)
+
+
+def _show_exchange(turn: Turn) -> Transition:
+    """Each organisation, with whether it may read what the person shares."""
+    return exchange(turn.ctx)
+
+
+def _show_withdrawn(turn: Turn) -> Transition:
+    """The offer to erase everything."""
+    return withdrawn_offer()
+
+
+# What /samtycke shows instead of the status, when the person has no yes in force or a child
+# is waiting (status_or_explain).
+_INSTEAD = (DONE, Step.RIGHTS.value, Step.EXPLAIN.value, Step.GUARDIAN.value)
+TO_STATUS = Go(Step.STATUS.value)
+
+STEPS = (
+    StepDef(
+        Step.STATUS.value,
+        show=_show_status,
+        choices={
+            "sip": Go(Step.SIP.value),
+            "exchange": Go(Step.EXCHANGE.value),
+            "withdraw": Then(_withdraw, to=(Step.WITHDRAWN.value,)),
+            # A caregiver's buttons for each child: take the yes back, or give it.
+            guardian.CHILD_WITHDRAW: Then(_child, to=(DONE,)),
+            guardian.CHILD_GIVE: Then(_child, to=(Step.GUARDIAN.value,)),
+            # Back: whatever is still needed now (a child, SIP), or the role's flow.
+            "back": start_again(Step.RIGHTS.value, *AFTER_YES),
+        },
+        otherwise=TO_STATUS,
+        handovers=_INSTEAD,
+        help=HELP,
+    ),
+    StepDef(
+        Step.EXCHANGE.value,
+        show=_show_exchange,
+        choices={EXCHANGE_TOGGLE: Then(_toggle, to=(Step.STATUS.value,))},
+        # "Klar", and anything else: the status again.
+        otherwise=TO_STATUS,
+        help=HELP,
+    ),
+    StepDef(
+        Step.WITHDRAWN.value,
+        show=_show_withdrawn,
+        choices={"forget": Go(Step.FORGET.value)},
+        # Keeping it: whatever comes without consent now (declined, or the rights).
+        otherwise=start_again(Step.DECLINED.value, Step.RIGHTS.value),
+        help=HELP,
+    ),
+)

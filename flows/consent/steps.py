@@ -1,13 +1,14 @@
 """The consent flow's shared words: its steps, its states, its choices and what it reads.
 
-Every module of the consent flow speaks through these; none of them owns a step here.
-Step names are stored in conversation rows, so a value never changes once released.
+Every module of the consent flow speaks through these; none of them owns a step here (each
+module declares the steps it owns in its own `STEPS`, flows/steps.py). Step names are stored in
+conversation rows, so a value never changes once released.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from flows.conversation import ChoiceMade, Command, Event, TextMessage
 from flows.domain import (
@@ -19,6 +20,7 @@ from flows.domain import (
     Role,
 )
 from flows.engine import FlowState, StepContext, Transition
+from flows.steps import DONE, Then, Turn
 from flows.text_rules import same_label
 
 FLOW_NAME = "consent"
@@ -52,6 +54,13 @@ class Step(StrEnum):
 # The steps of someone whose case closed or who left it: their rights, nothing else.
 FORMER_STEPS = frozenset({Step.STATUS, Step.WITHDRAWN, Step.FORGET, Step.RIGHTS})
 
+# Where the gate goes on after a yes: whatever is still missing, or through (DONE).
+AFTER_YES = (Step.WAITING.value, Step.GUARDIAN.value, Step.SIP.value, DONE)
+# Every step the gate's `start` may show first (the overview in flows/consent/gate.py).
+FIRST_STEPS = (Step.RIGHTS.value, Step.EXPLAIN.value, Step.DECLINED.value, *AFTER_YES)
+# Every step of the flow explains the same thing: what consent is, and the privacy commands.
+HELP = "consent.help"
+
 # Typed answers to a yes/no question, in both languages (compared as flows.text_rules.same_label
 # reads a label, without the punctuation around them): people type "ja" rather than a button's
 # words. Only the yes/no questions read them; anywhere else they are text as usual.
@@ -62,6 +71,7 @@ TYPED_YES = frozenset(
 TYPED_NO = frozenset({"nej", "nä", "nää", "nope", "no", "nej tack", "no thanks", "no thank you"})
 
 
+@runtime_checkable
 class Gate(Protocol):
     """What the steps need of the consent flow: its settings and its way back to the start."""
 
@@ -130,3 +140,21 @@ def record(ctx: StepContext, scope: ConsentScope, *, given: bool) -> None:
     ctx.ports.privacy.record_consent(
         ctx.actor.person_id, ctx.actor.case_id, scope, given, TEXT_VERSION, ctx.now
     )
+
+
+def gate_of(turn: Turn) -> Gate:
+    """The consent flow running this turn: its age limit, its operator and its start."""
+    if not isinstance(turn.flow, Gate):  # only the consent flow runs the consent steps
+        raise TypeError(f"{turn.flow.name} is not the consent gate")
+    return turn.flow
+
+
+def _start(turn: Turn) -> Transition:
+    """Whatever is needed now, as the gate starts (after an answer, or a tap on "Kolla")."""
+    return gate_of(turn).start(turn.ctx)
+
+
+def start_again(*to: str) -> Then:
+    """A step that hands back to the gate's start, naming the steps that start can show from
+    there (what is still needed now), or DONE when nothing is."""
+    return Then(_start, to=to)
