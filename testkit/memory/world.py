@@ -286,11 +286,12 @@ class World:
         for answer in self.consents:
             if (answer.person_id, answer.case_id) == (person_id, case_id):
                 latest[(answer.scope, answer.given_by is not None)] = answer.given
-        if self.assume_consent and not latest:
-            return ConsentStatus(bot=True, sip=True, under_age_limit=None, guardian=None)
+        # Assumed consent is the first answer the family gave; a later answer of one kind (a
+        # SIP changed in /samtycke) replaces that kind alone, as stored answers do.
+        assumed = True if self.assume_consent else None
         return ConsentStatus(
-            bot=latest.get((ConsentScope.BOT, False)),
-            sip=latest.get((ConsentScope.SIP, False)),
+            bot=latest.get((ConsentScope.BOT, False), assumed),
+            sip=latest.get((ConsentScope.SIP, False), assumed),
             under_age_limit=self.under_age.get(person_id),
             guardian=latest.get((ConsentScope.BOT, True)),
         )

@@ -3,6 +3,7 @@ caregiver's yes for a child, SIP, withdrawing, /minadata and /glommig."""
 
 from __future__ import annotations
 
+from flows.domain import ConsentScope
 from tests.flows.family import family
 
 
@@ -103,3 +104,16 @@ def test_my_data_and_forget_me() -> None:
     assert f.bot.ports.preparation.items == {}
     # The chat is a stranger's again: a code is needed.
     assert alex.send("hej") == ["onboarding.need_code"]
+
+
+def test_changing_sip_in_samtycke_keeps_her_consent_to_the_bot() -> None:
+    """A family that said yes at first contact changes only the SIP answer in /samtycke; her
+    consent to use the bot stands and her menu still opens."""
+    f = family()
+    alex = f.joined("YOUTH", "alex")
+    f.bot.ports.privacy.record_consent(
+        alex.person_id, f.case.id, ConsentScope.SIP, False, "v1", f.bot.clock.now
+    )
+    status = f.bot.ports.privacy.consent(alex.person_id, f.case.id)
+    assert (status.bot, status.sip) == (True, False)
+    assert alex.send("/meny")[-1] == "youth.menu"
