@@ -5,17 +5,17 @@ dialog (flows/action_status.py), run under this flow's name.
 ```mermaid
 stateDiagram-v2
     action --> status_pick: status
-    action --> plan: status / edit / owner / cancel_action / back / otherwise / (shown instead)
     action --> action_edit: edit
     action --> action_owner: owner
     action --> action_cancel: cancel_action
+    action --> plan: back / (shown instead)
     action --> action: otherwise
     action_edit --> action: cancel / text / otherwise / (shown instead)
-    action_edit --> plan: cancel / text / otherwise / (shown instead)
+    action_edit --> plan: (shown instead)
     action_owner --> action: w / otherwise / (shown instead)
-    action_owner --> plan: w / otherwise / (shown instead)
-    action_cancel --> plan: yes / otherwise / (shown instead)
-    action_cancel --> action: yes / otherwise / (shown instead)
+    action_owner --> plan: (shown instead)
+    action_cancel --> plan: yes / (shown instead)
+    action_cancel --> action: otherwise / (shown instead)
     status_pick --> status_note: s:done / s:in_progress
     status_pick --> status_reason: s:blocked
     status_pick --> status_date: s:new_date
@@ -157,21 +157,23 @@ def _cancel(turn: Turn) -> Transition:
     return show_plan(ctx, say("coord.action_cancelled"))
 
 
-# Showing an action hands over to the plan when the action is gone (another case's, say).
-TO_ACTION = Then(_show_action_again, to=("action", "plan"))
+# Showing an action hands over to the plan when the action is gone (another case's, say) or
+# closed; every step about an action declares that handover, so its answers name only where
+# they lead when the action is still there.
+TO_ACTION = Then(_show_action_again, to=("action",))
 
 STEPS = (
     Step(
         "action",
         show=_show_action_again,
         choices={
-            "status": Then(_open(_begin_status), to=("status_pick", "plan")),
-            "edit": Then(_open(_ask_edit), to=("action_edit", "plan")),
-            "owner": Then(_open(_ask_owner), to=("action_owner", "plan")),
-            "cancel_action": Then(_open(_ask_cancel), to=("action_cancel", "plan")),
+            "status": Then(_open(_begin_status), to=("status_pick",)),
+            "edit": Then(_open(_ask_edit), to=("action_edit",)),
+            "owner": Then(_open(_ask_owner), to=("action_owner",)),
+            "cancel_action": Then(_open(_ask_cancel), to=("action_cancel",)),
             BACK.id: Then(lambda turn: show_plan(turn.ctx), to=("plan",)),
         },
-        otherwise=Then(_open(_not_understood), to=("action", "plan")),
+        otherwise=Then(_open(_not_understood), to=("action",)),
         handovers=("plan",),
         help=HELP,
     ),
@@ -179,15 +181,15 @@ STEPS = (
         "action_edit",
         show=_show_action_again,
         choices={CANCEL.id: TO_ACTION},
-        text=Then(_edit, to=("action", "plan")),
-        otherwise=Then(_need_text, to=("action", "plan")),
+        text=Then(_edit, to=("action",)),
+        otherwise=Then(_need_text, to=("action",)),
         handovers=("action", "plan"),
         help=HELP,
     ),
     Step(
         "action_owner",
         show=_show_action_again,
-        choices={"w:": Then(_reassign, to=("action", "plan"))},
+        choices={"w:": Then(_reassign, to=("action",))},
         otherwise=TO_ACTION,
         handovers=("action", "plan"),
         help=HELP,
@@ -195,7 +197,7 @@ STEPS = (
     Step(
         "action_cancel",
         show=_show_action_again,
-        choices={"yes": Then(_cancel, to=("plan", "action"))},
+        choices={"yes": Then(_cancel, to=("plan",))},
         otherwise=TO_ACTION,
         handovers=("action", "plan"),
         help=HELP,

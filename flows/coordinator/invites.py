@@ -1,5 +1,10 @@
 """Invitations: the case's organisations, inviting someone by role, and who has joined.
 
+The invite's code is shown once, under the menu (the outbox forgets it once sent). When the
+deployment sends e-mail, a professional's invite may go by e-mail instead (invite_how,
+invite_email): the code is then never shown in the chat. A new organisation is asked its kind
+next (who.py).
+
 ```mermaid
 stateDiagram-v2
     orgs --> org_add: add / text
@@ -253,7 +258,6 @@ def _email_invite(turn: Turn) -> Transition:
 
 
 HOME = Then(home, to=("home",))
-PICK_ROLE = Then(_pick_role, to=("invite_org", "invite_name", "orgs"))
 
 STEPS = (
     Step(

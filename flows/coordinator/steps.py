@@ -11,7 +11,6 @@ from enum import StrEnum
 
 from flows.action_status import STOCKHOLM, zone_of
 from flows.convening_port import open_choice
-from flows.conversation import ChoiceMade, Event
 from flows.coordination import NO_CASE, coordination
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.plan_parse import looks_like_personnummer
@@ -91,16 +90,6 @@ def state_of(turn: Turn) -> FlowState:
 def flow_state(step: StepName, **data: StateValue) -> FlowState:
     """A state of this flow."""
     return FlowState(flow=FLOW_NAME, step=step.value, data=data)
-
-
-def choice_id(event: Event) -> str | None:
-    """The id of the choice made, or None."""
-    return event.choice_id if isinstance(event, ChoiceMade) else None
-
-
-def as_int(value: StateValue) -> int:
-    """A state value that holds an id."""
-    return int(value) if value is not None else 0
 
 
 def check_name(raw: str) -> str | Reply:
