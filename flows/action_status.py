@@ -1,19 +1,15 @@
 """Status replies on one plan action: done / in progress / blocked (why) / new date, and a note.
 
-Shared by the professional's flow and the coordinator's flow: each keeps its own flow name
-and decides where to go when the reply is saved.
+Shared by the professional's flow, the coordinator's flow and the family's plan: each keeps
+its own flow name and decides where to go when the reply is saved. A declarative flow takes
+the steps as a table, `status_steps(back)` (flows/steps.py), so they are drawn in its own
+diagram (flows/professional.py, flows/coordinator/actions.py); `StatusDialog` runs the same
+answers for a flow that routes by hand (and for e-mail answers, bot/email/answers.py).
 
-```mermaid
-stateDiagram-v2
-    [*] --> status_pick
-    status_pick --> status_note: klar / pågår
-    status_pick --> status_reason: blockerad
-    status_reason --> status_note: text
-    status_pick --> status_date: nytt datum
-    status_date --> status_note: "15 dec", "nästa fredag"
-    status_note --> [*]: text / hoppa över (sparas)
-    status_pick --> [*]: tillbaka
-```
+status_pick: klar / pågår → status_note; blockerad → status_reason (why) → status_note;
+nytt datum → status_date ("15 dec", "nästa fredag") → status_note; tillbaka → back.
+status_note: text or "hoppa över" saves it → back. An action that is gone, closed or no longer
+this person's to answer for goes back at once, saying so.
 """
 
 from __future__ import annotations
@@ -32,6 +28,7 @@ from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.family_news import family_told
 from flows.plan_parse import looks_like_personnummer, parse_date
 from flows.replies import Choice, ParamValue, Reply, say
+from flows.steps import Step, Then, Turn
 from flows.text_rules import CleanText, clean_text
 
 NOTE_MAX_CHARS = 1000
@@ -231,3 +228,101 @@ def action_params(action: ActionItem) -> dict[str, ParamValue]:
         "due": action.due,
         "status": action.status.value,
     }
+
+
+# --- the same dialog as a table of steps (flows/steps.py) -------------------------------
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def zone_of(turn: Turn) -> ZoneInfo:
+    """The time zone of the flow running this step (its `timezone`, else Stockholm)."""
+    found = getattr(turn.flow, "timezone", None)
+    return found if isinstance(found, ZoneInfo) else STOCKHOLM
+
+
+def _dialog(turn: Turn) -> StatusDialog:
+    """The status dialog of the flow running this step, in its time zone."""
+    return StatusDialog(turn.flow.name, zone_of(turn))
+
+
+def _state(turn: Turn) -> FlowState:
+    """The status step this turn is in, with what was answered so far."""
+    return FlowState(flow=turn.flow.name, step=turn.step, data=dict(turn.data))
+
+
+def status_steps(back: str, *, help: str | None = None) -> tuple[Step, ...]:
+    """The status reply as steps of a flow; `back` is the flow's step it returns to (also at
+    once, saying why, when the action is gone, closed or no longer this person's)."""
+
+    def done(turn: Turn) -> Done:
+        """Back to the flow's own step, after the replies given."""
+        return lambda ctx, before: turn.go(back, *before)
+
+    def show(turn: Turn) -> Transition:
+        """Shows the status step again (the flow's own step when the action is gone)."""
+        return _dialog(turn).resume(_state(turn), turn.ctx, done(turn))
+
+    def answer(*to: str) -> Then:
+        """An answer in a status step, leading to `to` (or back, shown instead, when the
+        action is gone or no longer this person's)."""
+
+        def run(turn: Turn) -> Transition:
+            """What the dialog does with this answer in this step."""
+            return _dialog(turn).handle(_state(turn), _event(turn), turn.ctx, done(turn))
+
+        return Then(run, to=to)
+
+    leave = answer(back)
+    step = {s: s.value for s in StatusStep}
+    return (
+        Step(
+            step[StatusStep.PICK],
+            show=show,
+            choices={
+                "s:done": answer(step[StatusStep.NOTE]),
+                "s:in_progress": answer(step[StatusStep.NOTE]),
+                "s:blocked": answer(step[StatusStep.REASON]),
+                "s:new_date": answer(step[StatusStep.DATE]),
+                "back": leave,
+                "cancel": leave,
+            },
+            otherwise=answer(step[StatusStep.PICK]),
+            handovers=(back,),
+            help=help,
+        ),
+        Step(
+            step[StatusStep.REASON],
+            show=show,
+            choices={"back": leave, "cancel": leave},
+            text=answer(step[StatusStep.NOTE], step[StatusStep.REASON]),
+            otherwise=answer(step[StatusStep.REASON]),
+            handovers=(back,),
+            help=help,
+        ),
+        Step(
+            step[StatusStep.DATE],
+            show=show,
+            choices={"back": leave, "cancel": leave},
+            text=answer(step[StatusStep.NOTE], step[StatusStep.DATE]),
+            otherwise=answer(step[StatusStep.DATE]),
+            handovers=(back,),
+            help=help,
+        ),
+        Step(
+            step[StatusStep.NOTE],
+            show=show,
+            # Saved, with the note or without ("skip"): back.
+            choices={"skip": answer(back), "back": leave, "cancel": leave},
+            text=answer(back, step[StatusStep.NOTE]),
+            otherwise=answer(step[StatusStep.NOTE]),
+            handovers=(back,),
+            help=help,
+        ),
+    )
+
+
+def _event(turn: Turn) -> Event:
+    """The event of a turn being handled (a step is only handled with one)."""
+    assert turn.event is not None
+    return turn.event

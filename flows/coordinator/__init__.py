@@ -1,4 +1,4 @@
-"""The coordinator's flow, split by concern; flow.py is the router and has the overview."""
+"""The coordinator's flow, split by concern; flow.py composes it and has the overview."""
 
 from flows.coordinator.documents import (
     agenda_replies,
@@ -6,10 +6,15 @@ from flows.coordinator.documents import (
     followup_replies,
     followup_reply_set,
 )
-from flows.coordinator.flow import STEPS, CoordinatorFlow
+from flows.coordinator.flow import ALL_STEPS, CoordinatorFlow
 from flows.coordinator.invites import ORG_MAX_CHARS
 from flows.coordinator.meetings import LINK_MAX_CHARS
-from flows.coordinator.steps import FLOW_NAME, Step
+from flows.coordinator.steps import FLOW_NAME, StepName
+
+# The stored step names (the older name of StepName).
+Step = StepName
+# The coordinator's own steps by stored name (the status steps are flows/action_status.py's).
+STEPS = {StepName(s.name): s for s in ALL_STEPS if s.name in set(StepName)}
 
 __all__ = [
     "FLOW_NAME",
@@ -18,6 +23,7 @@ __all__ = [
     "STEPS",
     "CoordinatorFlow",
     "Step",
+    "StepName",
     "agenda_replies",
     "agenda_reply",
     "followup_replies",

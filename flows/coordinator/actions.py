@@ -4,33 +4,40 @@ dialog (flows/action_status.py), run under this flow's name.
 
 ```mermaid
 stateDiagram-v2
-    plan --> action: en åtgärd
-    action --> plan: tillbaka / avslutad åtgärd
-    action --> status_pick: lägesrapport
-    status_pick --> status_reason: hindrad
-    status_pick --> status_date: nytt datum
-    status_pick --> status_note: klar / pågår
-    status_pick --> plan: tillbaka
-    status_reason --> status_note
-    status_date --> status_note
-    status_note --> plan: sparad
-    action --> action_edit: ändra text
-    action_edit --> action: ny text / avbryt
-    action --> action_owner: ny ägare
-    action_owner --> action: ägare / avbryt
-    action --> action_cancel: stryk
-    action_cancel --> plan: ja (struken)
-    action_cancel --> action: nej
+    action --> status_pick: status
+    action --> action_edit: edit
+    action --> action_owner: owner
+    action --> action_cancel: cancel_action
+    action --> plan: back / (shown instead)
+    action --> action: otherwise
+    action_edit --> action: cancel / text / otherwise / (shown instead)
+    action_edit --> plan: (shown instead)
+    action_owner --> action: w / otherwise / (shown instead)
+    action_owner --> plan: (shown instead)
+    action_cancel --> plan: yes / (shown instead)
+    action_cancel --> action: otherwise / (shown instead)
+    status_pick --> status_note: s:done / s:in_progress
+    status_pick --> status_reason: s:blocked
+    status_pick --> status_date: s:new_date
+    status_pick --> plan: back / cancel / (shown instead)
+    status_pick --> status_pick: otherwise
+    status_reason --> plan: back / cancel / (shown instead)
+    status_reason --> status_note: text
+    status_reason --> status_reason: text / otherwise
+    status_date --> plan: back / cancel / (shown instead)
+    status_date --> status_note: text
+    status_date --> status_date: text / otherwise
+    status_note --> plan: skip / back / cancel / text / (shown instead)
+    status_note --> status_note: text / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
 
-from flows.action_status import StatusDialog
-from flows.conversation import Event, TextMessage
-from flows.coordination import ActionStatus, coordination
+from flows.action_status import StatusDialog, status_steps
+from flows.coordination import ActionItem, ActionStatus, coordination
 from flows.coordinator.plan import (
     ACTION_MAX_CHARS,
     case_action,
@@ -39,96 +46,162 @@ from flows.coordinator.plan import (
     show_plan,
 )
 from flows.coordinator.steps import (
+    BACK,
     CANCEL,
     FLOW_NAME,
-    Step,
-    StepDef,
-    as_int,
+    HELP,
+    StepName,
     check_text,
-    choice_id,
     flow_state,
+    zone,
 )
-from flows.engine import FlowState, StepContext, Transition
+from flows.engine import Transition
 from flows.replies import Choice, Reply, say
+from flows.steps import Handler, Step, Then, Turn
 
 
-def status_dialog(zone: ZoneInfo) -> StatusDialog:
-    """Status replies the coordinator gives on someone's behalf (the family's, say)."""
-    return StatusDialog(FLOW_NAME, zone)
+def _action(turn: Turn) -> ActionItem | None:
+    """The action in hand, if it is still this case's and open."""
+    action = case_action(turn.ctx, turn.number("action_id"))
+    return None if action is None or action.status.is_closed else action
 
 
-def on_action(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Opens a change of the action: status, text, owner or cancelling it."""
-    action = case_action(ctx, as_int(state.data.get("action_id")))
-    choice = choice_id(event)
-    if action is None or choice == "back" or action.status.is_closed:
-        return show_plan(ctx)
-    if choice == "status":
-        return status_dialog(zone).begin(action)
-    if choice == "edit":
-        reply = say("coord.action_edit_ask", CANCEL, text=action.description)
-        return Transition(flow_state(Step.ACTION_EDIT, action_id=action.id), (reply,))
-    if choice == "owner":
-        owners = coordination(ctx).owners(ctx.actor.case_id)
-        choices = [Choice(f"w:{o.key}", "coord.owner_choice", {"text": o.name}) for o in owners]
-        reply = say("coord.action_owner_ask", *choices, CANCEL)
-        return Transition(flow_state(Step.ACTION_OWNER, action_id=action.id), (reply,))
-    if choice == "cancel_action":
-        reply = say(
-            "coord.action_cancel_confirm",
-            Choice("yes", "coord.action_cancel_yes"),
-            Choice("no", "coord.action_cancel_no"),
-            text=action.description,
-        )
-        return Transition(flow_state(Step.ACTION_CANCEL, action_id=action.id), (reply,))
-    return show_action(ctx, action.id, say("common.not_understood"))
+def _open(answer: Callable[[Turn, ActionItem], Transition]) -> Handler:
+    """A change of the action in hand; when it is gone or closed, the plan instead."""
+
+    def run(turn: Turn) -> Transition:
+        """Runs the change on the action, if it is still open."""
+        action = _action(turn)
+        return show_plan(turn.ctx) if action is None else answer(turn, action)
+
+    return run
 
 
-def on_action_edit(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _begin_status(turn: Turn, action: ActionItem) -> Transition:
+    """A status reply on someone's behalf (the family's, say): the shared status steps."""
+    return StatusDialog(FLOW_NAME, zone(turn)).begin(action)
+
+
+def _ask_edit(turn: Turn, action: ActionItem) -> Transition:
+    """Asks for the action's new text."""
+    reply = say("coord.action_edit_ask", CANCEL, text=action.description)
+    return Transition(flow_state(StepName.ACTION_EDIT, action_id=action.id), (reply,))
+
+
+def _ask_owner(turn: Turn, action: ActionItem) -> Transition:
+    """Asks who owns the action now."""
+    owners = coordination(turn.ctx).owners(turn.ctx.actor.case_id)
+    choices = [Choice(f"w:{o.key}", "coord.owner_choice", {"text": o.name}) for o in owners]
+    reply = say("coord.action_owner_ask", *choices, CANCEL)
+    return Transition(flow_state(StepName.ACTION_OWNER, action_id=action.id), (reply,))
+
+
+def _ask_cancel(turn: Turn, action: ActionItem) -> Transition:
+    """Asks before the action is struck from the plan."""
+    reply = say(
+        "coord.action_cancel_confirm",
+        Choice("yes", "coord.action_cancel_yes"),
+        Choice("no", "coord.action_cancel_no"),
+        text=action.description,
+    )
+    return Transition(flow_state(StepName.ACTION_CANCEL, action_id=action.id), (reply,))
+
+
+def _not_understood(turn: Turn, action: ActionItem) -> Transition:
+    """The action again, saying the answer was not understood."""
+    return show_action(turn.ctx, action.id, say("common.not_understood"))
+
+
+def _show_action_again(turn: Turn, *before: Reply) -> Transition:
+    """Every step about one action shows the action again."""
+    return show_action(turn.ctx, turn.number("action_id"), *before)
+
+
+def _need_text(turn: Turn) -> Transition:
+    """Anything but the new text: the action again, asking for text."""
+    if case_action(turn.ctx, turn.number("action_id")) is None:
+        return _show_action_again(turn)
+    return _show_action_again(turn, say("common.need_text"))
+
+
+def _edit(turn: Turn) -> Transition:
     """Stores the new text of the action."""
-    action_id = as_int(state.data.get("action_id"))
-    if choice_id(event) == "cancel" or case_action(ctx, action_id) is None:
-        return show_action(ctx, action_id)
-    if not isinstance(event, TextMessage):
-        return show_action(ctx, action_id, say("common.need_text"))
-    checked = check_text(event.text, ACTION_MAX_CHARS)
+    ctx, action_id = turn.ctx, turn.number("action_id")
+    if case_action(ctx, action_id) is None:
+        return _show_action_again(turn)
+    checked = check_text(turn.text or "", ACTION_MAX_CHARS)
     if isinstance(checked, Reply):
-        return show_action(ctx, action_id, checked)
+        return _show_action_again(turn, checked)
     coordination(ctx).change_action(action_id, ctx.actor.person_id, ctx.now, description=checked)
-    return show_action(ctx, action_id, say("coord.action_changed"))
+    return _show_action_again(turn, say("coord.action_changed"))
 
 
-def on_action_owner(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Gives the action to another owner."""
-    action_id = as_int(state.data.get("action_id"))
-    owner = owner_from(ctx, choice_id(event))
+def _reassign(turn: Turn) -> Transition:
+    """Gives the action to another owner (anything else: the action again)."""
+    ctx, action_id = turn.ctx, turn.number("action_id")
+    owner = owner_from(ctx, turn.choice)
     if owner is None or case_action(ctx, action_id) is None:
-        return show_action(ctx, action_id)
+        return _show_action_again(turn)
     coordination(ctx).change_action(action_id, ctx.actor.person_id, ctx.now, owner=owner)
-    return show_action(ctx, action_id, say("coord.action_reassigned", owner=owner.name))
+    return _show_action_again(turn, say("coord.action_reassigned", owner=owner.name))
 
 
-def on_action_cancel(
-    state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo
-) -> Transition:
+def _cancel(turn: Turn) -> Transition:
     """Cancels the action after a yes (its history stays)."""
-    action_id = as_int(state.data.get("action_id"))
-    if choice_id(event) != "yes" or case_action(ctx, action_id) is None:
-        return show_action(ctx, action_id)
+    ctx, action_id = turn.ctx, turn.number("action_id")
+    if case_action(ctx, action_id) is None:
+        return _show_action_again(turn)
     coordination(ctx).record_update(
         action_id, ctx.actor.person_id, ActionStatus.CANCELLED, None, None, ctx.now
     )
     return show_plan(ctx, say("coord.action_cancelled"))
 
 
-def _show_action_again(state: FlowState, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Every step about one action shows the action again."""
-    return show_action(ctx, as_int(state.data.get("action_id")))
+# Showing an action hands over to the plan when the action is gone (another case's, say) or
+# closed; every step about an action declares that handover, so its answers name only where
+# they lead when the action is still there.
+TO_ACTION = Then(_show_action_again, to=("action",))
 
-
-STEPS = {
-    Step.ACTION: StepDef(_show_action_again, on_action),
-    Step.ACTION_EDIT: StepDef(_show_action_again, on_action_edit),
-    Step.ACTION_OWNER: StepDef(_show_action_again, on_action_owner),
-    Step.ACTION_CANCEL: StepDef(_show_action_again, on_action_cancel),
-}
+STEPS = (
+    Step(
+        "action",
+        show=_show_action_again,
+        choices={
+            "status": Then(_open(_begin_status), to=("status_pick",)),
+            "edit": Then(_open(_ask_edit), to=("action_edit",)),
+            "owner": Then(_open(_ask_owner), to=("action_owner",)),
+            "cancel_action": Then(_open(_ask_cancel), to=("action_cancel",)),
+            BACK.id: Then(lambda turn: show_plan(turn.ctx), to=("plan",)),
+        },
+        otherwise=Then(_open(_not_understood), to=("action",)),
+        handovers=("plan",),
+        help=HELP,
+    ),
+    Step(
+        "action_edit",
+        show=_show_action_again,
+        choices={CANCEL.id: TO_ACTION},
+        text=Then(_edit, to=("action",)),
+        otherwise=Then(_need_text, to=("action",)),
+        handovers=("action", "plan"),
+        help=HELP,
+    ),
+    Step(
+        "action_owner",
+        show=_show_action_again,
+        choices={"w:": Then(_reassign, to=("action",))},
+        otherwise=TO_ACTION,
+        handovers=("action", "plan"),
+        help=HELP,
+    ),
+    Step(
+        "action_cancel",
+        show=_show_action_again,
+        choices={"yes": Then(_cancel, to=("plan",))},
+        otherwise=TO_ACTION,
+        handovers=("action", "plan"),
+        help=HELP,
+    ),
+    # The status reply given on someone's behalf (flows/action_status.py), back to the plan.
+    *status_steps("plan", help=HELP),
+)

@@ -3,23 +3,20 @@ the answer reaches the person who wrote it, privately (never a family group chat
 
 ```mermaid
 stateDiagram-v2
-    home --> comment_answer: Svara på kommentaren (knapp på aviseringen, n:answer:)
-    comment_answer --> home: svaret (skickas privat till personen)
-    comment_answer --> home: avbryt
+    comment_answer --> home: cancel / text / otherwise / (shown instead)
+    comment_answer --> comment_answer: text / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from flows.conversation import Event, TextMessage
-from flows.coordinator.steps import CANCEL, Step, StepDef, choice_id, flow_state, show_home
+from flows.coordinator.steps import CANCEL, HELP, StepName, flow_state, home, show_home
 from flows.domain import AccessRefused
 from flows.engine import FlowState, Notice, StepContext, Transition
 from flows.loop_ports import CommentToAnswer, loop
 from flows.picture_loop import OPEN_CHOICE as PICTURE_CHOICE
 from flows.replies import Choice, Reply, say
+from flows.steps import Step, Then, Turn
 from flows.text_rules import CleanText, clean_text
 
 # The notice button's id: n:answer:<picture response id> (flows/picture_loop.py).
@@ -58,18 +55,20 @@ def ask_answer(response_id: int, ctx: StepContext, *before: Reply) -> Transition
         comment=comment.comment,
         max=ANSWER_MAX_CHARS,
     )
-    state = flow_state(Step.COMMENT_ANSWER, response_id=response_id)
+    state = flow_state(StepName.COMMENT_ANSWER, response_id=response_id)
     return Transition(state, (*before, reply))
 
 
-def on_answer_text(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _need_text(turn: Turn) -> Transition:
+    """Anything but text: asks for the answer again."""
+    return ask_answer(turn.number("response_id"), turn.ctx, say("common.need_text"))
+
+
+def _send_answer(turn: Turn) -> Transition:
     """Stores the answer and sends it to the person who wrote the comment, privately."""
-    response_id = int(state.data.get("response_id") or 0)
-    if choice_id(event) == "cancel":
-        return show_home(ctx)
-    if not isinstance(event, TextMessage):
-        return ask_answer(response_id, ctx, say("common.need_text"))
-    checked = clean_text(event.text, ANSWER_MAX_CHARS)
+    ctx = turn.ctx
+    response_id = turn.number("response_id")
+    checked = clean_text(turn.text or "", ANSWER_MAX_CHARS)
     if not isinstance(checked, CleanText):
         return ask_answer(response_id, ctx, say(f"text.{checked.value}", max=ANSWER_MAX_CHARS))
     try:
@@ -89,13 +88,24 @@ def on_answer_text(state: FlowState, event: Event, ctx: StepContext, zone: ZoneI
         dedup_key=f"comment-answer:{response_id}:{ctx.now.isoformat()}",
         about=(ctx.actor.person_id,),
     )
-    home = show_home(ctx, say("coord.comment_answer.sent", name=comment.name))
-    return Transition(home.state, home.replies, (notice,))
+    menu = show_home(ctx, say("coord.comment_answer.sent", name=comment.name))
+    return Transition(menu.state, menu.replies, (notice,))
 
 
-STEPS = {
-    Step.COMMENT_ANSWER: StepDef(
-        lambda state, ctx, zone: ask_answer(int(state.data.get("response_id") or 0), ctx),
-        on_answer_text,
+def open_answer(turn: Turn) -> Transition:
+    """The alert's "Svara på kommentaren" (from any step): the comment and the question."""
+    response = (turn.choice or "").removeprefix(ANSWER_PREFIX)
+    return ask_answer(int(response) if response.isdecimal() else 0, turn.ctx)
+
+
+STEPS = (
+    Step(
+        "comment_answer",
+        show=lambda turn: ask_answer(turn.number("response_id"), turn.ctx),
+        choices={CANCEL.id: Then(home, to=("home",))},
+        text=Then(_send_answer, to=("comment_answer", "home")),
+        otherwise=Then(_need_text, to=("comment_answer", "home")),
+        handovers=("home",),
+        help=HELP,
     ),
-}
+)

@@ -2,41 +2,36 @@
 
 ```mermaid
 stateDiagram-v2
-    home --> case_name: Nytt ärende
-    case_name --> home: namn (ärendet öppnas)
-    case_name --> home: avbryt
-    home --> cases: Byt ärende
-    cases --> case_name: Nytt ärende
-    cases --> home: ett ärende / tillbaka
-    home --> close_confirm: Stäng ärendet
-    close_confirm --> home: ja (stängt) / nej
+    case_name --> home: cancel / text
+    case_name --> case_name: text / otherwise
+    cases --> case_name: new_case
+    cases --> home: c / otherwise
+    close_confirm --> home: yes / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from flows.conversation import Event, TextMessage
 from flows.coordination import coordination
 from flows.coordinator.steps import (
     CANCEL,
+    HELP,
     HOME_CHOICE,
-    Step,
-    StepDef,
+    StepName,
     check_name,
-    choice_id,
     flow_state,
+    home,
     show_home,
 )
-from flows.engine import FlowState, StepContext, Transition
+from flows.engine import StepContext, Transition
 from flows.replies import Choice, Reply, say
+from flows.steps import Go, Step, Then, Turn
 
 
 def ask_case_name(*before: Reply) -> Transition:
     """Asks for the young person's first name or a pseudonym."""
     reply = say("coord.case_name_ask", CANCEL)
-    return Transition(flow_state(Step.CASE_NAME), (*before, reply))
+    return Transition(flow_state(StepName.CASE_NAME), (*before, reply))
 
 
 def show_cases(ctx: StepContext, *before: Reply) -> Transition:
@@ -50,7 +45,7 @@ def show_cases(ctx: StepContext, *before: Reply) -> Transition:
     if port.may_open_cases(ctx.actor.person_id):
         choices.append(Choice("new_case", "coord.new_case"))
     reply = say("coord.cases_list", *choices, HOME_CHOICE, count=len(cases))
-    return Transition(flow_state(Step.CASES), (*before, reply))
+    return Transition(flow_state(StepName.CASES), (*before, reply))
 
 
 def ask_close(ctx: StepContext) -> Transition:
@@ -62,16 +57,18 @@ def ask_close(ctx: StepContext) -> Transition:
         Choice("no", "coord.close_no"),
         case=case.reference if case else "",
     )
-    return Transition(flow_state(Step.CLOSE_CONFIRM), (reply,))
+    return Transition(flow_state(StepName.CLOSE_CONFIRM), (reply,))
 
 
-def on_case_name(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _need_name(turn: Turn) -> Transition:
+    """Anything but a typed name: asks for it again."""
+    return ask_case_name(say("common.need_text"))
+
+
+def _open_case(turn: Turn) -> Transition:
     """Opens a case for the young person with this name."""
-    if choice_id(event) == "cancel":
-        return show_home(ctx)
-    if not isinstance(event, TextMessage):
-        return ask_case_name(say("common.need_text"))
-    checked = check_name(event.text)
+    ctx = turn.ctx
+    checked = check_name(turn.text or "")
     if isinstance(checked, Reply):
         return ask_case_name(checked)
     port = coordination(ctx)
@@ -81,44 +78,62 @@ def on_case_name(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInf
     opened = say("coord.case_opened", case=case.reference, youth=case.youth_name)
     # The actor of this step is still the old case; show the new case's menu directly.
     return Transition(
-        flow_state(Step.HOME),
+        flow_state(StepName.HOME),
         (opened, say("coord.case_next_steps", Choice("home", "coord.to_home"))),
     )
 
 
-def on_cases(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Switches to the picked case."""
-    choice = choice_id(event)
-    if choice == "new_case":
-        return ask_case_name()
-    if choice is not None and choice.startswith("c:"):
-        port = coordination(ctx)
-        if port.select_case(ctx.actor.person_id, int(choice[2:]), ctx.now):
-            case = port.case(int(choice[2:]))
-            reply = say(
-                "coord.switched",
-                Choice("home", "coord.to_home"),
-                case=case.reference if case else "",
-            )
-            return Transition(flow_state(Step.HOME), (reply,))
+def _switch(turn: Turn) -> Transition:
+    """Switches to the picked case (one that is not this coordinator's: home)."""
+    ctx = turn.ctx
+    case_id = (turn.choice or "").removeprefix("c:")
+    port = coordination(ctx)
+    if case_id.isdecimal() and port.select_case(ctx.actor.person_id, int(case_id), ctx.now):
+        case = port.case(int(case_id))
+        reply = say(
+            "coord.switched",
+            Choice("home", "coord.to_home"),
+            case=case.reference if case else "",
+        )
+        return Transition(flow_state(StepName.HOME), (reply,))
     return show_home(ctx)
 
 
-def on_close(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _close(turn: Turn) -> Transition:
     """Closes the case after a yes."""
-    if choice_id(event) != "yes":
-        return show_home(ctx)
+    ctx = turn.ctx
     port = coordination(ctx)
     case = port.case(ctx.actor.case_id)
     port.close_case(ctx.actor.case_id, ctx.actor.person_id, ctx.now)
     closed = say(
         "coord.closed", Choice("home", "coord.to_home"), case=case.reference if case else ""
     )
-    return Transition(flow_state(Step.HOME), (closed,))
+    return Transition(flow_state(StepName.HOME), (closed,))
 
 
-STEPS = {
-    Step.CASE_NAME: StepDef(lambda state, ctx, zone: ask_case_name(), on_case_name),
-    Step.CASES: StepDef(lambda state, ctx, zone: show_cases(ctx), on_cases),
-    Step.CLOSE_CONFIRM: StepDef(lambda state, ctx, zone: ask_close(ctx), on_close),
-}
+HOME = Then(home, to=("home",))
+
+STEPS = (
+    Step(
+        "case_name",
+        show=lambda turn: ask_case_name(),
+        choices={CANCEL.id: HOME},
+        text=Then(_open_case, to=("case_name", "home")),
+        otherwise=Then(_need_name, to=("case_name",)),
+        help=HELP,
+    ),
+    Step(
+        "cases",
+        show=lambda turn: show_cases(turn.ctx),
+        choices={"new_case": Go("case_name"), "c:": Then(_switch, to=("home",))},
+        otherwise=HOME,
+        help=HELP,
+    ),
+    Step(
+        "close_confirm",
+        show=lambda turn: ask_close(turn.ctx),
+        choices={"yes": Then(_close, to=("home",))},
+        otherwise=HOME,
+        help=HELP,
+    ),
+)

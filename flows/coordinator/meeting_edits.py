@@ -3,43 +3,48 @@ case is told, with an updated calendar file (flows/meeting_changes.py).
 
 ```mermaid
 stateDiagram-v2
-    home --> meeting_pick: Ändra eller ställ in ett möte
-    meeting_pick --> meeting_change: ett möte
-    meeting_pick --> home: stoppa en serie / till ärendet
-    meeting_change --> meeting_move: Flytta
-    meeting_change --> meeting_cancel_confirm: Ställ in
-    meeting_change --> meeting_pick: tillbaka
-    meeting_move --> meeting_move: okänd tid / tid som har varit
-    meeting_move --> home: ny tid (alla får veta) / avbryt
-    meeting_cancel_confirm --> home: ja (alla får veta) / nej
+    meeting_pick --> meeting_change: m
+    meeting_pick --> meeting_pick: m / s / otherwise
+    meeting_pick --> home: s / home
+    meeting_change --> meeting_move: move
+    meeting_change --> meeting_cancel_confirm: cancel_meeting
+    meeting_change --> meeting_pick: back / (shown instead)
+    meeting_change --> meeting_change: otherwise
+    meeting_move --> home: cancel / text
+    meeting_move --> meeting_move: text / otherwise
+    meeting_move --> meeting_pick: text
+    meeting_cancel_confirm --> meeting_pick: yes / otherwise / (shown instead)
+    meeting_cancel_confirm --> home: yes
+    meeting_cancel_confirm --> meeting_change: otherwise
 ```
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flows.action_status import local_today
-from flows.conversation import Event, TextMessage
 from flows.coordination import coordination
 from flows.coordinator.steps import (
     BACK,
     CANCEL,
+    HELP,
     HOME_CHOICE,
-    Step,
-    StepDef,
-    as_int,
-    choice_id,
+    StepName,
     flow_state,
+    home,
     show_home,
+    state_of,
+    zone,
 )
 from flows.domain import MeetingInfo
 from flows.engine import FlowState, Notice, StepContext, Transition
 from flows.meeting_changes import cancel_meeting, meeting_changes, move_meeting
 from flows.plan_parse import parse_meeting_slot
 from flows.replies import Choice, Reply, say
+from flows.steps import Handler, Step, Then, Turn
 
 
 def show_meetings(ctx: StepContext, *before: Reply) -> Transition:
@@ -59,7 +64,7 @@ def show_meetings(ctx: StepContext, *before: Reply) -> Transition:
         for s in series
     ]
     reply = say("meeting_edit.pick", *choices, HOME_CHOICE, count=len(meetings))
-    return Transition(flow_state(Step.MEETING_PICK), (*before, reply))
+    return Transition(flow_state(StepName.MEETING_PICK), (*before, reply))
 
 
 def _upcoming(ctx: StepContext, meeting_id: int) -> MeetingInfo | None:
@@ -68,19 +73,27 @@ def _upcoming(ctx: StepContext, meeting_id: int) -> MeetingInfo | None:
     return next((mt for mt in meetings if mt.id == meeting_id), None)
 
 
-def on_pick(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Opens a meeting, or stops a series."""
-    choice = choice_id(event) or ""
-    kind, _, key = choice.partition(":")
-    if kind == "m" and key.isdecimal():
-        meeting = _upcoming(ctx, int(key))
-        if meeting is not None:
-            return show_change(meeting)
-    if kind == "s" and key and meeting_changes(ctx).stop_series(ctx.actor.case_id, key, ctx.now):
+def _open_meeting(turn: Turn) -> Transition:
+    """Opens a meeting to come (one that is gone or has begun: the list again)."""
+    key = (turn.choice or "").removeprefix("m:")
+    meeting = _upcoming(turn.ctx, int(key)) if key.isdecimal() else None
+    if meeting is not None:
+        return show_change(meeting)
+    return _list_not_understood(turn)
+
+
+def _stop_series(turn: Turn) -> Transition:
+    """Stops a series: no more meetings are booked from it."""
+    ctx = turn.ctx
+    key = (turn.choice or "").removeprefix("s:")
+    if key and meeting_changes(ctx).stop_series(ctx.actor.case_id, key, ctx.now):
         return show_home(ctx, say("meeting_edit.series_stopped"))
-    if choice == HOME_CHOICE.id:
-        return show_home(ctx)
-    return show_meetings(ctx, say("common.not_understood"))
+    return _list_not_understood(turn)
+
+
+def _list_not_understood(turn: Turn) -> Transition:
+    """The list again, saying the answer was not understood."""
+    return show_meetings(turn.ctx, say("common.not_understood"))
 
 
 def show_change(meeting: MeetingInfo, *before: Reply) -> Transition:
@@ -92,48 +105,53 @@ def show_change(meeting: MeetingInfo, *before: Reply) -> Transition:
         BACK,
         starts_at=meeting.starts_at,
     )
-    return Transition(flow_state(Step.MEETING_CHANGE, meeting=meeting.id), (*before, reply))
+    return Transition(flow_state(StepName.MEETING_CHANGE, meeting=meeting.id), (*before, reply))
 
 
-def _again(state: FlowState, ctx: StepContext) -> Transition:
+def _meeting(turn: Turn) -> MeetingInfo | None:
+    """The meeting this step is about, if it is still to come."""
+    return _upcoming(turn.ctx, turn.number("meeting"))
+
+
+def _again(turn: Turn) -> Transition:
     """Shows the meeting's choices again, or the list when it is gone or has begun."""
-    meeting = _upcoming(ctx, as_int(state.data.get("meeting")))
-    return show_meetings(ctx) if meeting is None else show_change(meeting)
+    meeting = _meeting(turn)
+    return show_meetings(turn.ctx) if meeting is None else show_change(meeting)
 
 
-def on_change(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Asks for the new time, or whether to cancel."""
-    meeting = _upcoming(ctx, as_int(state.data.get("meeting")))
-    choice = choice_id(event)
-    if meeting is None or choice == "back":
-        return show_meetings(ctx)
-    if choice == "move":
-        return ask_move(state)
-    if choice == "cancel_meeting":
-        return ask_cancel(state, meeting)
-    return show_change(meeting, say("common.not_understood"))
+def _change(answer: Callable[[Turn, MeetingInfo], Transition]) -> Handler:
+    """A change of the meeting in hand; when it is gone or has begun, the list instead."""
+
+    def run(turn: Turn) -> Transition:
+        """Runs the change on the meeting, if it is still to come."""
+        meeting = _meeting(turn)
+        return show_meetings(turn.ctx) if meeting is None else answer(turn, meeting)
+
+    return run
 
 
 def ask_move(state: FlowState, *before: Reply) -> Transition:
     """Asks for the meeting's new day and time."""
     reply = say("meeting_edit.move_ask", CANCEL)
-    return Transition(flow_state(Step.MEETING_MOVE, **state.data), (*before, reply))
+    return Transition(flow_state(StepName.MEETING_MOVE, **state.data), (*before, reply))
 
 
-def on_move(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _need_time(turn: Turn) -> Transition:
+    """Anything but a typed time: asks again."""
+    return ask_move(state_of(turn), say("common.need_text"))
+
+
+def _move(turn: Turn) -> Transition:
     """Moves the meeting and tells everyone."""
-    if choice_id(event) == "cancel":
-        return show_home(ctx)
-    if not isinstance(event, TextMessage):
-        return ask_move(state, say("common.need_text"))
-    slot = parse_meeting_slot(event.text, local_today(ctx, zone))
+    state, ctx, here = state_of(turn), turn.ctx, zone(turn)
+    slot = parse_meeting_slot(turn.text or "", local_today(ctx, here))
     if slot is None:
         return ask_move(state, say("coord.meeting_unknown"))
-    starts = datetime.combine(slot.day, slot.at, tzinfo=zone)
+    starts = datetime.combine(slot.day, slot.at, tzinfo=here)
     if starts <= ctx.now:
         return ask_move(state, say("coord.meeting_past"))
     done = move_meeting(
-        meeting_changes(ctx), ctx.actor.case_id, as_int(state.data.get("meeting")), starts, ctx.now
+        meeting_changes(ctx), ctx.actor.case_id, turn.number("meeting"), starts, ctx.now
     )
     if done is None:
         return show_meetings(ctx)
@@ -149,16 +167,13 @@ def ask_cancel(state: FlowState, meeting: MeetingInfo) -> Transition:
         Choice("no", "meeting_edit.cancel_no"),
         starts_at=meeting.starts_at,
     )
-    return Transition(flow_state(Step.MEETING_CANCEL_CONFIRM, **state.data), (reply,))
+    return Transition(flow_state(StepName.MEETING_CANCEL_CONFIRM, **state.data), (reply,))
 
 
-def on_cancel(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _cancel(turn: Turn) -> Transition:
     """Cancels the meeting after a yes, and tells everyone."""
-    if choice_id(event) != "yes":
-        return _again(state, ctx)
-    done = cancel_meeting(
-        meeting_changes(ctx), ctx.actor.case_id, as_int(state.data.get("meeting")), ctx.now
-    )
+    ctx = turn.ctx
+    done = cancel_meeting(meeting_changes(ctx), ctx.actor.case_id, turn.number("meeting"), ctx.now)
     if done is None:
         return show_meetings(ctx)
     cancelled, notices = done
@@ -173,15 +188,60 @@ def _told(ctx: StepContext, said: Reply, notices: tuple[Notice, ...]) -> Transit
     return replace(show_home(ctx, said, *told), notices=notices)
 
 
-def _show_cancel(state: FlowState, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _show_cancel(turn: Turn) -> Transition:
     """Asks again whether to cancel, or the list when the meeting is gone."""
-    meeting = _upcoming(ctx, as_int(state.data.get("meeting")))
-    return show_meetings(ctx) if meeting is None else ask_cancel(state, meeting)
+    meeting = _meeting(turn)
+    return show_meetings(turn.ctx) if meeting is None else ask_cancel(state_of(turn), meeting)
 
 
-STEPS = {
-    Step.MEETING_PICK: StepDef(lambda state, ctx, zone: show_meetings(ctx), on_pick),
-    Step.MEETING_CHANGE: StepDef(lambda state, ctx, zone: _again(state, ctx), on_change),
-    Step.MEETING_MOVE: StepDef(lambda state, ctx, zone: ask_move(state), on_move),
-    Step.MEETING_CANCEL_CONFIRM: StepDef(_show_cancel, on_cancel),
-}
+HOME = Then(home, to=("home",))
+TO_LIST = Then(lambda turn: show_meetings(turn.ctx), to=("meeting_pick",))
+
+STEPS = (
+    Step(
+        "meeting_pick",
+        show=lambda turn: show_meetings(turn.ctx),
+        choices={
+            "m:": Then(_open_meeting, to=("meeting_change", "meeting_pick")),
+            "s:": Then(_stop_series, to=("home", "meeting_pick")),
+            HOME_CHOICE.id: HOME,
+        },
+        otherwise=Then(_list_not_understood, to=("meeting_pick",)),
+        help=HELP,
+    ),
+    Step(
+        "meeting_change",
+        show=_again,
+        choices={
+            "move": Then(_change(lambda turn, _: ask_move(state_of(turn))), to=("meeting_move",)),
+            "cancel_meeting": Then(
+                _change(lambda turn, meeting: ask_cancel(state_of(turn), meeting)),
+                to=("meeting_cancel_confirm",),
+            ),
+            BACK.id: TO_LIST,
+        },
+        otherwise=Then(
+            _change(lambda turn, meeting: show_change(meeting, say("common.not_understood"))),
+            to=("meeting_change",),
+        ),
+        # The meeting is gone or has begun: the list.
+        handovers=("meeting_pick",),
+        help=HELP,
+    ),
+    Step(
+        "meeting_move",
+        show=lambda turn: ask_move(state_of(turn)),
+        choices={CANCEL.id: HOME},
+        text=Then(_move, to=("meeting_move", "meeting_pick", "home")),
+        otherwise=Then(_need_time, to=("meeting_move",)),
+        help=HELP,
+    ),
+    Step(
+        "meeting_cancel_confirm",
+        show=_show_cancel,
+        choices={"yes": Then(_cancel, to=("meeting_pick", "home"))},
+        otherwise=Then(_again, to=("meeting_change", "meeting_pick")),
+        handovers=("meeting_pick",),
+        help=HELP,
+    ),
+)

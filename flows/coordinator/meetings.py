@@ -4,16 +4,17 @@ link, a place and a length. Everyone in the case is told, with a calendar file
 
 ```mermaid
 stateDiagram-v2
-    home --> meeting_when: Boka möte
-    meeting_when --> meeting_when: okänd tid / tid som har varit
-    meeting_when --> meeting_link: "15 dec 13.00" / "varannan tisdag 13.00"
-    meeting_when --> home: avbryt
-    meeting_link --> meeting_place: länk / ingen länk
-    meeting_link --> home: avbryt
-    meeting_place --> meeting_length: plats / hoppa över
-    meeting_place --> home: avbryt
-    meeting_length --> meeting_length: okänd längd
-    meeting_length --> home: 60 / 90 / 120 / minuter (bokat, alla får veta) / avbryt
+    meeting_when --> home: cancel
+    meeting_when --> meeting_when: text / otherwise
+    meeting_when --> meeting_link: text
+    meeting_link --> home: cancel
+    meeting_link --> meeting_place: skip / text
+    meeting_link --> meeting_link: text / otherwise
+    meeting_place --> home: cancel
+    meeting_place --> meeting_length: skip / text
+    meeting_place --> meeting_place: text / otherwise
+    meeting_length --> home: cancel / text / otherwise
+    meeting_length --> meeting_length: text / otherwise
 ```
 
 Entered from a meeting request (flows/convening.py), the state carries the request's id
@@ -24,21 +25,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flows.action_status import local_today
 from flows.convening_port import booked_from_request
-from flows.conversation import Event, TextMessage
 from flows.coordinator.steps import (
     CANCEL,
-    Step,
-    StepDef,
+    HELP,
+    StepName,
     check_text,
-    choice_id,
     flow_state,
+    home,
     show_home,
+    state_of,
+    zone,
 )
-from flows.engine import FlowState, StateValue, StepContext, Transition
+from flows.engine import FlowState, StateValue, Transition
 from flows.meeting_changes import (
     MAX_MINUTES,
     MIN_MINUTES,
@@ -52,6 +53,7 @@ from flows.meeting_changes import (
 )
 from flows.plan_parse import parse_meeting_slot
 from flows.replies import Choice, Reply, say
+from flows.steps import Step, Then, Turn
 from flows.text_rules import clean_link
 
 LINK_MAX_CHARS = 500
@@ -60,88 +62,85 @@ PLACE_MAX_CHARS = 200
 
 def ask_meeting_when(*before: Reply) -> Transition:
     """Asks when the meeting is, once or as a fixed slot."""
-    return Transition(flow_state(Step.MEETING_WHEN), (*before, say("coord.meeting_ask", CANCEL)))
+    return Transition(
+        flow_state(StepName.MEETING_WHEN), (*before, say("coord.meeting_ask", CANCEL))
+    )
 
 
 def ask_meeting_link(state: FlowState, *before: Reply) -> Transition:
     """Asks for an optional video link."""
     reply = say("coord.meeting_link_ask", Choice("skip", "coord.meeting_no_link"), CANCEL)
-    return Transition(flow_state(Step.MEETING_LINK, **state.data), (*before, reply))
+    return Transition(flow_state(StepName.MEETING_LINK, **state.data), (*before, reply))
 
 
-def on_meeting_when(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _need_when(turn: Turn) -> Transition:
+    """Anything but a typed time: asks again."""
+    return ask_meeting_when(say("common.need_text"))
+
+
+def _when_given(turn: Turn) -> Transition:
     """Reads a time ("15 dec 13.00") or a fixed slot ("varannan tisdag 13.00")."""
-    if choice_id(event) == "cancel":
-        return show_home(ctx)
-    if not isinstance(event, TextMessage):
-        return ask_meeting_when(say("common.need_text"))
-    today = local_today(ctx, zone)
-    slot = parse_meeting_slot(event.text, today)
+    here = zone(turn)
+    slot = parse_meeting_slot(turn.text or "", local_today(turn.ctx, here))
     if slot is None:
         return ask_meeting_when(say("coord.meeting_unknown"))
-    starts = datetime.combine(slot.day, slot.at, tzinfo=zone)
-    if starts <= ctx.now:
+    starts = datetime.combine(slot.day, slot.at, tzinfo=here)
+    if starts <= turn.ctx.now:
         return ask_meeting_when(say("coord.meeting_past"))
     data: dict[str, StateValue] = {"starts": starts.isoformat()}
     if slot.interval_weeks is not None:
         data["weeks"] = slot.interval_weeks
-    return ask_meeting_link(flow_state(Step.MEETING_LINK, **data))
+    return ask_meeting_link(flow_state(StepName.MEETING_LINK, **data))
 
 
-def on_meeting_link(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Keeps the link, if any, and asks where the meeting is."""
-    choice = choice_id(event)
-    if choice == "cancel":
-        return show_home(ctx)
+def _link_given(turn: Turn) -> Transition:
+    """Keeps the link (or none, "skip") and asks where the meeting is."""
+    state = state_of(turn)
     link: str | None = None
-    if isinstance(event, TextMessage):
-        checked = clean_link(event.text, LINK_MAX_CHARS)
+    if turn.text is not None:
+        checked = clean_link(turn.text, LINK_MAX_CHARS)
         if checked is None:
             return ask_meeting_link(state, say("coord.meeting_bad_link"))
         link = checked.text
-    elif choice != "skip":
-        return ask_meeting_link(state, say("common.not_understood"))
-    return ask_meeting_place(flow_state(Step.MEETING_PLACE, **state.data, link=link))
+    return ask_meeting_place(flow_state(StepName.MEETING_PLACE, **state.data, link=link))
+
+
+def _not_understood(turn: Turn) -> Transition:
+    """Shows the step again, saying it was not understood (keeping what was answered)."""
+    return turn.again(say("common.not_understood"))
 
 
 def ask_meeting_place(state: FlowState, *before: Reply) -> Transition:
     """Asks where the meeting is (free text), or none."""
     reply = say("meeting_edit.place_ask", Choice("skip", "meeting_edit.no_place"), CANCEL)
-    return Transition(flow_state(Step.MEETING_PLACE, **state.data), (*before, reply))
+    return Transition(flow_state(StepName.MEETING_PLACE, **state.data), (*before, reply))
 
 
-def on_meeting_place(
-    state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo
-) -> Transition:
-    """Keeps the place, if any, and asks how long the meeting is."""
-    choice = choice_id(event)
-    if choice == "cancel":
-        return show_home(ctx)
+def _place_given(turn: Turn) -> Transition:
+    """Keeps the place (or none, "skip") and asks how long the meeting is."""
+    state = state_of(turn)
     place: str | None = None
-    if isinstance(event, TextMessage):
-        checked = check_text(event.text, PLACE_MAX_CHARS)
+    if turn.text is not None:
+        checked = check_text(turn.text, PLACE_MAX_CHARS)
         if not isinstance(checked, str):
             return ask_meeting_place(state, checked)
         place = checked
-    elif choice != "skip":
-        return ask_meeting_place(state, say("common.not_understood"))
-    return ask_meeting_length(flow_state(Step.MEETING_LENGTH, **state.data, place=place))
+    return ask_meeting_length(flow_state(StepName.MEETING_LENGTH, **state.data, place=place))
 
 
 def ask_meeting_length(state: FlowState, *before: Reply) -> Transition:
     """Asks how long the meeting is: a choice, or a typed number of minutes."""
     offered = [Choice(str(n), "meeting_edit.minutes", {"minutes": n}) for n in MINUTES_OFFERED]
     reply = say("meeting_edit.length_ask", *offered, CANCEL)
-    return Transition(flow_state(Step.MEETING_LENGTH, **state.data), (*before, reply))
+    return Transition(flow_state(StepName.MEETING_LENGTH, **state.data), (*before, reply))
 
 
-def read_minutes(event: Event) -> int | None:
+def read_minutes(turn: Turn) -> int | None:
     """Minutes from a choice ("90") or typed ("75", "75 min"); None when it is not a length."""
-    choice = choice_id(event)
-    if choice is not None:
-        text = choice
-    elif isinstance(event, TextMessage):
-        text = event.text.lower().replace("minuter", "").replace("min", "").strip()
+    if turn.choice is not None:
+        text = turn.choice
+    elif turn.text is not None:
+        text = turn.text.lower().replace("minuter", "").replace("min", "").strip()
     else:
         return None
     if not text.isdecimal() or len(text) > 3:
@@ -150,13 +149,10 @@ def read_minutes(event: Event) -> int | None:
     return minutes if MIN_MINUTES <= minutes <= MAX_MINUTES else None
 
 
-def on_meeting_length(
-    state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo
-) -> Transition:
+def _book(turn: Turn) -> Transition:
     """Books the meeting (or the series) and tells everyone in the case."""
-    if choice_id(event) == "cancel":
-        return show_home(ctx)
-    minutes = read_minutes(event)
+    state, ctx, here = state_of(turn), turn.ctx, zone(turn)
+    minutes = read_minutes(turn)
     if minutes is None:
         unknown = say("meeting_edit.length_unknown", low=MIN_MINUTES, high=MAX_MINUTES)
         return ask_meeting_length(state, unknown)
@@ -172,9 +168,9 @@ def on_meeting_length(
     series: SeriesSlot | None = None
     starts = [first]
     if weeks is not None:
-        local = first.astimezone(zone)
+        local = first.astimezone(here)
         series = SeriesSlot(int(weeks), local.time())
-        starts = series_starts(local.date(), local.time(), int(weeks), zone, SERIES_AHEAD)
+        starts = series_starts(local.date(), local.time(), int(weeks), here, SERIES_AHEAD)
     _, notices = book_meetings(
         meeting_changes(ctx), ctx.actor.case_id, starts, details, series, ctx.now
     )
@@ -189,13 +185,40 @@ def on_meeting_length(
     return replace(show_home(ctx, said, *told), notices=(*notices, *answered))
 
 
-STEPS = {
-    Step.MEETING_WHEN: StepDef(lambda state, ctx, zone: ask_meeting_when(), on_meeting_when),
-    Step.MEETING_LINK: StepDef(lambda state, ctx, zone: ask_meeting_link(state), on_meeting_link),
-    Step.MEETING_PLACE: StepDef(
-        lambda state, ctx, zone: ask_meeting_place(state), on_meeting_place
+HOME = Then(home, to=("home",))
+
+STEPS = (
+    Step(
+        "meeting_when",
+        show=lambda turn: ask_meeting_when(),
+        choices={CANCEL.id: HOME},
+        text=Then(_when_given, to=("meeting_when", "meeting_link")),
+        otherwise=Then(_need_when, to=("meeting_when",)),
+        help=HELP,
     ),
-    Step.MEETING_LENGTH: StepDef(
-        lambda state, ctx, zone: ask_meeting_length(state), on_meeting_length
+    Step(
+        "meeting_link",
+        show=lambda turn: ask_meeting_link(state_of(turn)),
+        choices={CANCEL.id: HOME, "skip": Then(_link_given, to=("meeting_place",))},
+        text=Then(_link_given, to=("meeting_link", "meeting_place")),
+        otherwise=Then(_not_understood, to=("meeting_link",)),
+        help=HELP,
     ),
-}
+    Step(
+        "meeting_place",
+        show=lambda turn: ask_meeting_place(state_of(turn)),
+        choices={CANCEL.id: HOME, "skip": Then(_place_given, to=("meeting_length",))},
+        text=Then(_place_given, to=("meeting_place", "meeting_length")),
+        otherwise=Then(_not_understood, to=("meeting_place",)),
+        help=HELP,
+    ),
+    Step(
+        "meeting_length",
+        show=lambda turn: ask_meeting_length(state_of(turn)),
+        # The offered lengths ("60", "90", "120") and a typed number of minutes.
+        choices={CANCEL.id: HOME},
+        text=Then(_book, to=("meeting_length", "home")),
+        otherwise=Then(_book, to=("meeting_length", "home")),
+        help=HELP,
+    ),
+)

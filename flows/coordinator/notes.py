@@ -8,33 +8,36 @@ the family commit together. The family reads the summary in flows/meeting_notes.
 
 ```mermaid
 stateDiagram-v2
-    home --> notes_text: Efter mötet / knapp på påminnelsen
-    notes_text --> notes_youth: anteckningarna
-    notes_youth --> notes_simplify: egen version, LIX över 40
-    notes_simplify --> notes_simplify: ny text, LIX över 40
-    notes_simplify --> notes_question: skicka ändå / ny text, LIX högst 40
-    notes_youth --> notes_question: samma text / egen version, LIX högst 40
-    notes_question --> notes_question: besvarad / följs upp / hoppa över
-    notes_question --> home: sista frågan (familjen får sammanfattningen)
-    notes_text --> home: avbryt
+    notes_text --> home: cancel
+    notes_text --> notes_text: text / otherwise
+    notes_text --> notes_youth: text
+    notes_youth --> home: cancel / same / text
+    notes_youth --> notes_question: same / text
+    notes_youth --> notes_youth: text / otherwise
+    notes_youth --> notes_simplify: text
+    notes_simplify --> home: cancel / send_anyway / text
+    notes_simplify --> notes_question: send_anyway / text
+    notes_simplify --> notes_youth: text
+    notes_simplify --> notes_simplify: text / otherwise
+    notes_question --> home: cancel / answered / follow_up / skip / otherwise / (shown instead)
+    notes_question --> notes_question: answered / follow_up / skip / otherwise
 ```
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flows.conversation import Event, TextMessage
 from flows.coordination import coordination
 from flows.coordinator.steps import (
     CANCEL,
-    Step,
-    StepDef,
+    HELP,
+    StepName,
     check_text,
-    choice_id,
     flow_state,
+    home,
     show_home,
+    state_of,
 )
 from flows.engine import (
     NOTICE_CHOICE_PREFIX,
@@ -47,6 +50,7 @@ from flows.engine import (
 from flows.lix import long_words, readability
 from flows.meeting_notes_ports import QuestionStatus, notes_port
 from flows.replies import Choice, Reply, say
+from flows.steps import Step, Then, Turn
 
 NOTES_MAX_CHARS = 4000
 # Above this LIX the coordinator is asked to simplify the young person's version (the
@@ -74,7 +78,7 @@ def ask_notes(ctx: StepContext, *before: Reply) -> Transition:
     if meeting is None:
         return show_home(ctx, *before, say("coord.notes.no_meeting"))
     state = flow_state(
-        Step.NOTES_TEXT, meeting=meeting.id, meeting_at=meeting.starts_at.isoformat()
+        StepName.NOTES_TEXT, meeting=meeting.id, meeting_at=meeting.starts_at.isoformat()
     )
     return _ask_text(state, *before)
 
@@ -97,20 +101,22 @@ def from_notice(choice: str, ctx: StepContext) -> Transition:
         if not coordination(ctx).select_case(ctx.actor.person_id, int(case_text), ctx.now):
             return show_home(ctx)
         # The actor of this step still has the old case; the next event sees the new one.
-        return Transition(flow_state(Step.HOME), (say("coord.notes.switched"),))
+        return Transition(flow_state(StepName.HOME), (say("coord.notes.switched"),))
     return ask_notes(ctx)
 
 
-def on_notes_text(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _need_text(turn: Turn) -> Transition:
+    """Anything but typed notes: asks again."""
+    return _ask_text(state_of(turn), say("common.need_text"))
+
+
+def _notes_given(turn: Turn) -> Transition:
     """Takes the typed or pasted notes, then asks about a version for the young person."""
-    if choice_id(event) == "cancel":
-        return show_home(ctx)
-    if not isinstance(event, TextMessage):
-        return _ask_text(state, say("common.need_text"))
-    checked = check_text(event.text, NOTES_MAX_CHARS)
+    state = state_of(turn)
+    checked = check_text(turn.text or "", NOTES_MAX_CHARS)
     if isinstance(checked, Reply):
         return _ask_text(state, checked)
-    return _ask_youth(flow_state(Step.NOTES_YOUTH, **state.data, text=checked))
+    return _ask_youth(flow_state(StepName.NOTES_YOUTH, **state.data, text=checked))
 
 
 def _ask_youth(state: FlowState, *before: Reply) -> Transition:
@@ -118,28 +124,36 @@ def _ask_youth(state: FlowState, *before: Reply) -> Transition:
     return Transition(state, (*before, say("coord.notes.youth_ask", SAME, CANCEL)))
 
 
-def on_notes_youth(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """The same notes for everyone, or the young person's own version (scored)."""
-    choice = choice_id(event)
-    if choice == "cancel":
-        return show_home(ctx, say("coord.notes.not_sent"))
-    if choice == SAME.id:
-        return _next_question(ctx, {**state.data, "youth": None, "marks": ""})
-    if not isinstance(event, TextMessage):
-        return _ask_youth(state, say("common.not_understood"))
-    return _youth_version(state, event.text, ctx)
+def _not_sent(turn: Turn) -> Transition:
+    """Cancelled after the notes were written: nothing is sent."""
+    return show_home(turn.ctx, say("coord.notes.not_sent"))
+
+
+def _same_for_all(turn: Turn) -> Transition:
+    """The same notes for everyone, the young person too."""
+    return _next_question(turn.ctx, {**turn.data, "youth": None, "marks": ""})
+
+
+def _own_version(turn: Turn) -> Transition:
+    """The young person's own version, scored."""
+    return _youth_version(state_of(turn), turn.text or "", turn.ctx)
+
+
+def _not_understood(turn: Turn) -> Transition:
+    """The step again, saying the answer was not understood."""
+    return turn.again(say("common.not_understood"))
 
 
 def _youth_version(state: FlowState, raw: str, ctx: StepContext) -> Transition:
     """Keeps the young person's version when it is plain enough; else asks to simplify."""
     checked = check_text(raw, NOTES_MAX_CHARS)
     if isinstance(checked, Reply):
-        return _ask_youth(flow_state(Step.NOTES_YOUTH, **state.data), checked)
+        return _ask_youth(flow_state(StepName.NOTES_YOUTH, **state.data), checked)
     data = {**state.data, "youth": checked, "marks": ""}
     score = readability(checked)
     if score.lix <= MAX_YOUTH_LIX:
         return _next_question(ctx, data)
-    return _ask_simplify(flow_state(Step.NOTES_SIMPLIFY, **data))
+    return _ask_simplify(flow_state(StepName.NOTES_SIMPLIFY, **data))
 
 
 def _ask_simplify(state: FlowState, *before: Reply) -> Transition:
@@ -156,18 +170,9 @@ def _ask_simplify(state: FlowState, *before: Reply) -> Transition:
     return Transition(state, (*before, reply))
 
 
-def on_notes_simplify(
-    state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo
-) -> Transition:
-    """A rewritten version (scored again), or the version as it is."""
-    choice = choice_id(event)
-    if choice == "cancel":
-        return show_home(ctx, say("coord.notes.not_sent"))
-    if choice == SEND_ANYWAY.id:
-        return _next_question(ctx, dict(state.data))
-    if not isinstance(event, TextMessage):
-        return _ask_simplify(state, say("common.not_understood"))
-    return _youth_version(state, event.text, ctx)
+def _send_anyway(turn: Turn) -> Transition:
+    """The young person's version as it is."""
+    return _next_question(turn.ctx, dict(turn.data))
 
 
 def _marked(data: dict[str, StateValue]) -> dict[int, QuestionStatus]:
@@ -202,19 +207,13 @@ def _next_question(ctx: StepContext, data: dict[str, StateValue]) -> Transition:
         count=len(questions),
         marked_as=question.status.value if question.status else None,
     )
-    state = flow_state(Step.NOTES_QUESTION, **data, question=question.id)
+    state = flow_state(StepName.NOTES_QUESTION, **data, question=question.id)
     return Transition(state, (reply,))
 
 
-def on_notes_question(
-    state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo
-) -> Transition:
+def _mark(turn: Turn) -> Transition:
     """Marks the question answered or to follow up (or leaves it), then the next one."""
-    choice = choice_id(event)
-    if choice == "cancel":
-        return show_home(ctx, say("coord.notes.not_sent"))
-    if choice not in (*MARKS, "skip"):
-        return _next_question(ctx, _without_question(state))
+    state, ctx, choice = state_of(turn), turn.ctx, turn.choice
     data = _without_question(state)
     question = int(state.data.get("question") or 0)
     data["seen"] = ",".join(filter(None, (str(data.get("seen") or ""), str(question))))
@@ -265,15 +264,52 @@ def _send(ctx: StepContext, data: dict[str, StateValue]) -> Transition:
         answered=answered,
         follow_up=len(marks) - answered,
     )
-    home = show_home(ctx, sent)
-    return Transition(home.state, home.replies, notices)
+    menu = show_home(ctx, sent)
+    return Transition(menu.state, menu.replies, notices)
 
 
-STEPS = {
-    Step.NOTES_TEXT: StepDef(lambda state, ctx, zone: _ask_text(state), on_notes_text),
-    Step.NOTES_YOUTH: StepDef(lambda state, ctx, zone: _ask_youth(state), on_notes_youth),
-    Step.NOTES_SIMPLIFY: StepDef(lambda state, ctx, zone: _ask_simplify(state), on_notes_simplify),
-    Step.NOTES_QUESTION: StepDef(
-        lambda state, ctx, zone: _next_question(ctx, _without_question(state)), on_notes_question
+NOT_SENT = Then(_not_sent, to=("home",))
+# The last question marked: the notes are saved and the family told; home.
+NEXT = ("notes_question", "home")
+
+STEPS = (
+    Step(
+        "notes_text",
+        show=lambda turn: _ask_text(state_of(turn)),
+        choices={CANCEL.id: Then(home, to=("home",))},
+        text=Then(_notes_given, to=("notes_text", "notes_youth")),
+        otherwise=Then(_need_text, to=("notes_text",)),
+        help=HELP,
     ),
-}
+    Step(
+        "notes_youth",
+        show=lambda turn: _ask_youth(state_of(turn)),
+        choices={CANCEL.id: NOT_SENT, SAME.id: Then(_same_for_all, to=NEXT)},
+        text=Then(_own_version, to=("notes_youth", "notes_simplify", *NEXT)),
+        otherwise=Then(_not_understood, to=("notes_youth",)),
+        help=HELP,
+    ),
+    Step(
+        "notes_simplify",
+        show=lambda turn: _ask_simplify(state_of(turn)),
+        choices={CANCEL.id: NOT_SENT, SEND_ANYWAY.id: Then(_send_anyway, to=NEXT)},
+        text=Then(_own_version, to=("notes_youth", "notes_simplify", *NEXT)),
+        otherwise=Then(_not_understood, to=("notes_simplify",)),
+        help=HELP,
+    ),
+    Step(
+        "notes_question",
+        show=lambda turn: _next_question(turn.ctx, _without_question(state_of(turn))),
+        choices={
+            CANCEL.id: NOT_SENT,
+            **{mark: Then(_mark, to=NEXT) for mark in MARKS},
+            "skip": Then(_mark, to=NEXT),
+        },
+        # Anything else asks the same question again.
+        otherwise=Then(
+            lambda turn: _next_question(turn.ctx, _without_question(state_of(turn))), to=NEXT
+        ),
+        handovers=("home",),
+        help=HELP,
+    ),
+)

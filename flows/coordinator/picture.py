@@ -3,24 +3,20 @@ the young person and the adults to answer (their side is flows/picture_loop.py).
 
 ```mermaid
 stateDiagram-v2
-    home --> picture_text: Skriv gemensam bild
-    picture_text --> picture_text: tom / för lång text
-    picture_text --> picture_confirm: texten
-    picture_text --> home: avbryt
-    picture_confirm --> home: publicera (familjen tillfrågas)
-    picture_confirm --> home: avbryt (inte publicerad)
+    picture_text --> home: cancel
+    picture_text --> picture_text: text / otherwise
+    picture_text --> picture_confirm: text
+    picture_confirm --> home: publish / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from flows.conversation import Event, TextMessage
-from flows.coordinator.steps import CANCEL, Step, StepDef, choice_id, flow_state, show_home
-from flows.engine import FlowState, StepContext, Transition
+from flows.coordinator.steps import CANCEL, HELP, StepName, flow_state, home, show_home
+from flows.engine import StepContext, Transition
 from flows.picture_loop import publication_notices
 from flows.replies import Choice, Reply, say
+from flows.steps import Step, Then, Turn
 from flows.text_rules import CleanText, clean_text
 
 PICTURE_MAX_CHARS = 8000
@@ -35,7 +31,7 @@ def ask_picture(ctx: StepContext, *before: Reply) -> Transition:
         version=(latest.version if latest else 0) + 1,
         max=PICTURE_MAX_CHARS,
     )
-    return Transition(flow_state(Step.PICTURE_TEXT), (*before, reply))
+    return Transition(flow_state(StepName.PICTURE_TEXT), (*before, reply))
 
 
 def confirm_picture(text: str) -> Transition:
@@ -47,28 +43,31 @@ def confirm_picture(text: str) -> Transition:
         text=text,
     )
     # The draft waits in the conversation state, like a pasted plan, until confirmed.
-    return Transition(flow_state(Step.PICTURE_CONFIRM, text=text), (reply,))
+    return Transition(flow_state(StepName.PICTURE_CONFIRM, text=text), (reply,))
 
 
-def on_picture_text(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _need_text(turn: Turn) -> Transition:
+    """Anything but text: asks for the picture again."""
+    return ask_picture(turn.ctx, say("common.need_text"))
+
+
+def _take_picture(turn: Turn) -> Transition:
     """Takes the written or pasted picture and asks to confirm it."""
-    if choice_id(event) == "cancel":
-        return show_home(ctx)
-    if not isinstance(event, TextMessage):
-        return ask_picture(ctx, say("common.need_text"))
-    checked = clean_text(event.text, PICTURE_MAX_CHARS)
+    checked = clean_text(turn.text or "", PICTURE_MAX_CHARS)
     if not isinstance(checked, CleanText):
-        return ask_picture(ctx, say(f"text.{checked.value}", max=PICTURE_MAX_CHARS))
+        return ask_picture(turn.ctx, say(f"text.{checked.value}", max=PICTURE_MAX_CHARS))
     return confirm_picture(checked.text)
 
 
-def on_picture_confirm(
-    state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo
-) -> Transition:
+def _not_published(turn: Turn) -> Transition:
+    """Anything but "publicera": home, nothing published."""
+    return show_home(turn.ctx, say("coord.picture.not_published"))
+
+
+def _publish(turn: Turn) -> Transition:
     """Publishes the new version; the young person and the adults are asked to answer."""
-    if choice_id(event) != "publish":
-        return show_home(ctx, say("coord.picture.not_published"))
-    text = str(state.data.get("text", ""))
+    ctx = turn.ctx
+    text = turn.word("text")
     published = ctx.ports.families.publish(ctx.actor.case_id, ctx.actor.person_id, text, ctx.now)
     notices = publication_notices(
         published.picture, published.recipients.person_ids, published.recipients.group_chats
@@ -78,14 +77,24 @@ def on_picture_confirm(
         version=published.picture.version,
         asked=len(published.recipients.person_ids) + len(published.recipients.group_chats),
     )
-    home = show_home(ctx, done)
-    return Transition(home.state, home.replies, notices)
+    menu = show_home(ctx, done)
+    return Transition(menu.state, menu.replies, notices)
 
 
-STEPS = {
-    Step.PICTURE_TEXT: StepDef(lambda state, ctx, zone: ask_picture(ctx), on_picture_text),
-    Step.PICTURE_CONFIRM: StepDef(
-        lambda state, ctx, zone: confirm_picture(str(state.data.get("text", ""))),
-        on_picture_confirm,
+STEPS = (
+    Step(
+        "picture_text",
+        show=lambda turn: ask_picture(turn.ctx),
+        choices={CANCEL.id: Then(home, to=("home",))},
+        text=Then(_take_picture, to=("picture_text", "picture_confirm")),
+        otherwise=Then(_need_text, to=("picture_text",)),
+        help=HELP,
     ),
-}
+    Step(
+        "picture_confirm",
+        show=lambda turn: confirm_picture(turn.word("text")),
+        choices={"publish": Then(_publish, to=("home",))},
+        otherwise=Then(_not_published, to=("home",)),
+        help=HELP,
+    ),
+)

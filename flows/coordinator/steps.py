@@ -1,29 +1,28 @@
-"""What every part of the coordinator's flow shares: the step names, the shape of a step's
-handlers, the checks on names and texts, and the home menu every part returns to.
+"""What every part of the coordinator's flow shares: the step names, the checks on names and
+texts, the time zone of a step, and the home menu every part returns to.
 
-The step names are stored in conversation rows (`FlowState.step`); never rename one.
+The step names are stored in conversation rows (`FlowState.step`); never rename one. Each part
+declares its steps as a `STEPS` table (flows/steps.py) with these names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
+from flows.action_status import STOCKHOLM, zone_of
 from flows.convening_port import open_choice
-from flows.conversation import ChoiceMade, Event
 from flows.coordination import NO_CASE, coordination
 from flows.engine import FlowState, StateValue, StepContext, Transition
 from flows.plan_parse import looks_like_personnummer
 from flows.replies import Choice, Reply, say
+from flows.steps import Turn
 from flows.text_rules import CleanText, clean_text
 
 FLOW_NAME = "coordinator"
 NAME_MAX_CHARS = 40
 
 
-class Step(StrEnum):
+class StepName(StrEnum):
     """The steps of the coordinator flow."""
 
     HOME = "home"
@@ -75,34 +74,22 @@ class Step(StrEnum):
 CANCEL = Choice("cancel", "common.cancel")
 BACK = Choice("back", "common.back")
 HOME_CHOICE = Choice("home", "coord.to_home")
+# Every step's help is the one text; the flow says which step it is (CoordinatorFlow.help).
+HELP = "coord.help"
 
-# Shows a step again (when the coordinator comes back to the chat).
-Show = Callable[[FlowState, StepContext, ZoneInfo], Transition]
-# Handles what the coordinator answered in a step.
-Handler = Callable[[FlowState, Event, StepContext, ZoneInfo], Transition]
-
-
-@dataclass(frozen=True, slots=True)
-class StepDef:
-    """One row of the dispatch table: how a step is shown again and what an answer does."""
-
-    show: Show
-    on: Handler
+# The time zone of the flow running a step (dates are read and shown in it).
+zone = zone_of
+DEFAULT_ZONE = STOCKHOLM
 
 
-def flow_state(step: Step, **data: StateValue) -> FlowState:
+def state_of(turn: Turn) -> FlowState:
+    """The coordinator's state this turn is in (its step and data)."""
+    return FlowState(flow=FLOW_NAME, step=turn.step, data=dict(turn.data))
+
+
+def flow_state(step: StepName, **data: StateValue) -> FlowState:
     """A state of this flow."""
     return FlowState(flow=FLOW_NAME, step=step.value, data=data)
-
-
-def choice_id(event: Event) -> str | None:
-    """The id of the choice made, or None."""
-    return event.choice_id if isinstance(event, ChoiceMade) else None
-
-
-def as_int(value: StateValue) -> int:
-    """A state value that holds an id."""
-    return int(value) if value is not None else 0
 
 
 def check_name(raw: str) -> str | Reply:
@@ -138,7 +125,7 @@ def show_home(ctx: StepContext, *before: Reply) -> Transition:
         if port.cases_of(ctx.actor.person_id):
             choices.append(Choice("cases", "coord.cases"))
         reply = say("coord.home_no_case", *choices, name=ctx.actor.display_name)
-        return Transition(flow_state(Step.HOME), (*before, reply))
+        return Transition(flow_state(StepName.HOME), (*before, reply))
     meetings = port.upcoming_meetings(case.id, ctx.now)
     choices = [
         # Requests and suggestions awaiting an answer, first when there are any.
@@ -166,9 +153,9 @@ def show_home(ctx: StepContext, *before: Reply) -> Transition:
         youth=case.youth_name,
         meeting_at=meetings[0].starts_at if meetings else None,
     )
-    return Transition(flow_state(Step.HOME), (*before, reply))
+    return Transition(flow_state(StepName.HOME), (*before, reply))
 
 
-def back_home(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Any answer returns home."""
-    return show_home(ctx)
+def home(turn: Turn) -> Transition:
+    """The case menu (a step's "Till ärendet", "avbryt" and anything it does not take)."""
+    return show_home(turn.ctx)

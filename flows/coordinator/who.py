@@ -5,49 +5,48 @@ kind, so the family reads the default description of that kind instead of a bare
 
 ```mermaid
 stateDiagram-v2
-    orgs --> org: en verksamhet
-    org_add --> org_kind: namn (verksamheten läggs till)
-    org --> org_kind: Ändra typ
-    org_kind --> org: typ
-    org_kind --> home: Till ärendet (typen lämnas)
-    org --> org_desc: Skriv beskrivning
-    org_desc --> org: text / avbryt
-    org --> org: Använd standardtexten
-    org --> org_contact: Kontaktperson
-    org_contact --> org: "namn, roll, hur man når hen" / avbryt
-    org --> org: Ta bort kontaktpersonen
-    org --> orgs: Verksamheter
-    org --> home: Till ärendet
+    org --> org_kind: kind
+    org --> org_desc: desc
+    org --> org: desc_default / contact_remove
+    org --> home: desc_default / contact_remove / otherwise / (shown instead)
+    org --> org_contact: contact
+    org --> orgs: orgs
+    org_kind --> org: otherwise
+    org_kind --> home: otherwise
+    org_desc --> org: cancel / text
+    org_desc --> home: cancel / text
+    org_desc --> org_desc: text / otherwise
+    org_contact --> org: cancel / text
+    org_contact --> home: cancel / text
+    org_contact --> org_contact: text / otherwise
 ```
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from flows.conversation import Event, TextMessage
 from flows.coordination import coordination
 from flows.coordinator.steps import (
     CANCEL,
+    HELP,
     HOME_CHOICE,
-    Step,
-    StepDef,
-    as_int,
+    StepName,
     check_name,
     check_text,
-    choice_id,
     flow_state,
+    home,
     show_home,
 )
-from flows.engine import FlowState, StepContext, Transition
+from flows.engine import StepContext, Transition
 from flows.family_domain import OrganisationKind
 from flows.replies import Choice, Reply, say
+from flows.steps import Go, Step, Then, Turn
 from flows.who_is_who import OrganisationContact, organisation_params, who_is_who
 
 DESCRIPTION_MAX_CHARS = 400
 CONTACT_MAX_CHARS = 160
 ROLE_MAX_CHARS = 60
 ORGS_CHOICE = Choice("orgs", "orgs.back_to_list")
+KINDS = {f"kind_{k.value}": k for k in OrganisationKind}
 
 
 def show_orgs(ctx: StepContext, *before: Reply) -> Transition:
@@ -60,7 +59,7 @@ def show_orgs(ctx: StepContext, *before: Reply) -> Transition:
         HOME_CHOICE,
         orgs=[o.name for o in orgs],
     )
-    return Transition(flow_state(Step.ORGS), (*before, reply))
+    return Transition(flow_state(StepName.ORGS), (*before, reply))
 
 
 def added_ask_kind(ctx: StepContext, name: str) -> Transition:
@@ -84,91 +83,100 @@ def show_org(ctx: StepContext, organisation_id: int, *before: Reply) -> Transiti
         choices.append(Choice("contact_remove", "orgs.remove_contact"))
     choices += [ORGS_CHOICE, HOME_CHOICE]
     reply = say("orgs.show", *choices, org_kind=org.kind.value, **organisation_params(org))
-    return Transition(flow_state(Step.ORG, org_id=org.id), (*before, reply))
+    return Transition(flow_state(StepName.ORG, org_id=org.id), (*before, reply))
 
 
 def ask_kind(organisation_id: int, *before: Reply) -> Transition:
     """Asks what kind of organisation it is: the family then reads that kind's description."""
     # A fixed list, not data: ids without a colon, so it is never paged (flows/paging.py).
-    choices = [Choice(f"kind_{k.value}", f"orgs.kind.{k.value}") for k in OrganisationKind]
+    choices = [Choice(key, f"orgs.kind.{k.value}") for key, k in KINDS.items()]
     reply = say("orgs.kind_ask", *choices, HOME_CHOICE)
-    return Transition(flow_state(Step.ORG_KIND, org_id=organisation_id), (*before, reply))
+    return Transition(flow_state(StepName.ORG_KIND, org_id=organisation_id), (*before, reply))
 
 
 def ask_description(organisation_id: int, *before: Reply) -> Transition:
     """Asks for the organisation's plain description."""
     reply = say("orgs.description_ask", CANCEL, max=DESCRIPTION_MAX_CHARS)
-    return Transition(flow_state(Step.ORG_DESC, org_id=organisation_id), (*before, reply))
+    return Transition(flow_state(StepName.ORG_DESC, org_id=organisation_id), (*before, reply))
 
 
 def ask_contact(organisation_id: int, *before: Reply) -> Transition:
     """Asks for the contact person: name, role, how to reach them."""
     reply = say("orgs.contact_ask", CANCEL)
-    return Transition(flow_state(Step.ORG_CONTACT, org_id=organisation_id), (*before, reply))
+    return Transition(flow_state(StepName.ORG_CONTACT, org_id=organisation_id), (*before, reply))
 
 
-def on_org(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Opens a change of the organisation, or goes back."""
-    org_id = as_int(state.data.get("org_id"))
-    port = who_is_who(ctx)
-    case_id, me = ctx.actor.case_id, ctx.actor.person_id
-    match choice_id(event):
-        case "kind":
-            return ask_kind(org_id)
-        case "desc":
-            return ask_description(org_id)
-        case "desc_default":
-            port.set_description(case_id, org_id, None, me, ctx.now)
-            return show_org(ctx, org_id, say("orgs.saved"))
-        case "contact":
-            return ask_contact(org_id)
-        case "contact_remove":
-            port.set_contact(case_id, org_id, None, me, ctx.now)
-            return show_org(ctx, org_id, say("orgs.saved"))
-        case "orgs":
-            return show_orgs(ctx)
-    return show_home(ctx)
+def _org_id(turn: Turn) -> int:
+    """The organisation this step is about."""
+    return turn.number("org_id")
 
 
-def on_kind(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
-    """Sets the kind, or ("Till ärendet") leaves it as it is."""
-    kinds = {f"kind_{k.value}": k for k in OrganisationKind}
-    kind = kinds.get(choice_id(event) or "")
+def _again(turn: Turn, *before: Reply) -> Transition:
+    """The organisation again, after what was said."""
+    return show_org(turn.ctx, _org_id(turn), *before)
+
+
+def _use_default(turn: Turn) -> Transition:
+    """Drops the written description: the family reads the kind's default text."""
+    ctx = turn.ctx
+    who_is_who(ctx).set_description(
+        ctx.actor.case_id, _org_id(turn), None, ctx.actor.person_id, ctx.now
+    )
+    return _again(turn, say("orgs.saved"))
+
+
+def _remove_contact(turn: Turn) -> Transition:
+    """Removes the contact person."""
+    ctx = turn.ctx
+    who_is_who(ctx).set_contact(
+        ctx.actor.case_id, _org_id(turn), None, ctx.actor.person_id, ctx.now
+    )
+    return _again(turn, say("orgs.saved"))
+
+
+def _set_kind(turn: Turn) -> Transition:
+    """Sets the kind a "kind_<kind>" choice names; anything else ("Till ärendet") goes home
+    and leaves the kind as it is."""
+    ctx = turn.ctx
+    kind = KINDS.get(turn.choice or "")
     if kind is None:
         return show_home(ctx)
-    org_id = as_int(state.data.get("org_id"))
-    who_is_who(ctx).set_kind(ctx.actor.case_id, org_id, kind, ctx.actor.person_id, ctx.now)
-    return show_org(ctx, org_id, say("orgs.saved"))
+    who_is_who(ctx).set_kind(ctx.actor.case_id, _org_id(turn), kind, ctx.actor.person_id, ctx.now)
+    return _again(turn, say("orgs.saved"))
 
 
-def on_description(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _need_description(turn: Turn) -> Transition:
+    """Anything but text: asks for the description again."""
+    return ask_description(_org_id(turn), say("common.need_text"))
+
+
+def _set_description(turn: Turn) -> Transition:
     """Stores the plain description."""
-    org_id = as_int(state.data.get("org_id"))
-    if choice_id(event) == CANCEL.id:
-        return show_org(ctx, org_id)
-    if not isinstance(event, TextMessage):
-        return ask_description(org_id, say("common.need_text"))
-    checked = check_text(event.text, DESCRIPTION_MAX_CHARS)
+    ctx = turn.ctx
+    checked = check_text(turn.text or "", DESCRIPTION_MAX_CHARS)
     if isinstance(checked, Reply):
-        return ask_description(org_id, checked)
+        return ask_description(_org_id(turn), checked)
     who_is_who(ctx).set_description(
-        ctx.actor.case_id, org_id, checked, ctx.actor.person_id, ctx.now
+        ctx.actor.case_id, _org_id(turn), checked, ctx.actor.person_id, ctx.now
     )
-    return show_org(ctx, org_id, say("orgs.saved"))
+    return _again(turn, say("orgs.saved"))
 
 
-def on_contact(state: FlowState, event: Event, ctx: StepContext, zone: ZoneInfo) -> Transition:
+def _need_contact(turn: Turn) -> Transition:
+    """Anything but text: asks for the contact person again."""
+    return ask_contact(_org_id(turn), say("common.need_text"))
+
+
+def _set_contact(turn: Turn) -> Transition:
     """Stores the contact person from "namn, roll, hur man når hen"."""
-    org_id = as_int(state.data.get("org_id"))
-    if choice_id(event) == CANCEL.id:
-        return show_org(ctx, org_id)
-    if not isinstance(event, TextMessage):
-        return ask_contact(org_id, say("common.need_text"))
-    contact = parse_contact(event.text)
+    ctx = turn.ctx
+    contact = parse_contact(turn.text or "")
     if isinstance(contact, Reply):
-        return ask_contact(org_id, contact)
-    who_is_who(ctx).set_contact(ctx.actor.case_id, org_id, contact, ctx.actor.person_id, ctx.now)
-    return show_org(ctx, org_id, say("orgs.saved"))
+        return ask_contact(_org_id(turn), contact)
+    who_is_who(ctx).set_contact(
+        ctx.actor.case_id, _org_id(turn), contact, ctx.actor.person_id, ctx.now
+    )
+    return _again(turn, say("orgs.saved"))
 
 
 def parse_contact(text: str) -> OrganisationContact | Reply:
@@ -187,17 +195,47 @@ def parse_contact(text: str) -> OrganisationContact | Reply:
     return OrganisationContact(checked_name, checked_role, checked_reach)
 
 
-STEPS = {
-    Step.ORG: StepDef(
-        lambda state, ctx, zone: show_org(ctx, as_int(state.data.get("org_id"))), on_org
+HOME = Then(home, to=("home",))
+TO_ORG = Then(_again, to=("org", "home"))
+
+STEPS = (
+    Step(
+        "org",
+        show=lambda turn: show_org(turn.ctx, _org_id(turn)),
+        choices={
+            "kind": Then(lambda turn: ask_kind(_org_id(turn)), to=("org_kind",)),
+            "desc": Then(lambda turn: ask_description(_org_id(turn)), to=("org_desc",)),
+            "desc_default": Then(_use_default, to=("org", "home")),
+            "contact": Then(lambda turn: ask_contact(_org_id(turn)), to=("org_contact",)),
+            "contact_remove": Then(_remove_contact, to=("org", "home")),
+            ORGS_CHOICE.id: Go("orgs"),
+        },
+        otherwise=HOME,
+        # An organisation that is gone (or another case's): home.
+        handovers=("home",),
+        help=HELP,
     ),
-    Step.ORG_KIND: StepDef(
-        lambda state, ctx, zone: ask_kind(as_int(state.data.get("org_id"))), on_kind
+    Step(
+        "org_kind",
+        show=lambda turn: ask_kind(_org_id(turn)),
+        # The kinds' ids are "kind_bup", "kind_skola", ...: one handler reads them all.
+        otherwise=Then(_set_kind, to=("org", "home")),
+        help=HELP,
     ),
-    Step.ORG_DESC: StepDef(
-        lambda state, ctx, zone: ask_description(as_int(state.data.get("org_id"))), on_description
+    Step(
+        "org_desc",
+        show=lambda turn: ask_description(_org_id(turn)),
+        choices={CANCEL.id: TO_ORG},
+        text=Then(_set_description, to=("org_desc", "org", "home")),
+        otherwise=Then(_need_description, to=("org_desc",)),
+        help=HELP,
     ),
-    Step.ORG_CONTACT: StepDef(
-        lambda state, ctx, zone: ask_contact(as_int(state.data.get("org_id"))), on_contact
+    Step(
+        "org_contact",
+        show=lambda turn: ask_contact(_org_id(turn)),
+        choices={CANCEL.id: TO_ORG},
+        text=Then(_set_contact, to=("org_contact", "org", "home")),
+        otherwise=Then(_need_contact, to=("org_contact",)),
+        help=HELP,
     ),
-}
+)
