@@ -78,6 +78,12 @@ class Engine:
         # A platform's language hint ("ar", "fa-IR") → a language the bot offers, or None.
         self._guess_locale = guess_locale
 
+    def flows(self) -> tuple[Flow, ...]:
+        """Every flow the engine routes to: the roles', the fallback, the gate, the sidetracks."""
+        gate = () if self._gate is None else (self._gate,)
+        every = (*self._flows_by_role.values(), self._fallback, *gate)
+        return (*every, *self._sidetracks.values(), *self._before_consent.values())
+
     def flow_for(self, actor: Actor) -> Flow:
         """The flow a member of this role talks to."""
         return self._flows_by_role.get(actor.role, self._fallback)

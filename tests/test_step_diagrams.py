@@ -9,8 +9,10 @@ from types import ModuleType
 import pytest
 
 from bot.catalogue import Catalogue
+from flows.private_chat import PrivateChatOnly
 from flows.replies import say
 from flows.steps import Go, Step, StepFlow, step_flows
+from flows.wiring import default_engine
 from scripts.diagrams import diagram, stale
 
 
@@ -74,3 +76,16 @@ def test_every_step_of_every_declarative_flow_has_its_help_in_every_language() -
             known = catalogue.message_ids(locale)
             missing = [s for s in flow.steps if flow.help_id(s) not in known]
             assert missing == [], f"{flow.name}: no help in {locale} for {missing}"
+
+
+def test_every_flow_the_bot_wires_is_a_table_of_steps() -> None:
+    """Each conversation is declared step by step (flows/steps.py); a wrapper that keeps a
+    flow out of group chats (flows/private_chat.py) wraps one."""
+    engine = default_engine(email_invites=True)
+    undeclared = [
+        flow.name
+        for flow in engine.flows()
+        if not isinstance(flow.inner if isinstance(flow, PrivateChatOnly) else flow, StepFlow)
+    ]
+    assert undeclared == []
+    assert {flow.name for flow in step_flows()} >= {flow.name for flow in engine.flows()}
