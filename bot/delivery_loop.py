@@ -129,8 +129,21 @@ class DeliveryLoop:
         if not platforms:
             return 0
         due_by = self._clock() - (timedelta(0) if fresh_too else self._sweep_grace)
-        ids = await asyncio.to_thread(self._due_ids, platforms, due_by)
-        return await self._deliver_ids(ids)
+        # Batch after batch until nothing due by then is left: one batch a sweep (every few
+        # seconds) held a backlog of nudges far below the platform's rate (issue 26). Rows
+        # tried once in this sweep are not tried again in it (a failed one is due again only
+        # after its backoff; one given back at once waits for the next sweep), so it ends.
+        sent = 0
+        tried: set[int] = set()
+        while True:
+            ids = await asyncio.to_thread(self._due_ids, platforms, due_by)
+            new = [i for i in ids if i not in tried]
+            if not new:
+                return sent
+            tried.update(new)
+            sent += await self._deliver_ids(new)
+            if len(ids) < SWEEP_BATCH:
+                return sent  # no platform had a full batch: that was all that was due
 
     async def send_directly(self, platform: str, chat_id: str, message: RenderedMessage) -> None:
         """Sends one message outside the outbox (when the database itself failed us);
