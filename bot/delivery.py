@@ -217,18 +217,26 @@ class Deliverer:
 
     async def _round(self, ids: list[int] | None) -> tuple[int, int]:
         """Claims one batch and sends it: (sent, claimed)."""
+        # In a worker thread: the claim's transaction may wait for SQLite's write lock (a
+        # handler's commit, a tick), and on the event loop that wait would hold up every
+        # chat's sends and every answer. One hop a batch, not one a message.
+        claimed = await asyncio.to_thread(self._claim, ids, list(self.platforms))
+        # A handled row is sent, failed, dropped or due again only later: drain() ends.
+        return await self._send_claimed(claimed), len(claimed)
+
+    def _claim(self, ids: list[int] | None, platforms: list[str]) -> list[PendingMessage]:
+        """Claims one batch of due rows (or of the given ones) for this process."""
         with UnitOfWork(self._sessions) as uow:
             claimed = uow.outbox.claim(
                 self._process_id,
                 self._clock(),
                 self._policy.claim_for,
-                self.platforms,
+                platforms,
                 ids,
                 self._policy.batch_size,
             )
             uow.commit()
-        # A handled row is sent, failed, dropped or due again only later: drain() ends.
-        return await self._send_claimed(claimed), len(claimed)
+        return claimed
 
     async def _send_claimed(self, claimed: list[PendingMessage]) -> int:
         """Sends rows claimed for this process, several chats at once and each chat's in

@@ -5,21 +5,26 @@ not one batch of them (issue 26, target 3: delivery at the platform's limit)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue, RenderedMessage
+from bot.config import load_config
 from bot.connector import PLAIN_TEXT, Capabilities
 from bot.delivery import DEFAULT_POLICY, Deliverer
 from bot.delivery_loop import DeliveryLoop
 from flows.replies import Reply
 from storage import models as m
 from storage.db import session_factory
+from storage.outbox_repository import OutboxRepository
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 
@@ -130,10 +135,10 @@ def test_a_chat_that_hangs_holds_up_no_other_chat(
     async def deliver_while_chat0_hangs() -> int:
         transport.released = asyncio.Event()
         delivery = asyncio.create_task(deliverer.deliver(ids))
-        for _ in range(200):  # turns of the loop, not time: the other chats need a few each
+        for _ in range(300):  # at most 3 s for the claim (in its thread) and 12 quick sends
             if sum(len(texts) for texts in transport.sent.values()) == 12:
                 break
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.01)
         others_done = {chat: list(texts) for chat, texts in transport.sent.items()}
         transport.released.set()
         sent = await delivery
@@ -202,3 +207,37 @@ def test_every_message_sent_is_marked_sent_before_the_deliverer_returns(
     assert asyncio.run(deliverer.drain()) == 9
     assert asyncio.run(deliverer.drain()) == 0, "nothing sent twice"
     assert sum(len(t) for t in transport.sent.values()) == 9
+
+
+def test_the_operator_sets_how_many_chats_are_sent_to_at_once(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[delivery]\nconcurrent_chats = 4\n")
+    assert load_config(config, environ={}).delivery.policy().concurrent_chats == 4
+    assert load_config(None, environ={}).delivery.policy().concurrent_chats == 16
+
+
+def test_a_batch_is_claimed_off_the_event_loop(
+    sessions: sessionmaker[Session],
+    catalogue: Catalogue,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A claim may wait for SQLite's write lock (a handler's transaction): on the event loop
+    # that wait would stop every chat's sending and every answer.
+    threads: list[int] = []
+    claim = OutboxRepository.claim
+
+    def noting_claim(self: OutboxRepository, *args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return claim(self, *args, **kwargs)
+
+    monkeypatch.setattr(OutboxRepository, "claim", noting_claim)
+    deliverer = Deliverer(sessions, catalogue, {"test": SlowTransport(round_trip=0.0)}, clock=clock)
+    ids = enqueue_chats(sessions, clock, 2)
+
+    async def deliver() -> tuple[int, int]:
+        return await deliverer.deliver(ids), threading.get_ident()
+
+    sent, loop_thread = asyncio.run(deliver())
+    assert sent == 6
+    assert threads and loop_thread not in threads
