@@ -334,7 +334,12 @@ class Deliverer:
                 uow.commit()
             self._count(message, DeliveryOutcome.FAILED)
             return 0
-        transport = self._transports[message.platform]
+        transport = self._transports.get(message.platform)
+        if transport is None:
+            # Detached while this round was sending (its channel stopped): given back for the
+            # process that holds the channel now, as at the start of a round.
+            self._retry(message, "NoTransport", now, count_attempt=False)
+            return 0
         try:
             if message.reply.attachment is None:
                 rendered = self._render(message, transport.capabilities, now)

@@ -9,6 +9,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,44 @@ def test_a_batch_is_claimed_off_the_event_loop(
     sent, loop_thread = asyncio.run(deliver())
     assert sent == 6
     assert threads and loop_thread not in threads
+
+
+def test_a_sweep_stops_when_its_budget_is_spent_and_the_next_goes_on(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    # A process's catch-up sweeps before its ticker renews the channel leases: one sweep
+    # must end in time, whatever the backlog; the next sweep takes the rest.
+    transport = SlowTransport(round_trip=0.0)
+    loop = DeliveryLoop(
+        sessions, catalogue, clock=clock, connectors=[transport], sweep_budget=timedelta(0)
+    )
+    enqueue_chats(sessions, clock, 60)  # 180 rows
+    clock.advance(seconds=11)
+
+    assert asyncio.run(loop.sweep()) == DEFAULT_POLICY.batch_size  # one batch, then it ends
+    assert statuses(sessions) == {"sent": 50, "pending": 130}
+    while asyncio.run(loop.sweep()):
+        pass
+    assert statuses(sessions) == {"sent": 180}
+    assert sum(len(texts) for texts in transport.sent.values()) == 180  # none twice
+
+
+def test_a_connector_detached_while_sending_gets_its_rows_back_for_the_next_holder(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    transport = SlowTransport(round_trip=0.0)
+    loop = DeliveryLoop(sessions, catalogue, clock=clock, connectors=[transport])
+    ids = enqueue_chats(sessions, clock, 4)
+
+    async def detach_after_the_first_send(
+        chat_id: str, message: RenderedMessage, idempotency_key: str
+    ) -> None:
+        await SlowTransport.send(transport, chat_id, message, idempotency_key)
+        loop.detach("test")  # the channel stopped: another process holds it now
+
+    transport.send = detach_after_the_first_send  # type: ignore[method-assign]
+    sent = asyncio.run(loop.deliver(ids))
+    # What was in flight went out (a chat's first message each); nothing is left claimed by
+    # this process, so the new holder sends the rest at once.
+    assert 1 <= sent <= 4
+    assert statuses(sessions) == {"sent": sent, "pending": 12 - sent}
