@@ -6,12 +6,13 @@ just this module carries none of our bot's code or libraries (bench/memory.py re
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,11 +49,22 @@ class FakeTelegramNetwork(BaseRequest):
     library's own work are in the measurement.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        round_trip: float = 0.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.calls: Counter[str] = Counter()
         # When each sendMessage arrived, by `clock`: the pacer bench reads its rate from it.
         self.sent_at: list[float] = []
+        # The chat of each sendMessage, in arrival order: a bench checks none got one twice.
+        self.sent_to: list[str] = []
         self._clock = clock
+        # Seconds from sending a request to reading its answer, as over a real network: half
+        # on the way there (Telegram counts a message when it arrives), half back.
+        self.round_trip = round_trip
+        self._sleep = sleep
         self._message_id = 0
         # CPU seconds spent playing Telegram's part (reading the request, writing the answer),
         # which runs in the measured process; benches can show it apart from the bot's.
@@ -82,6 +94,8 @@ class FakeTelegramNetwork(BaseRequest):
         """Answers one Bot API method."""
         # What the HTTP client would put on the wire: encoding it is the client's (our) work.
         wire = request_data.json_parameters if request_data is not None else {}
+        if self.round_trip:
+            await self._sleep(self.round_trip / 2)
         started = time.process_time()
         endpoint = url.rsplit("/", 1)[-1]
         self.calls[endpoint] += 1
@@ -91,6 +105,7 @@ class FakeTelegramNetwork(BaseRequest):
             result = BOT_USER
         elif endpoint in ("sendMessage", "sendDocument"):
             self.sent_at.append(self._clock())
+            self.sent_to.append(str(params.get("chat_id", "")))
             self._message_id += 1
             result = {
                 "message_id": self._message_id,
@@ -103,6 +118,8 @@ class FakeTelegramNetwork(BaseRequest):
                 result["reply_markup"] = params["reply_markup"]
         answer = json.dumps({"ok": True, "result": result}).encode()
         self.server_cpu += time.process_time() - started
+        if self.round_trip:
+            await self._sleep(self.round_trip / 2)
         return 200, answer
 
 

@@ -18,7 +18,7 @@ from platformdirs import user_data_path
 
 from bot.catalogue import available_locales
 from bot.channels import LeaseSettings
-from bot.delivery import PARK_AFTER, DeliveryPolicy
+from bot.delivery import CONCURRENT_CHATS, PARK_AFTER, DeliveryPolicy
 from bot.nudge_config import (
     NudgeConfig,
     ReportConfig,
@@ -179,6 +179,7 @@ class DeliveryConfig:
     late_note_after_minutes: int = 15
     lease_seconds: int = 90
     park_after_seconds: int = int(PARK_AFTER.total_seconds())
+    concurrent_chats: int = CONCURRENT_CHATS
 
     def policy(self) -> DeliveryPolicy:
         """The retry policy of the deliverer."""
@@ -187,6 +188,7 @@ class DeliveryConfig:
             claim_for=timedelta(seconds=self.claim_seconds),
             late_after=timedelta(minutes=self.late_note_after_minutes),
             park_after=timedelta(seconds=self.park_after_seconds),
+            concurrent_chats=self.concurrent_chats,
         )
 
     def ticker(self) -> TickerSettings:

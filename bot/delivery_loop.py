@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +40,11 @@ SWEEP_SECONDS = 5.0
 # by two paths at once (which could mix their order).
 SWEEP_GRACE = timedelta(seconds=10)
 SWEEP_BATCH = 100
+# How long one sweep (or the sending of one tick's rows) goes on batch after batch; what is
+# left waits for the next sweep, a few seconds later. A process's catch-up after start sweeps
+# before its ticker runs, and the ticker renews the channel leases: this keeps the catch-up
+# well inside the default lease's margin (45 s), so polling never pauses for a backlog.
+SWEEP_BUDGET = timedelta(seconds=30)
 
 
 @dataclass
@@ -73,9 +79,12 @@ class DeliveryLoop:
         connectors: Sequence[Transport] = (),
         sweep_grace: timedelta = SWEEP_GRACE,
         metrics: Metrics | None = None,
+        sweep_budget: timedelta = SWEEP_BUDGET,
     ) -> None:
         self._sessions = sessions
         self._sweep_grace = sweep_grace
+        self._sweep_budget = sweep_budget.total_seconds()
+        self._batch_size = policy.batch_size
         self._clock = clock
         self.catalogue = catalogue
         self.deliverer = Deliverer(
@@ -125,12 +134,30 @@ class DeliveryLoop:
         """Sends the pending rows of the attached platforms (or `only` one) that have been
         due for a while, or whose claim ran out; `fresh_too` also the ones just written (for
         a connector that handles its events one at a time, so none of its own is in flight)."""
-        platforms = [only] if only is not None else list(self.deliverer.platforms)
-        if not platforms:
-            return 0
+        wanted = [only] if only is not None else list(self.deliverer.platforms)
         due_by = self._clock() - (timedelta(0) if fresh_too else self._sweep_grace)
-        ids = await asyncio.to_thread(self._due_ids, platforms, due_by)
-        return await self._deliver_ids(ids)
+        # Batch after batch until nothing due by then is left (or the budget is spent): one
+        # batch a sweep (every few seconds) held a backlog of nudges far below the platform's
+        # rate (issue 26). Rows tried once in this sweep are not tried again in it (a failed
+        # one is due again only after its backoff; one given back at once waits for the next
+        # sweep), so it ends.
+        started = time.monotonic()
+        sent = 0
+        tried: set[int] = set()
+        while not self._spent(started) or not tried:
+            # A connector detached meanwhile (its channel stopped) is no longer swept.
+            platforms = [p for p in wanted if p in self.deliverer.platforms]
+            if not platforms:
+                break
+            ids = await asyncio.to_thread(self._due_ids, platforms, due_by)
+            new = [i for i in ids if i not in tried]
+            if not new:
+                break
+            tried.update(new)
+            sent += await self._deliver_ids(new, started)
+            if len(ids) < SWEEP_BATCH:
+                break  # no platform had a full batch: that was all that was due
+        return sent
 
     async def send_directly(self, platform: str, chat_id: str, message: RenderedMessage) -> None:
         """Sends one message outside the outbox (when the database itself failed us);
@@ -143,15 +170,26 @@ class DeliveryLoop:
         except Exception as exc:
             log.warning("could not tell a chat about a failure: %s", type(exc).__name__)
 
-    async def _deliver_ids(self, ids: list[int]) -> int:
-        """Sends the rows nobody here is sending yet."""
+    async def _deliver_ids(self, ids: list[int], started: float | None = None) -> int:
+        """Sends the rows nobody here is sending yet, a batch at a time, until the budget
+        counted from `started` (now if not given) is spent; the rest waits for a sweep."""
         claimed = self._claims.claim(ids)
         if not claimed:
             return 0
+        started = time.monotonic() if started is None else started
+        sent = 0
         try:
-            return await self.deliverer.deliver(claimed)
+            for start in range(0, len(claimed), self._batch_size):
+                if start and self._spent(started):
+                    break
+                sent += await self.deliverer.deliver(claimed[start : start + self._batch_size])
+            return sent
         finally:
             self._claims.release(claimed)
+
+    def _spent(self, started: float) -> bool:
+        """Whether a sweep begun at `started` (time.monotonic) has used up its budget."""
+        return time.monotonic() - started >= self._sweep_budget
 
     def _due_ids(self, platforms: list[str], due_by: datetime) -> list[int]:
         """Rows of the platforms due by then (or whose claim ran out), oldest first."""

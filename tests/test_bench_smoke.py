@@ -48,13 +48,20 @@ def test_memory_runs_each_side_in_its_own_process(capsys: pytest.CaptureFixture[
     assert result["ours"]["peak"] > 0
 
 
-def test_delivery_sends_every_nudge_with_and_without_the_pacer(
+def test_delivery_sends_every_nudge_once_through_the_product_and_says_met_or_missed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    result = delivery.main(["--sizes", "12"])
-    assert result["sizes"][12]["ours_sent"] == 12  # every pending row reached the network
-    assert result["sizes"][12]["baseline_sent"] == 12
-    assert result["paced"][12]["sent"] == 12  # and through the Telegram pacer too
+    result = delivery.main(["--sizes", "12", "--serial", "3"])
+    ours = result["paced"][12]
+    assert ours["sent"] == 12  # every pending row reached the fake Bot API …
+    assert ours["chats"] == 12  # … each to its own chat: none sent twice
+    assert ours["marked_sent"] == 12  # and every one is marked sent in the outbox
+    for name in ("ours, one chat at a time", "bare PTB send_message loop"):
+        assert result["compared"][name]["sent"] == 3
+    out = capsys.readouterr().out
+    for target in ("msgs/s sustained", "no one-second window over 30", "of one core"):
+        (line,) = [line for line in out.splitlines() if target in line]
+        assert line.endswith((": met", ": missed"))
 
 
 @pytest.mark.slow
