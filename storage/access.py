@@ -287,8 +287,11 @@ class AccessGate:
             self._forget()
 
     def _fresh(self) -> bool:
-        """True when unflushed changes exist, so remembered answers must not be used."""
-        return bool(self._s.new or self._s.dirty or self._s.deleted)
+        """True when unflushed changes to what the gate reads exist, so remembered answers
+        must not be used (the read flushes them first). Other pending rows, such as the
+        audit row of the read just made, change no answer and cost no second read."""
+        pending = (*self._s.new, *self._s.dirty, *self._s.deleted)
+        return any(isinstance(obj, _GATE_INPUTS) for obj in pending)
 
     # --- who is let in -----------------------------------------------------------------
 

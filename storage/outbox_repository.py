@@ -232,7 +232,8 @@ class OutboxRepository:
         their turn, after the older one. An older row that is merely due (a retry whose time
         came, a notice not yet claimed) never lets a reply overtake it either: it is claimed
         here too and returned first, so the person gets both at once and in order, without
-        waiting for a sweep.
+        waiting for a sweep. A free chat, nearly every one, costs no look-up of its own: the
+        first reply's INSERT makes it (`_insert_claimed`).
         """
         if not replies:
             return []

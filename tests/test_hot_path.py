@@ -144,3 +144,38 @@ def test_a_reply_waits_behind_an_older_message_its_chat_is_still_sent(
     with UnitOfWork(sessions) as uow:
         waiting = uow.outbox.pending(clock.now)
     assert [p.reply.message for p in waiting if p.chat_id == "alex"] == ["youth.questions"]
+
+
+def test_an_audit_row_waiting_to_be_written_does_not_make_the_gate_ask_again(
+    alex: Chat, sessions: sessionmaker[Session], engine: Engine, case: SeededCase, clock: FakeClock
+) -> None:
+    with UnitOfWork(sessions) as uow:
+        actor = uow.members.actor_for(ALEX)
+        assert actor is not None
+        uow.gate.require(actor.person_id, case.case_id)
+        with statements(engine) as sent:
+            # An audited read leaves an audit row pending: it changes no one's admission.
+            uow.gate.require(actor.person_id, case.case_id, clock.now, "read_items")
+            viewer = uow.gate.require(actor.person_id, case.case_id)
+    assert viewer.roles == frozenset({Role.YOUTH})
+    assert [s for s in sent if s.startswith("SELECT")] == []
+
+
+def test_a_consent_waiting_to_be_written_makes_the_gate_ask_again(
+    alex: Chat, sessions: sessionmaker[Session], case: SeededCase, clock: FakeClock
+) -> None:
+    with UnitOfWork(sessions) as uow:
+        actor = uow.members.actor_for(ALEX)
+        assert actor is not None
+        assert uow.gate.admitted(actor.person_id, case.case_id)
+        uow.session.add(
+            m.Consent(
+                person_id=actor.person_id,
+                case_id=case.case_id,
+                scope=ConsentScope.BOT.value,
+                given=False,
+                text_version="v",
+                recorded_at=clock.now,
+            )
+        )
+        assert not uow.gate.admitted(actor.person_id, case.case_id)
