@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     Update,
@@ -135,6 +135,39 @@ class CommitMeter:
         if self._original is not None:
             UnitOfWork.commit = self._original  # type: ignore[method-assign,assignment]
             self._original = None
+
+
+class StatementMeter:
+    """Counts the statements and commits an engine sends (SQLAlchemy engine events), so a
+    figure can say how much database work each message took."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.statements = 0
+        self.commits = 0
+
+    def _statement(self, *_args: Any) -> None:
+        """Counts one statement (a BEGIN too: it is a trip through the driver)."""
+        self.statements += 1
+
+    def _commit(self, _conn: Any) -> None:
+        """Counts one commit (a one-statement transaction's too: SQLAlchemy still commits)."""
+        self.commits += 1
+
+    def install(self) -> StatementMeter:
+        """Starts counting."""
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def uninstall(self) -> None:
+        """Stops counting."""
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+
+    def snapshot(self) -> tuple[int, int]:
+        """(statements, commits) so far; subtract two snapshots for a stretch of work."""
+        return self.statements, self.commits
 
 
 # --- our bot behind python-telegram-bot ------------------------------------------------------

@@ -1,24 +1,38 @@
-"""Per-message CPU of the full path, against a bare python-telegram-bot ConversationHandler.
+"""CPU per handled update of the product as it runs, against an ordinary bare bot and a lean
+durable bot measured in the same run (issue 26, targets 1 and 4).
 
-Both sides get the same kind of Update objects through `Application.process_update` and talk to
-the same fake Bot API network (no sockets). Our side translates the update, handles it in one
-transaction (inbox, state, flow step, outbox rows, commit), renders the replies from the
-catalogue and sends them. Run: `.venv/bin/python bench/per_message.py`.
+Four paths get the same kind of Update objects through `Application.process_update` and talk
+to the same in-process fake Bot API (no sockets):
+
+- the baseline: an ordinary python-telegram-bot ConversationHandler answering with a text and
+  four buttons;
+- the floor: the same bot made durable as lean as this stack allows (state and an outbox row in
+  one SQLite transaction in a worker thread, the typed text sealed by AES-GCM, the reply
+  rendered by Jinja2, marked sent after the send);
+- the product as `samverkan run` composes it: TelegramService, its pipeline, EventHandler (in a
+  worker thread) and DeliveryLoop, each reply from the catalogue;
+- the product's core without any platform, to show the platform's share.
+
+For each: CPU and wall clock per update (median, p95), ratios, sends, and the statements and
+commits each update sent (SQLAlchemy engine events). Run: `.venv/bin/python bench/per_message.py`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+import jinja2
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Engine, text
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes, TypeHandler
 
@@ -27,11 +41,11 @@ if __package__ in (None, ""):
 
 from bench.common import (
     CommitMeter,
+    StatementMeter,
     build_our_bot,
     catalogue,
     fresh_sqlite,
     inbound_from,
-    process_timed,
     seed,
     sessions_for,
 )
@@ -49,76 +63,110 @@ from bench.telegram_fakes import (
     build_baseline,
     youth_updates,
 )
-from storage.db import make_engine
+from storage.db import make_engine, one_statement
 
+# Issue 26, target 4: the product's CPU per update against the lean durable floor's.
+FLOOR_TARGET = 2.0
 # The floor's users: any ids, since it keeps its own two tables (no case data).
 FLOOR_USER_BASE = 9_000_000
 
 
 @dataclass
 class PathResult:
-    """CPU seconds per update of one path, with the part spent committing."""
+    """One path's figures per handled update: CPU, wall clock, sends, database work."""
 
     name: str
-    cpu: list[float]
-    commit: list[float]
+    timed: Timed
     sends: float
+    statements: float | None = None
+    commits: float | None = None
 
     @property
     def median_ms(self) -> float:
-        return median_ms(self.cpu)
+        return median_ms(self.timed.cpu)
 
-    @property
-    def median_excl_commit_ms(self) -> float:
-        return median_ms([c - k for c, k in zip(self.cpu, self.commit, strict=True)])
+    def row(self, base: PathResult, floor: PathResult) -> tuple[object, ...]:
+        """The path's line of the table."""
+        counted = self.statements is not None and self.commits is not None
+        return (
+            self.name,
+            self.median_ms,
+            p95_ms(self.timed.cpu),
+            median_ms(self.timed.wall),
+            p95_ms(self.timed.wall),
+            f"{self.median_ms / base.median_ms:.2f}x",
+            f"{self.median_ms / floor.median_ms:.2f}x",
+            f"{self.sends:.2f}",
+            f"{self.statements:.2f}" if counted else "-",
+            f"{self.commits:.2f}" if counted else "-",
+        )
 
-    @property
-    def median_commit_ms(self) -> float:
-        return median_ms(self.commit)
+
+# The floor's reply, rendered at send time from a template as ours are (autoescaped HTML).
+FLOOR_TEMPLATE = "<b>{{ title }}</b> {{ prompt }}"
 
 
 def build_durable_floor(network: FakeTelegramNetwork, path: Path) -> Any:
-    """The baseline made durable, and nothing else: the least any bot that keeps its promise
-    (nothing lost on a crash) pays on this stack.
+    """A lean durable bot: the least any bot pays on this stack that loses nothing on a
+    crash, keeps free text encrypted at rest and renders its texts from templates.
 
-    Every update saves the chat's state and a row for the reply in one SQLite transaction
-    (WAL, BEGIN IMMEDIATE, as ours), sends the same text with four buttons, and marks the
-    row sent in a second transaction: 2 transactions and 3 prepared statements through
-    SQLAlchemy Core, no ORM, no flows, no access checks, no encryption, no templates.
+    For every update, in a worker thread (as ours: a transaction may wait for SQLite's write
+    lock and must not stall the event loop): one SQLite transaction (WAL, BEGIN IMMEDIATE,
+    as ours) saves the chat's state, with what the person wrote sealed by AES-GCM, and an
+    outbox row naming the reply. Back on the loop the reply is rendered by Jinja2 and sent
+    with four buttons, and the row is marked sent in a one-statement transaction. SQLAlchemy
+    Core with prepared statements: no ORM, no flows, no access checks, no audit.
     """
     engine = make_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
         connection.exec_driver_sql(
-            "CREATE TABLE chat_state (chat_id INTEGER PRIMARY KEY, step TEXT, version INTEGER)"
+            "CREATE TABLE chat_state (chat_id INTEGER PRIMARY KEY, step TEXT, data BLOB, "
+            "version INTEGER)"
         )
         connection.exec_driver_sql(
-            "CREATE TABLE reply (id INTEGER PRIMARY KEY, chat_id INTEGER, text TEXT, sent INTEGER)"
+            "CREATE TABLE reply (id INTEGER PRIMARY KEY, chat_id INTEGER, message TEXT, "
+            "sent INTEGER)"
         )
     save_state = text(
-        "INSERT INTO chat_state (chat_id, step, version) VALUES (:chat, :step, 1) "
-        "ON CONFLICT (chat_id) DO UPDATE SET step = :step, version = chat_state.version + 1"
+        "INSERT INTO chat_state (chat_id, step, data, version) VALUES (:chat, :step, :data, 1) "
+        "ON CONFLICT (chat_id) DO UPDATE SET step = :step, data = :data, "
+        "version = chat_state.version + 1"
     )
     add_reply = text(
-        "INSERT INTO reply (chat_id, text, sent) VALUES (:chat, :text, 0) RETURNING id"
+        "INSERT INTO reply (chat_id, message, sent) VALUES (:chat, :message, 0) RETURNING id"
     )
     mark_sent = text("UPDATE reply SET sent = 1 WHERE id = :id")
+    sealer = AESGCM(AESGCM.generate_key(bit_length=256))
+    template = jinja2.Environment(autoescape=True).from_string(FLOOR_TEMPLATE)
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(f"Steg {n}", callback_data=f"step{n}")] for n in range(1, 5)]
     )
     app = build_application(network)
 
+    def save(chat: int, written: str) -> int:
+        """State (sealed) and the reply's row in one transaction; returns the row's id."""
+        nonce = os.urandom(12)
+        sealed = nonce + sealer.encrypt(nonce, written.encode(), None)
+        with engine.begin() as connection:
+            connection.execute(save_state, {"chat": chat, "step": "menu", "data": sealed})
+            return int(
+                connection.execute(add_reply, {"chat": chat, "message": "step"}).scalar_one()
+            )
+
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Saves, sends, marks: the durable minimum for one update."""
+        """Saves, renders, sends, marks: the durable floor for one update."""
         assert update.effective_chat is not None
         chat = update.effective_chat.id
         if update.callback_query is not None:
             await update.callback_query.answer()
-        reply = "<b>Steg 1 av 4.</b> Dina frågor:"
-        with engine.begin() as connection:
-            connection.execute(save_state, {"chat": chat, "step": "menu"})
-            row = connection.execute(add_reply, {"chat": chat, "text": reply}).scalar_one()
+            written = update.callback_query.data or ""
+        else:
+            assert update.effective_message is not None
+            written = update.effective_message.text or ""
+        row = await asyncio.to_thread(save, chat, written)
+        reply = template.render(title="Steg 1 av 4.", prompt="Dina frågor:")
         await context.bot.send_message(chat, reply, "HTML", reply_markup=keyboard)
-        with engine.begin() as connection:
+        with one_statement(engine) as connection:
             connection.execute(mark_sent, {"id": row})
 
     app.add_handler(TypeHandler(Update, answer))
@@ -126,27 +174,63 @@ def build_durable_floor(network: FakeTelegramNetwork, path: Path) -> Any:
     return app
 
 
-async def _core(bot: Any, updates: list[Any], meter: CommitMeter) -> tuple[list[float], ...]:
+@dataclass
+class Timed:
+    """Each update's CPU and wall-clock seconds, and its commit CPU (ours only)."""
+
+    cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    commit: list[float] = field(default_factory=list)
+
+    def extend(self, other: Timed) -> None:
+        """Adds another round's figures."""
+        self.cpu += other.cpu
+        self.wall += other.wall
+        self.commit += other.commit
+
+
+async def process_timed(app: Any, updates: list[Update], meter: CommitMeter | None) -> Timed:
+    """Feeds updates one by one as `samverkan run` receives them; times each one."""
+    timed = Timed()
+    for update in updates:
+        before_commit = meter.cpu if meter else 0.0
+        started_wall = time.perf_counter()
+        started = time.process_time()
+        await app.process_update(update)
+        timed.cpu.append(time.process_time() - started)
+        timed.wall.append(time.perf_counter() - started_wall)
+        timed.commit.append((meter.cpu - before_commit) if meter else 0.0)
+        # Updates arrive one by one from the network; let other tasks run in between, as the
+        # loop would while waiting for the next one.
+        await asyncio.sleep(0)
+    return timed
+
+
+async def _core(
+    bot: Any, updates: list[Any], meter: CommitMeter
+) -> tuple[Timed, list[float], list[float]]:
     """Our path without any platform: handle, then deliver to a transport that drops it."""
     inbounds = [inbound_from(u) for u in updates]
-    cpu, commits, handle_cpu, deliver_cpu = [], [], [], []
+    cpu, wall, commits, handle_cpu, deliver_cpu = [], [], [], [], []
     for inbound in inbounds:
         assert inbound is not None
         before = meter.cpu
+        started_wall = time.perf_counter()
         started = time.process_time()
         ids = bot.handler.handle(inbound)
         handled = time.process_time()
         await bot.delivery.deliver(ids)
         done = time.process_time()
+        wall.append(time.perf_counter() - started_wall)
         cpu.append(done - started)
         handle_cpu.append(handled - started)
         deliver_cpu.append(done - handled)
         commits.append(meter.cpu - before)
-    return cpu, commits, handle_cpu, deliver_cpu
+    return Timed(cpu, wall, commits), handle_cpu, deliver_cpu
 
 
 async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str, Any]:
-    """Measures the three paths, round by round in turn so load drifts hit them alike."""
+    """Measures the four paths, round by round in turn so load drifts hit them alike."""
     engine = fresh_sqlite(directory / "per_message.sqlite3")
     seeded = seed(engine, cases)
     if len(seeded.youth_user_ids) < 3 * users + 2:
@@ -173,140 +257,176 @@ async def run(cases: int, users: int, rounds: int, directory: Path) -> dict[str,
         UpdateFactory(a.bot) for a in (baseline, floor, ours.app, core.app)
     )
     meter = CommitMeter().install()
+    db = StatementMeter(engine).install()
+    floor_db = StatementMeter(floor.bot_data["engine"]).install()
+    base_t, floor_t, our_t, core_t = Timed(), Timed(), Timed(), Timed()
+    handle_cpu: list[float] = []
+    deliver_cpu: list[float] = []
+    our_work = [0, 0]
+    floor_work = [0, 0]
     try:
         # Warm-up: the baseline's users open their conversation with /start; every path runs
         # one round for two other users, so templates are compiled and caches are filled.
         for update in [base_f.text(u, "/start") for u in base_users + warm]:
             await baseline.process_update(update)
-        await process_timed(baseline, youth_updates(base_f, warm))
-        await process_timed(floor, youth_updates(floor_f, [FLOOR_USER_BASE - 1]))
-        await process_timed(ours.app, youth_updates(our_f, warm))
+        await process_timed(baseline, youth_updates(base_f, warm), None)
+        await process_timed(floor, youth_updates(floor_f, [FLOOR_USER_BASE - 1]), None)
+        await process_timed(ours.app, youth_updates(our_f, warm), None)
         await _core(core, youth_updates(core_f, warm[1:]), meter)
         sends_before = {
             "base": base_net.calls["sendMessage"],
             "floor": floor_net.calls["sendMessage"],
             "ours": ours.network.calls["sendMessage"],
         }
-        base_cpu: list[float] = []
-        floor_cpu: list[float] = []
-        our_cpu: list[float] = []
-        our_commit: list[float] = []
-        core_cpu: list[float] = []
-        core_commit: list[float] = []
-        handle_cpu: list[float] = []
-        deliver_cpu: list[float] = []
+        marked = 0  # the product's rows marked sent: each should be one send
         for _ in range(rounds):
-            b, _ = await process_timed(baseline, youth_updates(base_f, base_users))
-            f, _ = await process_timed(floor, youth_updates(floor_f, floor_users))
-            o, oc = await process_timed(ours.app, youth_updates(our_f, our_users), meter)
-            c, cc, h, d = await _core(core, youth_updates(core_f, core_users), meter)
-            base_cpu += b
-            floor_cpu += f
-            our_cpu += o
-            our_commit += oc
-            core_cpu += c
-            core_commit += cc
+            base_t.extend(await process_timed(baseline, youth_updates(base_f, base_users), None))
+            before = floor_db.snapshot()
+            floor_t.extend(await process_timed(floor, youth_updates(floor_f, floor_users), None))
+            floor_work = _plus(floor_work, before, floor_db.snapshot())
+            marked_before = _sent_rows(engine)  # before the snapshot: not counted
+            before = db.snapshot()
+            our_t.extend(await process_timed(ours.app, youth_updates(our_f, our_users), meter))
+            our_work = _plus(our_work, before, db.snapshot())
+            marked += _sent_rows(engine) - marked_before
+            c, h, d = await _core(core, youth_updates(core_f, core_users), meter)
+            core_t.extend(c)
             handle_cpu += h
             deliver_cpu += d
+        our_sends = ours.network.calls["sendMessage"] - sends_before["ours"]
+        per_statement = _statement_cost(floor.bot_data["engine"])
     finally:
         meter.uninstall()
+        db.uninstall()
+        floor_db.uninstall()
         for app in (baseline, floor, ours.app, core.app):
             await app.shutdown()
         engine.dispose()
         floor.bot_data["engine"].dispose()
-    n = len(base_cpu)
+    n = len(base_t.cpu)
     base = PathResult(
-        "bare PTB ConversationHandler",
-        base_cpu,
-        [0.0] * n,
+        "bare PTB ConversationHandler (baseline)",
+        base_t,
         (base_net.calls["sendMessage"] - sends_before["base"]) / n,
     )
     durable = PathResult(
-        "bare PTB + durable minimum (floor)",
-        floor_cpu,
-        [0.0] * n,
+        "lean durable bot (floor)",
+        floor_t,
         (floor_net.calls["sendMessage"] - sends_before["floor"]) / n,
+        floor_work[0] / n,
+        floor_work[1] / n,
     )
     our = PathResult(
-        "ours: bot.telegram adapter + core",
-        our_cpu,
-        our_commit,
-        (ours.network.calls["sendMessage"] - sends_before["ours"]) / n,
+        "product: TelegramService path",
+        our_t,
+        our_sends / n,
+        our_work[0] / n,
+        our_work[1] / n,
     )
-    our_core = PathResult("ours, core only (no platform)", core_cpu, core_commit, our.sends)
-    rows: list[tuple[object, ...]] = []
-    for r in (base, durable, our, our_core):
-        rows.append(
-            (
-                r.name,
-                r.median_ms,
-                p95_ms(r.cpu),
-                r.median_commit_ms,
-                r.median_excl_commit_ms,
-                f"{r.median_excl_commit_ms / base.median_ms:.2f}x",
-                f"{r.median_ms / base.median_ms:.2f}x",
-                f"{r.sends:.2f}",
-            )
-        )
-    rows.append(
-        (
-            "  core: EventHandler.handle",
-            median_ms(handle_cpu),
-            p95_ms(handle_cpu),
-            "",
-            "",
-            "",
-            "",
-            "",
-        )
-    )
-    rows.append(
-        (
-            "  core: Deliverer.deliver",
-            median_ms(deliver_cpu),
-            p95_ms(deliver_cpu),
-            "",
-            "",
-            "",
-            "",
-            "",
-        )
-    )
+    our_core = PathResult("product, core only (no platform)", core_t, our.sends)
+    rows = [r.row(base, durable) for r in (base, durable, our, our_core)]
+    rows.append(_part("  core: EventHandler.handle", handle_cpu))
+    rows.append(_part("  core: Deliverer.deliver", deliver_cpu))
+    rows.append(_part("  product: commit inside handle", our_t.commit))
     print_table(
-        f"Per-message CPU (time.process_time), {n} updates per path, {cases} cases in SQLite",
+        f"Per handled update, {n} updates per path, {cases} cases in SQLite "
+        "(CPU: time.process_time; wall: perf_counter)",
         (
             "path",
-            "median ms",
-            "p95 ms",
-            "commit ms",
-            "excl. commit ms",
-            "ratio excl. commit",
-            "ratio with commit",
-            "sends/update",
+            "CPU median ms",
+            "CPU p95 ms",
+            "wall median ms",
+            "wall p95 ms",
+            "x baseline",
+            "x floor",
+            "sends",
+            "statements",
+            "commits",
         ),
         rows,
     )
-    ratio = our.median_excl_commit_ms / base.median_ms
+    ratio = our.median_ms / durable.median_ms
+    met = ratio <= FLOOR_TARGET
     print(
-        f"\nThe durable minimum alone costs {durable.median_ms:.2f} ms, "
-        f"{durable.median_ms / base.median_ms:.2f}x the baseline; ours is "
-        f"{our.median_ms / durable.median_ms:.2f}x the durable minimum."
+        "\nTarget 1 (drives the product as `samverkan run` composes it: TelegramService, "
+        "its pipeline, EventHandler and DeliveryLoop, to the fake Bot API; CPU and wall "
+        "clock printed): met"
     )
     print(
-        f"\nTargets: ours ≤ 3x baseline excluding the commit: {ratio:.2f}x "
-        f"({'met' if ratio <= 3 else 'missed'}); ≤ 1.5 ms median with an SQLite commit: "
-        f"{our.median_ms:.2f} ms ({'met' if our.median_ms <= 1.5 else 'missed'})"
+        f"Target 4 (product CPU per update <= {FLOOR_TARGET:g}x the lean durable floor): "
+        f"{our.median_ms:.2f} ms against {durable.median_ms:.2f} ms, {ratio:.2f}x: "
+        f"{'met' if met else 'missed'}"
     )
+    assert our.statements is not None and durable.statements is not None
+    extra = our.statements - durable.statements
+    print(
+        f"  Database work: the product sends {our.statements:.1f} statements and "
+        f"{our.commits:.2f} commits an update, the floor {durable.statements:.1f} and "
+        f"{durable.commits:.2f}; one prepared Core statement costs {per_statement * 1e3:.3f} ms "
+        f"CPU through SQLAlchemy here, so the {extra:.1f} more cost about "
+        f"{extra * per_statement * 1e3:.2f} ms. The product also sends {our.sends:.2f} "
+        f"messages an update (the floor 1.00): the handler's step is "
+        f"{median_ms(handle_cpu):.2f} ms, delivery {median_ms(deliver_cpu):.2f} ms."
+    )
+    if not met:
+        print(
+            "  Missed: besides its statements the product runs what the floor leaves out: "
+            "the access gate, inbox de-duplication, choice reading, the flow step, the "
+            "audience check and the catalogue. Meeting 2x would take a hand-written storage "
+            "path (bare DB-API statements beside the models) for the per-message work and "
+            "one message per step (issue 26, target 2)."
+        )
     return {
         "updates": n,
         "baseline_ms": base.median_ms,
-        "ours_ms": our.median_ms,
-        "ours_excl_commit_ms": our.median_excl_commit_ms,
-        "core_ms": our_core.median_ms,
         "floor_ms": durable.median_ms,
-        "ratio_excl_commit": ratio,
-        "commits_per_update": statistics.mean(1 if c else 0 for c in our_commit),
+        "ours_ms": our.median_ms,
+        "core_ms": our_core.median_ms,
+        "ratio_to_floor": ratio,
+        "met": met,
+        "statements_per_update": our.statements,
+        "floor_statements_per_update": durable.statements,
+        "commits_per_update": our.commits,
+        "handler_commits_per_update": statistics.mean(1 if c else 0 for c in our_t.commit),
+        "sends": our_sends,
+        "marked_sent": marked,
+        "floor_sends_per_update": durable.sends,
+        "statement_ms": per_statement * 1e3,
     }
+
+
+def _statement_cost(engine: Engine, repeat: int = 300) -> float:
+    """CPU seconds of one prepared one-row SELECT through SQLAlchemy Core, median of
+    batches: what each statement the product sends beyond the floor's costs at least."""
+    read = text("SELECT step FROM chat_state WHERE chat_id = :chat")
+    batches: list[float] = []
+    with engine.connect() as connection:
+        for _ in range(5):
+            started = time.process_time()
+            for _ in range(repeat):
+                connection.execute(read, {"chat": FLOOR_USER_BASE}).first()
+            batches.append((time.process_time() - started) / repeat)
+    return statistics.median(batches)
+
+
+def _plus(total: list[int], before: tuple[int, int], after: tuple[int, int]) -> list[int]:
+    """Adds the statements and commits between two meter snapshots to a running total."""
+    return [total[0] + after[0] - before[0], total[1] + after[1] - before[1]]
+
+
+def _part(name: str, seconds: list[float]) -> tuple[object, ...]:
+    """A line of the table for a part of a path: its CPU only."""
+    return (name, median_ms(seconds), p95_ms(seconds), "", "", "", "", "", "", "")
+
+
+def _sent_rows(engine: Engine) -> int:
+    """The outbox rows marked sent so far."""
+    with engine.connect() as connection:
+        return int(
+            connection.exec_driver_sql(
+                "SELECT count(*) FROM outbox WHERE status = 'sent'"
+            ).scalar_one()
+        )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

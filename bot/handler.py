@@ -118,9 +118,9 @@ class EventHandler:
             if self._replayed(uow, inbound, now):
                 log.info("replayed %s update ignored", ref.platform)
                 return Outgoing()
-            # Whoever writes to us can be reached again, whatever a platform said before.
-            uow.outbox.mark_reachable(ref.platform, ref.chat_id)
-            loaded = uow.conversations.load(ref)
+            # Whoever writes to us can be reached again, whatever a platform said before
+            # (marked in the same read as the state: no DELETE on every message).
+            loaded = uow.conversations.load_writer(ref)
             state, version = loaded if loaded is not None else (None, None)
             inbound = replace(inbound, event=clean_event(inbound.event))
             shown = None

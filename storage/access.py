@@ -75,7 +75,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, event, select
+from sqlalchemy import and_, bindparam, event, join, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from flows.domain import (
@@ -155,15 +155,24 @@ class SystemGrant:
 # Only grants carrying this object are honoured: a grant cannot be made around the gate.
 _GRANT_TOKEN = object()
 
-# A person's consent rows in one case, oldest first, each with their age statement (NULL when
-# none); the person's row is outer-joined so the age comes back even with no consent at all.
-_CONSENT_STATUS = (
+# Everything the gate asks about a person in one case, in one prepared statement (it was
+# two, on every message): their active roles in the case if it is open (with the organisation
+# of each), their consent rows there oldest first, and their age statement (NULL when none).
+# The person's row is the root so the age comes back with no membership or consent at all;
+# a person has a role or two and a few consents in a case, so the rows multiply only a little,
+# and a repeated row changes no answer (a set of roles; the newest consent still comes last).
+_OPEN_MEMBERSHIP = join(
+    m.Membership, m.Case, and_(m.Case.id == m.Membership.case_id, m.Case.status == "open")
+)
+_ADMISSION = (
     select(
         select(m.AgeStatement.under_limit)
         .where(m.AgeStatement.person_id == m.Person.id)
         .correlate(m.Person)
         .scalar_subquery()
         .label("under_limit"),
+        m.Membership.role,
+        m.Membership.organisation_id,
         m.Consent.scope,
         m.Consent.given_by_id,
         m.Consent.given,
@@ -171,24 +180,19 @@ _CONSENT_STATUS = (
     )
     .select_from(m.Person)
     .outerjoin(
+        _OPEN_MEMBERSHIP,
+        and_(
+            m.Membership.person_id == m.Person.id,
+            m.Membership.case_id == bindparam("case_id"),
+            m.Membership.active.is_(True),
+        ),
+    )
+    .outerjoin(
         m.Consent,
         and_(m.Consent.person_id == m.Person.id, m.Consent.case_id == bindparam("case_id")),
     )
     .where(m.Person.id == bindparam("person_id"))
     .order_by(m.Consent.recorded_at, m.Consent.id)
-)
-
-# A person's active roles in an open case, with the organisation of each (built once: every
-# message asks it).
-_ACTIVE_ROLES = (
-    select(m.Membership.role, m.Membership.organisation_id)
-    .join(m.Case, m.Case.id == m.Membership.case_id)
-    .where(
-        m.Membership.person_id == bindparam("person_id"),
-        m.Membership.case_id == bindparam("case_id"),
-        m.Membership.active.is_(True),
-        m.Case.status == "open",
-    )
 )
 
 # Who asks: a person (their id) or the system for a purpose.
@@ -283,8 +287,11 @@ class AccessGate:
             self._forget()
 
     def _fresh(self) -> bool:
-        """True when unflushed changes exist, so remembered answers must not be used."""
-        return bool(self._s.new or self._s.dirty or self._s.deleted)
+        """True when unflushed changes to what the gate reads exist, so remembered answers
+        must not be used (the read flushes them first). Other pending rows, such as the
+        audit row of the read just made, change no answer and cost no second read."""
+        pending = (*self._s.new, *self._s.dirty, *self._s.deleted)
+        return any(isinstance(obj, _GATE_INPUTS) for obj in pending)
 
     # --- who is let in -----------------------------------------------------------------
 
@@ -322,17 +329,35 @@ class AccessGate:
     def _membership(self, person_id: int, case_id: int) -> tuple[frozenset[Role], frozenset[int]]:
         """Active roles in an open case, and the organisations they are a professional of."""
         key = (person_id, case_id)
-        if key in self._members and not self._fresh():
-            return self._members[key]
-        rows = execute_core(
-            self._s, _ACTIVE_ROLES, {"person_id": person_id, "case_id": case_id}
-        ).all()
-        answer = (
-            frozenset(role for role, _ in rows),
-            frozenset(org for role, org in rows if role is Role.PROFESSIONAL and org is not None),
+        if key not in self._members or self._fresh():
+            self._admission(person_id, case_id)
+        return self._members[key]
+
+    def _admission(self, person_id: int, case_id: int) -> None:
+        """Reads the person's roles and consents in the case in one statement, and remembers
+        both answers: the gate asks for both on nearly every message."""
+        rows = execute_core(self._s, _ADMISSION, {"person_id": person_id, "case_id": case_id}).all()
+        roles = {(row.role, row.organisation_id) for row in rows if row.role is not None}
+        self._members[(person_id, case_id)] = (
+            frozenset(role for role, _ in roles),
+            frozenset(org for role, org in roles if role is Role.PROFESSIONAL and org is not None),
         )
-        self._members[key] = answer
-        return answer
+        latest: dict[tuple[str, bool], bool] = {}
+        under_limit: bool | None = None
+        for row in rows:
+            under_limit = None if row.under_limit is None else bool(row.under_limit)
+            if row.scope is None:
+                continue  # the person's row with no consent joined: none recorded here
+            # Later rows overwrite earlier ones: the newest answer of each kind wins.
+            latest[(row.scope, row.given_by_id is not None)] = (
+                bool(row.given) and row.revoked_at is None
+            )
+        self._consents[(person_id, case_id)] = ConsentStatus(
+            bot=latest.get((ConsentScope.BOT.value, False)),
+            sip=latest.get((ConsentScope.SIP.value, False)),
+            under_age_limit=under_limit,
+            guardian=latest.get((ConsentScope.BOT.value, True)),
+        )
 
     # --- the system's own reads ------------------------------------------------------------
 
@@ -563,29 +588,9 @@ class AccessGate:
     def consent(self, person_id: int, case_id: int) -> ConsentStatus:
         """The person's consents in a case: the latest answer of each kind counts."""
         key = (person_id, case_id)
-        if key in self._consents and not self._fresh():
-            return self._consents[key]
-        # Consents and the age statement in one prepared statement: the consent gate asks this
-        # on every message, and it was two round trips.
-        rows = execute_core(
-            self._s, _CONSENT_STATUS, {"person_id": person_id, "case_id": case_id}
-        ).all()
-        latest: dict[tuple[str, bool], bool] = {}
-        under_limit: bool | None = None
-        for under, scope, given_by, given, revoked_at in rows:
-            under_limit = None if under is None else bool(under)
-            if scope is None:
-                continue  # the person's row with no consent joined: none recorded here
-            # Later rows overwrite earlier ones: the newest answer of each kind wins.
-            latest[(scope, given_by is not None)] = bool(given) and revoked_at is None
-        status = ConsentStatus(
-            bot=latest.get((ConsentScope.BOT.value, False)),
-            sip=latest.get((ConsentScope.SIP.value, False)),
-            under_age_limit=under_limit,
-            guardian=latest.get((ConsentScope.BOT.value, True)),
-        )
-        self._consents[key] = status
-        return status
+        if key not in self._consents or self._fresh():
+            self._admission(person_id, case_id)
+        return self._consents[key]
 
     # --- what is seen --------------------------------------------------------------------
 

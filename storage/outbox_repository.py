@@ -232,10 +232,21 @@ class OutboxRepository:
         their turn, after the older one. An older row that is merely due (a retry whose time
         came, a notice not yet claimed) never lets a reply overtake it either: it is claimed
         here too and returned first, so the person gets both at once and in order, without
-        waiting for a sweep.
+        waiting for a sweep. A free chat, nearly every one, costs no look-up of its own: the
+        first reply's INSERT makes it (`_insert_claimed`).
         """
         if not replies:
             return []
+        first = self._insert_claimed(platform, chat_id, replies[0], locale, now, claim, True)
+        if first is not None:
+            # The chat was free, and the first reply is on its way: the others follow it.
+            on_its_way = [first]
+            for reply in replies[1:]:
+                sending = self._insert_claimed(platform, chat_id, reply, locale, now, claim)
+                assert sending is not None  # written whatever the chat's state
+                on_its_way.append(sending)
+            self._add_about([(p.id, about) for p in on_its_way if about])
+            return on_its_way
         busy, unreachable = execute_core(
             self._s, _CHAT_NOT_FREE, {"platform": platform, "chat_id": chat_id}
         ).one()
@@ -248,29 +259,51 @@ class OutboxRepository:
             return older
         claimed: list[PendingMessage] = older
         for reply in replies:
-            values = _outbox_values(platform, chat_id, reply, locale, now)
-            values.update(
-                status=OutboxStatus.SENDING.value,
-                attempts=1,
-                next_attempt_at=claim.until,
-                claimed_by=claim.process_id,
-            )
-            outbox_id = execute_core(self._s, _INSERT_OUTBOX, values).scalar_one()
-            claimed.append(
-                PendingMessage(
-                    id=outbox_id,
-                    platform=platform,
-                    chat_id=chat_id,
-                    reply=reply,
-                    locale=locale,
-                    idempotency_key=str(values["idempotency_key"]),
-                    attempts=1,
-                    due_at=_time_param(reply, DUE_AT_PARAM),
-                    expires_at=_time_param(reply, EXPIRES_AT_PARAM),
-                )
-            )
+            sending = self._insert_claimed(platform, chat_id, reply, locale, now, claim)
+            assert sending is not None  # written whatever the chat's state
+            claimed.append(sending)
         self._add_about([(p.id, about) for p in claimed if about])
         return claimed
+
+    def _insert_claimed(
+        self,
+        platform: str,
+        chat_id: str,
+        reply: Reply,
+        locale: str,
+        now: datetime,
+        claim: Claim,
+        if_free: bool = False,
+    ) -> PendingMessage | None:
+        """Writes one reply claimed by this process; with `if_free`, only when the chat is
+        free (nothing older open, not unreachable), else writes nothing and returns None.
+
+        The check is part of the INSERT (INSERT ... SELECT ... WHERE NOT EXISTS), so a reply
+        to a free chat, nearly every one, costs one statement instead of a look-up and an
+        INSERT, and nothing can come between the look and the write.
+        """
+        values = _outbox_values(platform, chat_id, reply, locale, now)
+        values.update(
+            status=OutboxStatus.SENDING.value,
+            attempts=1,
+            next_attempt_at=claim.until,
+            claimed_by=claim.process_id,
+        )
+        statement = _INSERT_CLAIMED_IF_FREE if if_free else _INSERT_OUTBOX
+        outbox_id = execute_core(self._s, statement, values).scalar()
+        if outbox_id is None:
+            return None
+        return PendingMessage(
+            id=outbox_id,
+            platform=platform,
+            chat_id=chat_id,
+            reply=reply,
+            locale=locale,
+            idempotency_key=str(values["idempotency_key"]),
+            attempts=1,
+            due_at=_time_param(reply, DUE_AT_PARAM),
+            expires_at=_time_param(reply, EXPIRES_AT_PARAM),
+        )
 
     def _claim_older(
         self, platform: str, chat_id: str, now: datetime, claim: Claim
@@ -1016,6 +1049,38 @@ _CHAT_NOT_FREE = select(
         _UNREACHABLE.c.platform == bindparam("platform"),
         _UNREACHABLE.c.chat_id == bindparam("chat_id"),
     ),
+)
+# A claimed reply written only when its chat is free, exactly as _CHAT_NOT_FREE would have
+# found it (nothing being sent, nothing pending, not unreachable); RETURNING gives no row when
+# it is not. The parameters are named as _outbox_values names the columns.
+_CLAIMED_COLUMNS = (
+    "platform", "chat_id", "message_id", "params", "choices", "attachment", "locale",
+    "status", "attempts", "next_attempt_at", "idempotency_key", "created_at", "due_at",
+    "expires_at", "claimed_by",
+)  # fmt: skip
+_CLAIMED_VALUES = {c: bindparam(c, type_=_OUTBOX.c[c].type) for c in _CLAIMED_COLUMNS}
+_INSERT_CLAIMED_IF_FREE = (
+    insert(_OUTBOX)
+    .from_select(
+        _CLAIMED_COLUMNS,
+        select(*_CLAIMED_VALUES.values()).where(
+            ~exists().where(
+                _OUTBOX.c.platform == _CLAIMED_VALUES["platform"],
+                _OUTBOX.c.chat_id == _CLAIMED_VALUES["chat_id"],
+                _OUTBOX.c.status == OutboxStatus.SENDING.value,
+            ),
+            ~exists().where(
+                _OUTBOX.c.platform == _CLAIMED_VALUES["platform"],
+                _OUTBOX.c.chat_id == _CLAIMED_VALUES["chat_id"],
+                _OUTBOX.c.status == OutboxStatus.PENDING.value,
+            ),
+            ~exists().where(
+                _UNREACHABLE.c.platform == _CLAIMED_VALUES["platform"],
+                _UNREACHABLE.c.chat_id == _CLAIMED_VALUES["chat_id"],
+            ),
+        ),
+    )
+    .returning(_OUTBOX.c.id)
 )
 # The choices of a chat's newest sent messages, newest first (a message without choices may
 # follow the last one with them; a few are enough), sent after the conversation last changed:

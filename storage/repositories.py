@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, cast, delete, literal, null, select, text, union_all, update
+from sqlalchemy import (
+    bindparam,
+    cast,
+    delete,
+    exists,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -337,10 +348,15 @@ class ConversationRepository:
         row = execute_core(self._s, _LOAD_STATE, _ref_params(ref)).first()
         if row is None:
             return None
+        return self._state(row), row.version
+
+    @staticmethod
+    def _state(row: Any) -> FlowState:
+        """A stored state row as the flows' FlowState."""
         data = dict(row.data)
         # A state saved before paging has no pages: it loads with none.
         pages = data.pop(PAGES_KEY, None)
-        state = FlowState(
+        return FlowState(
             flow=row.flow,
             step=row.step,
             data=data,
@@ -348,7 +364,22 @@ class ConversationRepository:
             paused=row.paused,
             pages=None if pages is None else decode_pages(pages),
         )
-        return state, row.version
+
+    def load_writer(self, ref: ConversationRef) -> tuple[FlowState, int] | None:
+        """As `load`, for an event the person sent: their chat is reachable again.
+
+        Whoever writes to us can be reached, whatever a platform said before. The same read
+        tells whether the chat was marked unreachable, so the DELETE runs only when it was
+        (almost never), not on every message; with no conversation yet there is no such
+        read, and the DELETE runs as before.
+        """
+        params = _ref_params(ref)
+        row = execute_core(self._s, _LOAD_STATE_REACHABLE, params).first()
+        if row is None or row.unreachable:
+            execute_core(self._s, _FORGET_UNREACHABLE, params)
+        if row is None:
+            return None
+        return self._state(row), row.version
 
     def save(
         self, ref: ConversationRef, state: FlowState, expected_version: int | None, now: datetime
@@ -690,6 +721,14 @@ _LOAD_STATE = (
     .where(*_STATE_OF_REF)
     .with_for_update()
 )  # fmt: skip
+# The chat's unreachable mark read beside its state: the handler's one read of the chat.
+_UNREACHABLE = m.Base.metadata.tables["unreachable_chat"]
+_CHAT_OF_REF = (
+    _UNREACHABLE.c.platform == bindparam("ref_platform"),
+    _UNREACHABLE.c.chat_id == bindparam("ref_chat_id"),
+)
+_LOAD_STATE_REACHABLE = _LOAD_STATE.add_columns(exists().where(*_CHAT_OF_REF).label("unreachable"))
+_FORGET_UNREACHABLE = delete(_UNREACHABLE).where(*_CHAT_OF_REF)
 _SAVE_STATE = (
     update(_STATE)
     .where(*_STATE_OF_REF, _STATE.c.version == bindparam("expected_version"))

@@ -12,11 +12,22 @@ import pytest
 from bench import delivery, memory, per_message, scale, startup
 
 
-def test_per_message_runs_both_paths_and_ours_commits(capsys: pytest.CaptureFixture[str]) -> None:
+def test_per_message_runs_every_path_and_says_whether_the_floor_target_is_met(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     result = per_message.main(["--cases", "10", "--users", "2", "--rounds", "1"])
     assert result["updates"] == 2 * 12
-    assert result["commits_per_update"] == 1.0  # every one of our updates committed
-    assert "bare PTB ConversationHandler" in capsys.readouterr().out
+    assert result["handler_commits_per_update"] == 1.0  # every one of our updates committed
+    assert result["sends"] > 0
+    assert result["marked_sent"] == result["sends"]  # each sent once, and marked once
+    assert result["floor_sends_per_update"] == 1.0  # the floor answered every update
+    assert result["statements_per_update"] > result["floor_statements_per_update"] > 0
+    out = capsys.readouterr().out
+    assert "bare PTB ConversationHandler (baseline)" in out
+    assert "lean durable bot (floor)" in out
+    verdict = "met" if result["met"] else "missed"
+    assert f"the lean durable floor): {result['ours_ms']:.2f} ms" in out
+    assert f"x: {verdict}" in out
 
 
 def test_scale_ticks_once_per_nudge_and_uses_the_index(capsys: pytest.CaptureFixture[str]) -> None:
