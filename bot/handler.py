@@ -7,6 +7,9 @@ Two rules hold here for every flow, so no flow has to remember them:
   meant for one person, the whole step is undone and the group gets only a pointer to the
   private chat (`common.private_only`): nothing private is rendered, and nothing the step
   changed is kept, so the person can do the same thing privately.
+- **One message per step.** Once every reply passed the audience check, a step's text-only
+  replies are joined to the reply after them (bot/one_message.py): "Sparat!" and the next
+  prompt are one outbox row, one send.
 - **No stuck conversation.** A step that fails with an unexpected error is undone, the person
   is told, and the conversation starts over from their menu, instead of failing again on every
   later message.
@@ -25,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, system_clock
 from bot.connector import Unreadable
 from bot.delivery import DEFAULT_POLICY, Outgoing
+from bot.one_message import combine
 from flows.choice_reading import ShownChoices, may_be_a_choice, typed_number
 from flows.conversation import (
     ConversationRef,
@@ -145,7 +149,10 @@ class EventHandler:
             # In a group chat what the bot says may quote the writer (their name, their line
             # on the family list): it goes when they are erased, even while still waiting.
             about = (actor.person_id,) if actor is not None and ref.is_group else ()
-            replies = self._enqueue_replies(uow, ref, transition.replies, locale, now, about)
+            # Checked part by part above, then one message per step (bot/one_message.py).
+            replies = self._enqueue_replies(
+                uow, ref, combine(transition.replies), locale, now, about
+            )
             ids: list[int] = []
             for notice in transition.notices:
                 ids += uow.outbox.enqueue_notice(notice, now, self._default_locale)
