@@ -81,9 +81,16 @@ class Outgoing:
 
     claimed: tuple[PendingMessage, ...] = ()
     ids: tuple[int, ...] = ()
+    # (platform, chat id) of the chat in hand when its replies were written pending behind
+    # an older message still being sent: the delivery loop sends them right after it.
+    waiting: tuple[tuple[str, str], ...] = ()
 
     def __len__(self) -> int:
         return len(self.claimed) + len(self.ids)
+
+    def __bool__(self) -> bool:
+        """True when there is anything to send, or to follow up on."""
+        return bool(self.claimed or self.ids or self.waiting)
 
 
 # Attempts before a message counts as failed, by default ([delivery] max_attempts).

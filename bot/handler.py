@@ -60,6 +60,20 @@ STEP_FAILED = say_to_anyone("common.step_failed")
 LabelRenderer = Callable[[Choice, str], str]
 
 
+def _waiting_chat(
+    ref: ConversationRef, replies: tuple[Reply, ...], written: list[PendingMessage]
+) -> tuple[tuple[str, str], ...]:
+    """The chat, when its replies were written pending behind a send still in flight.
+
+    `enqueue_claimed` returns the replies it wrote claimed after any older rows it took
+    along (rows read back from the database: new objects); when the chat was busy it
+    returns only those older ones, if any. So the last reply itself is there, or it waits.
+    """
+    if not replies or (written and written[-1].reply is replies[-1]):
+        return ()
+    return ((ref.platform, ref.chat_id),)
+
+
 class _NotForThisChat(Exception):
     """A step would show a group chat something meant for one person: undo it."""
 
@@ -150,13 +164,13 @@ class EventHandler:
             # on the family list): it goes when they are erased, even while still waiting.
             about = (actor.person_id,) if actor is not None and ref.is_group else ()
             # Checked part by part above, then one message per step (bot/one_message.py).
-            replies = self._enqueue_replies(
-                uow, ref, combine(transition.replies), locale, now, about
-            )
+            combined = combine(transition.replies)
+            replies = self._enqueue_replies(uow, ref, combined, locale, now, about)
             ids: list[int] = []
             for notice in transition.notices:
                 ids += uow.outbox.enqueue_notice(notice, now, self._default_locale)
             uow.commit()
+        waiting = _waiting_chat(ref, combined, replies)
         log.debug(
             "handled %s event on %s: %s/%s, %d replies",
             type(inbound.event).__name__,
@@ -165,7 +179,7 @@ class EventHandler:
             transition.state.step,
             len(replies),
         )
-        return Outgoing(tuple(replies), tuple(ids))
+        return Outgoing(tuple(replies), tuple(ids), waiting)
 
     def _shown(self, uow: UnitOfWork, ref: ConversationRef, event: Event) -> ShownChoices | None:
         """The newest message with choices shown in a private chat since its conversation
@@ -221,7 +235,7 @@ class EventHandler:
                 locale = actor.locale
             replies = self._enqueue_replies(uow, ref, (reply,), locale, now)
             uow.commit()
-        return Outgoing(tuple(replies), ())
+        return Outgoing(tuple(replies), (), _waiting_chat(ref, (reply,), replies))
 
     @staticmethod
     def _replayed(uow: UnitOfWork, inbound: Inbound, now: datetime) -> bool:
