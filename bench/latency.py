@@ -125,6 +125,8 @@ class Walk:
     # chat id → arrival times of all its messages
     arrivals: dict[str, list[float]] = field(default_factory=dict)
     unattributed: int = 0
+    # Updates whose step ran after an update of their chat that was tapped later.
+    overtaken: int = 0
 
 
 def _product(
@@ -273,6 +275,10 @@ async def run_product(
     await delivery.stop_sweeping()
     await app.shutdown()
     rows = _rows_by_update(sessions, handled_at)
+    for chat in {c for _s, c in walk.step_of.values()}:
+        mine = [u for u, (_s, c) in walk.step_of.items() if c == chat and u in handled_at]
+        handled = sorted(mine, key=lambda u: handled_at[u])
+        walk.overtaken += sum(1 for a, b in zip(sorted(mine), handled, strict=True) if a != b)
     # A chat's messages arrive in the order of its rows (one row, one message: no youth
     # answer is longer than one Telegram message).
     for chat, arrivals in network.arrivals.items():
@@ -483,6 +489,11 @@ async def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         ours = figures(walk)
         results[f"{chat_interval:g}"] = report(name, ours, base)
         results[f"{chat_interval:g}"]["unattributed"] = walk.unattributed
+        results[f"{chat_interval:g}"]["overtaken"] = walk.overtaken
+        print(
+            f"updates handled out of their chat's tap order: {walk.overtaken} of "
+            f"{len(walk.step_of)} (a later tap's step ran first)"
+        )
         if walk.unattributed:
             print(f"({walk.unattributed} messages could not be matched to their update)")
     return results
