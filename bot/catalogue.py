@@ -24,6 +24,7 @@ from babel.dates import format_date, format_datetime
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
+from bot.one_message import own_params, parts_before
 from flows.replies import Choice, Params, Reply
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -82,6 +83,9 @@ class RenderedMessage:
     # True when every label came from the catalogue alone (no one's words in it), so an
     # adapter may keep what it builds from the choices for the next message.
     choices_reusable: bool = False
+    # A combined reply's parts (bot/one_message.py), each rendered on its own: `text` is
+    # them joined by a blank line; the deliverer sends them apart when that is too long.
+    parts: tuple[str, ...] = ()
 
 
 def load_locale(directory: Path) -> dict[str, str]:
@@ -208,9 +212,21 @@ class Catalogue:
     def render_reply(
         self, reply: Reply, locale: str, fmt: TextFormat = TextFormat.HTML
     ) -> RenderedMessage:
-        """Renders a reply with its choices' labels (labels are always plain text)."""
+        """Renders a reply with its choices' labels (labels are always plain text); a
+        combined reply's parts are joined by a blank line."""
+        before = parts_before(reply)
+        parts: tuple[str, ...] = ()
+        if before:
+            parts = (
+                *(self.render(message, params, locale, fmt) for message, params in before),
+                self.render(reply.message, own_params(reply), locale, fmt),
+            )
+            text = "\n\n".join(parts)
+        else:
+            text = self.render(reply.message, reply.params, locale, fmt)
         return RenderedMessage(
-            text=self.render(reply.message, reply.params, locale, fmt),
+            text=text,
+            parts=parts,
             choices=tuple(RenderedChoice(c.id, self.label(c, locale)) for c in reply.choices),
             choices_reusable=all(_keepable(c) for c in reply.choices),
         )

@@ -82,9 +82,16 @@ class Outgoing:
 
     claimed: tuple[PendingMessage, ...] = ()
     ids: tuple[int, ...] = ()
+    # (platform, chat id) of the chat in hand when its replies were written pending behind
+    # an older message still being sent: the delivery loop sends them right after it.
+    waiting: tuple[tuple[str, str], ...] = ()
 
     def __len__(self) -> int:
         return len(self.claimed) + len(self.ids)
+
+    def __bool__(self) -> bool:
+        """True when there is anything to send, or to follow up on."""
+        return bool(self.claimed or self.ids or self.waiting)
 
 
 # Attempts before a message counts as failed, by default ([delivery] max_attempts).
@@ -361,7 +368,7 @@ class Deliverer:
         if not transport.capabilities.opens_private_chat:
             rendered = without_private_chat_link(rendered)
         try:
-            await transport.send(message.chat_id, rendered, message.idempotency_key)
+            await _send_rendered(transport, message, rendered)
         except RetryAfter as exc:
             wait = max(timedelta(seconds=exc.seconds), MIN_RETRY_AFTER)
             log.info("outbox %d: platform asks to wait %.1f s", message.id, wait.total_seconds())
@@ -498,6 +505,27 @@ class _ChatsThisRound:
     refused: set[tuple[str, str]] = field(default_factory=set)
     # chat → (error, retry at)
     waiting: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
+
+
+async def _send_rendered(
+    transport: Transport, message: PendingMessage, rendered: RenderedMessage
+) -> None:
+    """Sends a rendered row: as one message, or a combined reply (bot/one_message.py) part by
+    part when its joined text is longer than the platform takes at once, so each part stays
+    whole (the last carries the choices and any file; each part has its own key)."""
+    limit = transport.capabilities.max_text_length
+    # UTF-16 units (as Telegram counts) are never fewer than characters.
+    if len(rendered.parts) < 2 or len(rendered.text.encode("utf-16-le")) // 2 <= limit:
+        await transport.send(message.chat_id, rendered, message.idempotency_key)
+        return
+    *before, last = rendered.parts
+    for number, text in enumerate(before, start=1):
+        part = RenderedMessage(text, ())
+        await transport.send(message.chat_id, part, f"{message.idempotency_key}.{number}")
+    # Whatever followed the joined parts (a late note) stays with the last one.
+    tail = rendered.text[len("\n\n".join(rendered.parts)) :]
+    final = replace(rendered, text=last + tail, parts=())
+    await transport.send(message.chat_id, final, message.idempotency_key)
 
 
 def unreachable_notice(case_reference: str, member_name: str) -> Reply:

@@ -8,7 +8,10 @@ platform's channel sends its messages. Three ways in, one deliverer (bot/deliver
 - `sweep()`: every few seconds, what is still pending (retries, rows a crash left behind),
   leaving fresh rows for a moment to the path that made them, so a chat's messages are never
   sent by two paths at once (which could mix their order);
-- rows being sent by this process are remembered (`OutboxClaims`), so no path sends one twice.
+- rows being sent by this process are remembered (`OutboxClaims`), so no path sends one twice;
+- a follow-up: replies written while an older message of their chat was being sent (a
+  reminder, another person's notice) are sent as soon as a delivery here ends, not by the
+  next sweep: quick taps never wait for one (`Outgoing.waiting`, `_follow_up`).
 
 The platforms' speed limits are the connectors' data (bot/connector.py `SendLimits`), kept by
 each connector's pacer (bot/pacing.py) around every call it makes to its platform.
@@ -98,6 +101,11 @@ class DeliveryLoop:
             metrics=metrics,
         )
         self._claims = OutboxClaims()
+        # Chats whose replies wait behind a send in flight (Outgoing.waiting), and since
+        # when: looked at again as soon as any delivery here ends, until the sweep's grace
+        # is over (then the sweep takes them, as it takes a chat held by a retry).
+        self._waiting_chats: dict[tuple[str, str], datetime] = {}
+        self._following_up = False
         self._sweeper: asyncio.Task[None] | None = None
         self._stop_sweeping = asyncio.Event()
 
@@ -121,6 +129,9 @@ class DeliveryLoop:
         """Sends what handling one event (or a tick) left; returns how many were sent."""
         sent = 0
         if isinstance(rows, Outgoing):
+            # Noted before anything is awaited: a send to the chat that ends meanwhile then
+            # finds them in its follow-up.
+            self._waiting_chats.update(dict.fromkeys(rows.waiting, self._clock()))
             # Replies claimed in the handler's transaction are this process's alone (a sweep
             # takes a claimed row only once its claim ran out); notices are claimed as usual.
             if rows.claimed:
@@ -128,7 +139,8 @@ class DeliveryLoop:
             ids = list(rows.ids)
         else:
             ids = list(rows)
-        return sent + await self._deliver_ids(ids)
+        sent += await self._deliver_ids(ids)
+        return sent + await self._follow_up()
 
     async def sweep(self, *, only: str | None = None, fresh_too: bool = False) -> int:
         """Sends the pending rows of the attached platforms (or `only` one) that have been
@@ -157,7 +169,7 @@ class DeliveryLoop:
             sent += await self._deliver_ids(new, started)
             if len(ids) < SWEEP_BATCH:
                 break  # no platform had a full batch: that was all that was due
-        return sent
+        return sent + await self._follow_up()
 
     async def send_directly(self, platform: str, chat_id: str, message: RenderedMessage) -> None:
         """Sends one message outside the outbox (when the database itself failed us);
@@ -190,6 +202,39 @@ class DeliveryLoop:
     def _spent(self, started: float) -> bool:
         """Whether a sweep begun at `started` (time.monotonic) has used up its budget."""
         return time.monotonic() - started >= self._sweep_budget
+
+    async def _follow_up(self) -> int:
+        """Sends the waiting chats' due rows now that a send here ended; returns how many.
+
+        A chat whose older message is still on its way (sent by another delivery here, or
+        by another process) stays waiting for the next delivery to end; one with nothing
+        due left (sent, or waiting for a retry's time) is done, the sweep keeps the rest.
+        """
+        if not self._waiting_chats or self._following_up:
+            return 0
+        self._following_up = True
+        sent = 0
+        try:
+            for chat, since in sorted(self._waiting_chats.items()):
+                if chat[0] not in self.deliverer.platforms or (
+                    self._clock() - since >= self._sweep_grace
+                ):
+                    # Another process sends this platform, or the sweep's turn has come.
+                    self._waiting_chats.pop(chat, None)
+                    continue
+                ids = await asyncio.to_thread(self._chat_due_ids, chat)
+                done = await self._deliver_ids(ids) if ids else 0
+                sent += done
+                if not ids or done:
+                    self._waiting_chats.pop(chat, None)
+        finally:
+            self._following_up = False
+        return sent
+
+    def _chat_due_ids(self, chat: tuple[str, str]) -> list[int]:
+        """One chat's pending rows due now, oldest first."""
+        with UnitOfWork(self._sessions) as uow:
+            return uow.outbox.chat_due_ids(chat[0], chat[1], self._clock())
 
     def _due_ids(self, platforms: list[str], due_by: datetime) -> list[int]:
         """Rows of the platforms due by then (or whose claim ran out), oldest first."""

@@ -7,6 +7,9 @@ Two rules hold here for every flow, so no flow has to remember them:
   meant for one person, the whole step is undone and the group gets only a pointer to the
   private chat (`common.private_only`): nothing private is rendered, and nothing the step
   changed is kept, so the person can do the same thing privately.
+- **One message per step.** Once every reply passed the audience check, a step's text-only
+  replies are joined to the reply after them (bot/one_message.py): "Sparat!" and the next
+  prompt are one outbox row, one send.
 - **No stuck conversation.** A step that fails with an unexpected error is undone, the person
   is told, and the conversation starts over from their menu, instead of failing again on every
   later message.
@@ -25,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, system_clock
 from bot.connector import Unreadable
 from bot.delivery import DEFAULT_POLICY, Outgoing
+from bot.one_message import combine
 from flows.choice_reading import ShownChoices, may_be_a_choice, typed_number
 from flows.conversation import (
     ConversationRef,
@@ -54,6 +58,20 @@ STEP_FAILED = say_to_anyone("common.step_failed")
 
 # A choice's label in a language as the person saw it (bot.catalogue.Catalogue.label).
 LabelRenderer = Callable[[Choice, str], str]
+
+
+def _waiting_chat(
+    ref: ConversationRef, replies: tuple[Reply, ...], written: list[PendingMessage]
+) -> tuple[tuple[str, str], ...]:
+    """The chat, when its replies were written pending behind a send still in flight.
+
+    `enqueue_claimed` returns the replies it wrote claimed after any older rows it took
+    along (rows read back from the database: new objects); when the chat was busy it
+    returns only those older ones, if any. So the last reply itself is there, or it waits.
+    """
+    if not replies or (written and written[-1].reply is replies[-1]):
+        return ()
+    return ((ref.platform, ref.chat_id),)
 
 
 class _NotForThisChat(Exception):
@@ -145,11 +163,14 @@ class EventHandler:
             # In a group chat what the bot says may quote the writer (their name, their line
             # on the family list): it goes when they are erased, even while still waiting.
             about = (actor.person_id,) if actor is not None and ref.is_group else ()
-            replies = self._enqueue_replies(uow, ref, transition.replies, locale, now, about)
+            # Checked part by part above, then one message per step (bot/one_message.py).
+            combined = combine(transition.replies)
+            replies = self._enqueue_replies(uow, ref, combined, locale, now, about)
             ids: list[int] = []
             for notice in transition.notices:
                 ids += uow.outbox.enqueue_notice(notice, now, self._default_locale)
             uow.commit()
+        waiting = _waiting_chat(ref, combined, replies)
         log.debug(
             "handled %s event on %s: %s/%s, %d replies",
             type(inbound.event).__name__,
@@ -158,7 +179,7 @@ class EventHandler:
             transition.state.step,
             len(replies),
         )
-        return Outgoing(tuple(replies), tuple(ids))
+        return Outgoing(tuple(replies), tuple(ids), waiting)
 
     def _shown(self, uow: UnitOfWork, ref: ConversationRef, event: Event) -> ShownChoices | None:
         """The newest message with choices shown in a private chat since its conversation
@@ -214,7 +235,7 @@ class EventHandler:
                 locale = actor.locale
             replies = self._enqueue_replies(uow, ref, (reply,), locale, now)
             uow.commit()
-        return Outgoing(tuple(replies), ())
+        return Outgoing(tuple(replies), (), _waiting_chat(ref, (reply,), replies))
 
     @staticmethod
     def _replayed(uow: UnitOfWork, inbound: Inbound, now: datetime) -> bool:

@@ -549,6 +549,22 @@ class OutboxRepository:
             )
         )
 
+    def chat_due_ids(self, platform: str, chat_id: str, now: datetime) -> list[int]:
+        """One chat's pending rows due by `now`, oldest first; claims nothing (the delivery
+        loop's follow-up after a send to the chat, bot/delivery_loop.py)."""
+        return list(
+            self._s.scalars(
+                select(_OUTBOX.c.id)
+                .where(
+                    _OUTBOX.c.platform == platform,
+                    _OUTBOX.c.chat_id == chat_id,
+                    _OUTBOX.c.status == OutboxStatus.PENDING.value,
+                    _OUTBOX.c.next_attempt_at <= now,
+                )
+                .order_by(_OUTBOX.c.id)
+            )
+        )
+
     def claim(
         self,
         process_id: str,

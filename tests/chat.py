@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +22,7 @@ from bot.delivery import Deliverer, Outgoing
 from bot.files import FileMaker
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
+from bot.one_message import PARTS_BEFORE, message_ids, parts_before
 from bot.privacy_files import PersonalDataFile
 from flows.conversation import (
     ChoiceMade,
@@ -122,10 +123,9 @@ class Chat:
         event = parse_text(text)
         turn = self._run(Inbound(self.ref, event))
         if self._auto_consent and isinstance(event, JoinWithCode) and self.said("consent.explain"):
-            joined = [s for s in turn if not s.message_id.startswith("consent.")]
+            joined = _without_consent(turn)
             self.says_yes()
-            after = [s for s in self.turn if not s.message_id.startswith("consent.")]
-            self.turn = joined + after
+            self.turn = joined + _without_consent(self.turn)
         return self.turn
 
     def resume(self) -> list[Sent]:
@@ -164,8 +164,8 @@ class Chat:
         return message_id in self.ids()
 
     def ids(self) -> list[str]:
-        """Message ids of the bot's last turn."""
-        return [s.message_id for s in self.turn]
+        """Message ids of the bot's last turn (every part of a combined message, in order)."""
+        return [message for s in self.turn for message in message_ids(s.reply)]
 
     def text(self) -> str:
         """Everything the bot said in its last turn, as the user read it."""
@@ -202,6 +202,31 @@ class Chat:
         self.turn = [Sent(r, m) for r, m in zip(replies, rendered, strict=True)]
         self.history += self.turn
         return self.turn
+
+
+def _without_consent(turn: list[Sent]) -> list[Sent]:
+    """The turn without what first contact's consent said (parts of a combined message too)."""
+    kept: list[Sent] = []
+    for sent in turn:
+        ids = message_ids(sent.reply)
+        texts = sent.rendered.parts or (sent.rendered.text,)
+        own = [(i, t) for i, t in zip(ids, texts, strict=True) if not i.startswith("consent.")]
+        if len(own) == len(ids):
+            kept.append(sent)
+        elif own:
+            # The message as if only its other parts had been said.
+            *before, (last_id, _text) = own
+            params = {k: v for k, v in sent.reply.params.items() if k != PARTS_BEFORE}
+            old = dict(parts_before(sent.reply))
+            if before:
+                params[PARTS_BEFORE] = [{"message": i, "params": old[i]} for i, _ in before]
+            reply = replace(sent.reply, message=last_id, params=params)
+            if last_id != sent.reply.message:
+                reply = replace(reply, params=old[last_id], choices=(), attachment=None)
+            text = "\n\n".join(t for _, t in own)
+            parts = tuple(t for _, t in own) if len(own) > 1 else ()
+            kept.append(Sent(reply, replace(sent.rendered, text=text, parts=parts)))
+    return kept
 
 
 def _far_future() -> datetime:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import delivery, memory, per_message, scale, startup
+from bench import delivery, latency, memory, per_message, scale, startup
 
 
 def test_per_message_runs_every_path_and_says_whether_the_floor_target_is_met(
@@ -28,6 +28,22 @@ def test_per_message_runs_every_path_and_says_whether_the_floor_target_is_met(
     verdict = "met" if result["met"] else "missed"
     assert f"the lean durable floor): {result['ours_ms']:.2f} ms" in out
     assert f"x: {verdict}" in out
+
+
+def test_latency_answers_every_tap_once_and_prints_each_target(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    quick = ["--cases", "4", "--users", "2", "--interval", "0.05", "--rtt", "0.0"]
+    result = latency.main([*quick, "--chat-interval", "0.02", "--what-if", "0"])
+    ours = result["0.02"]
+    assert ours["answered"] == ours["updates"] == 2 * 12  # every tap got its answer
+    assert ours["unattributed"] == 0  # every message reached Telegram once, for its update
+    # One message per step: no step of the preparation answers with two.
+    assert set(ours["messages_per_step"].values()) == {1.0}
+    out = capsys.readouterr().out
+    for target in ("full answer ≤ 500 ms p95", "≤ 2 messages in any 1 s", "1/s sustained"):
+        line = next(line for line in out.splitlines() if target in line)
+        assert line.endswith(("met", "missed"))
 
 
 def test_scale_ticks_once_per_nudge_and_uses_the_index(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
+from bot.one_message import message_ids
 from flows.conversation import ConversationRef
 from flows.danger_words import DANGER_PHRASES, may_mean_danger, normalised
 from flows.replies import Audience
@@ -179,13 +180,14 @@ def outbox_chats(sessions: sessionmaker[Session]) -> set[str]:
 
 
 def helped(chat: Chat) -> bool:
-    """True when the turn began with the urgent help, in full, for her alone."""
-    calm, info = chat.turn[:2]
+    """True when the turn began with the urgent help, in full, for her alone (the calm
+    words and the numbers are the first message: bot/one_message.py)."""
+    first = chat.turn[0]
     return (
-        [calm.message_id, info.message_id] == [URGENT, HELP]
-        and all(n in info.rendered.text for n in NUMBERS)
-        and NOBODY_READS in info.rendered.text
-        and {calm.reply.audience, info.reply.audience} == {Audience.PERSON}
+        message_ids(first.reply)[:2] == [URGENT, HELP]
+        and all(n in first.rendered.text for n in NUMBERS)
+        and NOBODY_READS in first.rendered.text
+        and first.reply.audience is Audience.PERSON
     )
 
 
@@ -262,8 +264,9 @@ def test_every_phrase_gets_help_first_and_the_step_goes_on_with_nothing_more_sto
         # The step's own answer follows, as for any sentence: her words are saved as always.
         assert alex.said(saved), phrase
         stored = counts(sessions) - before
-        # The same rows as an ordinary sentence, and the two help messages in her chat.
-        assert stored == ordinary + Counter({"outbox": 2}), phrase
+        # The same rows as an ordinary sentence: the help is the first part of the step's
+        # one message (bot/one_message.py), which `helped` read above.
+        assert stored == ordinary, phrase
     assert outbox_chats(sessions) == {ALEX.chat_id}
 
 

@@ -94,7 +94,7 @@ def test_a_third_language_is_a_directory_of_texts_and_no_code(
     alex.choose("Steg 1 av 4")
     alex.send("Vem bestämmer?")
     after = alex.history[before:]
-    assert len(after) >= 7
+    assert len(after) >= 6  # a step's confirmation and next prompt are one message
     for sent in after:
         assert sent.rendered.text.startswith(MARK.strip()), sent.message_id
         assert all(c.label.startswith(MARK.strip()) for c in sent.rendered.choices)

@@ -319,7 +319,7 @@ def test_a_family_group_with_two_adults(
             await emulator.send_command(FAMILY_GROUP, SAM, "/start@AnnanBot", chat_type="group")
             await kim.command(f"/hjalp@{BOT_USERNAME}")
             assert kim.text().startswith("Välj vad du vill göra.")
-            assert len(kim.turn) == 2  # help + the adults' menu, nothing for the chatter
+            assert len(kim.turn) == 1  # help and the adults' menu as one, nothing for the chatter
 
             # Each adult's button press is answered for that adult.
             await sam.tap("Vår lista")
@@ -467,7 +467,7 @@ def test_webhook_mode_checks_the_secret_token(
             await bot.settle(SentUpdate(update_id=4242), ALEX.id)
             messages = await emulator.bot_messages(ALEX.id)
             assert "Välkommen, Alex!" in visible(messages[0])
-            assert len(messages) == 2, "the repeated update had no effect"
+            assert len(messages) == 1, "the repeated update had no effect"
             del alex
 
     asyncio.run(conversation())
