@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -78,14 +78,25 @@ class Pipeline:
         self.metrics = metrics
         self._chats = KeyedLocks()
 
-    async def submit(self, update: Inbound | Unreadable, *, replayable: bool = False) -> None:
+    async def submit(
+        self,
+        update: Inbound | Unreadable,
+        *,
+        replayable: bool = False,
+        first: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         """Handles one translated update in its chat's turn and sends what it answered.
 
         With `replayable`, a database error is raised back after the person was told, so
-        the connector can hand the update in again later instead of skipping it.
+        the connector can hand the update in again later instead of skipping it. `first`
+        runs in the chat's turn before the update is handled (a connector's own work for it,
+        such as taking a pressed button's keyboard away), so that work cannot let a later
+        update of the chat overtake this one.
         """
         ref = update.ref
         async with self._chats.hold((ref.platform, ref.chat_id)):
+            if first is not None:
+                await first()
             started = time.perf_counter()
             try:
                 if isinstance(update, Unreadable):

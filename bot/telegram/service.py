@@ -119,6 +119,8 @@ class TelegramService:
             DeliveryLoop(sessions, catalogue, clock=clock, file_makers=file_makers),
         )
         self._identity: BotIdentity | None = None
+        # Answers to button presses on their way (kept so none is collected half-done).
+        self._acks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
@@ -332,18 +334,37 @@ class TelegramService:
     # --- updates -----------------------------------------------------------------------
 
     async def _on_callback(self, update: Update, context: object) -> None:
-        """Answers the button press at once, removes the old buttons, then handles the choice."""
+        """Answers the button press at once, then in the chat's turn removes the old buttons
+        and handles the choice."""
         query = update.callback_query
         assert query is not None
-        with contextlib.suppress(TelegramError):
-            await query.answer()
         pressed = self.translate(update)
-        if isinstance(pressed, Inbound) and await self._presser_owns_buttons(pressed):
-            # Buttons that were used must not be pressed twice; the reply brings new ones.
+        # The press takes its place in the chat's order before anything is awaited: a text
+        # typed after the tap must not be handled first (it was, while the answer and the
+        # keyboard's removal went to Telegram, in bench/latency.py's quick taps).
+        self._acknowledge(query)
+        if pressed is None:
+            return
+
+        async def take_buttons_away() -> None:
+            """Buttons that were used must not be pressed twice; the reply brings new ones."""
+            if isinstance(pressed, Inbound) and await self._presser_owns_buttons(pressed):
+                with contextlib.suppress(TelegramError):
+                    await self._remove_buttons(query)
+
+        await self._pipeline.submit(pressed, first=take_buttons_away)
+
+    def _acknowledge(self, query: CallbackQuery) -> None:
+        """Answers the press (Telegram's spinner stops) without holding up the chat's turn."""
+
+        async def answer() -> None:
+            """The answer itself; a failure only leaves the spinner a little longer."""
             with contextlib.suppress(TelegramError):
-                await self._remove_buttons(query)
-        if pressed is not None:
-            await self._pipeline.submit(pressed)
+                await query.answer()
+
+        task = asyncio.get_running_loop().create_task(answer())
+        self._acks.add(task)
+        task.add_done_callback(self._acks.discard)
 
     async def _remove_buttons(self, query: CallbackQuery) -> None:
         """Takes the pressed buttons off their message (an inline one the library's way)."""
