@@ -315,7 +315,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         except DataKeyError as exc:
             print(f"samverkan: {exc}", file=sys.stderr)
             return EXIT_KEY
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, config.sqlite_synchronous)
     try:
         return _dispatch(args, config, engine)
     except DataKeyError as exc:
