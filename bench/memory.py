@@ -109,8 +109,33 @@ def unsent_to(db: Path, chat_ids: list[int], after_id: int) -> int:
         return int(connection.execute(query, params).fetchone()[0])
 
 
+def row_status(db: Path, outbox_id: int) -> str:
+    """One outbox row's status."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as connection:
+        found = connection.execute("SELECT status FROM outbox WHERE id = ?", (outbox_id,))
+        return str(found.fetchone()[0])
+
+
 def queue_report_picture(db: Path) -> int:
-    """Queues one coordinator's follow-up report picture, as the report source does; its case."""
+    """Queues one coordinator's follow-up report picture, as the report source does; its row.
+
+    The running bot may hold SQLite's write lock longer than the busy timeout on a loaded
+    machine (its catch-up tick at 10,000 cases): then it is tried again, for a minute at most.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    for _ in range(12):
+        try:
+            return _queue_report_picture(db)
+        except OperationalError:
+            time.sleep(1)
+    return _queue_report_picture(db)
+
+
+def _queue_report_picture(db: Path) -> int:
+    """One try of queue_report_picture."""
     from sqlalchemy import select
 
     from bench.common import sessions_for
@@ -133,23 +158,23 @@ def queue_report_picture(db: Path) -> int:
                 .limit(1)
             ).one()
             past = datetime.now(UTC) - timedelta(minutes=1)
-            session.add(
-                Outbox(
-                    platform="telegram",
-                    chat_id=str(chat_id),
-                    message_id="coord.report_timeline",
-                    params={"case": reference},
-                    choices=[],
-                    attachment={"kind": "plan_timeline_png", "params": {"case_id": case_id}},
-                    locale="sv",
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=past,
-                    idempotency_key=uuid.uuid4().hex,
-                    created_at=past,
-                )
+            row = Outbox(
+                platform="telegram",
+                chat_id=str(chat_id),
+                message_id="coord.report_timeline",
+                params={"case": reference},
+                choices=[],
+                attachment={"kind": "plan_timeline_png", "params": {"case_id": case_id}},
+                locale="sv",
+                status="pending",
+                attempts=0,
+                next_attempt_at=past,
+                idempotency_key=uuid.uuid4().hex,
+                created_at=past,
             )
-        return int(case_id)
+            session.add(row)
+            session.flush()
+            return int(row.id)
     finally:
         engine.dispose()
 
@@ -238,11 +263,11 @@ def real_process(db: Path, directory: Path, messages: int, user_ids: list[int]) 
             def pictures() -> int:
                 return api.calls["sendPhoto"] + api.calls["sendDocument"]
 
-            # The catch-up may have sent reports of its own (seeded follow-ups): ours is one more.
-            pictures_before = pictures()
-            queue_report_picture(db)
+            # The catch-up may send reports of its own (seeded follow-ups): ours is told apart
+            # by its row, sent once its picture has been drawn and reached the Bot API.
+            picture_row = queue_report_picture(db)
             picture_started = time.perf_counter()
-            drawn = wait_for(lambda: pictures() > pictures_before, lambda: sends(api))
+            drawn = wait_for(lambda: row_status(db, picture_row) == "sent", lambda: sends(api))
             picture_s = time.perf_counter() - picture_started
             after_picture = status_mib(process.pid, "VmHWM")
             rss_end = status_mib(process.pid, "VmRSS")
