@@ -272,6 +272,14 @@ def real_process(db: Path, directory: Path, messages: int, user_ids: list[int]) 
             after_picture = status_mib(process.pid, "VmHWM")
             rss_end = status_mib(process.pid, "VmRSS")
             modules = loaded_libraries(process.pid)
+            # The bot's own warnings (its log holds no message text, names or codes): they
+            # say why a phase stalled, if one did.
+            errors.seek(0)
+            warnings = [
+                line
+                for line in errors.read().decode(errors="replace").splitlines()
+                if "WARNING" in line or "ERROR" in line
+            ]
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -297,6 +305,7 @@ def real_process(db: Path, directory: Path, messages: int, user_ids: list[int]) 
         "calls": dict(api.calls),
         "sends_during_burst": sent_before,
         "matplotlib_in_bot": "matplotlib" in modules,
+        "warnings": warnings[-5:],
     }
 
 
@@ -427,6 +436,8 @@ def run(cases: int, messages: int, directory: Path) -> dict[str, Any]:
         f"({ours['picture_s']:.1f} s after it was queued); matplotlib mapped into the bot: "
         f"{'yes' if ours['matplotlib_in_bot'] else 'no'}"
     )
+    if ours["warnings"]:
+        print("The bot's last warnings:\n" + "\n".join(f"  {w[:200]}" for w in ours["warnings"]))
     met = ours["peak"] <= TARGET_MIB and ours["picture_sent"] and ours["handled_all"]
     print(
         f"\nTarget 5 (memory): peak RSS ≤ {TARGET_MIB:.0f} MiB for `samverkan run` with {cases} "
