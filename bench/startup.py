@@ -281,7 +281,7 @@ def phases_child(url: str) -> dict[str, float]:
     imports = time.perf_counter() - started
     from datetime import UTC, datetime
 
-    from bench.common import sessions_for
+    from bench.common import sessions_for, use_bench_data_key
     from bench.scale import product_sources
     from bot.scheduler import tick
     from storage.db import make_engine
@@ -291,6 +291,7 @@ def phases_child(url: str) -> dict[str, float]:
     engine = make_engine(url)
     require_current(engine)
     schema = time.perf_counter() - started
+    use_bench_data_key()  # the parent's key, from the environment, as the bot reads it
     sources = product_sources()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     new = tick(sessions_for(engine), sources, datetime.now(UTC))
