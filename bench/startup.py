@@ -6,7 +6,10 @@
   its command menu, and now listens for messages;
 - with the terminal chat only: the first line it writes, its answer to the opening Resume.
 Baselines in the same run: the bare interpreter, and a bare python-telegram-bot Application
-that initialises (getMe on an in-process fake network) and says ready.
+that initialises (getMe on an in-process fake network) and says ready. The bot is started as
+`python -m bot.cli run` with this checkout first on the path (what the installed `samverkan`
+script runs), and where its time goes is shown: imports, the schema check, the catch-up tick.
+Target (issue 26): ≤ 1 s to the first getUpdates with 20,000 cases.
 Run: `.venv/bin/python bench/startup.py`.
 """
 
@@ -14,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -23,10 +28,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,7 +41,7 @@ if __package__ in (None, ""):
 from bench.report import header, log_quietly, print_table
 from bench.telegram_fakes import BOT_USER, TOKEN
 
-SAMVERKAN = Path(sys.executable).parent / "samverkan"
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN_ENV = "SAMVERKAN_TELEGRAM_TOKEN"
 
 
@@ -78,17 +85,27 @@ async def baseline_child() -> None:
 
 
 class FakeBotApi:
-    """A Bot API on 127.0.0.1 that answers a starting bot and notes its first getUpdates."""
+    """A Bot API on 127.0.0.1: answers a starting bot, notes its first getUpdates, and hands
+    out the updates fed to it (bench/memory.py); every call is counted by method."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_poll_s: float = 0.5) -> None:
         self.first_poll = threading.Event()
         self.first_poll_at = 0.0
+        self.calls: Counter[str] = Counter()
+        self._updates: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._message_id = itertools.count(1)
+        # The highest update id the bot has confirmed (asked for the ones after it).
+        self.confirmed = 0
         api = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 method = self.path.rsplit("/", 1)[-1]
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                params = _params(self.headers.get("Content-Type") or "", body)
+                with api._lock:
+                    api.calls[method] += 1
                 result: object = True
                 if method == "getMe":
                     result = BOT_USER
@@ -96,16 +113,24 @@ class FakeBotApi:
                     if not api.first_poll.is_set():
                         api.first_poll_at = time.perf_counter()
                         api.first_poll.set()
-                    time.sleep(0.5)  # a long poll with nothing in it
-                    result = []
-                body = json.dumps({"ok": True, "result": result}).encode()
+                    result = api._pending(int(params.get("offset") or 0))
+                    if not result:
+                        time.sleep(idle_poll_s)  # a long poll with nothing in it
+                elif method.startswith(("send", "edit")):
+                    result = {
+                        "message_id": next(api._message_id),
+                        "date": int(time.time()),
+                        "chat": {"id": int(params.get("chat_id") or 1), "type": "private"},
+                        "text": "",
+                    }
+                answer = json.dumps({"ok": True, "result": result}).encode()
                 # The bench stops the bot right after its first poll: it may hang up first.
                 with suppress(BrokenPipeError, ConnectionResetError):
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Content-Length", str(len(answer)))
                     self.end_headers()
-                    self.wfile.write(body)
+                    self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the bench prints tables."""
@@ -113,6 +138,18 @@ class FakeBotApi:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def feed(self, updates: list[dict[str, Any]]) -> None:
+        """Queues updates (Bot API JSON) for the bot's next getUpdates."""
+        with self._lock:
+            self._updates.extend(updates)
+
+    def _pending(self, offset: int) -> list[dict[str, Any]]:
+        """Up to 100 queued updates from `offset` on; the ones before it are confirmed, dropped."""
+        with self._lock:
+            self.confirmed = max(self.confirmed, offset - 1)
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            return self._updates[:100]
 
     @property
     def base_url(self) -> str:
@@ -123,6 +160,41 @@ class FakeBotApi:
         """Stops serving."""
         self.server.shutdown()
         self.server.server_close()
+
+
+def _params(content_type: str, body: bytes) -> dict[str, Any]:
+    """A Bot API request's parameters (JSON or form-encoded; files are not looked into)."""
+    if content_type.startswith("application/json"):
+        loaded: dict[str, Any] = json.loads(body or b"{}")
+        return loaded
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return {k: v[0] for k, v in parse_qs(body.decode()).items()}
+    return {}
+
+
+def bot_command(*args: str) -> list[str]:
+    """`samverkan …` as the installed script runs it, importing this checkout's code."""
+    return [sys.executable, "-m", "bot.cli", *args]
+
+
+def bot_env(directory: Path) -> dict[str, str]:
+    """The bot's environment: the bench's data key, a fake token, this checkout first."""
+    env = {k: v for k, v in os.environ.items() if k != "SAMVERKAN_DATABASE_URL"}
+    env["HOME"] = str(directory)  # no user config or data directory gets in the way
+    env[TOKEN_ENV] = TOKEN
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def telegram_config(directory: Path, api: FakeBotApi) -> Path:
+    """A config file: Telegram polling against `api`, no terminal chat."""
+    config = directory / "telegram.toml"
+    config.write_text(
+        "[console]\nenabled = false\n\n"
+        f'[telegram]\nenabled = true\nmode = "polling"\ntoken_env = "{TOKEN_ENV}"\n'
+        f'api_base_url = "{api.base_url}"\n'
+    )
+    return config
 
 
 def time_to_first_poll(
@@ -137,15 +209,101 @@ def time_to_first_poll(
         )
         polled = api.first_poll.wait(timeout=60)
         ready = api.first_poll_at - started
-        # A graceful stop, as a service manager does it; then the CPU it used in all.
+        # The CPU it had used when it polled: what a quiet machine's wall time cannot go below.
+        cpu_at_ready = cpu_seconds(process.pid) if polled else float("nan")
+        # A graceful stop, as a service manager does it.
         process.send_signal(signal.SIGTERM if polled else signal.SIGKILL)
-        _, _, usage = os.wait4(process.pid, 0)
-        process.returncode = 0  # reaped above; keep Popen from waiting again
+        process.wait()
         if not polled:
             errors.seek(0)
             tail = errors.read().decode(errors="replace")[-500:]
             raise RuntimeError(f"the bot never polled for updates: {tail}")
-    return ready, usage.ru_utime + usage.ru_stime
+    return ready, cpu_at_ready
+
+
+def cpu_seconds(pid: int) -> float:
+    """A running process's CPU seconds so far (user + system, from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime are the stat file's 14th and 15th fields (the 12th and 13th after ")").
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def import_breakdown(
+    argv: list[str], env: dict[str, str], api: FakeBotApi
+) -> tuple[float, list[tuple[str, float]]]:
+    """One more start under `-X importtime`: seconds spent importing, and the costliest packages
+    (by their modules' own time).
+
+    Counts what the process imported until it was stopped right after its first poll (a
+    lazy import in the catch-up tick may be among them); importtime itself adds a little.
+    """
+    api.first_poll.clear()
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(
+            [argv[0], "-X", "importtime", *argv[1:]],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            env=env,
+        )
+        polled = api.first_poll.wait(timeout=60)
+        process.send_signal(signal.SIGTERM if polled else signal.SIGKILL)
+        process.wait()
+        errors.seek(0)
+        lines = errors.read().decode(errors="replace").splitlines()
+    total = 0.0
+    by_package: dict[str, float] = {}
+    for line in lines:
+        parts = line.removeprefix("import time:").split("|")
+        if not line.startswith("import time:") or len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        name = parts[2]
+        if name.startswith(" ") and not name.startswith("  "):  # a top-level import
+            total += int(parts[1]) / 1e6
+        # Each module's own time, summed by distribution: who the import time belongs to.
+        package = name.strip().split(".")[0]
+        by_package[package] = by_package.get(package, 0.0) + int(parts[0]) / 1e6
+    return total, sorted(by_package.items(), key=lambda item: -item[1])[:8]
+
+
+def phases_child(url: str) -> dict[str, float]:
+    """In a fresh process: the run path's imports, then the schema check and the catch-up tick.
+
+    The tick is the product's first tick over every default due-source, on a database that has
+    never been ticked (the heaviest start); `samverkan run` runs it in a worker thread beside
+    its first poll, so it competes for the one interpreter lock rather than delaying the poll.
+    """
+    started = time.perf_counter()
+    import bot.cli
+    import bot.runtime
+    import bot.telegram.service  # noqa: F401
+
+    imports = time.perf_counter() - started
+    from datetime import UTC, datetime
+
+    from bench.common import sessions_for, use_bench_data_key
+    from bench.scale import product_sources
+    from bot.scheduler import tick
+    from storage.db import make_engine
+    from storage.schema import require_current
+
+    started = time.perf_counter()
+    engine = make_engine(url)
+    require_current(engine)
+    schema = time.perf_counter() - started
+    use_bench_data_key()  # the parent's key, from the environment, as the bot reads it
+    sources = product_sources()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    new = tick(sessions_for(engine), sources, datetime.now(UTC))
+    tick_wall, tick_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    engine.dispose()
+    return {
+        "imports_s": imports,
+        "schema_s": schema,
+        "tick_s": tick_wall,
+        "tick_cpu_s": tick_cpu,
+        "tick_new": float(len(new or [])),
+    }
 
 
 def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
@@ -158,27 +316,19 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
     engine = fresh_sqlite(full)
     seed(engine, cases)
     engine.dispose()
-    env = {k: v for k, v in os.environ.items() if k != "SAMVERKAN_DATABASE_URL"}
-    env["HOME"] = str(directory)  # no user config or data directory gets in the way
-    env[TOKEN_ENV] = TOKEN
+    # Never started on: the catch-up tick measured on it has a first start's work.
+    untouched = directory / "untouched.sqlite3"
+    shutil.copyfile(full, untouched)
+    env = bot_env(directory)
     api = FakeBotApi()
-    config = directory / "telegram.toml"
-    config.write_text(
-        "[console]\nenabled = false\n\n"
-        f'[telegram]\nenabled = true\nmode = "polling"\ntoken_env = "{TOKEN_ENV}"\n'
-        f'api_base_url = "{api.base_url}"\n'
-    )
+    config = telegram_config(directory, api)
     telegram = f"samverkan run, Telegram, {cases} cases"
-    polling = [str(SAMVERKAN), "run", "--config", str(config), "--db", f"sqlite:///{full}"]
+    polling = bot_command("run", "--config", str(config), "--db", f"sqlite:///{full}")
     contenders = {
         "python -c (bare interpreter)": [sys.executable, "-c", "print('ready')"],
         "bare PTB Application (initialize)": [sys.executable, __file__, "--child"],
-        "samverkan run, terminal, empty database": [
-            *(str(SAMVERKAN), "run", "--db", f"sqlite:///{empty}")
-        ],
-        f"samverkan run, terminal, {cases} cases": [
-            *(str(SAMVERKAN), "run", "--db", f"sqlite:///{full}")
-        ],
+        "samverkan run, terminal, empty database": bot_command("run", "--db", f"sqlite:///{empty}"),
+        f"samverkan run, terminal, {cases} cases": bot_command("run", "--db", f"sqlite:///{full}"),
     }
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
     times[telegram] = []
@@ -197,8 +347,17 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
                 times[telegram].append(time_to_first_poll(polling, env, api))
             except RuntimeError as exc:
                 failures[telegram].append(str(exc)[:200])
+        imports_s, heaviest = import_breakdown(polling, env, api)
     finally:
         api.close()
+    phases_run = subprocess.run(
+        [sys.executable, __file__, "--phases", f"sqlite:///{untouched}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    phases: dict[str, float] = json.loads(phases_run.stdout.strip().splitlines()[-1])
     baseline = statistics.median(t[0] for t in times["bare PTB Application (initialize)"])
     rows: list[tuple[object, ...]] = []
     results: dict[str, float] = {}
@@ -214,15 +373,56 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
     print_table(
         f"Start-up to ready (Telegram: first getUpdates; terminal: first line written), "
         f"median of {repeat} starts each",
-        ("process", "median s", "best s", "CPU s (whole run)", "ratio to bare PTB"),
+        (
+            "process",
+            "median s",
+            "best s",
+            "CPU s (Telegram: until ready; others: whole run)",
+            "ratio to bare PTB",
+        ),
         rows,
     )
     for name, errors in failures.items():
         if errors:
             print(f"{name}: {len(errors)} of {repeat} starts never ready: {errors[0]}")
     ours = results[telegram]
-    print(f"\nTarget: ≤ 2 s with {cases} cases: {ours:.2f} s ({'met' if ours <= 2 else 'missed'})")
-    return {"cases": cases, "seconds": results, "failures": failures}
+    ours_cpu = statistics.median(t[1] for t in times[telegram]) if times[telegram] else float("nan")
+    interpreter = results["python -c (bare interpreter)"]
+    print_table(
+        "Where the start-up's time goes (each measured on its own, so they need not add up)",
+        ("part", "seconds", "note"),
+        [
+            ("the interpreter", interpreter, "python -c, in the same run"),
+            ("imports until the first poll", imports_s, "python -X importtime, one more start"),
+            ("  own time by package", "", ", ".join(f"{n} {t:.2f}" for n, t in heaviest)),
+            ("imports of the run path", phases["imports_s"], "bot.cli, bot.runtime, telegram"),
+            ("engine + schema check", phases["schema_s"], "require_current, fresh process"),
+            (
+                "catch-up tick (wall / CPU)",
+                f"{phases['tick_s']:.2f} / {phases['tick_cpu_s']:.2f}",
+                f"{int(phases['tick_new'])} rows queued; behind the first poll, in a thread",
+            ),
+            (
+                "the rest (catalogue, getMe, setMyCommands, lease)",
+                ours - imports_s - phases["schema_s"],
+                "to the first poll, less imports and schema",
+            ),
+        ],
+    )
+    print(
+        f"\nTarget 5 (start-up): ≤ 1 s from spawn to the first getUpdates with {cases} cases: "
+        f"{ours:.2f} s median, of which {ours_cpu:.2f} s CPU ({'met' if ours <= 1 else 'missed'}"
+        "; the load is in the header: on a loaded machine the wall time is two to four times a "
+        "quiet one's, while the CPU until ready is the floor a quiet machine cannot go below)"
+    )
+    return {
+        "cases": cases,
+        "seconds": results,
+        "failures": failures,
+        "cpu_to_ready_s": ours_cpu,
+        "imports_s": imports_s,
+        "phases": phases,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -231,8 +431,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5, help="starts per contender")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--phases", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     log_quietly()
+    if args.phases:
+        result = phases_child(args.phases)
+        print(json.dumps(result))
+        return result
     if args.child:
         asyncio.run(baseline_child())
         return {}

@@ -48,6 +48,7 @@ from bot.health import listening, serve_health
 from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
 from bot.log_safety import configure_logging, register_secrets_from_env
+from bot.malloc_arenas import limit_malloc_arenas
 from bot.metrics import Metrics
 from bot.operator_cli import add_operator_commands, is_operator_command, run_operator_command
 from bot.pipeline import Pipeline
@@ -315,7 +316,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         except DataKeyError as exc:
             print(f"samverkan: {exc}", file=sys.stderr)
             return EXIT_KEY
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, config.sqlite_synchronous)
     try:
         return _dispatch(args, config, engine)
     except DataKeyError as exc:
@@ -347,6 +348,8 @@ def _dispatch(args: argparse.Namespace, config: Config, engine: Engine) -> int:
                 return EXIT_USAGE
             require_current(engine)
             active_keyring()  # refuses to start without a data key, with the fix in the message
+            # Before any thread starts: each would otherwise grow a malloc arena of its own.
+            limit_malloc_arenas()
             return _serve(config, engine)
         case "db":
             return _db(args, engine)

@@ -27,6 +27,7 @@ from bot.nudge_config import (
     report_config,
 )
 from bot.scheduler import TickerSettings
+from storage.db import SqliteSynchronous
 
 DATABASE_URL_ENV = "SAMVERKAN_DATABASE_URL"
 # What Telegram accepts as a webhook secret_token.
@@ -220,6 +221,8 @@ class Config:
     """Everything the bot reads at start."""
 
     database_url: str = field(default_factory=default_database_url)
+    # NORMAL survives a crash of the bot; FULL also a power loss (storage/db.py).
+    sqlite_synchronous: SqliteSynchronous = SqliteSynchronous.NORMAL
     default_locale: str = "sv"
     timezone: str = "Europe/Stockholm"
     console_enabled: bool = True
@@ -312,6 +315,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         raise ConfigError(str(exc)) from exc
     config = Config(
         database_url=env.get(DATABASE_URL_ENV) or _database_url(data),
+        sqlite_synchronous=_sqlite_synchronous(data),
         default_locale=_get(data, "bot", "default_locale", str, "sv"),
         timezone=_get(data, "bot", "timezone", str, "Europe/Stockholm"),
         console_enabled=_get(data, "console", "enabled", bool, True),
@@ -328,6 +332,18 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     )
     _validate(config)
     return config
+
+
+def _sqlite_synchronous(data: dict[str, Any]) -> SqliteSynchronous:
+    """[database] sqlite_synchronous: NORMAL or FULL, spelled exactly (no silent fallback)."""
+    value = data.get("database", {}).get("sqlite_synchronous", SqliteSynchronous.NORMAL.value)
+    if value not in {s.value for s in SqliteSynchronous}:
+        raise ConfigError(
+            '[database] sqlite_synchronous must be "NORMAL" or "FULL", got '
+            f"{value!r} (NORMAL: a crash of the bot loses nothing, a power loss may roll back the "
+            "last commits; FULL: survives a power loss too, at an fsync per commit)"
+        )
+    return SqliteSynchronous(value)
 
 
 def _database_url(data: dict[str, Any]) -> str:

@@ -8,14 +8,16 @@ no case free text beyond the place and the video link the invitation already nam
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-from icalendar import Calendar, Event
+from typing import TYPE_CHECKING
 
 from bot.catalogue import Catalogue, RenderedFile, TextFormat
 from bot.delivery import PermanentSendError
 from flows.meeting_info import ICS_KIND
 from flows.replies import Params
 from storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 MEDIA_TYPE = "text/calendar"
 PRODID = "-//Samverkansboten//samverkansboten//SV"
@@ -79,6 +81,10 @@ def _event(
     meeting_id: int, starts: datetime, minutes: int, catalogue: Catalogue, locale: str
 ) -> Event:
     """The event's fields every version of the file has."""
+    # Imported here: icalendar takes a tenth of a second to import, on every start of the bot
+    # (bench/startup.py), and calendar files are made seldom.
+    from icalendar import Event
+
     event = Event()
     # A stable UID: a calendar that imports the file again updates the same event.
     event.add("uid", f"meeting-{meeting_id}@samverkansboten")
@@ -91,6 +97,8 @@ def _event(
 
 def _file(event: Event, starts: datetime, method: str) -> RenderedFile:
     """The calendar around the event, with its time zone."""
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

@@ -1,11 +1,20 @@
-"""The plan timeline picture: actions on a time axis, one row per owner, coloured by status."""
+"""The plan timeline picture: actions on a time axis, one row per owner, coloured by status.
+
+The picture is drawn by matplotlib in a short-lived child process (bot/timeline_draw.py), so
+the bot's own process never loads it: matplotlib would stay in its memory for good, 50-60
+MiB of the peak that bench/memory.py measures. The child gets a plain description (rows,
+dates, colours, the labels' text) on its stdin and nothing else: no database, no keys.
+"""
 
 from __future__ import annotations
 
-import io
+import json
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows.coordination import ActionItem, ActionStatus
@@ -22,6 +31,15 @@ STATUS_COLOURS = {
     ActionStatus.CANCELLED: "#CCCCCC",
 }
 
+DRAW_SCRIPT = Path(__file__).resolve().parent / "timeline_draw.py"
+# A picture takes the child about a second (most of it importing matplotlib); a child that
+# hangs must not hold the delivery worker for ever.
+DRAW_TIMEOUT_S = 60.0
+
+
+class TimelineError(RuntimeError):
+    """The drawing child failed; the message says how, never what was drawn."""
+
 
 @dataclass(frozen=True, slots=True)
 class CheckinMarks:
@@ -29,6 +47,53 @@ class CheckinMarks:
 
     row: str
     marks: Sequence[tuple[date, str]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineSpec:
+    """What the picture shows, in plain values: the drawing child's whole input."""
+
+    title: str
+    today: str
+    today_label: str
+    rows: list[str]
+    # (due date ISO, row index, colour) per action shown, in the plan's order.
+    dots: list[tuple[str, int, str]]
+    # (date ISO, label) per meeting, on the last row.
+    marks: list[tuple[str, str]]
+    # (colour, status name) for the statuses in the picture, in ActionStatus order.
+    legend: list[tuple[str, str]]
+
+
+def timeline_spec(
+    actions: Sequence[ActionItem],
+    today: date,
+    title: str,
+    owner_name: Callable[[ActionItem], str],
+    status_name: Callable[[ActionStatus], str],
+    today_label: str,
+    checkins: CheckinMarks | None = None,
+) -> TimelineSpec:
+    """The picture's description: each action a dot at its due date on its owner's row."""
+    live = [a for a in actions if a.status is not ActionStatus.CANCELLED]
+    owners = list(dict.fromkeys(owner_name(a) for a in live))
+    # The meetings' check-ins get the last row, so the plan and how the meetings felt read
+    # on one time axis.
+    marks = tuple(checkins.marks) if checkins else ()
+    if marks and checkins is not None:
+        owners.append(checkins.row)
+    shown = [s for s in ActionStatus if any(a.status is s for a in live)]
+    return TimelineSpec(
+        title=title,
+        today=today.isoformat(),
+        today_label=today_label,
+        rows=owners,
+        dots=[
+            (a.due.isoformat(), owners.index(owner_name(a)), STATUS_COLOURS[a.status]) for a in live
+        ],
+        marks=[(day.isoformat(), label) for day, label in marks],
+        legend=[(STATUS_COLOURS[s], status_name(s)) for s in shown],
+    )
 
 
 def render_timeline(
@@ -40,11 +105,29 @@ def render_timeline(
     today_label: str,
     checkins: CheckinMarks | None = None,
 ) -> bytes:
-    """A PNG of the plan: each action a dot at its due date on its owner's row."""
-    figure = timeline_figure(actions, today, title, owner_name, status_name, today_label, checkins)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    """A PNG of the plan, drawn in a child process (blocking: call it off the event loop)."""
+    spec = timeline_spec(actions, today, title, owner_name, status_name, today_label, checkins)
+    return draw_in_child(spec)
+
+
+def draw_in_child(spec: TimelineSpec) -> bytes:
+    """Runs bot/timeline_draw.py on the description and returns its PNG."""
+    # -I: isolated, so neither the script's folder (bot/, whose module names could shadow
+    # the standard library's) nor PYTHON* variables reach the child's imports.
+    try:
+        result = subprocess.run(
+            [sys.executable, "-I", str(DRAW_SCRIPT)],
+            input=json.dumps(asdict(spec)).encode("utf-8"),
+            capture_output=True,
+            timeout=DRAW_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise TimelineError(f"drawing the timeline took over {DRAW_TIMEOUT_S:.0f} s") from exc
+    if result.returncode != 0 or not result.stdout.startswith(b"\x89PNG"):
+        # Its stderr may quote the labels (names): only the exit status is told.
+        raise TimelineError(f"drawing the timeline failed (exit {result.returncode})")
+    return result.stdout
 
 
 def timeline_figure(
@@ -56,62 +139,10 @@ def timeline_figure(
     today_label: str,
     checkins: CheckinMarks | None = None,
 ) -> Figure:
-    """The plan's picture as a matplotlib figure (render_timeline makes it a PNG)."""
-    # Imported here, not at the top: matplotlib takes a noticeable part of a second to
-    # import, and every `samverkan run` would pay for it at start-up (bench/startup.py).
-    import matplotlib
+    """The plan's picture as a matplotlib figure in this process (for tests of its layout)."""
+    from bot.timeline_draw import figure_from_spec
 
-    # No display on a server: render straight to PNG bytes.
-    matplotlib.use("Agg")
-    from matplotlib import dates as mdates
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
-    live = [a for a in actions if a.status is not ActionStatus.CANCELLED]
-    owners = list(dict.fromkeys(owner_name(a) for a in live))
-    # The meetings' check-ins get the last row, so the plan and how the meetings felt read
-    # on one time axis.
-    marks = tuple(checkins.marks) if checkins else ()
-    if marks and checkins is not None:
-        owners.append(checkins.row)
-    # Constrained layout makes room for the slanted dates and, below them, the legend.
-    figure = Figure(figsize=(8, 1.6 + 0.6 * max(len(owners), 1)), dpi=100, layout="constrained")
-    axes = figure.subplots()
-    for action in live:
-        row = owners.index(owner_name(action))
-        axes.plot(
-            [mdates.date2num(action.due)],
-            [row],
-            marker="o",
-            markersize=12,
-            color=STATUS_COLOURS[action.status],
-            linestyle="none",
-        )
-    for day, label in marks:
-        x = mdates.date2num(day)
-        axes.plot([x], [len(owners) - 1], marker="D", markersize=10, color="#E69F00")
-        axes.text(x, len(owners) - 1.35, label, ha="center", fontsize=7)
-    axes.axvline(mdates.date2num(today), color="#444444", linestyle="--", linewidth=1)
-    axes.text(mdates.date2num(today), -0.6, today_label, ha="center", fontsize=8)
-    axes.set_yticks(range(len(owners)), owners)
-    axes.set_ylim(-0.8, max(len(owners), 1) - 0.2)
-    axes.invert_yaxis()
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-    figure.autofmt_xdate()
-    axes.set_title(title)
-    # The legend names only the statuses in the picture, so every colour seen means something.
-    # It sits below the whole plot, dates included: placed under the axes it covered the dates.
-    shown = [s for s in ActionStatus if any(a.status is s for a in live)]
-    figure.legend(
-        handles=[
-            Line2D(
-                [], [], marker="o", linestyle="none", color=STATUS_COLOURS[s], label=status_name(s)
-            )
-            for s in shown
-        ],
-        loc="outside lower center",
-        ncol=max(len(shown), 1),
-        frameon=False,
-        fontsize=8,
-    )
-    return figure
+    spec = timeline_spec(actions, today, title, owner_name, status_name, today_label, checkins)
+    # Through JSON, exactly as the child receives it.
+    plain = json.loads(json.dumps(asdict(spec)))
+    return figure_from_spec(plain)

@@ -57,10 +57,15 @@ def test_scale_ticks_once_per_nudge_and_uses_the_index(capsys: pytest.CaptureFix
         assert size["messages"] == 2 * 12  # two rounds, each a fresh young person's 12
         assert len(size["round_msg_ms"]) == len(size["round_steady_ms"]) == 2
         assert size["steady_tick_new"] == 0  # the product's sources enqueue nothing twice
+        # Each round's catch-up tick had a day's due work, on its own copy of the database.
+        assert len(size["round_catchup_ms"]) == 2 and size["catchup_new"] > 0
     assert len(result["ratios"]["message"]) == 2  # one ratio per round, not one per run
     assert "ix_plan_action_status_due" in " ".join(result["sizes"][-1]["plan"])
     assert "ix_meeting_starts" in " ".join(result["sizes"][-1]["meetings_plan"])
-    assert "Round by round" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Round by round" in out
+    assert "Target 7 (scale)" in out and "product tick with a day's due work" in out
+    assert all(isinstance(met, bool) for met in result["verdicts"].values())
 
 
 def test_scale_says_when_a_size_has_too_few_young_people() -> None:
@@ -68,11 +73,19 @@ def test_scale_says_when_a_size_has_too_few_young_people() -> None:
         scale.main(["--sizes", "4", "--users", "2", "--rounds", "2", "--no-postgres"])
 
 
-def test_memory_runs_each_side_in_its_own_process(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.slow
+def test_memory_measures_the_real_bot_through_a_burst_and_a_picture(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     result = memory.main(["--cases", "6", "--messages", "24"])
-    assert result["ours"]["messages"] == 24
+    ours = result["ours"]
+    assert ours["messages"] == 24  # every update of the burst reached the real bot's inbox
+    assert ours["picture_sent"]  # the report picture was drawn and sent to the Bot API
+    assert not ours["matplotlib_in_bot"]  # drawn in a child: never mapped into the bot
+    assert ours["peak"] >= ours["after_burst"] > 0 and ours["inboxed"] > 0
     assert result["baseline"]["messages"] == 24
-    assert result["ours"]["peak"] > 0
+    out = capsys.readouterr().out
+    assert "Target 5 (memory)" in out and ("(met)" in out or "(missed)" in out)
 
 
 def test_delivery_sends_every_nudge_once_through_the_product_and_says_met_or_missed(
@@ -102,3 +115,7 @@ def test_startup_reaches_ready(capsys: pytest.CaptureFixture[str]) -> None:
         "samverkan run, Telegram, 5 cases",  # ready = its first getUpdates reached us
     }
     assert not any(result["failures"].values())  # every start got ready
+    assert result["imports_s"] > 0 and result["phases"]["schema_s"] > 0  # where the time went
+    assert result["cpu_to_ready_s"] > 0  # read from /proc when the bot first polled
+    out = capsys.readouterr().out
+    assert "Target 5 (start-up)" in out and ("(met" in out or "(missed" in out)
