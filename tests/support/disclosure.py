@@ -31,6 +31,7 @@ from bot.followup_report import TimelinePngFile, build_followup
 from bot.followup_report import file_makers as report_file_makers
 from bot.handler import EventHandler
 from bot.ics import meeting_file_makers
+from bot.one_message import message_ids
 from bot.privacy_files import PersonalDataFile
 from flows.conversation import (
     ChoiceMade,
@@ -394,7 +395,7 @@ class FamilyWorld:
         self.transcript.append(
             f"{ref.user_id}@{ref.chat_id}: {shown} → {', '.join(r.message for r in turn)}"
         )
-        self.last_turn[ref] = tuple(r.message for r in turn)
+        self.last_turn[ref] = tuple(message for r in turn for message in message_ids(r))
         before = self.offered.get(ref)
         self._follow(member, ref, event, turn, before, tapped)
         with_choices = [r for r in turn if r.choices]
@@ -420,7 +421,9 @@ class FamilyWorld:
         tapped: Choice | None,
     ) -> None:
         """Updates the canaries from what this event did, as the bot told its writer."""
-        ids = [r.message for r in turn]
+        # Every part of a combined message (bot/one_message.py): "request.sent" rides along
+        # with the menu after it, and says what the text became all the same.
+        ids = [message for r in turn for message in message_ids(r)]
         if "privacy.forgotten" in ids:
             self.erased.add(member.key)
         if "consent.withdrawn" in ids:
