@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from flows.conversation import Command, CommandIssued, Event, ReminderDue
 from flows.coordinator_reminders import reminder_key
 from flows.domain import Agenda, Role, SharedContribution
-from flows.engine import StepContext, Transition
+from flows.engine import StepContext
 from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sharing import Readers
 from flows.sidetrack_roles import SidetrackRoles
-from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
+from flows.steps import BACK_TO_MEMBER, Step, StepFlow, Turn, declared
 
 FLOW_NAME = "agenda_reading"
 BACK = Choice("back", "common.back")
@@ -47,17 +47,12 @@ def _shown(turn: Turn) -> Reply:
     return agenda_for_reader(turn.ctx)
 
 
-def _back(turn: Turn) -> Transition:
-    """Anything goes back to where the member was."""
-    return turn.done()
-
-
 STEPS = (
     Step(
         "shown",
         show=_shown,
-        choices={BACK.id: Then(_back, to=(DONE,))},
-        otherwise=Then(_back, to=(DONE,)),
+        choices={BACK.id: BACK_TO_MEMBER},
+        otherwise=BACK_TO_MEMBER,
         help="sharing.agenda_chat.help",
     ),
 )

@@ -37,7 +37,7 @@ from flows.domain import FAMILY_ROLES, Role
 from flows.engine import FlowState, StepContext, Transition
 from flows.replies import Choice, ParamValue, say
 from flows.sidetrack_roles import SidetrackRoles
-from flows.steps import DONE, Go, Step, StepFlow, Then, Turn, declared
+from flows.steps import BACK_TO_MEMBER, Go, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "family_plan"
 # A menu choice with this id opens the plan from any flow.
@@ -93,11 +93,6 @@ def _open_action(turn: Turn) -> Transition:
         # The gate's rule 6: only an owner (or a coordinator) answers for an action.
         return turn.go(SHOWN, say("status.not_yours"), mine=0)
     return _dialog(turn).begin(action)
-
-
-def _back(turn: Turn) -> Transition:
-    """Tillbaka, or anything else, returns to where the member was."""
-    return turn.done()
 
 
 def _dialog(turn: Turn) -> StatusDialog:
@@ -159,9 +154,9 @@ STEPS = (
         choices={
             WHOLE_PLAN.id: Go(SHOWN, mine=0),
             "a:": Then(_open_action, to=(StatusStep.PICK.value, SHOWN)),
-            BACK.id: Then(_back, to=(DONE,)),
+            BACK.id: BACK_TO_MEMBER,
         },
-        otherwise=Then(_back, to=(DONE,)),
+        otherwise=BACK_TO_MEMBER,
         help="plan.help",
     ),
     _status_step(

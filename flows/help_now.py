@@ -15,9 +15,8 @@ stateDiagram-v2
 from __future__ import annotations
 
 from flows.conversation import ChoiceMade, Event
-from flows.engine import Transition
 from flows.replies import Choice, Reply, say
-from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
+from flows.steps import BACK_TO_MEMBER, Step, StepFlow, Turn, declared
 
 FLOW_NAME = "help_now"
 # A menu choice with this id opens the help from any flow.
@@ -40,17 +39,12 @@ def _shown(turn: Turn) -> Reply:
     return say("help_now.info", BACK)
 
 
-def _back(turn: Turn) -> Transition:
-    """Tillbaka, or anything else, returns to the member's own flow."""
-    return turn.done()
-
-
 STEPS = (
     Step(
         "shown",
         show=_shown,
-        choices={BACK.id: Then(_back, to=(DONE,))},
-        otherwise=Then(_back, to=(DONE,)),
+        choices={BACK.id: BACK_TO_MEMBER},
+        otherwise=BACK_TO_MEMBER,
         help="help_now.help",
     ),
 )

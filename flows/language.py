@@ -22,7 +22,7 @@ from flows.replies import Choice, Reply
 
 # Languages are nobody's words: every text here is fine in any chat.
 from flows.replies import say_to_anyone as say
-from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
+from flows.steps import BACK_TO_MEMBER, DONE, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "language"
 PREFIX = "lang:"
@@ -65,17 +65,12 @@ def _save(turn: Turn) -> Transition:
     return Transition(RETURN, (say("language.saved", code=code),), locale=code)
 
 
-def _back(turn: Turn) -> Transition:
-    """Tillbaka, or anything else, changes nothing."""
-    return turn.done()
-
-
 STEPS = (
     Step(
         "pick",
         show=_pick,
-        choices={PREFIX: Then(_save, to=(DONE,)), BACK.id: Then(_back, to=(DONE,))},
-        otherwise=Then(_back, to=(DONE,)),
+        choices={PREFIX: Then(_save, to=(DONE,)), BACK.id: BACK_TO_MEMBER},
+        otherwise=BACK_TO_MEMBER,
         help="language.help",
     ),
 )

@@ -22,7 +22,7 @@ from flows import steps
 from flows.conversation import ChoiceMade, Command, CommandIssued, Event
 from flows.engine import FlowState, Transition
 from flows.replies import Attachment, Audience, Choice, ParamValue, Reply, say, to_family
-from flows.steps import DONE, Go, StepFlow, Then, Turn, declared
+from flows.steps import BACK_TO_MEMBER, DONE, Go, StepFlow, Turn, declared
 from flows.who_is_who import who_reply
 
 FLOW_NAME = "meeting_info"
@@ -75,25 +75,20 @@ def _who(turn: Turn) -> Reply:
     return who_reply(turn.ctx, MEETING, BACK)
 
 
-def _back(turn: Turn) -> Transition:
-    """Tillbaka, or text typed here, goes back to where the member was."""
-    return turn.done()
-
-
 STEPS = (
     steps.Step(
         Step.SHOWN.value,
         show=_info,
-        choices={WHO.id: Go(Step.WHO.value), BACK.id: Then(_back, to=(DONE,))},
-        otherwise=Then(_back, to=(DONE,)),
+        choices={WHO.id: Go(Step.WHO.value), BACK.id: BACK_TO_MEMBER},
+        otherwise=BACK_TO_MEMBER,
         handovers=(DONE,),
         help="meeting.help",
     ),
     steps.Step(
         Step.WHO.value,
         show=_who,
-        choices={MEETING.id: Go(Step.SHOWN.value), BACK.id: Then(_back, to=(DONE,))},
-        otherwise=Then(_back, to=(DONE,)),
+        choices={MEETING.id: Go(Step.SHOWN.value), BACK.id: BACK_TO_MEMBER},
+        otherwise=BACK_TO_MEMBER,
         help="meeting.help",
     ),
 )

@@ -37,7 +37,7 @@ from flows.domain import FAMILY_ROLES, Agenda, MeetingNeedItem, Role
 from flows.engine import StepContext, Transition
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
-from flows.steps import DONE, Go, StepFlow, Then, Turn, declared
+from flows.steps import BACK_TO_MEMBER, DONE, Go, StepFlow, Then, Turn, declared
 from flows.steps import Step as StepDef
 from flows.text_rules import CleanText, clean_text
 
@@ -124,11 +124,6 @@ def _ask_other(turn: Turn) -> Reply:
     return say("needs.other_ask", Choice("none", "needs.nothing_more"), max=OTHER_MAX_CHARS)
 
 
-def _back(turn: Turn) -> Transition:
-    """Back to the member's own flow; nothing is stored."""
-    return turn.done()
-
-
 def _need_text(turn: Turn) -> Transition:
     """The language is written, not tapped."""
     return turn.again(say("common.need_text"))
@@ -168,7 +163,7 @@ STEPS = (
         show=_ask_interpreter,
         choices={"yes": Go(Step.LANGUAGE.value), "no": Go(Step.OTHER.value)},
         # "Tillbaka", and anything else: back to the menu, as it was.
-        otherwise=Then(_back, to=(DONE,)),
+        otherwise=BACK_TO_MEMBER,
         help="needs.help",
     ),
     StepDef(

@@ -33,7 +33,7 @@ from flows.meeting_notes_ports import QuestionStatus, notes_port
 from flows.reminder_ports import ReminderPorts
 from flows.replies import Choice, ParamValue, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
-from flows.steps import DONE, Step, StepFlow, Then, Turn, declared
+from flows.steps import BACK_TO_MEMBER, Step, StepFlow, Then, Turn, declared
 
 FLOW_NAME = "meeting_notes"
 OPEN_CHOICE = FAMILY_OPEN.id
@@ -116,20 +116,15 @@ def _no_answer(turn: Turn) -> Transition:
     return replace(turn.again(say("notes.no_answer_told")), notices=notices)
 
 
-def _back(turn: Turn) -> Transition:
-    """Tillbaka, or anything else, goes back to where she was."""
-    return turn.done()
-
-
 STEPS = (
     Step(
         SHOWN,
         show=_shown,
         choices={
             NO_ANSWER_PREFIX: Then(_no_answer, to=(SHOWN,)),
-            BACK.id: Then(_back, to=(DONE,)),
+            BACK.id: BACK_TO_MEMBER,
         },
-        otherwise=Then(_back, to=(DONE,)),
+        otherwise=BACK_TO_MEMBER,
         help="notes.help",
     ),
 )

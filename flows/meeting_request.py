@@ -23,7 +23,7 @@ from flows.domain import FAMILY_ROLES, Role
 from flows.engine import Notice, Transition
 from flows.replies import Choice, Reply, say
 from flows.sidetrack_roles import SidetrackRoles
-from flows.steps import DONE, Go, Step, StepFlow, Then, Turn, declared
+from flows.steps import BACK_TO_MEMBER, DONE, Go, Step, StepFlow, Then, Turn, declared
 from flows.text_rules import CleanText, clean_text
 
 FLOW_NAME = "meeting_request"
@@ -61,11 +61,6 @@ def _waiting(turn: Turn) -> Reply | Transition:
 def _ask(turn: Turn) -> Reply:
     """Asks for a short reason."""
     return say("request.ask", CANCEL, max=REASON_MAX_CHARS)
-
-
-def _back(turn: Turn) -> Transition:
-    """Tillbaka, or anything else, goes back to where the member was."""
-    return turn.done()
 
 
 def _cancel(turn: Turn) -> Transition:
@@ -112,8 +107,8 @@ STEPS = (
     Step(
         "waiting",
         show=_waiting,
-        choices={AGAIN.id: Go("ask"), BACK.id: Then(_back, to=(DONE,))},
-        otherwise=Then(_back, to=(DONE,)),
+        choices={AGAIN.id: Go("ask"), BACK.id: BACK_TO_MEMBER},
+        otherwise=BACK_TO_MEMBER,
         handovers=("ask",),
         help="request.help",
     ),

@@ -121,6 +121,16 @@ class Then:
 Action = Go | Then
 
 
+def _back_to_member(turn: Turn) -> Transition:
+    """Goes back to the member's own flow, saying nothing more."""
+    return turn.done()
+
+
+# A sidetrack's "Tillbaka" (and, where a step says so, anything typed or tapped there): back to
+# the member's own flow, nothing stored.
+BACK_TO_MEMBER = Then(_back_to_member, to=(DONE,))
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One step of a flow, declared in one place.
