@@ -268,8 +268,14 @@ class StepFlow:
     def leads(self, step: str) -> frozenset[str]:
         """The steps `step` may end in: itself (shown again), those it leads to, and those
         these hand over to when they cannot be shown (a list that became empty), and so on."""
-        reached = {step, *(target for target, _ in self.steps[step].leads())}
-        pending = list(reached - {step})
+        return self.handed_over((target for target, _ in self.steps[step].leads()), {step})
+
+    def handed_over(self, shown: Iterable[str], seen: Iterable[str] = ()) -> frozenset[str]:
+        """Where showing these steps may end: they, and the steps they hand over to when
+        they cannot be shown, and so on (`seen`: counted in, their handovers not followed)."""
+        reached = set(seen)
+        pending = [s for s in shown if s not in reached]
+        reached.update(pending)
         while pending:
             target = self.steps.get(pending.pop())
             for handover in target.handovers if target is not None else ():

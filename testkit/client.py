@@ -240,15 +240,9 @@ def _check_declared(before: FlowState | None, after: FlowState) -> None:
         raise UndeclaredStep(f"{flow.name}: {before.step} -> {after.step} is not in its table")
 
 
-def _opening(flow: StepFlow) -> set[str]:
+def _opening(flow: StepFlow) -> frozenset[str]:
     """Where starting the flow may land: its home step, or what the home hands over to."""
-    reached, pending = {flow.home_step}, [flow.home_step]
-    while pending:
-        for handover in flow.steps[pending.pop()].handovers:
-            if handover in flow.steps and handover not in reached:
-                reached.add(handover)
-                pending.append(handover)
-    return reached
+    return flow.handed_over([flow.home_step])
 
 
 def _check_catalogue(replies: Sequence[Reply]) -> None:
