@@ -44,7 +44,6 @@ if __package__ in (None, ""):
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
-from telegram.request import RequestData
 
 from bench.common import IDENTITY, catalogue, fresh_sqlite, seed, sessions_for
 from bench.report import header, log_quietly, print_table
@@ -81,36 +80,6 @@ FULL_ANSWER_P95 = 0.5
 CHAT_BURST_PER_SECOND = 2
 CHAT_SUSTAINED_WINDOW = 10.0
 CHAT_SUSTAINED_MAX = 10
-SEND_METHODS = ("sendMessage", "sendDocument", "sendPhoto")
-
-
-class RoundTripNetwork(FakeTelegramNetwork):
-    """The fake Bot API with a round trip; remembers when each chat's messages arrived."""
-
-    def __init__(self, rtt: float) -> None:
-        super().__init__()
-        self.rtt = rtt
-        self.arrivals: dict[str, list[float]] = defaultdict(list)
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        """Half the round trip there, Telegram's answer, half back."""
-        await asyncio.sleep(self.rtt / 2)
-        endpoint = url.rsplit("/", 1)[-1]
-        if endpoint in SEND_METHODS and request_data is not None:
-            chat = str(request_data.json_parameters.get("chat_id"))
-            self.arrivals[chat].append(time.monotonic())
-        answer = await super().do_request(url, method, request_data)
-        await asyncio.sleep(self.rtt / 2)
-        return answer
 
 
 @dataclass
@@ -132,7 +101,7 @@ class Walk:
 def _product(
     sessions: sessionmaker[Session],
     texts: Catalogue,
-    network: RoundTripNetwork,
+    network: FakeTelegramNetwork,
     limits: PacerLimits,
 ) -> tuple[Any, DeliveryLoop, dict[int, datetime]]:
     """The product's Telegram path (as bench/common.build_our_bot, with the real clock, the
@@ -211,11 +180,11 @@ async def _walk(
     return tapped
 
 
-async def _settle(network: RoundTripNetwork, expected: Callable[[], int], limit: float) -> None:
+async def _settle(network: FakeTelegramNetwork, expected: Callable[[], int], limit: float) -> None:
     """Waits until every expected message arrived (or `limit` s passed)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if sum(len(a) for a in network.arrivals.values()) >= expected():
+        if len(network.sent_at) >= expected():
             return
         await asyncio.sleep(0.05)
 
@@ -254,7 +223,7 @@ async def run_product(
     if len(seeded.youth_user_ids) < users:
         raise SystemExit(f"need at least {users} cases for {users} users")
     sessions = sessions_for(engine)
-    network = RoundTripNetwork(rtt)
+    network = FakeTelegramNetwork(round_trip=rtt)
     app, delivery, handled_at = _product(sessions, catalogue(), network, limits)
     await app.initialize()
     factory = UpdateFactory(app.bot)
@@ -281,28 +250,29 @@ async def run_product(
         walk.overtaken += sum(1 for a, b in zip(sorted(mine), handled, strict=True) if a != b)
     # A chat's messages arrive in the order of its rows (one row, one message: no youth
     # answer is longer than one Telegram message).
-    for chat, arrivals in network.arrivals.items():
+    for chat, arrivals in network.arrivals_by_chat().items():
         chat_updates = [u for u, (_step, c) in walk.step_of.items() if c == chat]
         ordered = sorted((row, u) for u in chat_updates for row in rows.get(u, []))
         if len(ordered) != len(arrivals):
             walk.unattributed += abs(len(arrivals) - len(ordered))
         for (_row, update_id), at in zip(ordered, arrivals, strict=False):
             walk.arrived.setdefault(update_id, []).append(at)
-    walk.arrivals = dict(network.arrivals)
+    walk.arrivals = network.arrivals_by_chat()
     engine.dispose()
     return walk
 
 
 async def run_baseline(users: int, rounds: int, interval: float, rtt: float) -> Walk:
     """The bare ConversationHandler on the same network and schedule: one message an update."""
-    network = RoundTripNetwork(rtt)
+    network = FakeTelegramNetwork(round_trip=rtt)
     app = build_baseline(network)
     await app.initialize()
     factory = UpdateFactory(app.bot)
     ids = [8_000_000 + n for n in range(users)]
     for user in ids:
         await app.process_update(factory.text(user, "/start"))
-    network.arrivals.clear()
+    network.sent_at.clear()  # the /start answers are not part of the walk
+    network.sent_to.clear()
     walk = Walk()
     updates: list[tuple[int, Update]] = []
     for n, update in enumerate(youth_updates(factory, ids, rounds)):
@@ -312,11 +282,11 @@ async def run_baseline(users: int, rounds: int, interval: float, rtt: float) -> 
     walk.tapped = await _walk(app, updates, interval, rtt, users)
     await _settle(network, lambda: len(updates), limit=30.0)
     await app.shutdown()
-    for chat, arrivals in network.arrivals.items():
+    for chat, arrivals in network.arrivals_by_chat().items():
         chat_updates = sorted(u for u, (_s, c) in walk.step_of.items() if c == chat)
         for update_id, at in zip(chat_updates, arrivals, strict=False):
             walk.arrived[update_id] = [at]
-    walk.arrivals = dict(network.arrivals)
+    walk.arrivals = network.arrivals_by_chat()
     return walk
 
 

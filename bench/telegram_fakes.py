@@ -70,6 +70,13 @@ class FakeTelegramNetwork(BaseRequest):
         # which runs in the measured process; benches can show it apart from the bot's.
         self.server_cpu = 0.0
 
+    def arrivals_by_chat(self) -> dict[str, list[float]]:
+        """When each chat's messages arrived, in arrival order (from `sent_at`, `sent_to`)."""
+        by_chat: dict[str, list[float]] = {}
+        for chat, at in zip(self.sent_to, self.sent_at, strict=True):
+            by_chat.setdefault(chat, []).append(at)
+        return by_chat
+
     @property
     def read_timeout(self) -> float | None:
         """No network, no timeout."""
