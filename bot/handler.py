@@ -40,7 +40,7 @@ from flows.conversation import (
 )
 from flows.engine import FORGOTTEN, Engine, FlowState, Transition
 from flows.replies import OPEN_PRIVATE_CHAT, Choice, Reply, may_show_in, say_to_anyone
-from storage.outbox_repository import Claim, PendingMessage
+from storage.outbox_repository import Claim, PendingMessage, SentChoices
 from storage.repositories import StaleConversation
 from storage.unit_of_work import UnitOfWork
 
@@ -189,13 +189,17 @@ class EventHandler:
         the chat's only one: a tap, a long text and a group's message cost no statement.
         """
         sent = uow.outbox.newest_choices(ref)
-        if sent is None:
-            return None
+        return None if sent is None else self._as_shown(sent, event)
+
+    def _as_shown(self, sent: SentChoices, event: Event) -> ShownChoices:
+        """Sent choices as the person saw them (words rendered only for a text no number)."""
         ids = tuple(choice.id for choice in sent.choices)
         if self._labels is None or typed_number(event) is not None:
             return ShownChoices(ids)
         render = self._labels
-        return ShownChoices(ids, tuple(render(choice, sent.locale) for choice in sent.choices))
+        earlier = None if sent.earlier is None else self._as_shown(sent.earlier, event)
+        labels = tuple(render(choice, sent.locale) for choice in sent.choices)
+        return ShownChoices(ids, labels, earlier)
 
     def _step(
         self,

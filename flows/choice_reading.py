@@ -12,7 +12,10 @@ rules, in this order:
    buttons (case and spacing ignored, flows.text_rules.same_label), means that button when it is
    a notice's button (a reminder's, sent outside the conversation) or one the conversation
    offers. When that message was a notice, its numbers are the only ones that count: "2" under
-   a reminder with one button is text, not the second line of an older list.
+   a reminder with one button is text, not the second line of an older list. The words of a
+   button are unambiguous, though: words on no button of the notice that are the words of a
+   button of the conversation's own newest list (`ShownChoices.earlier`) mean that button. A
+   reminder that arrives while she reads a prompt does not swallow the answer she types.
 4. Otherwise a number in the range of the offered choices means offered[n-1].
 5. Anything else stays text (an answer, a question the person writes).
 
@@ -44,6 +47,9 @@ class ShownChoices:
 
     ids: tuple[str, ...]
     labels: tuple[str, ...] = ()
+    # When this is a notice: the conversation's own newest list shown before it since the
+    # conversation changed (its words are still read; its numbers are not).
+    earlier: ShownChoices | None = None
 
     @property
     def is_notice(self) -> bool:
@@ -84,6 +90,12 @@ def read_choice(
         if picked is not None and (is_notice_choice(picked) or picked in offered):
             return ChoiceMade(picked)
         if shown.is_notice:
+            earlier = shown.earlier
+            if number is None and earlier is not None:
+                # Words on no button of the reminder: maybe those of her own list's line.
+                behind = _pick(earlier, event.text, None)
+                if behind is not None and behind in offered:
+                    return ChoiceMade(behind)
             # The person looks at a reminder's list: an older list's numbers are not shown.
             return event
     if number is not None and 1 <= number <= len(offered):

@@ -55,6 +55,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from flows.choice_reading import is_notice_choice
 from flows.conversation import ConversationRef
 from flows.domain import Role
 from flows.engine import Notice
@@ -156,10 +157,12 @@ class DropOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SentChoices:
-    """The choices of a sent message, and the language they were shown in."""
+    """The choices of a sent message, and the language they were shown in; when that was a
+    notice, also the conversation's own newest list before it (flows/choice_reading.py)."""
 
     choices: tuple[Choice, ...]
     locale: str
+    earlier: SentChoices | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,11 +527,19 @@ class OutboxRepository:
         the same however long the chat's history; only the few newest are looked at.
         """
         params = {"platform": ref.platform, "chat_id": ref.chat_id, "user_id": ref.user_id}
+        newest: SentChoices | None = None
         for encoded, locale in self._s.execute(_NEWEST_SENT, params):
             choices = decode_choices(encoded)
-            if choices:
-                return SentChoices(choices, locale)
-        return None
+            if not choices:
+                continue
+            if newest is None:
+                newest = SentChoices(choices, locale)
+                if not any(is_notice_choice(c.id) for c in choices):
+                    return newest
+            elif not any(is_notice_choice(c.id) for c in choices):
+                # A notice came after the conversation's own list: both are read.
+                return SentChoices(newest.choices, newest.locale, SentChoices(choices, locale))
+        return newest
 
     def due_ids(self, now: datetime, platform: str, limit: int = 100) -> list[int]:
         """Open rows of a platform due by `now`, oldest first; claims nothing.

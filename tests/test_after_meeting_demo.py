@@ -10,7 +10,9 @@ mötet"; Kim marks the family's action done in /plan; Jonas from BUP reports "Hi
 is told; the next agenda carries the open question over, marked, in the chat and the file.
 
 Piped input is one message a line (only a paste at a real terminal is joined), so the notes
-are one line and the plan is entered an action at a time.
+are one line and the plan is entered an action at a time. The demo's own catch-up tick asks Sara
+for the notes on the wall clock, between any two of her lines; her typed labels are words, so
+they answer her menu whenever that request is printed (flows/choice_reading.py, rule 3).
 """
 
 from __future__ import annotations

@@ -94,3 +94,14 @@ def test_a_long_text_is_never_a_label() -> None:
     label = "x" * 80
     shown = ShownChoices(("n:long",), (label,))
     assert private(label, shown) == TextMessage(label)
+
+
+def test_after_a_reminder_the_words_of_a_line_of_her_own_list_still_are_that_line() -> None:
+    # The reminder came in between her list and her answer: the words she typed are on no
+    # button of the reminder, but they are the words of a line of her own list (words are
+    # unambiguous, unlike a number, which stays the reminder's).
+    behind = ShownChoices(REMINDER.ids, REMINDER.labels, earlier=HER_LIST)
+    assert private("K-1: Skicka remiss", behind) == ChoiceMade("a:2")
+    assert private("visa mina åtgärder", behind) == ChoiceMade("n:pro:list")
+    assert private("2", behind) == TextMessage("2")
+    assert private("Ring skolan", behind) == TextMessage("Ring skolan")

@@ -113,6 +113,19 @@ def test_a_reminders_button_typed_by_its_words_answers_the_reminder(
     assert reply.startswith("Hej Sara! Du har 1 öppen åtgärd."), reply
 
 
+
+def test_the_words_of_her_own_lists_line_still_answer_it_after_a_reminder_came_between(
+    sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
+) -> None:
+    # The reminder is printed while she reads her list; she types the line's words she sees
+    # above it. Words are no number: they answer her list, not "Det förstod jag inte".
+    sara = Terminal(sessions, catalogue, clock)
+    sara.starts()
+    sara.nudge()
+    reply = sara.types("K-1: Skicka remiss (tisdag 1 december)")
+    assert "Skicka remiss (ärende K-1)" in reply, reply
+
+
 def test_the_terminal_translates_lines_and_nothing_more() -> None:
     terminal = ConsoleConnector(io.StringIO(), SARA)
     assert terminal.translate("   ") is None, "an empty line is nothing to answer"
