@@ -85,6 +85,8 @@ FULL_ANSWER_P95 = 0.5
 CHAT_BURST_PER_SECOND = 2
 CHAT_SUSTAINED_WINDOW = 10.0
 CHAT_SUSTAINED_MAX = 10
+# What the pacer counts in the bot's 30 messages a second (bot/pacing.py).
+PACED_METHODS = ("sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup")
 
 
 @dataclass
@@ -103,6 +105,10 @@ class Walk:
     unattributed: int = 0
     # Updates whose step ran after an update of their chat that was tapped later.
     overtaken: int = 0
+    # Bot API calls that count in the bot's 30 a second (new messages, edits, buttons taken
+    # off), and the seconds the taps took (first to last, plus one interval).
+    paced_calls: int = 0
+    span: float = 0.0
 
 
 def _product(
@@ -273,6 +279,9 @@ async def run_product(
             walk.arrived.setdefault(update_id, []).append(at)
     walk.arrivals = network.arrivals_by_chat(new_only=True)
     walk.edits = network.sent_new.count(False)
+    walk.paced_calls = sum(network.calls[m] for m in PACED_METHODS)
+    if walk.tapped:
+        walk.span = max(walk.tapped.values()) - min(walk.tapped.values()) + interval
     engine.dispose()
     return walk
 
@@ -492,6 +501,14 @@ async def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             f"updates handled out of their chat's tap order: {walk.overtaken} of "
             f"{len(walk.step_of)} (a later tap's step ran first)"
         )
+        if walk.span:
+            # Each tap costs two calls (the pressed buttons off, then the answer in place):
+            # past the bot's 30 a second, answers queue in the pacer and arrive late.
+            print(
+                f"Bot API calls the taps asked of the pacer (the bot's limit "
+                f"{connector.per_second}/s): {walk.paced_calls} in {walk.span:.1f} s of tapping "
+                f"= {walk.paced_calls / walk.span:.1f}/s"
+            )
         if walk.unattributed:
             print(f"({walk.unattributed} messages could not be matched to their update)")
     return results
