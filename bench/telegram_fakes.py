@@ -56,10 +56,17 @@ class FakeTelegramNetwork(BaseRequest):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.calls: Counter[str] = Counter()
-        # When each sendMessage arrived, by `clock`: the pacer bench reads its rate from it.
+        # When each message arrived (sendMessage, sendDocument, or editMessageText: an answer
+        # that replaced the tapped message), by `clock`: the pacer bench reads its rate here.
         self.sent_at: list[float] = []
-        # The chat of each sendMessage, in arrival order: a bench checks none got one twice.
+        # The chat of each arrival, in arrival order: a bench checks none got one twice.
         self.sent_to: list[str] = []
+        # Whether each arrival was a new message (False: an edit of one already there).
+        self.sent_new: list[bool] = []
+        # The newest message of each chat (the person's or the bot's, one sequence as on
+        # Telegram) and the bot's newest (the one a person taps a button on).
+        self._newest: dict[str, int] = {}
+        self._newest_bot: dict[str, int] = {}
         self._clock = clock
         # Seconds from sending a request to reading its answer, as over a real network: half
         # on the way there (Telegram counts a message when it arrives), half back.
@@ -70,12 +77,30 @@ class FakeTelegramNetwork(BaseRequest):
         # which runs in the measured process; benches can show it apart from the bot's.
         self.server_cpu = 0.0
 
-    def arrivals_by_chat(self) -> dict[str, list[float]]:
-        """When each chat's messages arrived, in arrival order (from `sent_at`, `sent_to`)."""
+    def arrivals_by_chat(self, *, new_only: bool = False) -> dict[str, list[float]]:
+        """When each chat's messages arrived, in arrival order (from `sent_at`, `sent_to`):
+        new messages and edits (an answer in place of the tapped message), or new only."""
         by_chat: dict[str, list[float]] = {}
-        for chat, at in zip(self.sent_to, self.sent_at, strict=True):
-            by_chat.setdefault(chat, []).append(at)
+        for chat, at, new in zip(self.sent_to, self.sent_at, self.sent_new, strict=True):
+            if new or not new_only:
+                by_chat.setdefault(chat, []).append(at)
         return by_chat
+
+    def clear_arrivals(self) -> None:
+        """Forgets the arrivals so far (a bench's warm-up is not part of its walk)."""
+        self.sent_at.clear()
+        self.sent_to.clear()
+        self.sent_new.clear()
+
+    def person_writes(self, chat_id: str) -> int:
+        """The id Telegram gives a message the person sends now (after every earlier one)."""
+        self._message_id += 1
+        self._newest[chat_id] = self._message_id
+        return self._message_id
+
+    def newest_from_bot(self, chat_id: str) -> int | None:
+        """The bot's newest message in the chat: the one a person taps a button on."""
+        return self._newest_bot.get(chat_id)
 
     @property
     def read_timeout(self) -> float | None:
@@ -110,12 +135,17 @@ class FakeTelegramNetwork(BaseRequest):
         result: object = True
         if endpoint == "getMe":
             result = BOT_USER
-        elif endpoint in ("sendMessage", "sendDocument"):
+        elif endpoint in ("sendMessage", "sendDocument", "editMessageText"):
+            chat = str(params.get("chat_id", ""))
+            new = endpoint != "editMessageText"
             self.sent_at.append(self._clock())
-            self.sent_to.append(str(params.get("chat_id", "")))
-            self._message_id += 1
+            self.sent_to.append(chat)
+            self.sent_new.append(new)
+            if new:
+                self._message_id += 1
+                self._newest[chat] = self._newest_bot[chat] = self._message_id
             result = {
-                "message_id": self._message_id,
+                "message_id": self._message_id if new else int(params.get("message_id", 0)),
                 "date": int(NOW.timestamp()),
                 "chat": {"id": params.get("chat_id", 0), "type": "private"},
                 "from": BOT_USER,
@@ -189,8 +219,9 @@ class UpdateFactory:
         }
         return Update.de_json(data, self.bot)
 
-    def tap(self, user_id: int, choice_id: str) -> Update:
-        """The user taps an inline button under the bot's last message."""
+    def tap(self, user_id: int, choice_id: str, on_message: int | None = None) -> Update:
+        """The user taps an inline button under the bot's last message (`on_message`: its
+        id; by default the update's own number, which is no message the bot sent)."""
         self.next_id = next(_update_ids)
         data = {
             "update_id": self.next_id,
@@ -200,7 +231,7 @@ class UpdateFactory:
                 "chat_instance": f"ci{user_id}",
                 "data": choice_id,
                 "message": {
-                    "message_id": self.next_id,
+                    "message_id": self.next_id if on_message is None else on_message,
                     "date": int(NOW.timestamp()),
                     "chat": {"id": user_id, "type": "private", "first_name": "Bench"},
                     "from": BOT_USER,
@@ -229,6 +260,23 @@ YOUTH_ROUND: tuple[tuple[str, str], ...] = (
     ("tap", "skip"),
     ("tap", "done"),
 )
+
+
+def as_sent_now(update: Update, network: FakeTelegramNetwork, bot: Any) -> Update:
+    """The update as Telegram would number it when the person acts now: a text gets the next
+    message id of the chat, and a tap is on the bot's newest message there (what she sees)."""
+    data = update.to_dict()
+    if "message" in data:
+        chat = str(data["message"]["chat"]["id"])
+        data["message"]["message_id"] = network.person_writes(chat)
+    elif "callback_query" in data:
+        message = data["callback_query"]["message"]
+        newest = network.newest_from_bot(str(message["chat"]["id"]))
+        if newest is not None:
+            message["message_id"] = newest
+    else:
+        return update
+    return Update.de_json(data, bot)
 
 
 def youth_updates(factory: UpdateFactory, user_ids: Sequence[int], rounds: int = 1) -> list[Update]:

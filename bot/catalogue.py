@@ -86,6 +86,9 @@ class RenderedMessage:
     # A combined reply's parts (bot/one_message.py), each rendered on its own: `text` is
     # them joined by a blank line; the deliverer sends them apart when that is too long.
     parts: tuple[str, ...] = ()
+    # The platform's id of a tapped message this one may replace (bot/edit_in_place.py); a
+    # connector that cannot edit, or decides not to, sends it as a new message.
+    edits_message: str | None = None
 
 
 def load_locale(directory: Path) -> dict[str, str]:

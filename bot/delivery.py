@@ -516,8 +516,12 @@ async def _send_rendered(
     limit = transport.capabilities.max_text_length
     # UTF-16 units (as Telegram counts) are never fewer than characters.
     if len(rendered.parts) < 2 or len(rendered.text.encode("utf-16-le")) // 2 <= limit:
+        if message.edits_message is not None:
+            # One message: it may replace the tapped one (bot/edit_in_place.py).
+            rendered = replace(rendered, edits_message=message.edits_message)
         await transport.send(message.chat_id, rendered, message.idempotency_key)
         return
+    # Split into several messages: each is new, none replaces the tapped one.
     *before, last = rendered.parts
     for number, text in enumerate(before, start=1):
         part = RenderedMessage(text, ())

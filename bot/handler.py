@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, system_clock
 from bot.connector import Unreadable
 from bot.delivery import DEFAULT_POLICY, Outgoing
+from bot.edit_in_place import edit_target
 from bot.one_message import combine
 from flows.choice_reading import ShownChoices, may_be_a_choice, typed_number
 from flows.conversation import (
@@ -165,7 +166,8 @@ class EventHandler:
             about = (actor.person_id,) if actor is not None and ref.is_group else ()
             # Checked part by part above, then one message per step (bot/one_message.py).
             combined = combine(transition.replies)
-            replies = self._enqueue_replies(uow, ref, combined, locale, now, about)
+            edits = edit_target(inbound, combined)
+            replies = self._enqueue_replies(uow, ref, combined, locale, now, about, edits)
             ids: list[int] = []
             for notice in transition.notices:
                 ids += uow.outbox.enqueue_notice(notice, now, self._default_locale)
@@ -256,11 +258,12 @@ class EventHandler:
         locale: str,
         now: datetime,
         about: tuple[int, ...] = (),
+        edits: str | None = None,
     ) -> list[PendingMessage]:
         """Writes the replies to the event's chat already claimed by this process: they are
         sent right after the commit without a claim transaction of their own (one
         transaction less for every message)."""
         claim = Claim(self._process_id, now + self._claim_for)
         return uow.outbox.enqueue_claimed(
-            ref.platform, ref.chat_id, replies, locale, now, claim, about
+            ref.platform, ref.chat_id, replies, locale, now, claim, about, edits
         )

@@ -169,6 +169,9 @@ class Inbound:
     ref: ConversationRef
     event: Event
     platform_event_id: str | None = None
+    # The platform's id of the message a tapped button was on (None for anything else): the
+    # answer may replace that message in place (bot/edit_in_place.py). An opaque string.
+    on_message: str | None = None
 
 
 # Half of a UTF-16 pair on its own: JSON and some clients let it through, but it is no

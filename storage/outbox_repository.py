@@ -108,6 +108,8 @@ class PendingMessage:
     unreachable: bool = False
     # When its own sends began to fail (None: they have not); it is parked after a while.
     failing_since: datetime | None = None
+    # The platform's id of the tapped message this reply may replace (bot/edit_in_place.py).
+    edits_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,11 +223,13 @@ class OutboxRepository:
         now: datetime,
         claim: Claim,
         about: tuple[int, ...] = (),
+        edits: str | None = None,
     ) -> list[PendingMessage]:
         """Adds the replies to the chat in hand as rows this process is already sending.
 
         `about` names the people the replies quote (in a group chat, the writer), so that
-        erasing one of them removes the rows still waiting there too.
+        erasing one of them removes the rows still waiting there too. `edits` (for one reply
+        only) is the platform's id of the tapped message it may replace (bot/edit_in_place.py).
 
         They are written exactly as a claim right after the commit would leave them, so
         sending them needs no claim transaction of its own; if the process dies first, they
@@ -240,7 +244,9 @@ class OutboxRepository:
         """
         if not replies:
             return []
-        first = self._insert_claimed(platform, chat_id, replies[0], locale, now, claim, True)
+        # Only a lone reply may replace the tapped message: two would need two messages.
+        edits = edits if len(replies) == 1 else None
+        first = self._insert_claimed(platform, chat_id, replies[0], locale, now, claim, True, edits)
         if first is not None:
             # The chat was free, and the first reply is on its way: the others follow it.
             on_its_way = [first]
@@ -257,12 +263,14 @@ class OutboxRepository:
         if busy and not unreachable:
             older, busy = self._claim_older(platform, chat_id, now, claim)
         if busy or unreachable:
-            added = self._add(platform, chat_id, replies, locale, now)
+            added = self._add(platform, chat_id, replies, locale, now, edits)
             self._add_about([(outbox_id, about) for outbox_id in added if about])
             return older
         claimed: list[PendingMessage] = older
         for reply in replies:
-            sending = self._insert_claimed(platform, chat_id, reply, locale, now, claim)
+            sending = self._insert_claimed(
+                platform, chat_id, reply, locale, now, claim, edits=edits
+            )
             assert sending is not None  # written whatever the chat's state
             claimed.append(sending)
         self._add_about([(p.id, about) for p in claimed if about])
@@ -277,6 +285,7 @@ class OutboxRepository:
         now: datetime,
         claim: Claim,
         if_free: bool = False,
+        edits: str | None = None,
     ) -> PendingMessage | None:
         """Writes one reply claimed by this process; with `if_free`, only when the chat is
         free (nothing older open, not unreachable), else writes nothing and returns None.
@@ -285,7 +294,7 @@ class OutboxRepository:
         to a free chat, nearly every one, costs one statement instead of a look-up and an
         INSERT, and nothing can come between the look and the write.
         """
-        values = _outbox_values(platform, chat_id, reply, locale, now)
+        values = _outbox_values(platform, chat_id, reply, locale, now, edits)
         values.update(
             status=OutboxStatus.SENDING.value,
             attempts=1,
@@ -306,6 +315,7 @@ class OutboxRepository:
             attempts=1,
             due_at=_time_param(reply, DUE_AT_PARAM),
             expires_at=_time_param(reply, EXPIRES_AT_PARAM),
+            edits_message=edits,
         )
 
     def _claim_older(
@@ -494,13 +504,14 @@ class OutboxRepository:
         replies: tuple[Reply, ...],
         locale: str,
         now: datetime,
+        edits: str | None = None,
     ) -> list[int]:
         """Inserts pending rows with fresh random keys, one per reply, in order."""
         # The message path: one prepared INSERT … RETURNING per reply, no ORM objects
         # (a random key cannot collide, so no savepoint is needed).
         return [
             execute_core(
-                self._s, _INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now)
+                self._s, _INSERT_OUTBOX, _outbox_values(platform, chat_id, r, locale, now, edits)
             ).scalar_one()
             for r in replies
         ]
@@ -1005,6 +1016,7 @@ _PENDING_COLUMNS = (
     _OUTBOX.c.due_at,
     _OUTBOX.c.expires_at,
     _OUTBOX.c.failing_since,
+    _OUTBOX.c.edits_message,
 )
 _UNREACHABLE_NOW = (
     select(_UNREACHABLE.c.id)
@@ -1083,7 +1095,7 @@ _CHAT_NOT_FREE = select(
 _CLAIMED_COLUMNS = (
     "platform", "chat_id", "message_id", "params", "choices", "attachment", "locale",
     "status", "attempts", "next_attempt_at", "idempotency_key", "created_at", "due_at",
-    "expires_at", "claimed_by",
+    "expires_at", "claimed_by", "edits_message",
 )  # fmt: skip
 _CLAIMED_VALUES = {c: bindparam(c, type_=_OUTBOX.c[c].type) for c in _CLAIMED_COLUMNS}
 _INSERT_CLAIMED_IF_FREE = (
@@ -1149,7 +1161,12 @@ _FORGET_UNREACHABLE = delete(_UNREACHABLE).where(
 
 
 def _outbox_values(
-    platform: str, chat_id: str, reply: Reply, locale: str, now: datetime
+    platform: str,
+    chat_id: str,
+    reply: Reply,
+    locale: str,
+    now: datetime,
+    edits: str | None = None,
 ) -> dict[str, object]:
     """The columns of a new pending row for one reply, with a fresh random key."""
     return {
@@ -1167,6 +1184,7 @@ def _outbox_values(
         "created_at": now,
         "due_at": _time_param(reply, DUE_AT_PARAM),
         "expires_at": _time_param(reply, EXPIRES_AT_PARAM),
+        "edits_message": edits,
     }
 
 
@@ -1189,6 +1207,7 @@ def _pending(row: Any, *, unreachable: bool, attempts: int | None = None) -> Pen
         expires_at=row.expires_at,
         unreachable=unreachable,
         failing_since=row.failing_since,
+        edits_message=row.edits_message,
     )
 
 

@@ -115,13 +115,15 @@ def test_young_person_joins_by_deep_link_prepares_questions_and_shares_them(
             menu_message, _ = await alex.button("Mina frågor")
             await alex.tap("Mina frågor")
             assert "Du har inga frågor än" in alex.text()
-            # The used keyboard is gone, so it cannot be pressed twice.
+            # The answer replaced the tapped menu in place (issue 26: it was a new message
+            # below it), so the used buttons are gone and cannot be pressed twice.
             [menu_now] = [
                 m
                 for m in await emulator.bot_messages(ALEX.id)
                 if m["message_id"] == menu_message["message_id"]
             ]
-            assert "reply_markup" not in menu_now
+            assert alex.edits == [menu_now] and "Du har inga frågor än" in visible(menu_now)
+            assert not any("Mina frågor" in label for label in alex.labels())
 
             questions_message, _ = await alex.button("Skriv en ny fråga")
             await alex.tap("Skriv en ny fråga")
@@ -201,10 +203,19 @@ def test_a_professional_taps_done_on_a_nudge(
             assert "Tack! Sparat: klar." in sara.text()
             assert "Du har inga öppna åtgärder just nu." in sara.text()
 
-            # The buttons that were used are gone from the nudge and the question...
-            used = {nudge["message_id"], done_message["message_id"]}
-            now_shown = [m for m in await emulator.bot_messages(SARA.id) if m["message_id"] in used]
-            assert len(now_shown) == 2 and all("reply_markup" not in m for m in now_shown)
+            # Each answer replaced the tapped message in place (issue 26: each was a new
+            # message), so the nudge became the question and then the thanks...
+            assert done_message["message_id"] == nudge["message_id"]
+            [now_shown] = [
+                m
+                for m in await emulator.bot_messages(SARA.id)
+                if m["message_id"] == nudge["message_id"]
+            ]
+            assert "Tack! Sparat: klar." in visible(now_shown)
+            assert sara.edits == [now_shown] and sara.labels() == [
+                "Visa igen",
+                "Jag kan inte komma",
+            ]
             # ...and "Klar" pressed again anyway (a second phone) records nothing more.
             await sara.press(done_message["message_id"], done)
             assert "Den knappen är gammal" in sara.text()

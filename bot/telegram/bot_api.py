@@ -29,15 +29,16 @@ from telegram.warnings import PTBUserWarning
 
 SEND_MESSAGE = "sendMessage"
 EDIT_MESSAGE_REPLY_MARKUP = "editMessageReplyMarkup"
+EDIT_MESSAGE_TEXT = "editMessageText"
 
 
 def silence_named_method_hint() -> None:
-    """Ignores the library's "please use Bot.<method>" hint for the two methods called here.
+    """Ignores the library's "please use Bot.<method>" hint for the methods called here.
 
     Adding the same filter again replaces it (the warnings module keeps one of each), so
     calling this for every transport costs nothing and adds nothing.
     """
-    for method in (SEND_MESSAGE, EDIT_MESSAGE_REPLY_MARKUP):
+    for method in (SEND_MESSAGE, EDIT_MESSAGE_REPLY_MARKUP, EDIT_MESSAGE_TEXT):
         warnings.filterwarnings(
             "ignore",
             message=rf"Please use 'Bot\.{method}' instead of 'Bot\.do_api_request",
@@ -50,14 +51,37 @@ def markup_json(markup: InlineKeyboardMarkup) -> str:
     return json.dumps(markup.to_dict())
 
 
-async def send_text(bot: Bot, chat_id: str, text: str, markup: str | None) -> None:
-    """Sends one HTML text, with its buttons (`markup_json`) if any; Telegram's errors are
-    raised as usual."""
+async def send_text(bot: Bot, chat_id: str, text: str, markup: str | None) -> int | None:
+    """Sends one HTML text, with its buttons (`markup_json`) if any, and returns the new
+    message's id (None if Telegram's answer had none); Telegram's errors are raised as usual."""
     params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
     if markup is not None:
         # A string is sent as it is, where a keyboard object would be written out first.
         params["reply_markup"] = markup
-    await bot.do_api_request(SEND_MESSAGE, params)
+    return _message_id(await bot.do_api_request(SEND_MESSAGE, params))
+
+
+async def edit_text(bot: Bot, chat_id: str, message_id: int, text: str, markup: str | None) -> None:
+    """Replaces the text and buttons of one of the bot's messages (no `markup`: no buttons,
+    as Telegram takes an edit without one); Telegram's errors are raised as usual."""
+    params: dict[str, object] = {
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "text": text,
+        "parse_mode": ParseMode.HTML,
+    }
+    if markup is not None:
+        params["reply_markup"] = markup
+    await bot.do_api_request(EDIT_MESSAGE_TEXT, params)
+
+
+def _message_id(answer: object) -> int | None:
+    """The message id in the Bot API's answer to a send, read without parsing the rest."""
+    if isinstance(answer, dict):
+        value = answer.get("message_id")
+        if isinstance(value, int):
+            return value
+    return None
 
 
 async def remove_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:

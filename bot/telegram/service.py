@@ -398,9 +398,21 @@ class TelegramService:
 
     async def _on_update(self, update: Update) -> None:
         """Translates the update and hands it to the pipeline."""
+        self._note_newest(update)
         translated = self.translate(update)
         if translated is not None:
             await self._pipeline.submit(translated)
+
+    def _note_newest(self, update: Update) -> None:
+        """Notes a person's message as the newest in its chat, on arrival (before the chat's
+        turn): an answer then replaces a tapped message only while nothing came after it.
+
+        A tap is not noted: the message it was on may be far up the chat, and only what
+        was sent or written since this process started says which message is the newest.
+        """
+        message = update.message
+        if message is not None:
+            self._transport.newest.saw(str(message.chat.id), message.message_id)
 
     # --- the connector ---------------------------------------------------------------------
 

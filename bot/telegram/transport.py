@@ -15,12 +15,14 @@ from bot.connector import Capabilities, SendLimits
 from bot.delivery import PermanentSendError, RetryAfter
 from bot.pacing import RateLimitedTooOften
 from bot.telegram.bot_api import (
+    edit_text,
     markup_json,
     remove_keyboard,
     send_text,
     silence_named_method_hint,
 )
 from bot.telegram.html_split import CAPTION_LIMIT, split_html, utf16_length
+from bot.telegram.newest import NewestMessages
 from bot.telegram.pacer import Pacer
 from flows.replies import PRIVATE_CHAT_LINK
 
@@ -109,15 +111,20 @@ class TelegramTransport:
     platform = PLATFORM
     capabilities = CAPABILITIES
 
-    def __init__(self, bot: Bot, pacer: Pacer) -> None:
+    def __init__(self, bot: Bot, pacer: Pacer, newest: NewestMessages | None = None) -> None:
         self._bot = bot
         self._pacer = pacer
+        # The newest message of each chat, from the updates received and the messages sent.
+        self.newest = newest or NewestMessages()
         silence_named_method_hint()
 
     async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
-        """Sends one rendered message: split text, keyboard on the last part, then any file."""
+        """Sends one rendered message: in place of the tapped message where it may
+        (bot/edit_in_place.py), else split text, keyboard on the last part, then any file."""
         markup = keyboard_for(message, self._private_chat_url())
         try:
+            if message.edits_message is not None and await self._edited(chat_id, message, markup):
+                return
             if message.file is None:
                 await self._send_texts(chat_id, split_html(message.text), markup)
             elif utf16_length(message.text) <= CAPTION_LIMIT:
@@ -150,6 +157,42 @@ class TelegramTransport:
 
         await self._pacer.send(chat_id, is_group_chat(chat_id), call, new_message=False)
 
+    async def _edited(
+        self, chat_id: str, message: RenderedMessage, markup: Keyboard | None
+    ) -> bool:
+        """Replaces the tapped message's text and buttons with the message; False when it
+        may not or Telegram refused, and the message is to be sent as a new one instead.
+
+        An edit is not spaced like a new message in the chat (the pacer still counts it in
+        the bot's 30 a second). It is made only when the tapped message is still the newest
+        in the chat as far as this process knows, and the text fits in one message.
+        """
+        target = message.edits_message
+        if target is None or not target.isdigit() or is_group_chat(chat_id):
+            return False
+        if message.file is not None or not self.newest.is_newest(chat_id, int(target)):
+            return False
+        parts = split_html(message.text)
+        if len(parts) > 1:
+            return False
+        text = parts[0] if parts else "…"  # Telegram needs some text, as in _send_texts
+
+        async def call() -> None:
+            buttons = markup.json if markup is not None else None
+            await edit_text(self._bot, chat_id, int(target), text, buttons)
+
+        try:
+            await self._pacer.send(chat_id, False, call, new_message=False)
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                # The message already shows this (a retry after a crash re-edits the same).
+                return True
+            # Gone, too old to edit, or any other refusal: a new message instead. Telegram's
+            # reason ("message to edit not found") holds no one's words.
+            log.info("Bot API refused an edit, sent as a new message: %s", exc.message)
+            return False
+        return True
+
     def _private_chat_url(self) -> str | None:
         """The t.me link to the bot's private chat, once the bot knows its username."""
         try:
@@ -169,7 +212,9 @@ class TelegramTransport:
 
             async def call(part: str = part, last: bool = last) -> None:
                 buttons = markup.json if markup is not None and last else None
-                await send_text(self._bot, chat_id, part, buttons)
+                sent = await send_text(self._bot, chat_id, part, buttons)
+                if sent is not None:
+                    self.newest.saw(chat_id, sent)
 
             await self._pacer.send(chat_id, group, call)
 
@@ -185,6 +230,12 @@ class TelegramTransport:
         buttons = markup.markup if markup is not None else None
 
         async def call() -> Message:
+            sent = await send(as_photo)
+            self.newest.saw(chat_id, sent.message_id)
+            return sent
+
+        async def send(as_photo: bool) -> Message:
+            """The photo or the document itself."""
             if as_photo:
                 return await self._bot.send_photo(
                     chat_id,

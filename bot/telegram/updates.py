@@ -60,7 +60,9 @@ def translate(update: Update, bot: BotIdentity) -> Inbound | NotText | Ignored:
         if query.data is None or query.message is None:
             return Ignored.UNSUPPORTED
         ref = conversation_ref(query.message.chat.id, query.from_user.id)
-        return Inbound(ref, ChoiceMade(query.data), event_id(bot, update.update_id))
+        # Which message was tapped: its answer may replace it (bot/edit_in_place.py).
+        on_message = str(query.message.message_id)
+        return Inbound(ref, ChoiceMade(query.data), event_id(bot, update.update_id), on_message)
     message = update.message
     if message is None:
         return Ignored.UNSUPPORTED

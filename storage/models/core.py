@@ -374,6 +374,10 @@ class Outbox(Base):
     # When this message's own sends began to fail (migration 0014): it is parked (failed) once
     # it has failed this long, so its chat's later messages go on. Rate limits do not count.
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The platform's id of the message a tap was on, when this reply may replace it in place
+    # (migration 0025; bot/edit_in_place.py): the connector decides at send time whether it
+    # can, and otherwise sends a new message. Not case data: a platform's message number.
+    edits_message: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxAbout(Base):

@@ -64,6 +64,9 @@ class RunningBot:
     bot_id: int
     # Newest bot message id seen per chat: what came after it is the next turn.
     seen: dict[int, int] = field(default_factory=dict)
+    # What each bot message showed when last read, per chat: a message the bot edited since
+    # (an answer in place of the tapped message, bot/edit_in_place.py) is part of the turn.
+    shown: dict[int, dict[int, str]] = field(default_factory=dict)
 
     def user(
         self,
@@ -118,6 +121,8 @@ class TelegramUser:
     chat_id: int
     chat_type: ChatType
     turn: list[BotMessage] = field(default_factory=list)
+    # The messages of the turn that were already in the chat: edited in place.
+    edits: list[BotMessage] = field(default_factory=list)
 
     async def command(self, command: str, args: str = "") -> list[BotMessage]:
         """Sends a command (as Telegram marks it: a bot_command entity)."""
@@ -188,12 +193,42 @@ class TelegramUser:
         return self._read(await self.bot.emulator.bot_messages(self.chat_id))
 
     def _read(self, messages: list[BotMessage]) -> list[BotMessage]:
-        """Makes the messages after the last turn this turn."""
+        """Makes the messages after the last turn, and those edited since, this turn.
+
+        Taking the pressed buttons away is an edit too, but no answer: a message whose text
+        stayed and whose buttons went is not part of the turn.
+        """
         seen = self.bot.seen.get(self.chat_id, 0)
-        self.turn = [m for m in messages if int(m["message_id"]) > seen]
+        shown = self.bot.shown.setdefault(self.chat_id, {})
+        self.turn = []
+        self.edits = []
+        for message in messages:
+            number = int(message["message_id"])
+            before, now = shown.get(number), _showing(message)
+            if number > seen:
+                self.turn.append(message)
+            elif (
+                before is not None
+                and before != now
+                and (before.split("\0")[0] != visible(message) or _labels(message))
+            ):
+                self.turn.append(message)
+                self.edits.append(message)
+            shown[number] = now
         if messages:
             self.bot.seen[self.chat_id] = max(seen, *(int(m["message_id"]) for m in messages))
         return self.turn
+
+
+def _labels(message: BotMessage) -> list[str]:
+    """The labels of a message's buttons."""
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [b["text"] for row in rows for b in row]
+
+
+def _showing(message: BotMessage) -> str:
+    """What a message shows: its text and button labels."""
+    return "\0".join([visible(message), *_labels(message)])
 
 
 def visible(message: BotMessage) -> str:
