@@ -521,10 +521,13 @@ async def _send_rendered(
             rendered = replace(rendered, edits_message=message.edits_message)
         await transport.send(message.chat_id, rendered, message.idempotency_key)
         return
-    # Split into several messages: each is new, none replaces the tapped one.
+    # Split into several messages: only the first may replace the tapped one (the transport
+    # then takes the tapped message's buttons away, or replaces it with this first part).
     *before, last = rendered.parts
     for number, text in enumerate(before, start=1):
-        part = RenderedMessage(text, ())
+        part = RenderedMessage(
+            text, (), edits_message=message.edits_message if number == 1 else None
+        )
         await transport.send(message.chat_id, part, f"{message.idempotency_key}.{number}")
     # Whatever followed the joined parts (a late note) stays with the last one.
     tail = rendered.text[len("\n\n".join(rendered.parts)) :]

@@ -84,6 +84,7 @@ class Pipeline:
         *,
         replayable: bool = False,
         first: Callable[[], Awaitable[None]] | None = None,
+        before_delivery: Callable[[Outgoing], Awaitable[None]] | None = None,
     ) -> None:
         """Handles one translated update in its chat's turn and sends what it answered.
 
@@ -91,7 +92,8 @@ class Pipeline:
         the connector can hand the update in again later instead of skipping it. `first`
         runs in the chat's turn before the update is handled (a connector's own work for it,
         such as taking a pressed button's keyboard away), so that work cannot let a later
-        update of the chat overtake this one.
+        update of the chat overtake this one. `before_delivery` runs in the same turn once the
+        update was handled, given what it answered (not after a failure).
         """
         ref = update.ref
         async with self._chats.hold((ref.platform, ref.chat_id)):
@@ -116,6 +118,8 @@ class Pipeline:
             readable = not isinstance(update, Unreadable)
             outcome = HandledOutcome.HANDLED if readable else HandledOutcome.UNREADABLE
             self._count(ref.platform, outcome, started)
+            if before_delivery is not None:
+                await before_delivery(rows)
             await self.deliver(rows)
 
     def _count(self, platform: str, outcome: HandledOutcome, started: float) -> None:

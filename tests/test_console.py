@@ -113,7 +113,6 @@ def test_a_reminders_button_typed_by_its_words_answers_the_reminder(
     assert reply.startswith("Hej Sara! Du har 1 öppen åtgärd."), reply
 
 
-
 def test_the_words_of_her_own_lists_line_still_answer_it_after_a_reminder_came_between(
     sessions: sessionmaker[Session], catalogue: Catalogue, clock: FakeClock
 ) -> None:

@@ -73,6 +73,7 @@ def test_taps_through_her_preparation_edit_one_message(
             before = await messages(bot)
             menu = before[-1]
             edits_before = len(strict.state.sent("editMessageText"))
+            removals_before = len(strict.state.sent("editMessageReplyMarkup"))
 
             await noor.tap("Mina frågor")
             assert "Du har inga frågor än" in noor.text()
@@ -86,6 +87,8 @@ def test_taps_through_her_preparation_edit_one_message(
             assert int(shown["message_id"]) == menu
             assert any("Skriv en ny fråga" in label for label in noor.labels())
             assert len(strict.state.sent("editMessageText")) == edits_before + 3
+            # One Bot API call a tap: the edit replaces the buttons, none are taken off first.
+            assert len(strict.state.sent("editMessageReplyMarkup")) == removals_before
             no_refusals(bot)
 
     asyncio.run(conversation())
@@ -119,6 +122,9 @@ def test_what_she_types_and_a_tap_on_an_older_message_get_new_messages(
             await noor.press(prompt["message_id"], add)
             assert "Skriv din fråga" in noor.text()
             assert noor.edits == [] and len(await messages(bot)) == len(before) + 2
+            # ... and the buttons she pressed up there are taken off.
+            removed = strict.state.sent("editMessageReplyMarkup")[-1]
+            assert removed["message_id"] == str(prompt["message_id"])
             no_refusals(bot)
 
     asyncio.run(conversation())
@@ -139,11 +145,15 @@ def test_a_refused_edit_is_sent_as_a_new_message(
             before = await messages(bot)
             # Telegram refuses the edit (the message was deleted, or is too old to edit).
             strict.state.fail_next("editMessageText", Fault("400"))
+            removals = len(strict.state.sent("editMessageReplyMarkup"))
 
             await noor.tap("Mina frågor")
             assert "Du har inga frågor än" in noor.text()
             assert noor.edits == [] and len(await messages(bot)) == len(before) + 1
             assert strict.state.faults["editMessageText"] == [], "the edit was tried first"
+            # The refused menu keeps no buttons to press twice.
+            [removed] = strict.state.sent("editMessageReplyMarkup")[removals:]
+            assert int(removed["message_id"]) == before[-1]
             with db() as session:
                 assert session.scalars(select(m.Outbox.status)).all() == ["sent"] * len(
                     session.scalars(select(m.Outbox.id)).all()

@@ -28,6 +28,7 @@ from bot.catalogue import Catalogue, RenderedMessage, TextFormat
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, TelegramConfig, TelegramMode
 from bot.connector import Capabilities, Translated, Unreadable
+from bot.delivery import Outgoing
 from bot.delivery_loop import DeliveryLoop
 from bot.files import FileMaker
 from bot.handler import EventHandler
@@ -352,7 +353,21 @@ class TelegramService:
                 with contextlib.suppress(TelegramError):
                     await self._remove_buttons(query)
 
-        await self._pipeline.submit(pressed, first=take_buttons_away)
+        async def unless_replaced(rows: Outgoing) -> None:
+            """The same, unless the answer replaces the tapped message, buttons and all (the
+            transport takes them away itself should it send a new message after all)."""
+            tapped = pressed.on_message if isinstance(pressed, Inbound) else None
+            if tapped is None or all(row.edits_message != tapped for row in rows.claimed):
+                await take_buttons_away()
+
+        if pressed.ref.is_group:
+            # Who may take a group's buttons away is read from the step before the press.
+            await self._pipeline.submit(pressed, first=take_buttons_away)
+        else:
+            # In a private chat after the press is handled: an answer that replaces the
+            # tapped message is then one Bot API call instead of two (issue 26: ten people
+            # tapping twice a second asked for 33 calls a second against the bot's 30).
+            await self._pipeline.submit(pressed, before_delivery=unless_replaced)
 
     def _acknowledge(self, query: CallbackQuery) -> None:
         """Answers the press (Telegram's spinner stops) without holding up the chat's turn."""

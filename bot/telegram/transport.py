@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden, InvalidToken
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    TelegramError,
+)
 
 from bot.catalogue import RenderedChoice, RenderedFile, RenderedMessage, TextFormat
 from bot.connector import Capabilities, SendLimits
@@ -125,6 +133,10 @@ class TelegramTransport:
         try:
             if message.edits_message is not None and await self._edited(chat_id, message, markup):
                 return
+            if message.edits_message is not None:
+                # A new message answers the tap after all: the tapped buttons go, as they
+                # would have before the press was handled (bot/telegram/service.py).
+                await self._take_buttons_off(chat_id, message.edits_message)
             if message.file is None:
                 await self._send_texts(chat_id, split_html(message.text), markup)
             elif utf16_length(message.text) <= CAPTION_LIMIT:
@@ -156,6 +168,14 @@ class TelegramTransport:
             await remove_keyboard(self._bot, int(chat_id), message_id)
 
         await self._pacer.send(chat_id, is_group_chat(chat_id), call, new_message=False)
+
+    async def _take_buttons_off(self, chat_id: str, target: str) -> None:
+        """Removes the tapped message's buttons; gone or unchanged, it is sent on anyway."""
+        if not target.isdigit() or is_group_chat(chat_id):
+            return
+        # As before the press was handled: a failure only leaves the old buttons there.
+        with contextlib.suppress(TelegramError):
+            await self.remove_buttons(chat_id, int(target))
 
     async def _edited(
         self, chat_id: str, message: RenderedMessage, markup: Keyboard | None
