@@ -47,6 +47,7 @@ from bot.handler import EventHandler
 from bot.health import listening, serve_health
 from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
+from bot.later import Later
 from bot.log_safety import configure_logging, register_secrets_from_env
 from bot.malloc_arenas import limit_malloc_arenas
 from bot.metrics import Metrics
@@ -61,9 +62,9 @@ from bot.status import print_status
 from bot.telegram.service import TelegramService
 from flows.conversation import ConversationRef
 from flows.domain import Role
+from flows.engine import Engine as FlowEngine
 from flows.meeting_request import answer_notice
 from flows.picture_loop import publication_notices
-from flows.wiring import default_engine
 from storage.access import AccessDenied, Purpose
 from storage.crypto import (
     DATA_KEY_ENV,
@@ -491,15 +492,27 @@ def _serve(
     languages = sorted(catalogue.locales, key=lambda code: code != catalogue.default_locale)
     process_id = new_process_id()
     policy = config.delivery.policy()
-    handler = EventHandler(
-        sessions,
-        default_engine(
+
+    def build_conversations() -> FlowEngine:
+        """Every conversation of the bot, ready to step."""
+        # Imported here, in the worker thread: the flows take ~0.1 s to import, and the
+        # first poll does not need them (issue 26: start-up; bench/startup.py).
+        from flows.wiring import default_engine
+
+        return default_engine(
             locales=languages,
             consent_age=config.privacy.consent_age,
             operator=config.privacy.operator_name,
             timezone=config.timezone,
             email_invites=config.email.enabled,
-        ),
+        )
+
+    # Built behind the start: once Telegram polls, or at once without Telegram, and in any
+    # case when the first event needs it (that event waits for it).
+    conversations = Later(build_conversations)
+    handler = EventHandler(
+        sessions,
+        conversations,
         config.default_locale,
         process_id=process_id,
         claim_for=policy.claim_for,
@@ -546,8 +559,12 @@ def _serve(
                 webhook_secret=secrets.webhook_secret,
                 pipeline=pipeline,
             )
-            # Telegram finishes the updates in hand before it stops: stopped, not cancelled.
-            await _until_stopped(service.run(handle_signals=False), stop, service.stop)
+            polling = asyncio.ensure_future(_start_when_set(service.ready, conversations))
+            try:
+                # Telegram finishes the updates in hand before it stops: stopped, not cancelled.
+                await _until_stopped(service.run(handle_signals=False), stop, service.stop)
+            finally:
+                polling.cancel()
 
         channels.append(TaskChannel("telegram", run_telegram))
     if config.matrix.enabled:
@@ -613,6 +630,8 @@ def _serve(
 
     async def run() -> None:
         await runtime.start()
+        if not config.telegram.enabled:  # (with Telegram: once it polls)
+            conversations.start()
         # A channel's runner only ends in an error (e.g. a refused login); SIGTERM cancels
         # the waits, and runtime.stop() then stops the channels gracefully.
         adapters = [Adapter(channel.failure()) for channel in channels]
@@ -636,6 +655,12 @@ def _serve(
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
+
+
+async def _start_when_set(ready: asyncio.Event, later: Later[Any]) -> None:
+    """Starts building `later` once `ready` is set (a channel listens)."""
+    await ready.wait()
+    later.start()
 
 
 async def _until_stopped(
