@@ -22,11 +22,12 @@ from tests.test_telegram_cli import ALEX, TOKEN_ENV, write_config
 pytestmark = pytest.mark.slow
 
 # `samverkan run` as the installed script runs it, telling at exit (on stderr) which of the
-# modules we keep out of its start it ever imported.
+# modules we keep out of its start it ever imported, and whether its garbage collector runs.
 RUN_AND_TELL_MODULES = (
     "import atexit, runpy, sys\n"
     "def tell():\n"
     "    print('imported alembic:', 'alembic' in sys.modules, file=sys.stderr, flush=True)\n"
+    "    print('collector on:', __import__('gc').isenabled(), file=sys.stderr, flush=True)\n"
     "atexit.register(tell)\n"
     "sys.argv[0] = 'samverkan'\n"
     "runpy.run_module('bot.cli', run_name='__main__', alter_sys=True)\n"
@@ -60,4 +61,6 @@ def test_a_message_waiting_at_start_is_answered_and_alembic_is_never_imported(
     assert bot.returncode == 0, stderr
     assert welcome["text"].startswith("Välkommen, Alex!")
     assert "imported alembic: False" in stderr  # the schema was checked all the same
+    # Off while start-up made what lives as long as the process, then on again.
+    assert "collector on: True" in stderr
     assert "Traceback" not in stderr
