@@ -8,6 +8,7 @@ waiting when the bot started is still answered, as the first thing it does.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import signal
 import subprocess
@@ -64,3 +65,14 @@ def test_a_message_waiting_at_start_is_answered_and_alembic_is_never_imported(
     # Off while start-up made what lives as long as the process, then on again.
     assert "collector on: True" in stderr
     assert "Traceback" not in stderr
+
+
+def test_httpcore_asking_for_the_missing_sniffio_fails_at_once() -> None:
+    if importlib.util.find_spec("sniffio") is not None:
+        pytest.skip("sniffio is installed here: nothing to remember as missing")
+    import bot.telegram  # noqa: F401
+
+    # Remembered as missing: `import sniffio` (httpcore, several times a Bot API request)
+    # raises at once instead of searching sys.path each time.
+    with pytest.raises(ImportError, match=r"halted; None in sys\.modules"):
+        import sniffio  # noqa: F401
