@@ -571,12 +571,12 @@ def _serve(
                 webhook_secret=secrets.webhook_secret,
                 pipeline=pipeline,
             )
-            polling = asyncio.ensure_future(_start_when_set(service.ready, conversations))
+            building = asyncio.ensure_future(_start_when_set(service.ready, conversations))
             try:
                 # Telegram finishes the updates in hand before it stops: stopped, not cancelled.
                 await _until_stopped(service.run(handle_signals=False), stop, service.stop)
             finally:
-                polling.cancel()
+                building.cancel()
 
         channels.append(TaskChannel("telegram", run_telegram))
     if config.matrix.enabled:
