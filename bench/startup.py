@@ -445,7 +445,7 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
             (
                 "imports after it (behind the start)",
                 imports.after_s,
-                f"{imports.after_modules} modules: the conversations (bot/later.py) and the tick's",
+                f"{imports.after_modules} imports: the conversations (bot/later.py), the tick's",
             ),
             ("imports of the run path", phases["imports_s"], "bot.cli, bot.runtime, telegram"),
             ("engine + schema check", phases["schema_s"], "require_current, fresh process"),
@@ -460,7 +460,7 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
                 f"{int(phases['tick_new'])} rows queued; behind the first poll, in a thread",
             ),
             (
-                "the rest (catalogue, getMe, setMyCommands, lease)",
+                "the rest (catalogue, lease, getMe, deleteWebhook)",
                 ours - imports.before_s - phases["schema_s"],
                 "to the first poll, less imports and schema",
             ),
