@@ -8,7 +8,8 @@
 Baselines in the same run: the bare interpreter, and a bare python-telegram-bot Application
 that initialises (getMe on an in-process fake network) and says ready. The bot is started as
 `python -m bot.cli run` with this checkout first on the path (what the installed `samverkan`
-script runs), and where its time goes is shown: imports, the schema check, the catch-up tick.
+script runs), and where its time goes is shown: imports before and after the first poll, the
+schema check (and the Alembic it no longer imports), the catch-up tick.
 Target (issue 26): ≤ 1 s to the first getUpdates with 20,000 cases.
 Run: `.venv/bin/python bench/startup.py`.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -30,6 +32,7 @@ import threading
 import time
 from collections import Counter
 from contextlib import suppress
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -228,14 +231,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def import_breakdown(
-    argv: list[str], env: dict[str, str], api: FakeBotApi
-) -> tuple[float, list[tuple[str, float]]]:
-    """One more start under `-X importtime`: seconds spent importing, and the costliest packages
-    (by their modules' own time).
+@dataclass(frozen=True)
+class Imports:
+    """What one start imported, before and after it began to poll."""
 
-    Counts what the process imported until it was stopped right after its first poll (a
-    lazy import in the catch-up tick may be among them); importtime itself adds a little.
+    before_s: float  # seconds importing until the bot said it polls
+    heaviest: list[tuple[str, float]]  # the costliest packages before it, by own time
+    after_s: float  # seconds importing after it (the conversations, built behind the start)
+    after_modules: int
+
+
+def import_breakdown(argv: list[str], env: dict[str, str], api: FakeBotApi) -> Imports:
+    """One more start under `-X importtime`: seconds spent importing before the first poll,
+    the costliest packages (by their modules' own time), and what was imported after it.
+
+    The log line "Telegram bot … running" (on the same stream, stderr) marks the poll: PTB's
+    polling task sends the first getUpdates right after it. Imports after it (the flows,
+    bot/later.py; a lazy import in the catch-up tick) count apart, until the bench stops
+    the process right after its first poll; importtime itself adds a little.
     """
     api.first_poll.clear()
     with tempfile.TemporaryFile() as errors:
@@ -251,19 +264,44 @@ def import_breakdown(
         process.wait()
         errors.seek(0)
         lines = errors.read().decode(errors="replace").splitlines()
-    total = 0.0
+    total = {True: 0.0, False: 0.0}
+    after_modules = 0
     by_package: dict[str, float] = {}
+    polling = False
     for line in lines:
+        if "Telegram bot " in line and " running (" in line:
+            polling = True
         parts = line.removeprefix("import time:").split("|")
         if not line.startswith("import time:") or len(parts) != 3 or not parts[0].strip().isdigit():
             continue
         name = parts[2]
         if name.startswith(" ") and not name.startswith("  "):  # a top-level import
-            total += int(parts[1]) / 1e6
+            total[polling] += int(parts[1]) / 1e6
+        if polling:
+            after_modules += 1
+            continue
         # Each module's own time, summed by distribution: who the import time belongs to.
         package = name.strip().split(".")[0]
         by_package[package] = by_package.get(package, 0.0) + int(parts[0]) / 1e6
-    return total, sorted(by_package.items(), key=lambda item: -item[1])[:8]
+    heaviest = sorted(by_package.items(), key=lambda item: -item[1])[:8]
+    return Imports(total[False], heaviest, total[True], after_modules)
+
+
+def alembic_cost() -> tuple[float, float]:
+    """What importing Alembic as the old schema check did costs on top of the run path's
+    imports: seconds, and MiB of resident memory (in this fresh process)."""
+    rss0 = _rss_mib()
+    started = time.perf_counter()
+    import alembic.runtime.migration
+    import alembic.script  # noqa: F401
+
+    return time.perf_counter() - started, _rss_mib() - rss0
+
+
+def _rss_mib() -> float:
+    """This process's resident memory now, in MiB (from /proc)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def phases_child(url: str) -> dict[str, float]:
@@ -273,12 +311,15 @@ def phases_child(url: str) -> dict[str, float]:
     never been ticked (the heaviest start); `samverkan run` runs it in a worker thread beside
     its first poll, so it competes for the one interpreter lock rather than delaying the poll.
     """
+    gc.disable()  # as `samverkan` starts (bot/cli.py)
     started = time.perf_counter()
     import bot.cli
     import bot.runtime
     import bot.telegram.service  # noqa: F401
 
     imports = time.perf_counter() - started
+    gc.enable()
+    alembic_s, alembic_mib = alembic_cost()
     from datetime import UTC, datetime
 
     from bench.common import sessions_for, use_bench_data_key
@@ -299,6 +340,8 @@ def phases_child(url: str) -> dict[str, float]:
     engine.dispose()
     return {
         "imports_s": imports,
+        "alembic_s": alembic_s,
+        "alembic_mib": alembic_mib,
         "schema_s": schema,
         "tick_s": tick_wall,
         "tick_cpu_s": tick_cpu,
@@ -347,7 +390,7 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
                 times[telegram].append(time_to_first_poll(polling, env, api))
             except RuntimeError as exc:
                 failures[telegram].append(str(exc)[:200])
-        imports_s, heaviest = import_breakdown(polling, env, api)
+        imports = import_breakdown(polling, env, api)
     finally:
         api.close()
     phases_run = subprocess.run(
@@ -393,18 +436,32 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
         ("part", "seconds", "note"),
         [
             ("the interpreter", interpreter, "python -c, in the same run"),
-            ("imports until the first poll", imports_s, "python -X importtime, one more start"),
-            ("  own time by package", "", ", ".join(f"{n} {t:.2f}" for n, t in heaviest)),
+            (
+                "imports until the first poll",
+                imports.before_s,
+                "python -X importtime, one more start",
+            ),
+            ("  own time by package", "", ", ".join(f"{n} {t:.2f}" for n, t in imports.heaviest)),
+            (
+                "imports after it (behind the start)",
+                imports.after_s,
+                f"{imports.after_modules} imports: the conversations (bot/later.py), the tick's",
+            ),
             ("imports of the run path", phases["imports_s"], "bot.cli, bot.runtime, telegram"),
             ("engine + schema check", phases["schema_s"], "require_current, fresh process"),
+            (
+                "Alembic, no longer imported to run",
+                phases["alembic_s"],
+                f"what the schema check imported before; {phases['alembic_mib']:.1f} MiB RSS",
+            ),
             (
                 "catch-up tick (wall / CPU)",
                 f"{phases['tick_s']:.2f} / {phases['tick_cpu_s']:.2f}",
                 f"{int(phases['tick_new'])} rows queued; behind the first poll, in a thread",
             ),
             (
-                "the rest (catalogue, getMe, setMyCommands, lease)",
-                ours - imports_s - phases["schema_s"],
+                "the rest (catalogue, lease, getMe, deleteWebhook)",
+                ours - imports.before_s - phases["schema_s"],
                 "to the first poll, less imports and schema",
             ),
         ],
@@ -420,7 +477,8 @@ def run(cases: int, repeat: int, directory: Path) -> dict[str, Any]:
         "seconds": results,
         "failures": failures,
         "cpu_to_ready_s": ours_cpu,
-        "imports_s": imports_s,
+        "imports_s": imports.before_s,
+        "imports_after_poll_s": imports.after_s,
         "phases": phases,
     }
 

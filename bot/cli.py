@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+from pathlib import Path
+
+# Start-up makes ~120,000 objects that live as long as the process (modules, the catalogue),
+# and the collector would walk them again and again while they are made: 0.09 s of a 1 s
+# start (issue 26, bench/startup.py). So it is off from here until start-up is done: main()
+# turns it on again, and `run` once Runtime.start has frozen what start-up made. Only when
+# this is the program (the installed script or `python -m bot.cli`), not a module imported.
+if __name__ == "__main__" or Path(sys.argv[0]).name == "samverkan":
+    gc.disable()
+
 import argparse
 import asyncio
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +57,7 @@ from bot.handler import EventHandler
 from bot.health import listening, serve_health
 from bot.ics import meeting_file_makers
 from bot.instance import AnotherProcessRunning, new_process_id
+from bot.later import Later
 from bot.log_safety import configure_logging, register_secrets_from_env
 from bot.malloc_arenas import limit_malloc_arenas
 from bot.metrics import Metrics
@@ -61,9 +72,9 @@ from bot.status import print_status
 from bot.telegram.service import TelegramService
 from flows.conversation import ConversationRef
 from flows.domain import Role
+from flows.engine import Engine as FlowEngine
 from flows.meeting_request import answer_notice
 from flows.picture_loop import publication_notices
-from flows.wiring import default_engine
 from storage.access import AccessDenied, Purpose
 from storage.crypto import (
     DATA_KEY_ENV,
@@ -280,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console command."""
     args = build_parser().parse_args(argv)
+    if args.command not in ("run", "demo"):
+        gc.enable()  # start-up is done (for `run` and `demo`: once the runtime has started)
     if args.command == "doctor":  # it reports a broken config itself, as one of its checks
         return run_doctor(args.config, args.db, sys.stdout)
     try:
@@ -491,15 +504,27 @@ def _serve(
     languages = sorted(catalogue.locales, key=lambda code: code != catalogue.default_locale)
     process_id = new_process_id()
     policy = config.delivery.policy()
-    handler = EventHandler(
-        sessions,
-        default_engine(
+
+    def build_conversations() -> FlowEngine:
+        """Every conversation of the bot, ready to step."""
+        # Imported here, in the worker thread: the flows take ~0.1 s to import, and the
+        # first poll does not need them (issue 26: start-up; bench/startup.py).
+        from flows.wiring import default_engine
+
+        return default_engine(
             locales=languages,
             consent_age=config.privacy.consent_age,
             operator=config.privacy.operator_name,
             timezone=config.timezone,
             email_invites=config.email.enabled,
-        ),
+        )
+
+    # Built behind the start: once Telegram polls, or at once without Telegram, and in any
+    # case when the first event needs it (that event waits for it).
+    conversations = Later(build_conversations)
+    handler = EventHandler(
+        sessions,
+        conversations,
         config.default_locale,
         process_id=process_id,
         claim_for=policy.claim_for,
@@ -546,8 +571,12 @@ def _serve(
                 webhook_secret=secrets.webhook_secret,
                 pipeline=pipeline,
             )
-            # Telegram finishes the updates in hand before it stops: stopped, not cancelled.
-            await _until_stopped(service.run(handle_signals=False), stop, service.stop)
+            building = asyncio.ensure_future(_start_when_set(service.ready, conversations))
+            try:
+                # Telegram finishes the updates in hand before it stops: stopped, not cancelled.
+                await _until_stopped(service.run(handle_signals=False), stop, service.stop)
+            finally:
+                building.cancel()
 
         channels.append(TaskChannel("telegram", run_telegram))
     if config.matrix.enabled:
@@ -613,6 +642,9 @@ def _serve(
 
     async def run() -> None:
         await runtime.start()
+        gc.enable()  # what start-up made is frozen now (Runtime.start): the collector's again
+        if not config.telegram.enabled:  # (with Telegram: once it polls)
+            conversations.start()
         # A channel's runner only ends in an error (e.g. a refused login); SIGTERM cancels
         # the waits, and runtime.stop() then stops the channels gracefully.
         adapters = [Adapter(channel.failure()) for channel in channels]
@@ -636,6 +668,12 @@ def _serve(
         print(f"samverkan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return 0
+
+
+async def _start_when_set(ready: asyncio.Event, later: Later[Any]) -> None:
+    """Starts building `later` once `ready` is set (a channel listens)."""
+    await ready.wait()
+    later.start()
 
 
 async def _until_stopped(

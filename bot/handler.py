@@ -29,6 +29,7 @@ from bot.clock import Clock, system_clock
 from bot.connector import Unreadable
 from bot.delivery import DEFAULT_POLICY, Outgoing
 from bot.edit_in_place import edit_target
+from bot.later import Later
 from bot.one_message import combine
 from flows.choice_reading import ShownChoices, may_be_a_choice, typed_number
 from flows.conversation import (
@@ -85,7 +86,7 @@ class EventHandler:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        engine: Engine,
+        engine: Engine | Later[Engine],
         default_locale: str = "sv",
         clock: Clock = system_clock,
         *,
@@ -97,6 +98,7 @@ class EventHandler:
         # Renders the labels of the newest shown choices, so a typed label is read as its
         # choice; without it only typed numbers are.
         self._labels = labels
+        # `samverkan run` builds the conversations after its first poll (bot/later.py).
         self._engine = engine
         self._default_locale = default_locale
         self._clock = clock
@@ -213,7 +215,8 @@ class EventHandler:
     ) -> Transition | None:
         """The engine's step, or None when it failed for a reason that is not the database's."""
         try:
-            return self._engine.step(
+            engine = self._engine.get() if isinstance(self._engine, Later) else self._engine
+            return engine.step(
                 state, inbound.event, ref=inbound.ref, now=now, ports=uow, shown=shown
             )
         except (StaleConversation, DBAPIError):

@@ -121,5 +121,7 @@ def test_startup_reaches_ready(capsys: pytest.CaptureFixture[str]) -> None:
     assert not any(result["failures"].values())  # every start got ready
     assert result["imports_s"] > 0 and result["phases"]["schema_s"] > 0  # where the time went
     assert result["cpu_to_ready_s"] > 0  # read from /proc when the bot first polled
+    assert result["imports_after_poll_s"] >= 0  # the conversations are built behind the start
+    assert result["phases"]["alembic_mib"] > 0  # what the schema check no longer imports
     out = capsys.readouterr().out
     assert "Target 5 (start-up)" in out and ("(met" in out or "(missed" in out)

@@ -11,7 +11,15 @@ from sqlalchemy import Engine, inspect, text
 
 from storage.db import make_engine
 from storage.models import Base
-from storage.schema import SchemaOutOfDate, head_revisions, require_current, upgrade
+from storage.schema import (
+    HEAD_REVISIONS,
+    SchemaOutOfDate,
+    current_revisions,
+    head_revisions,
+    require_current,
+    script_heads,
+    upgrade,
+)
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -49,6 +57,26 @@ def test_an_old_schema_is_refused_and_upgrade_fixes_it(tmp_path: Path) -> None:
         for head in sorted(head_revisions(engine)):
             connection.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
     require_current(engine)
+
+
+def test_the_head_revision_constant_is_the_newest_migration_script() -> None:
+    # The start-up check compares with the constant (no Alembic in the running bot): a new
+    # migration must update it, or the bot would refuse every upgraded database.
+    assert script_heads() == HEAD_REVISIONS == head_revisions(make_engine("sqlite://"))
+
+
+def test_the_revisions_read_without_alembic_are_the_ones_alembic_reads(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    def alembic_reads() -> frozenset[str]:
+        with engine.connect() as connection:
+            return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+    assert current_revisions(engine) == alembic_reads() == frozenset()  # no table yet
+    upgrade(engine, "0023")
+    assert current_revisions(engine) == alembic_reads() == {"0023"}
+    upgrade(engine)
+    assert current_revisions(engine) == alembic_reads() == HEAD_REVISIONS
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_engine: Engine) -> None:

@@ -371,6 +371,9 @@ def test_command_menu_and_an_answer_to_what_the_bot_cannot_read(
 
     async def conversation() -> None:
         async with running_bot(emulator, strict, db, catalogue) as bot:
+            # The menu is sent once polling has started (no first answer waits for it).
+            await asyncio.wait_for(bot.service.menu_sent.wait(), 20)
+            assert strict.state.sent("getUpdates"), "the first poll came before the menu"
             menus = {
                 call.get("language_code"): json.loads(call["commands"])
                 for call in strict.state.sent("setMyCommands")

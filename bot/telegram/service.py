@@ -124,6 +124,8 @@ class TelegramService:
         self._acks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
+        # Set once the command menu has been sent, which is after polling has started.
+        self.menu_sent = asyncio.Event()
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
         self.application.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self._on_message)
@@ -186,13 +188,15 @@ class TelegramService:
             async with self.application:
                 me = self.application.bot.bot
                 self.ready_with(BotIdentity(me.id, me.username or ""))
-                await self._set_commands()
                 webhook = await self._start_receiving()
                 if self._stopping.is_set() and webhook is None:
                     # Asked to stop while Telegram was away: nothing was started to stop.
                     log.info("Telegram bot stopped before it could start")
                     return
                 await self.application.start()
+                # The menu (a request per language) once the first poll is under way: a
+                # convenience no answer should wait for (issue 26: start-up).
+                menu = asyncio.ensure_future(self._set_commands())
                 delivery = self._pipeline.delivery
                 if self._sweeps:
                     delivery.start_sweeping()
@@ -200,6 +204,9 @@ class TelegramService:
                 self.ready.set()
                 await self._stopping.wait()
                 log.info("Telegram bot stopping: finishing the updates in hand")
+                menu.cancel()  # (if Telegram was too slow for it: set again next start)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await menu
                 # Stop taking new updates first, then let PTB finish the ones it has.
                 if webhook is not None:
                     await webhook.cleanup()
@@ -331,6 +338,7 @@ class TelegramService:
             except TelegramError as exc:
                 # The menu is a convenience; the bot works without it.
                 log.warning("could not set the command menu: %s", type(exc).__name__)
+        self.menu_sent.set()
 
     # --- updates -----------------------------------------------------------------------
 
