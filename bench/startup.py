@@ -84,6 +84,17 @@ async def baseline_child() -> None:
     await app.shutdown()
 
 
+class _RoomyServer(ThreadingHTTPServer):
+    """A threading HTTP server whose listen queue holds a pacer's worth of sends at once.
+
+    socketserver's default queue is 5 connections: when the bot sent to many chats at once
+    (one connection a request, HTTP/1.0), the ones beyond it were reset, and the bot retried
+    them as network errors: the report picture of bench/memory.py never got through.
+    """
+
+    request_queue_size = 128
+
+
 class FakeBotApi:
     """A Bot API on 127.0.0.1: answers a starting bot, notes its first getUpdates, and hands
     out the updates fed to it (bench/memory.py); every call is counted by method."""
@@ -135,7 +146,7 @@ class FakeBotApi:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the bench prints tables."""
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _RoomyServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
