@@ -30,6 +30,8 @@ import threading
 import time
 from collections import Counter
 from contextlib import suppress
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,8 @@ class FakeBotApi:
         self.first_poll = threading.Event()
         self.first_poll_at = 0.0
         self.calls: Counter[str] = Counter()
+        # Pictures and documents that arrived whole, by chat (multipart: the file is there).
+        self.files_to: Counter[str] = Counter()
         self._updates: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._message_id = itertools.count(1)
@@ -117,6 +121,8 @@ class FakeBotApi:
                 params = _params(self.headers.get("Content-Type") or "", body)
                 with api._lock:
                     api.calls[method] += 1
+                    if method in ("sendPhoto", "sendDocument") and params.get("_files"):
+                        api.files_to[str(params.get("chat_id"))] += 1
                 result: object = True
                 if method == "getMe":
                     result = BOT_USER
@@ -174,12 +180,28 @@ class FakeBotApi:
 
 
 def _params(content_type: str, body: bytes) -> dict[str, Any]:
-    """A Bot API request's parameters (JSON or form-encoded; files are not looked into)."""
+    """A Bot API request's parameters (JSON, form-encoded or multipart).
+
+    Of a multipart request's files only their sizes are kept, under "_files".
+    """
     if content_type.startswith("application/json"):
         loaded: dict[str, Any] = json.loads(body or b"{}")
         return loaded
     if content_type.startswith("application/x-www-form-urlencoded"):
         return {k: v[0] for k, v in parse_qs(body.decode()).items()}
+    if content_type.startswith("multipart/form-data"):
+        whole = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        params: dict[str, Any] = {"_files": []}
+        for part in whole.iter_parts():
+            payload = part.get_payload(decode=True)
+            value = payload if isinstance(payload, bytes) else b""
+            if part.get_filename():
+                params["_files"].append(len(value))
+            else:
+                params[str(part.get_param("name", header="content-disposition"))] = value.decode()
+        return params
     return {}
 
 
