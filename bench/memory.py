@@ -9,7 +9,14 @@ waits until the bot has sent it. The bot's peak RSS (VmHWM, read from /proc whil
 taken after each phase. The picture is drawn in a short-lived child (bot/timeline_draw.py);
 its own peak is shown apart, measured on the same drawing. Baseline in the same run: a bare
 python-telegram-bot ConversationHandler in a fresh process fed the same number of updates.
-Run: `.venv/bin/python bench/memory.py`.
+
+Where the growth is (`--probe`, a bench-only hook, bench/memory_trace.py): "allocators" has
+the bot say at ready and after the burst how much is in pymalloc's arenas (and in use there),
+in glibc's heaps (in use, and freed but kept), in SQLite's own heap, and what malloc_trim
+gives back; "tracemalloc" also traces the bot's allocations from ready on and prints what is
+still alive of them by line, by package and by the nearest line of our code (it slows the
+bot: take the target's figures from a run without it).
+Run: `.venv/bin/python bench/memory.py [--probe allocators|tracemalloc]`.
 """
 
 from __future__ import annotations

@@ -105,6 +105,7 @@ class FakeBotApi:
         self.first_poll = threading.Event()
         self.first_poll_at = 0.0
         self.calls: Counter[str] = Counter()
+        self.connections = 0  # TCP connections the bot opened
         # Pictures and documents that arrived whole, by chat (multipart: the file is there).
         self.files_to: Counter[str] = Counter()
         self._updates: list[dict[str, Any]] = []
@@ -115,6 +116,18 @@ class FakeBotApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Telegram's Bot API: the bot's HTTP client reuses its connections
+            # instead of opening one per call (thousands in a burst, each a chance to fail).
+            protocol_version = "HTTP/1.1"
+            # The status line and headers go apart from the body: without this, Nagle's
+            # algorithm holds the body back until the client's delayed ACK (~40 ms a call).
+            disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                with api._lock:
+                    api.connections += 1
+
             def do_POST(self) -> None:
                 method = self.path.rsplit("/", 1)[-1]
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -136,3 +136,16 @@ def test_the_tracemalloc_hook_finds_the_line_that_grew_and_where_the_memory_is(
     out = capsys.readouterr().out
     assert "Where the bot's memory is, at ready and after the burst" in out
     assert "grower.py:5" in out
+
+
+def test_the_fake_bot_api_keeps_a_connection_open_for_the_next_call_as_telegram_does() -> None:
+    api = FakeBotApi(idle_poll_s=0.0)
+    try:
+        with httpx.Client() as client:
+            for number in range(20):
+                sent = client.post(f"{api.base_url}/sendMessage", json={"chat_id": number})
+                sent.raise_for_status()
+    finally:
+        api.close()
+    assert api.calls["sendMessage"] == 20
+    assert api.connections == 1  # not one connection a call
