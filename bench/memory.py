@@ -9,7 +9,14 @@ waits until the bot has sent it. The bot's peak RSS (VmHWM, read from /proc whil
 taken after each phase. The picture is drawn in a short-lived child (bot/timeline_draw.py);
 its own peak is shown apart, measured on the same drawing. Baseline in the same run: a bare
 python-telegram-bot ConversationHandler in a fresh process fed the same number of updates.
-Run: `.venv/bin/python bench/memory.py`.
+
+Where the growth is (`--probe`, a bench-only hook, bench/memory_trace.py): "allocators" has
+the bot say at ready and after the burst how much is in pymalloc's arenas (and in use there),
+in glibc's heaps (in use, and freed but kept), in SQLite's own heap, and what malloc_trim
+gives back; "tracemalloc" also traces the bot's allocations from ready on and prints what is
+still alive of them by line, by package and by the nearest line of our code (it slows the
+bot: take the target's figures from a run without it).
+Run: `.venv/bin/python bench/memory.py [--probe allocators|tracemalloc]`.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -30,6 +38,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import memory_trace
 from bench.report import (
     current_rss_mib,
     header,
@@ -44,6 +53,7 @@ from bench.telegram_fakes import (
     youth_updates,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 TARGET_MIB = 150.0
 # Phases wait for progress, not for a fixed time; a phase that stops moving this long ends.
 STALL_S = 60.0
@@ -108,6 +118,15 @@ def unsent_to(db: Path, chat_ids: list[int], after_id: int) -> int:
         return int(connection.execute(query, params).fetchone()[0])
 
 
+def ticked(db: Path, pid: int) -> bool:
+    """Whether the bot process has finished its first tick (the catch-up after start)."""
+    import sqlite3
+
+    query = "SELECT count(*) FROM bot_process WHERE pid = ? AND last_tick_at IS NOT NULL"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as connection:
+        return bool(connection.execute(query, (pid,)).fetchone()[0])
+
+
 def row_status(db: Path, outbox_id: int) -> str:
     """One outbox row's status."""
     import sqlite3
@@ -117,8 +136,10 @@ def row_status(db: Path, outbox_id: int) -> str:
         return str(found.fetchone()[0])
 
 
-def queue_report_picture(db: Path) -> int:
-    """Queues one coordinator's follow-up report picture, as the report source does; its row.
+def queue_report_picture(db: Path) -> tuple[int, str]:
+    """Queues one coordinator's follow-up report picture, as the report source does.
+
+    Returns its outbox row and the chat it goes to.
 
     The running bot may hold SQLite's write lock longer than the busy timeout on a loaded
     machine (its catch-up tick at 10,000 cases): then it is tried again, for a minute at most.
@@ -133,7 +154,7 @@ def queue_report_picture(db: Path) -> int:
     return _queue_report_picture(db)
 
 
-def _queue_report_picture(db: Path) -> int:
+def _queue_report_picture(db: Path) -> tuple[int, str]:
     """One try of queue_report_picture."""
     from sqlalchemy import select
 
@@ -173,7 +194,7 @@ def _queue_report_picture(db: Path) -> int:
             )
             session.add(row)
             session.flush()
-            return int(row.id)
+            return int(row.id), str(chat_id)
     finally:
         engine.dispose()
 
@@ -213,12 +234,45 @@ def wait_for(done: Any, progress: Any, limit_s: float = STALL_S) -> bool:
     return True
 
 
-def real_process(db: Path, directory: Path, messages: int, user_ids: list[int]) -> dict[str, Any]:
-    """Runs `samverkan run` through the burst and the picture; its memory after each phase."""
+def traced_env(env: dict[str, str], directory: Path, tracing: bool) -> Path:
+    """Puts the bench's tracemalloc hook (bench/memory_trace.py) into the bot's start-up.
+
+    A sitecustomize.py in a directory of its own, first on the bot's path: Python imports it
+    at start, and it only listens for the bench's signals. Nothing in bot/ takes part.
+    """
+    traces = directory / "tracemalloc"
+    traces.mkdir()
+    (traces / "sitecustomize.py").write_text(memory_trace.SITECUSTOMIZE)
+    env["PYTHONPATH"] = os.pathsep.join([str(traces), env["PYTHONPATH"]])
+    env[memory_trace.DIRECTORY_ENV] = str(traces)
+    env[memory_trace.TRACE_ENV] = "1" if tracing else "0"
+    return traces
+
+
+def signal_and_wait(pid: int, written: Path, limit_s: float = STALL_S) -> None:
+    """Signals the traced bot (SIGUSR1) and waits until it has written `written`."""
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + limit_s
+    while not written.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the traced bot did not write {written.name}")
+        time.sleep(0.1)
+
+
+def real_process(
+    db: Path, directory: Path, messages: int, user_ids: list[int], probe: str = ""
+) -> dict[str, Any]:
+    """Runs `samverkan run` through the burst and the picture; its memory after each phase.
+
+    With `probe` "allocators", the bot says at ready and after the burst where its memory is
+    (bench/memory_trace.py); with "tracemalloc" it also traces its allocations in between,
+    and what is still alive of them is attributed.
+    """
     from bench.startup import FakeBotApi, bot_command, bot_env, telegram_config
 
     api = FakeBotApi(idle_poll_s=0.2)
     env = bot_env(directory)
+    traces = traced_env(env, directory, probe == "tracemalloc") if probe else None
     config = telegram_config(directory, api)
     argv = bot_command("run", "--config", str(config), "--db", f"sqlite:///{db}")
     burst = burst_json(messages, user_ids)
@@ -235,12 +289,21 @@ def real_process(db: Path, directory: Path, messages: int, user_ids: list[int]) 
             ready_s = time.perf_counter() - started
             ready = status_mib(process.pid, "VmRSS")
             ready_peak = status_mib(process.pid, "VmHWM")
+            if traces is not None:
+                signal_and_wait(process.pid, traces / memory_trace.STARTED)
             after_id = last_outbox_id(db)
             burst_started = time.perf_counter()
             api.feed(burst)
             last_id = burst[-1]["update_id"] if burst else 0
 
+            # The catch-up tick after start (the due work of every case) runs beside the
+            # burst: the peak by the time it has made its rows is noted apart.
+            catch_up: dict[str, float] = {}
+
             def progress() -> tuple[int, int, int]:
+                if not catch_up and ticked(db, process.pid):
+                    catch_up["peak"] = status_mib(process.pid, "VmHWM")
+                    catch_up["s"] = time.perf_counter() - burst_started
                 return api.confirmed, inbox_count(db), sends(api)
 
             # Done: every update fetched and confirmed, every reply to those chats sent, and
@@ -257,16 +320,29 @@ def real_process(db: Path, directory: Path, messages: int, user_ids: list[int]) 
             burst_s = time.perf_counter() - burst_started - QUIET_S
             inboxed = inbox_count(db) - before
             after_burst = status_mib(process.pid, "VmHWM")
+            rss_after_burst = status_mib(process.pid, "VmRSS")
             sent_before = sends(api)
+            attribution = None
+            if traces is not None:
+                signal_and_wait(process.pid, traces / memory_trace.FIGURES)
+                attribution = memory_trace.attribute(traces, ROOT)
 
             def pictures() -> int:
                 return api.calls["sendPhoto"] + api.calls["sendDocument"]
 
             # The catch-up may send reports of its own (seeded follow-ups): ours is told apart
-            # by its row, sent once its picture has been drawn and reached the Bot API.
-            picture_row = queue_report_picture(db)
+            # by its row, marked sent, and by its chat, where the fake Bot API must have had
+            # the file itself: then the picture has really arrived, and the peak is taken.
+            picture_row, picture_chat = queue_report_picture(db)
+            files_before = api.files_to[picture_chat]
             picture_started = time.perf_counter()
-            drawn = wait_for(lambda: row_status(db, picture_row) == "sent", lambda: sends(api))
+            drawn = wait_for(
+                lambda: (
+                    api.files_to[picture_chat] > files_before
+                    and row_status(db, picture_row) == "sent"
+                ),
+                lambda: (sends(api), row_status(db, picture_row)),
+            )
             picture_s = time.perf_counter() - picture_started
             after_picture = status_mib(process.pid, "VmHWM")
             rss_end = status_mib(process.pid, "VmRSS")
@@ -296,7 +372,11 @@ def real_process(db: Path, directory: Path, messages: int, user_ids: list[int]) 
         "handled_all": handled,
         "burst_s": burst_s,
         "after_burst": after_burst,
+        "rss_after_burst": rss_after_burst,
+        "catch_up": catch_up,
+        "attribution": attribution,
         "picture_sent": drawn,
+        "pictures_arrived": api.files_to[picture_chat] - files_before,
         "pictures": pictures(),
         "picture_s": picture_s,
         "peak": after_picture,
@@ -390,7 +470,61 @@ def run_baseline(messages: int, user_ids: list[int]) -> dict[str, float]:
     return answer
 
 
-def run(cases: int, messages: int, directory: Path) -> dict[str, Any]:
+def print_attribution(found: memory_trace.Attribution) -> None:
+    """Where the burst's growth is: by allocator, then (traced) by line, package, our line."""
+    mib = 1024 * 1024
+    start, end = found.start, found.end
+    rows: list[tuple[str, float, float]] = [
+        ("RSS", start["rss_kib"] / 1024, end["rss_kib"] / 1024),
+        ("pymalloc arenas (small objects)", start["pymalloc_arenas"] / mib, 0.0),
+        ("  of which objects in use", start["pymalloc_in_use"] / mib, 0.0),
+        ("glibc heaps in use (larger objects, C libraries)", start["malloc_in_use"] / mib, 0.0),
+        ("glibc heaps freed but kept", start["malloc_free_kept"] / mib, 0.0),
+        ("SQLite's own heap (page caches, statements)", start["sqlite_used"] / mib, 0.0),
+    ]
+    keys = [
+        "rss_kib",
+        "pymalloc_arenas",
+        "pymalloc_in_use",
+        "malloc_in_use",
+        "malloc_free_kept",
+        "sqlite_used",
+    ]
+    rows = [
+        (name, at_ready, end[key] / (1024 if key == "rss_kib" else mib))
+        for (name, at_ready, _), key in zip(rows, keys, strict=True)
+    ]
+    print_table(
+        "Where the bot's memory is, at ready and after the burst",
+        ("", "at ready MiB", "after burst MiB", "growth MiB"),
+        [(name, before, after, after - before) for name, before, after in rows],
+    )
+    print(
+        f"malloc_trim(0) after the burst took RSS from {end['rss_kib'] / 1024:.1f} to "
+        f"{end['rss_trimmed_kib'] / 1024:.1f} MiB."
+    )
+    if not found.by_line:
+        return
+    print(
+        f"Traced (tracemalloc from ready on, {memory_trace.FRAMES} frames): Python's "
+        f"allocations still alive after the burst {found.traced / mib:.1f} MiB (at most "
+        f"{found.traced_peak / mib:.1f} MiB at once); tracemalloc's own bookkeeping "
+        f"{found.overhead / mib:.1f} MiB, freed before the figures above were taken (it shows "
+        "in the freed-but-kept row)."
+    )
+    for title, growth in (
+        ("by the line that allocated", found.by_line),
+        ("by package (of the line that allocated)", found.by_package),
+        ("by the nearest line of our code on the way (the cause)", found.by_our_line),
+    ):
+        print_table(
+            f"The burst's allocations still alive after it (tracemalloc, {title})",
+            ("where", "MiB", "blocks"),
+            [(g.where, g.size / mib, g.count) for g in growth],
+        )
+
+
+def run(cases: int, messages: int, directory: Path, probe: str = "") -> dict[str, Any]:
     """Seeds, measures the baseline and the real bot, prints the table and the target."""
     from bench.common import fresh_sqlite, seed
 
@@ -401,7 +535,7 @@ def run(cases: int, messages: int, directory: Path) -> dict[str, Any]:
     users = min(len(seeded.youth_user_ids), messages // 12 + 1)
     user_ids = seeded.youth_user_ids[:users]
     baseline = run_baseline(messages, user_ids)
-    ours = real_process(db, directory, messages, user_ids)
+    ours = real_process(db, directory, messages, user_ids, probe)
     child_peak = drawing_child_peak()
     print_table(
         f"Memory: {cases} cases in SQLite, a burst of {messages} updates from {users} young "
@@ -442,12 +576,26 @@ def run(cases: int, messages: int, directory: Path) -> dict[str, Any]:
         f"every reply to those chats sent: {'yes' if ours['handled_all'] else 'NO'} "
         f"({ours['inboxed']} of them recorded in the inbox); "
         f"{ours['sends_during_burst']} Bot API calls (not polls) by then; "
-        f"report picture sent: {'yes' if ours['picture_sent'] else 'NO'} "
+        f"report picture arrived at the Bot API: {'yes' if ours['picture_sent'] else 'NO'} "
         f"({ours['picture_s']:.1f} s after it was queued); matplotlib mapped into the bot: "
         f"{'yes' if ours['matplotlib_in_bot'] else 'no'}"
     )
+    if ours["catch_up"]:
+        print(
+            f"The catch-up tick after start had made its rows {ours['catch_up']['s']:.1f} s into "
+            f"the burst; the bot's peak by then: {ours['catch_up']['peak']:.1f} MiB."
+        )
+    else:
+        print("The catch-up tick after start was not done by the end of the burst.")
     if ours["warnings"]:
         print("The bot's last warnings:\n" + "\n".join(f"  {w[:200]}" for w in ours["warnings"]))
+    if ours["attribution"] is not None:
+        print_attribution(ours["attribution"])
+        if ours["attribution"].by_line:
+            print(
+                "(With tracemalloc on, the bot ran slower and its RSS above includes the "
+                "tracing's bookkeeping: take the target's figure from a run without it.)"
+            )
     met = ours["peak"] <= TARGET_MIB and ours["picture_sent"] and ours["handled_all"]
     print(
         f"\nTarget 5 (memory): peak RSS ≤ {TARGET_MIB:.0f} MiB for `samverkan run` with {cases} "
@@ -462,6 +610,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--messages", type=int, default=2_000)
+    parser.add_argument(
+        "--probe",
+        choices=("allocators", "tracemalloc"),
+        default="",
+        help="say where the burst's growth is: in which allocator (cheap), or also by line "
+        "(tracemalloc in the bot: slows it and inflates its RSS)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     log_quietly()
@@ -472,7 +627,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return result
     header("memory")
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-") as directory:
-        return run(args.cases, args.messages, Path(directory))
+        return run(args.cases, args.messages, Path(directory), args.probe)
 
 
 if __name__ == "__main__":

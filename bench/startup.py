@@ -33,6 +33,8 @@ import time
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,17 @@ async def baseline_child() -> None:
     await app.shutdown()
 
 
+class _RoomyServer(ThreadingHTTPServer):
+    """A threading HTTP server whose listen queue holds a pacer's worth of sends at once.
+
+    socketserver's default queue is 5 connections: when the bot sent to many chats at once
+    (one connection a request, HTTP/1.0), the ones beyond it were reset, and the bot retried
+    them as network errors: the report picture of bench/memory.py never got through.
+    """
+
+    request_queue_size = 128
+
+
 class FakeBotApi:
     """A Bot API on 127.0.0.1: answers a starting bot, notes its first getUpdates, and hands
     out the updates fed to it (bench/memory.py); every call is counted by method."""
@@ -95,6 +108,9 @@ class FakeBotApi:
         self.first_poll = threading.Event()
         self.first_poll_at = 0.0
         self.calls: Counter[str] = Counter()
+        self.connections = 0  # TCP connections the bot opened
+        # Pictures and documents that arrived whole, by chat (multipart: the file is there).
+        self.files_to: Counter[str] = Counter()
         self._updates: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._message_id = itertools.count(1)
@@ -103,12 +119,26 @@ class FakeBotApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Telegram's Bot API: the bot's HTTP client reuses its connections
+            # instead of opening one per call (thousands in a burst, each a chance to fail).
+            protocol_version = "HTTP/1.1"
+            # The status line and headers go apart from the body: without this, Nagle's
+            # algorithm holds the body back until the client's delayed ACK (~40 ms a call).
+            disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                with api._lock:
+                    api.connections += 1
+
             def do_POST(self) -> None:
                 method = self.path.rsplit("/", 1)[-1]
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 params = _params(self.headers.get("Content-Type") or "", body)
                 with api._lock:
                     api.calls[method] += 1
+                    if method in ("sendPhoto", "sendDocument") and params.get("_files"):
+                        api.files_to[str(params.get("chat_id"))] += 1
                 result: object = True
                 if method == "getMe":
                     result = BOT_USER
@@ -138,7 +168,7 @@ class FakeBotApi:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the bench prints tables."""
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _RoomyServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -166,12 +196,28 @@ class FakeBotApi:
 
 
 def _params(content_type: str, body: bytes) -> dict[str, Any]:
-    """A Bot API request's parameters (JSON or form-encoded; files are not looked into)."""
+    """A Bot API request's parameters (JSON, form-encoded or multipart).
+
+    Of a multipart request's files only their sizes are kept, under "_files".
+    """
     if content_type.startswith("application/json"):
         loaded: dict[str, Any] = json.loads(body or b"{}")
         return loaded
     if content_type.startswith("application/x-www-form-urlencoded"):
         return {k: v[0] for k, v in parse_qs(body.decode()).items()}
+    if content_type.startswith("multipart/form-data"):
+        whole = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        params: dict[str, Any] = {"_files": []}
+        for part in whole.iter_parts():
+            payload = part.get_payload(decode=True)
+            value = payload if isinstance(payload, bytes) else b""
+            if part.get_filename():
+                params["_files"].append(len(value))
+            else:
+                params[str(part.get_param("name", header="content-disposition"))] = value.decode()
+        return params
     return {}
 
 

@@ -85,6 +85,7 @@ def test_memory_measures_the_real_bot_through_a_burst_and_a_picture(
     ours = result["ours"]
     assert ours["messages"] == 24  # every update of the burst reached the real bot's inbox
     assert ours["picture_sent"]  # the report picture was drawn and sent to the Bot API
+    assert ours["pictures_arrived"] == 1  # … and arrived there, its file in the request
     assert not ours["matplotlib_in_bot"]  # drawn in a child: never mapped into the bot
     assert ours["peak"] >= ours["after_burst"] > 0 and ours["inboxed"] > 0
     assert result["baseline"]["messages"] == 24
