@@ -88,5 +88,6 @@ def test_only_the_pipeline_and_the_pacer_hold_locks() -> None:
         for path in (ROOT / "bot").rglob("*.py")
         if "Lock" in _calls_in(path)
     }
-    # The pacer's per-chat lock spaces sends; log_safety's guards its list of secrets.
-    assert holders == {"bot/pipeline.py", "bot/pacing.py", "bot/log_safety.py"}
+    # The pacer's per-chat lock spaces sends; log_safety's guards its list of secrets;
+    # later's makes sure the conversations built behind the start are built once.
+    assert holders == {"bot/pipeline.py", "bot/pacing.py", "bot/log_safety.py", "bot/later.py"}
