@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
@@ -15,6 +16,10 @@ from storage.crypto import DATA_KEY_ENV, DataKey, Keyring, install_keyring
 from storage.db import make_engine, session_factory
 from storage.schema import upgrade
 from tests.support.postgres import throwaway_postgres
+
+if TYPE_CHECKING:
+    from tests.support.strict_bot_api import StrictBotApi
+    from tests.support.telegram_emulator import EmulatorClient
 
 
 class FakeClock:
@@ -91,6 +96,22 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     upgrade(db)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def db(sqlite_engine: Engine) -> sessionmaker[Session]:
+    """Sessions on a migrated SQLite database (a module may define its own `db`)."""
+    return session_factory(sqlite_engine)
+
+
+@pytest.fixture
+def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
+    """The Telegram emulator behind the strict front, fresh for each test."""
+    # Imported here: only the Telegram tests start Node and need the driver.
+    from tests.support.telegram_driver import emulated_telegram
+
+    with emulated_telegram() as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -12,12 +12,11 @@ Kim and Alex also share a family group with the bot: nothing of the cycle lands 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
@@ -29,7 +28,6 @@ from bot.ics import meeting_file_makers
 from bot.privacy_files import PersonalDataFile
 from bot.reminder_kinds import reminder_kinds
 from bot.scheduler import tick
-from storage.db import session_factory
 from tests.chat import Chat
 from tests.conftest import FakeClock
 from tests.coord_seed import case_with_plan, chat, coordinator_code
@@ -38,7 +36,6 @@ from tests.support.strict_bot_api import StrictBotApi
 from tests.support.telegram_driver import (
     RunningBot,
     TelegramUser,
-    emulated_telegram,
     running_bot,
     visible,
 )
@@ -58,19 +55,6 @@ NOTES = "Vi bestämde att BUP gör en utredning.\nNästa möte är den 15 decemb
 REASON = "Väntar på remissen"
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
-    """The emulator behind the strict front, fresh for the test."""
-    with emulated_telegram() as pair:
-        yield pair
-
-
-@pytest.fixture
-def db(sqlite_engine: Engine) -> sessionmaker[Session]:
-    """Sessions on a migrated SQLite database."""
-    return session_factory(sqlite_engine)
 
 
 def the_products_files(clock: FakeClock) -> dict[str, FileMaker]:

@@ -10,12 +10,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
@@ -31,13 +29,12 @@ from flows.replies import say
 from flows.text_rules import QUESTION_MAX_CHARS, clean_text
 from flows.wiring import default_engine
 from storage.access import Purpose
-from storage.db import session_factory
 from storage.outbox_repository import Claim
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.coord_seed import case_with_plan, chat, coordinator_code, run_tick
 from tests.support.strict_bot_api import Fault, StrictBotApi, running_strict_api
-from tests.support.telegram_driver import RunningBot, emulated_telegram, running_bot, visible
+from tests.support.telegram_driver import RunningBot, running_bot, visible
 from tests.support.telegram_emulator import EmulatedUser, EmulatorClient, running_emulator
 
 pytestmark = pytest.mark.slow
@@ -49,19 +46,6 @@ GUEST = EmulatedUser(id=5004, first_name="Gäst", language_code="sv")
 SARA = EmulatedUser(id=5005, first_name="Sara", language_code="sv")
 FAMILY_GROUP = -100777
 BOT_USERNAME = "TestNameBot"  # what the emulator's getMe answers
-
-
-@pytest.fixture
-def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
-    """The emulator behind the strict front, fresh for each test."""
-    with emulated_telegram() as pair:
-        yield pair
-
-
-@pytest.fixture
-def db(sqlite_engine: Engine) -> sessionmaker[Session]:
-    """Sessions on a migrated SQLite database."""
-    return session_factory(sqlite_engine)
 
 
 def invite(

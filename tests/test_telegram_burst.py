@@ -20,12 +20,11 @@ import itertools
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
@@ -34,7 +33,6 @@ from flows.consent import TEXT_VERSION
 from flows.conversation import ConversationRef
 from flows.domain import ConsentScope, MeetingKind, Role
 from storage import models as m
-from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.support.bot_api_calls import (
@@ -44,7 +42,7 @@ from tests.support.bot_api_calls import (
     recorded_calls,
 )
 from tests.support.strict_bot_api import StrictBotApi
-from tests.support.telegram_driver import RunningBot, emulated_telegram, running_bot, visible
+from tests.support.telegram_driver import RunningBot, running_bot, visible
 from tests.support.telegram_emulator import BotMessage, EmulatedUser, EmulatorClient, SentUpdate
 
 pytestmark = pytest.mark.slow
@@ -65,19 +63,6 @@ class Family:
 
     chat_id: int
     adults: tuple[EmulatedUser, ...]
-
-
-@pytest.fixture
-def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
-    """The emulator behind the strict front, fresh for the test."""
-    with emulated_telegram() as pair:
-        yield pair
-
-
-@pytest.fixture
-def db(sqlite_engine: Engine) -> sessionmaker[Session]:
-    """Sessions on a migrated SQLite database."""
-    return session_factory(sqlite_engine)
 
 
 def seed(sessions: sessionmaker[Session], clock: FakeClock) -> list[Family]:

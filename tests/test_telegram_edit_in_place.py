@@ -9,39 +9,24 @@ to what she typed, a tap on an older message, a refused edit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
 from flows.domain import Role
 from storage import models as m
-from storage.db import session_factory
 from tests.conftest import FakeClock
 from tests.support.strict_bot_api import Fault, StrictBotApi
-from tests.support.telegram_driver import RunningBot, TelegramUser, emulated_telegram, running_bot
+from tests.support.telegram_driver import RunningBot, TelegramUser, running_bot
 from tests.support.telegram_emulator import EmulatedUser, EmulatorClient
 from tests.test_telegram_adapter import invite, no_refusals
 
 pytestmark = pytest.mark.slow
 
 NOOR = EmulatedUser(id=5101, first_name="Noor", language_code="sv")
-
-
-@pytest.fixture
-def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
-    """The emulator behind the strict front, fresh for each test."""
-    with emulated_telegram() as pair:
-        yield pair
-
-
-@pytest.fixture
-def db(sqlite_engine: Engine) -> sessionmaker[Session]:
-    """Sessions on a migrated SQLite database."""
-    return session_factory(sqlite_engine)
 
 
 async def joined(bot: RunningBot, code: str) -> TelegramUser:

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.catalogue import Catalogue
@@ -24,7 +22,6 @@ from bot.followup_report import file_makers
 from bot.ics import meeting_file_makers
 from bot.privacy_files import PersonalDataFile
 from flows.conversation import ConversationRef
-from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.family_seed import FamilyCase, publish, seed_family_case
@@ -32,7 +29,6 @@ from tests.support.strict_bot_api import StrictBotApi
 from tests.support.telegram_driver import (
     RunningBot,
     TelegramUser,
-    emulated_telegram,
     running_bot,
     visible,
 )
@@ -58,19 +54,6 @@ CANARIES = (*ALEX_CANARIES, KIM_PRIVATE)
 PICTURE = "Alex trivs med fotbollen men har svårt att sova."
 # What the consent text says in a private chat; it is false in a group, where others read.
 PRIVATE_PROMISE = re.compile(r"det du skriver (här )?ser bara du", re.IGNORECASE)
-
-
-@pytest.fixture
-def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
-    """The emulator behind the strict front, fresh for the test."""
-    with emulated_telegram() as pair:
-        yield pair
-
-
-@pytest.fixture
-def db(sqlite_engine: Engine) -> sessionmaker[Session]:
-    """Sessions on a migrated SQLite database."""
-    return session_factory(sqlite_engine)
 
 
 def family_case(sessions: sessionmaker[Session], clock: FakeClock) -> FamilyCase:

@@ -8,7 +8,7 @@ seconds costs the test no real time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
@@ -21,7 +21,7 @@ from bot.pacing import PacerLimits
 from bot.telegram.pacer import Pacer
 from bot.telegram.transport import ChoiceIdTooLong, TelegramTransport
 from tests.support.strict_bot_api import Fault, StrictBotApi
-from tests.support.telegram_driver import emulated_telegram, visible
+from tests.support.telegram_driver import visible
 from tests.support.telegram_emulator import EmulatorClient
 
 pytestmark = [
@@ -47,12 +47,6 @@ class SteppedTime:
         self.slept.append(seconds)
         self.now += max(seconds, 0.0)
         await asyncio.sleep(0)
-
-
-@pytest.fixture
-def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
-    with emulated_telegram() as pair:
-        yield pair
 
 
 def with_transport(

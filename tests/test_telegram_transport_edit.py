@@ -7,7 +7,6 @@ clock (tests/test_telegram_transport.py), so "not spaced" is what it slept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -15,7 +14,6 @@ import pytest
 from bot.pacing import PacerLimits
 from bot.telegram.transport import TelegramTransport
 from tests.support.strict_bot_api import StrictBotApi
-from tests.support.telegram_driver import emulated_telegram
 from tests.support.telegram_emulator import EmulatorClient
 from tests.test_telegram_transport import SteppedTime, message, with_transport
 
@@ -23,13 +21,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
 ]
-
-
-@pytest.fixture
-def telegram() -> Iterator[tuple[EmulatorClient, StrictBotApi]]:
-    """The emulator behind the strict front, fresh for each test."""
-    with emulated_telegram() as pair:
-        yield pair
 
 
 CHAT = "6001"
