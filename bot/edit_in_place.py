@@ -21,9 +21,9 @@ Who decides what, in two steps:
 
 from __future__ import annotations
 
+from bot.one_message import holds_secret
 from flows.conversation import ChoiceMade, Inbound
 from flows.replies import Reply
-from storage.codec import SECRET_PARAM_PREFIX
 
 
 def edit_target(inbound: Inbound, replies: tuple[Reply, ...]) -> str | None:
@@ -36,6 +36,6 @@ def edit_target(inbound: Inbound, replies: tuple[Reply, ...]) -> str | None:
     if reply.attachment is not None:
         return None
     # A secret is sent once and forgotten by its row; it gets a message of its own.
-    if any(name.startswith(SECRET_PARAM_PREFIX) for name in reply.params):
+    if holds_secret(reply):
         return None
     return inbound.on_message

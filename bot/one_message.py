@@ -37,10 +37,14 @@ def may_lead(reply: Reply) -> bool:
     """
     if reply.choices or reply.attachment is not None or PARTS_BEFORE in reply.params:
         return False
-    return not any(
-        name.startswith(SECRET_PARAM_PREFIX) or name in (DUE_AT_PARAM, EXPIRES_AT_PARAM)
-        for name in reply.params
+    return not holds_secret(reply) and not any(
+        name in (DUE_AT_PARAM, EXPIRES_AT_PARAM) for name in reply.params
     )
+
+
+def holds_secret(reply: Reply) -> bool:
+    """True when a reply carries a secret (a code shown once, forgotten by name once sent)."""
+    return any(name.startswith(SECRET_PARAM_PREFIX) for name in reply.params)
 
 
 def combine(replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
@@ -65,9 +69,7 @@ def combine(replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
 
 def may_end(reply: Reply) -> bool:
     """True when a reply can carry earlier parts (a secret would outlive its sending in them)."""
-    return PARTS_BEFORE not in reply.params and not any(
-        name.startswith(SECRET_PARAM_PREFIX) for name in reply.params
-    )
+    return PARTS_BEFORE not in reply.params and not holds_secret(reply)
 
 
 def parts_before(reply: Reply) -> list[tuple[str, dict[str, ParamValue]]]:
