@@ -113,6 +113,14 @@ def keyboard_for(message: RenderedMessage, private_chat_url: str | None = None) 
     return keyboard(message.choices, private_chat_url)
 
 
+def tapped_message(chat_id: str, edits_message: str | None) -> int | None:
+    """The Telegram id of the tapped message an answer may replace (bot/edit_in_place.py), or
+    None: no tap, a group (everyone sees it), or not a Telegram message id."""
+    if edits_message is None or not edits_message.isdigit() or is_group_chat(chat_id):
+        return None
+    return int(edits_message)
+
+
 class TelegramTransport:
     """The sending half of the Telegram connector (bot/telegram/service.py)."""
 
@@ -131,12 +139,13 @@ class TelegramTransport:
         (bot/edit_in_place.py), else split text, keyboard on the last part, then any file."""
         markup = keyboard_for(message, self._private_chat_url())
         try:
-            if message.edits_message is not None and await self._edited(chat_id, message, markup):
-                return
-            if message.edits_message is not None:
+            tapped = tapped_message(chat_id, message.edits_message)
+            if tapped is not None:
+                if await self._edited(chat_id, tapped, message, markup):
+                    return
                 # A new message answers the tap after all: the tapped buttons go, as they
                 # would have before the press was handled (bot/telegram/service.py).
-                await self._take_buttons_off(chat_id, message.edits_message)
+                await self._take_buttons_off(chat_id, tapped)
             if message.file is None:
                 await self._send_texts(chat_id, split_html(message.text), markup)
             elif utf16_length(message.text) <= CAPTION_LIMIT:
@@ -169,16 +178,14 @@ class TelegramTransport:
 
         await self._pacer.send(chat_id, is_group_chat(chat_id), call, new_message=False)
 
-    async def _take_buttons_off(self, chat_id: str, target: str) -> None:
+    async def _take_buttons_off(self, chat_id: str, tapped: int) -> None:
         """Removes the tapped message's buttons; gone or unchanged, it is sent on anyway."""
-        if not target.isdigit() or is_group_chat(chat_id):
-            return
         # As before the press was handled: a failure only leaves the old buttons there.
         with contextlib.suppress(TelegramError):
-            await self.remove_buttons(chat_id, int(target))
+            await self.remove_buttons(chat_id, tapped)
 
     async def _edited(
-        self, chat_id: str, message: RenderedMessage, markup: Keyboard | None
+        self, chat_id: str, tapped: int, message: RenderedMessage, markup: Keyboard | None
     ) -> bool:
         """Replaces the tapped message's text and buttons with the message; False when it
         may not or Telegram refused, and the message is to be sent as a new one instead.
@@ -187,10 +194,7 @@ class TelegramTransport:
         the bot's 30 a second). It is made only when the tapped message is still the newest
         in the chat as far as this process knows, and the text fits in one message.
         """
-        target = message.edits_message
-        if target is None or not target.isdigit() or is_group_chat(chat_id):
-            return False
-        if message.file is not None or not self.newest.is_newest(chat_id, int(target)):
+        if message.file is not None or not self.newest.is_newest(chat_id, tapped):
             return False
         parts = split_html(message.text)
         if len(parts) > 1:
@@ -199,7 +203,7 @@ class TelegramTransport:
 
         async def call() -> None:
             buttons = markup.json if markup is not None else None
-            await edit_text(self._bot, chat_id, int(target), text, buttons)
+            await edit_text(self._bot, chat_id, tapped, text, buttons)
 
         try:
             await self._pacer.send(chat_id, False, call, new_message=False)
