@@ -202,8 +202,9 @@ def test_network_errors_are_retried_with_growing_backoff() -> None:
     assert results == [0]
     assert api.calls == 4
     gaps = [b - a for a, b in itertools.pairwise(api.call_times)]
-    # 0.5, 1 and 2 s of backoff, but never closer than the chat's 1-s spacing.
-    assert gaps == pytest.approx([1.0, 1.0, 2.0])
+    # 0.5, 1 and 2 s of backoff, but never closer than the chat's spacing (1 s and margin).
+    spacing = 1.0 + PacerLimits().chat_margin
+    assert gaps == pytest.approx([spacing, spacing, 2.0])
     assert 0.5 in time.slept and 2.0 in time.slept
 
 
