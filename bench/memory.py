@@ -4,10 +4,11 @@ The bot runs as in production: `samverkan run` (this checkout's code) polling Te
 a fake Bot API server on 127.0.0.1 (bench/startup.py), with its real pipeline, sweeper, pacer
 and ticker. The parent seeds the database, starts the bot, waits for its first getUpdates,
 then hands it a burst of updates from many young people and waits until every one is in the
-inbox; then it queues a coordinator's follow-up report picture (the plan timeline PNG) and
-waits until the bot has sent it. The bot's peak RSS (VmHWM, read from /proc while it runs) is
-taken after each phase. The picture is drawn in a short-lived child (bot/timeline_draw.py);
-its own peak is shown apart, measured on the same drawing. Baseline in the same run: a bare
+inbox; then a coordinator opens the menu and taps the follow-up report, and the parent waits
+until the report's picture (the plan timeline PNG) has arrived at the Bot API. The bot's
+peak RSS (VmHWM, read from /proc while it runs) is taken after each phase. The picture is
+drawn in a short-lived child (bot/timeline_draw.py); its own peak is shown apart, measured
+on the same drawing. Baseline in the same run: a bare
 python-telegram-bot ConversationHandler in a fresh process fed the same number of updates.
 
 Where the growth is (`--probe`, a bench-only hook, bench/memory_trace.py): "allocators" has
@@ -30,8 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,67 +135,35 @@ def row_status(db: Path, outbox_id: int) -> str:
         return str(found.fetchone()[0])
 
 
-def queue_report_picture(db: Path) -> tuple[int, str]:
-    """Queues one coordinator's follow-up report picture, as the report source does.
+def a_coordinator_with_a_plan(db: Path) -> int:
+    """The Telegram user id of a coordinator whose newest case has a plan (dots to draw)."""
+    import sqlite3
 
-    Returns its outbox row and the chat it goes to.
+    from bench.common import PLATFORM
 
-    The running bot may hold SQLite's write lock longer than the busy timeout on a loaded
-    machine (its catch-up tick at 10,000 cases): then it is tried again, for a minute at most.
+    # A coordinator's menu works on the case they joined last (storage/repositories.py).
+    query = """
+        SELECT ci.external_user_id FROM membership m
+        JOIN chat_identity ci ON ci.person_id = m.person_id AND ci.platform = ?
+        WHERE m.role = 'coordinator' AND m.active
+          AND EXISTS (SELECT 1 FROM plan_action p WHERE p.case_id = m.case_id)
+        ORDER BY m.id LIMIT 1
     """
-    from sqlalchemy.exc import OperationalError
-
-    for _ in range(12):
-        try:
-            return _queue_report_picture(db)
-        except OperationalError:
-            time.sleep(1)
-    return _queue_report_picture(db)
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as connection:
+        return int(connection.execute(query, (PLATFORM,)).fetchone()[0])
 
 
-def _queue_report_picture(db: Path) -> tuple[int, str]:
-    """One try of queue_report_picture."""
-    from sqlalchemy import select
+def asks_for_the_report(coordinator: int) -> list[dict[str, Any]]:
+    """A coordinator opens the menu (/meny) and taps the follow-up report, as Telegram sends it."""
+    from telegram import Bot
 
-    from bench.common import sessions_for
-    from flows.domain import Role
-    from storage.db import make_engine
-    from storage.models import Case, ChatIdentity, Membership, Outbox, PlanAction
+    from bench.telegram_fakes import TOKEN
 
-    engine = make_engine(f"sqlite:///{db}")
-    try:
-        with sessions_for(engine).begin() as session:
-            # A coordinator's case with a plan: its picture has dots to draw.
-            case_id, chat_id, reference = session.execute(
-                select(Membership.case_id, ChatIdentity.private_chat_id, Case.reference)
-                .join(ChatIdentity, ChatIdentity.person_id == Membership.person_id)
-                .join(Case, Case.id == Membership.case_id)
-                .join(PlanAction, PlanAction.case_id == Membership.case_id)
-                .where(Membership.role == Role.COORDINATOR)
-                .group_by(Membership.case_id, ChatIdentity.private_chat_id, Case.reference)
-                .order_by(Membership.case_id)
-                .limit(1)
-            ).one()
-            past = datetime.now(UTC) - timedelta(minutes=1)
-            row = Outbox(
-                platform="telegram",
-                chat_id=str(chat_id),
-                message_id="coord.report_timeline",
-                params={"case": reference},
-                choices=[],
-                attachment={"kind": "plan_timeline_png", "params": {"case_id": case_id}},
-                locale="sv",
-                status="pending",
-                attempts=0,
-                next_attempt_at=past,
-                idempotency_key=uuid.uuid4().hex,
-                created_at=past,
-            )
-            session.add(row)
-            session.flush()
-            return int(row.id), str(chat_id)
-    finally:
-        engine.dispose()
+    factory = UpdateFactory(Bot(TOKEN))
+    # Update ids go on from the burst's (one counter per process): the bot asks for them.
+    opens = factory.text(coordinator, "/meny")
+    taps = factory.tap(coordinator, "report")
+    return [opens.to_dict(), taps.to_dict()]
 
 
 class QuietFor:
@@ -330,18 +297,17 @@ def real_process(
             def pictures() -> int:
                 return api.calls["sendPhoto"] + api.calls["sendDocument"]
 
-            # The catch-up may send reports of its own (seeded follow-ups): ours is told apart
-            # by its row, marked sent, and by its chat, where the fake Bot API must have had
-            # the file itself: then the picture has really arrived, and the peak is taken.
-            picture_row, picture_chat = queue_report_picture(db)
-            files_before = api.files_to[picture_chat]
+            # The report is asked for as a coordinator does, through the bot: its summary and
+            # the timeline picture answer the tap (the picture drawn by bot/timeline_draw.py).
+            # Their answer is sent at once, beside whatever backlog the catch-up left (a row
+            # put straight into the outbox waited behind 13,000 overdue ones: 469 s once).
+            coordinator = a_coordinator_with_a_plan(db)
+            photos_before = api.photos_to[str(coordinator)]
             picture_started = time.perf_counter()
+            api.feed(asks_for_the_report(coordinator))
             drawn = wait_for(
-                lambda: (
-                    api.files_to[picture_chat] > files_before
-                    and row_status(db, picture_row) == "sent"
-                ),
-                lambda: (sends(api), row_status(db, picture_row)),
+                lambda: api.photos_to[str(coordinator)] > photos_before,
+                lambda: sends(api),
             )
             picture_s = time.perf_counter() - picture_started
             after_picture = status_mib(process.pid, "VmHWM")
@@ -376,7 +342,7 @@ def real_process(
         "catch_up": catch_up,
         "attribution": attribution,
         "picture_sent": drawn,
-        "pictures_arrived": api.files_to[picture_chat] - files_before,
+        "pictures_arrived": api.photos_to[str(coordinator)] - photos_before,
         "pictures": pictures(),
         "picture_s": picture_s,
         "peak": after_picture,
@@ -577,7 +543,7 @@ def run(cases: int, messages: int, directory: Path, probe: str = "") -> dict[str
         f"({ours['inboxed']} of them recorded in the inbox); "
         f"{ours['sends_during_burst']} Bot API calls (not polls) by then; "
         f"report picture arrived at the Bot API: {'yes' if ours['picture_sent'] else 'NO'} "
-        f"({ours['picture_s']:.1f} s after it was queued); matplotlib mapped into the bot: "
+        f"({ours['picture_s']:.1f} s after the tap); matplotlib mapped into the bot: "
         f"{'yes' if ours['matplotlib_in_bot'] else 'no'}"
     )
     if ours["catch_up"]:

@@ -111,6 +111,7 @@ class FakeBotApi:
         self.connections = 0  # TCP connections the bot opened
         # Pictures and documents that arrived whole, by chat (multipart: the file is there).
         self.files_to: Counter[str] = Counter()
+        self.photos_to: Counter[str] = Counter()  # of those, pictures (sendPhoto)
         self._updates: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._message_id = itertools.count(1)
@@ -139,6 +140,8 @@ class FakeBotApi:
                     api.calls[method] += 1
                     if method in ("sendPhoto", "sendDocument") and params.get("_files"):
                         api.files_to[str(params.get("chat_id"))] += 1
+                        if method == "sendPhoto":
+                            api.photos_to[str(params.get("chat_id"))] += 1
                 result: object = True
                 if method == "getMe":
                     result = BOT_USER
