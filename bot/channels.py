@@ -8,9 +8,14 @@ its channel `margin` before its lease runs out, so two pollers never overlap. Ad
 therefore ask `may_poll()` before each poll, keep one poll shorter than `margin` (e.g. a
 long-poll timeout of 10 s for a margin of 15 s), and stop promptly when asked.
 
+A holder whose renewal came late but went through (nobody took the lease meanwhile) starts
+its stopped channel again. Leases are read and written in a worker thread: SQLite's write
+lock may be busy for seconds, and the event loop answers people meanwhile.
+
 A process that holds the SQLite lock (bot/instance.py) is the only one on its database, so
 a lease held by anyone else was left by a dead process (kill -9, a crash): it is `sole` and
-takes such leases at once rather than waiting for them to lapse.
+takes such leases at once rather than waiting for them to lapse. Nobody can take its own
+lease over either, so a late renewal does not stop its channels (health still reports it).
 """
 
 from __future__ import annotations
@@ -48,6 +53,11 @@ class InboundChannel(Protocol):
 
     async def stop(self) -> None:
         """Stops polling; returns when no poll is in flight any more."""
+        ...
+
+    def stopped_itself(self) -> bool:
+        """True once the poller stopped on its own because `may_poll()` said no (a late
+        renewal): the keeper starts it again when it renews the lease."""
         ...
 
 
@@ -90,6 +100,15 @@ class ChannelKeeper:
 
     def holds(self, name: str) -> bool:
         """True while this process may poll the channel."""
+        if self.sole_process and name in self._held_until:
+            # Nobody else can run on this database, so nobody can take the lease over: a late
+            # renewal (a busy minute, a catch-up holding the database) is no reason to stop.
+            return True
+        return self.renewed_in_time(name)
+
+    def renewed_in_time(self, name: str) -> bool:
+        """True while this process holds the channel's lease and renews it in time (health:
+        a renewal this late means the process is held up, even where it may poll on)."""
         until = self._held_until.get(name)
         return until is not None and self._clock() < until - self._settings.margin
 
@@ -98,11 +117,9 @@ class ChannelKeeper:
         for channel in self._channels:
             now = self._clock()
             try:
-                with UnitOfWork(self._sessions) as uow:
-                    held = uow.leases.acquire(
-                        channel.name, self._holder, now, self._settings.ttl, sole=self.sole_process
-                    )
-                    uow.commit()
+                # In a worker thread: on SQLite the write lock may be busy for seconds (a
+                # catch-up queueing thousands of messages), and the event loop answers people.
+                held = await asyncio.to_thread(self._acquire, channel.name, now)
             except Exception as exc:  # the database may be away; decide by the old lease
                 log.warning("lease on %s not renewed: %s", channel.name, type(exc).__name__)
                 if channel.name in self._held_until and not self.holds(channel.name):
@@ -114,8 +131,22 @@ class ChannelKeeper:
                 if not running:
                     log.info("took the lease on channel %s; polling", channel.name)
                     await channel.start(functools.partial(self.holds, channel.name))
+                elif channel.stopped_itself():
+                    # Renewed after all, and nobody took it meanwhile: poll again. (Left
+                    # stopped, the bot never read another message until it was restarted.)
+                    log.info("renewed the lease on channel %s; polling again", channel.name)
+                    await channel.start(functools.partial(self.holds, channel.name))
             elif running:
                 await self._stop(channel)
+
+    def _acquire(self, name: str, now: datetime) -> bool:
+        """Takes or renews one lease in a transaction of its own."""
+        with UnitOfWork(self._sessions) as uow:
+            held = uow.leases.acquire(
+                name, self._holder, now, self._settings.ttl, sole=self.sole_process
+            )
+            uow.commit()
+        return held
 
     async def release_all(self) -> None:
         """Stops every channel and gives its lease up, for a clean shutdown."""
@@ -150,9 +181,12 @@ class TaskChannel:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failures: asyncio.Queue[BaseException] = asyncio.Queue()
+        self._lapsed = False
 
     async def start(self, may_poll: Callable[[], bool]) -> None:
-        """Starts the poller and a watch on the lease."""
+        """Starts the poller and a watch on the lease (after the poller before has ended)."""
+        await self.stop()
+        self._lapsed = False
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self._guarded(self._stop, may_poll))
 
@@ -166,6 +200,11 @@ class TaskChannel:
             await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_S)
         except TimeoutError:
             task.cancel()
+
+    def stopped_itself(self) -> bool:
+        """True once the watch stopped the poller for a late renewal (not after a failure,
+        which ends the process)."""
+        return self._lapsed
 
     async def failure(self) -> None:
         """Returns never, or raises the error that ended the poller (e.g. a bad login)."""
@@ -189,6 +228,7 @@ class TaskChannel:
         while not stop.is_set():
             if not may_poll():
                 log.warning("channel %s: lease not renewed in time; stopping", self.name)
+                self._lapsed = True
                 stop.set()
                 return
             await asyncio.sleep(WATCH_EVERY_S)

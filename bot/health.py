@@ -4,7 +4,8 @@
 - database: reachable ("ok") or not ("unreachable");
 - schema: at the migrations this code needs ("current") or not ("out of date");
 - channels: each inbound channel of the process (Telegram, Matrix) "held" by this process,
-  "held elsewhere" by another one, or "not held": nobody polls it, people go unanswered;
+  "held elsewhere" by another one, or "not held": nobody polls it, people go unanswered (or
+  this process has not renewed its lease in time: it is held up);
 - last_tick_age_seconds: since any process last finished a tick; stale after a few ticks.
 
 /metrics gives bot/metrics.py's registry in the Prometheus text format.
@@ -156,7 +157,7 @@ class HealthServer:
     async def check(self) -> Health:
         """Looks at the database, the schema, the channels and the last tick."""
         # The keeper is the event loop's: asked here, not in the worker thread.
-        ours = {name: self._keeper.holds(name) for name in self._channels}
+        ours = {name: self._keeper.renewed_in_time(name) for name in self._channels}
         try:
             return await asyncio.wait_for(
                 asyncio.to_thread(self._check, ours, self._clock()), CHECK_TIMEOUT_S

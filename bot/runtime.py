@@ -17,7 +17,7 @@ import os
 import socket
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -156,11 +156,15 @@ class Runtime:
         return await self._delivery.sweep()
 
     async def keep_once(self) -> None:
-        """Heartbeat, and the channel leases."""
-        with UnitOfWork(self._sessions) as uow:
-            uow.processes.heartbeat(self.process_id, self._clock())
-            uow.commit()
+        """Heartbeat, and the channel leases (their writes in a worker thread, as the tick's)."""
+        await asyncio.to_thread(self._heartbeat, self._clock())
         await self.keeper.keep()
+
+    def _heartbeat(self, now: datetime) -> None:
+        """Notes that this process is alive."""
+        with UnitOfWork(self._sessions) as uow:
+            uow.processes.heartbeat(self.process_id, now)
+            uow.commit()
 
     async def stop(self) -> None:
         """Finishes the catch-up, stops the ticker and the channels, gives the leases back."""

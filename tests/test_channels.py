@@ -4,9 +4,11 @@ lapsed; a holder that cannot renew stops polling before anyone else may start.""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -18,6 +20,7 @@ from bot.channels import ChannelKeeper, LeaseSettings
 from bot.delivery_loop import DeliveryLoop
 from bot.instance import new_process_id
 from bot.runtime import Runtime
+from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 
@@ -69,6 +72,10 @@ class FakeChannel:
     async def stop(self) -> None:
         """Notes the stop."""
         self.events.append("stop")
+
+    def stopped_itself(self) -> bool:
+        """Never: it polls (or skips polls) until it is stopped."""
+        return False
 
 
 def test_the_channel_runs_while_its_lease_is_held_and_moves_when_the_holder_dies(
@@ -167,3 +174,107 @@ def test_a_restarted_process_on_sqlite_polls_at_once_and_on_postgresql_after_the
     with UnitOfWork(sessions) as uow:
         (lease,) = uow.leases.holders()
     assert lease.holder == me
+
+
+def polls_of(channel_name: str) -> tuple[list[str], Callable[[asyncio.Event], Any]]:
+    """A Matrix- or Telegram-like loop that notes each poll until it is asked to stop."""
+    polls: list[str] = []
+
+    async def loop(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            polls.append(channel_name)
+            await asyncio.sleep(0)
+
+    return polls, loop
+
+
+async def still_polling(polls: list[str]) -> bool:
+    """Whether the loop polls on over a few moments."""
+    count = len(polls)
+    await asyncio.sleep(0.05)
+    return len(polls) > count
+
+
+def test_a_poller_stopped_by_a_late_renewal_polls_again_once_the_lease_is_renewed(
+    sessions: sessionmaker[Session], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bench/memory.py: under the catch-up's load the renewal came late, the watch stopped
+    # Telegram's poller, and the next renewal left it stopped: the bot never read again.
+    monkeypatch.setattr(channels, "WATCH_EVERY_S", 0.001)
+    polls, loop = polls_of("telegram")
+
+    async def scenario() -> None:
+        telegram = channels.TaskChannel("telegram", loop)
+        keeper = ChannelKeeper(sessions, [telegram], "a", SETTINGS, clock)  # PostgreSQL-like
+        await keeper.keep()
+        assert await still_polling(polls)
+        clock.advance(seconds=16)  # the renewal is late: the watch stops the poller
+        await asyncio.sleep(0.05)
+        assert not await still_polling(polls)
+        await keeper.keep()  # renewed after all (the lease had 14 s left): poll again
+        assert await still_polling(polls)
+        await keeper.release_all()
+        assert not await still_polling(polls)
+
+    asyncio.run(scenario())
+
+
+def test_alone_on_the_database_a_late_renewal_does_not_stop_the_poller(
+    sessions: sessionmaker[Session], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process holding the SQLite lock is the only one that can poll: nobody can take over.
+    monkeypatch.setattr(channels, "WATCH_EVERY_S", 0.001)
+    polls, loop = polls_of("telegram")
+
+    async def scenario() -> None:
+        telegram = channels.TaskChannel("telegram", loop)
+        keeper = ChannelKeeper(sessions, [telegram], "a", SETTINGS, clock)
+        keeper.sole_process = True
+        await keeper.keep()
+        clock.advance(seconds=60)  # a busy minute without a renewal
+        await asyncio.sleep(0.05)
+        assert await still_polling(polls)
+        await keeper.release_all()
+
+    asyncio.run(scenario())
+
+
+def test_renewing_a_lease_while_another_writer_holds_sqlite_leaves_the_event_loop_free(
+    sqlite_engine: Engine, clock: FakeClock
+) -> None:
+    # The catch-up queues thousands of messages in worker threads: SQLite's write lock is
+    # busy for moments. The renewal waits for it in a thread, not on the event loop.
+    sessions = session_factory(sqlite_engine)
+    keeper = ChannelKeeper(sessions, [FakeChannel()], "a", SETTINGS, clock)
+    held = threading.Event()
+    release = threading.Event()
+
+    def other_writer() -> None:
+        with sqlite_engine.connect() as connection:  # BEGIN IMMEDIATE: the write lock
+            connection.exec_driver_sql("SELECT 1")
+            held.set()
+            release.wait(5)
+            connection.rollback()
+
+    async def scenario() -> int:
+        turns = 0
+
+        async def answering_people() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0.01)
+
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        held.wait(5)
+        people = asyncio.create_task(answering_people())
+        asyncio.get_running_loop().call_later(0.3, release.set)
+        await keeper.keep()
+        people.cancel()
+        writer.join()
+        return turns
+
+    turns = asyncio.run(scenario())
+    assert turns >= 10  # about 30 turns in the 0.3 s the renewal waited; none when it blocked
+    assert keeper.renewed_in_time("telegram")

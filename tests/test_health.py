@@ -57,6 +57,10 @@ class PolledChannel:
     async def stop(self) -> None:
         """Nothing to stop."""
 
+    def stopped_itself(self) -> bool:
+        """Never: it polls (or skips polls) until it is stopped."""
+        return False
+
 
 @dataclass
 class Scrape:

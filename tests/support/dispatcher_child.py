@@ -67,6 +67,10 @@ class LoggedChannel:
             self._task.cancel()
             self._task = None
 
+    def stopped_itself(self) -> bool:
+        """Never: it polls (or skips polls) until it is stopped."""
+        return False
+
     async def _poll(self, may_poll: Callable[[], bool]) -> None:
         """One line per poll."""
         fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
