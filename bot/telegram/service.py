@@ -215,6 +215,9 @@ class TelegramService:
                 await self.application.stop()
                 if self._sweeps:
                     await delivery.stop_sweeping()
+                # Before the HTTP client closes (leaving `async with`): a send begun on a
+                # closing client fails as a network error, to be tried again later.
+                delivery.detach(self.platform)
         finally:
             # Another process may take the channel over now: it sends from here on.
             self._pipeline.delivery.detach(self.platform)
