@@ -25,9 +25,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from babel.dates import format_timedelta
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.db
 from bot.catalogue import Catalogue, RenderedMessage
 from bot.clock import Clock, system_clock
 from bot.connector import Capabilities
@@ -36,7 +37,7 @@ from bot.metrics import DeliveryOutcome, Metrics
 from flows.coordinator_reminders import neutral_digest
 from flows.engine import Notice
 from flows.replies import PRIVATE_CHAT_LINK, Reply, say
-from storage.db import engine_of, one_statement
+from storage.db import engine_of, is_sqlite, one_statement
 from storage.outbox_repository import PendingMessage, mark_sent
 from storage.unit_of_work import UnitOfWork
 
@@ -127,6 +128,12 @@ class DeliveryPolicy:
 DEFAULT_POLICY = DeliveryPolicy()
 # A rate limit asks for a wait, not a failure; never come back sooner than this.
 MIN_RETRY_AFTER = timedelta(seconds=1)
+# How often a sent row's mark is tried while the database stays busy (each try waits up to
+# SQLite's busy timeout, 5 s): well inside a claim, so no other sweep takes the row meanwhile.
+MARK_SENT_ATTEMPTS = 6
+# How long a mark on the event loop may wait for SQLite's write lock before it moves to a
+# worker thread: about one slow statement, far below a stall anyone notices.
+MARK_SENT_ON_LOOP_BUSY_MS = 20
 
 
 def backoff(
@@ -161,6 +168,7 @@ class Deliverer:
     ) -> None:
         self._sessions = sessions
         self._engine = engine_of(sessions)
+        self._sqlite = is_sqlite(self._engine)
         self._metrics = metrics
         self._catalogue = catalogue
         self._transports = dict(transports)
@@ -387,11 +395,54 @@ class Deliverer:
             # message sent since the last batch, and Telegram has no idempotency key to hide
             # them. (The transaction is one prepared UPDATE on a plain connection: no session
             # or repository is made for it, and on SQLite no BEGIN or COMMIT either.)
-            with one_statement(self._engine) as connection:
-                mark_sent(connection, message.id, self._clock(), message.reply.params)
+            await self._mark_sent(message, self._clock())
             self._count(message, DeliveryOutcome.SENT)
             return 1
         return 0
+
+    async def _mark_sent(self, message: PendingMessage, now: datetime) -> None:
+        """Marks a sent row at once; while the database is busy, in a worker thread, again.
+
+        At once, on the event loop, so no other chat's send comes between a send and its
+        mark: a crash repeats at most the message in hand (tests/test_delivery_faults.py).
+        But a mark that waited there for SQLite's write lock (a catch-up queueing thousands
+        of messages, many handlers at once) held up every chat for the whole busy timeout,
+        then failed, and the row stayed "sending", to be sent again once its claim ran out:
+        Telegram shows it twice (bench/memory.py). So the first try waits for the lock only
+        briefly, and then the mark is tried in a worker thread, for as long as a claim lasts.
+        """
+        try:
+            self._mark_sent_now(message, now, busy_ms=MARK_SENT_ON_LOOP_BUSY_MS)
+            return
+        except OperationalError:
+            log.info("outbox %d sent; the database is busy, marking it from a thread", message.id)
+        for attempt in range(1, MARK_SENT_ATTEMPTS + 1):
+            try:
+                await asyncio.to_thread(self._mark_sent_now, message, now)
+                return
+            except OperationalError:
+                if attempt == MARK_SENT_ATTEMPTS:
+                    raise
+                log.warning("outbox %d sent; the database is still busy", message.id)
+
+    def _mark_sent_now(
+        self, message: PendingMessage, now: datetime, busy_ms: int | None = None
+    ) -> None:
+        """The mark itself; on SQLite waiting at most `busy_ms` for the write lock if given."""
+        with one_statement(self._engine) as connection:
+            if busy_ms is None or not self._sqlite:
+                mark_sent(connection, message.id, now, message.reply.params)
+                return
+            # A setting of the connection, set on the driver's connection directly (a few
+            # microseconds, not a statement of the transaction: the UPDATE stays the one);
+            # the connection goes back to the pool with its usual timeout.
+            driver = connection.connection.dbapi_connection
+            assert driver is not None
+            driver.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+            try:
+                mark_sent(connection, message.id, now, message.reply.params)
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={storage.db.SQLITE_BUSY_TIMEOUT_MS}")
 
     def _failed_attempt(
         self, message: PendingMessage, error: str, now: datetime, chats: _ChatsThisRound

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.db
 from bot.catalogue import Catalogue, RenderedFile, RenderedMessage
 from bot.connector import PLAIN_TEXT, Capabilities
 from bot.delivery import Deliverer, PermanentSendError, RetryAfter
 from flows.replies import Attachment, Params, Reply
 from storage import models as m
+from storage.db import make_engine, session_factory
+from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 
@@ -160,3 +167,63 @@ def test_a_file_is_made_off_the_event_loop_so_other_chats_go_on(
 
     assert asyncio.run(send()) == 1
     assert transport.sent[0].file is not None
+
+
+@dataclass
+class LockingTransport:
+    """Sends, and then another writer takes SQLite's write lock for `hold` seconds (a
+    handler's or a catch-up's transaction, as under load)."""
+
+    engine: Engine
+    hold: float
+    platform: str = "test"
+    capabilities: Capabilities = PLAIN_TEXT
+    sent: list[RenderedMessage] = field(default_factory=list)
+    locked: threading.Event = field(default_factory=threading.Event)
+
+    async def send(self, chat_id: str, message: RenderedMessage, idempotency_key: str) -> None:
+        self.sent.append(message)
+        threading.Thread(target=self._hold_the_lock).start()
+        self.locked.wait(5)
+
+    def _hold_the_lock(self) -> None:
+        with self.engine.connect() as connection:  # BEGIN IMMEDIATE
+            connection.exec_driver_sql("SELECT 1")
+            self.locked.set()
+            time.sleep(self.hold)
+            connection.rollback()
+
+
+def test_a_sent_message_is_marked_sent_even_when_the_database_is_busy_longer_than_its_timeout(
+    tmp_path: Path, catalogue: Catalogue, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under the catch-up's load (bench/memory.py) the mark waited on the event loop until
+    # SQLite's busy timeout, failed, and the row stayed "sending": every chat stood still for
+    # 5 s, and the message would have been sent again once its claim ran out.
+    monkeypatch.setattr(storage.db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    engine = make_engine(f"sqlite:///{tmp_path / 'busy.sqlite3'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    transport = LockingTransport(engine, hold=0.5)
+    deliverer = Deliverer(sessions, catalogue, {"test": transport}, clock=clock)
+    row = enqueue(sessions, clock, Reply("common.cancel"))
+
+    async def send() -> tuple[int, int]:
+        turns = 0
+
+        async def other_chats() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0.01)
+
+        others = asyncio.create_task(other_chats())
+        sent = await deliverer.deliver([row])
+        others.cancel()
+        return sent, turns
+
+    sent, turns = asyncio.run(send())
+    engine.dispose()
+    assert sent == 1 and len(transport.sent) == 1
+    assert status(sessions, row) == ("sent", 1)
+    assert turns >= 10  # the event loop went on while the mark waited (about 0.5 s)
