@@ -429,7 +429,8 @@ class Deliverer:
         self, message: PendingMessage, now: datetime, busy_ms: int | None = None
     ) -> None:
         """The mark itself; on SQLite waiting at most `busy_ms` for the write lock if given."""
-        with one_statement(self._engine) as connection:
+        wait_s = None if busy_ms is None else busy_ms / 1000
+        with one_statement(self._engine, writer_wait_s=wait_s) as connection:
             if busy_ms is None or not self._sqlite:
                 mark_sent(connection, message.id, now, message.reply.params)
                 return

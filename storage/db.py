@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.private_paths import create_private_file
+from storage.writer_queue import turns_for
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Each connection's cache of database pages, kept as long as the connection lives: SQLite's
@@ -63,6 +64,11 @@ READ_ONLY = "samverkan_read_only"
 # Execution option for a transaction of exactly one statement (see one_statement below).
 ONE_STATEMENT = "samverkan_one_statement"
 
+# Execution option: how long a SQLite writer waits for its turn in this process's queue
+# (storage/writer_queue.py) before it goes on to SQLite's own lock; the busy timeout if unset.
+WRITER_WAIT_S = "samverkan_writer_wait_s"
+_HAS_TURN = "samverkan_has_writer_turn"
+
 
 def _configure_sqlite(engine: Engine, synchronous: SqliteSynchronous) -> None:
     """Sets pragmas on every connection and starts transactions with BEGIN IMMEDIATE."""
@@ -84,21 +90,46 @@ def _configure_sqlite(engine: Engine, synchronous: SqliteSynchronous) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
+    turns = turns_for(str(engine.url.database or ":memory:"))
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         options = connection.get_execution_options()
-        if options.get(ONE_STATEMENT):
-            return  # pysqlite is in autocommit (isolation_level None): the statement commits
         if options.get(READ_ONLY):
             # A reader in WAL mode sees one snapshot and never holds up a writer.
             connection.exec_driver_sql("BEGIN")
             return
+        # Writers queue in this process first (storage/writer_queue.py): SQLite's busy
+        # handler let a writer that begins again at once starve the others.
+        wait = options.get(WRITER_WAIT_S, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        if turns.acquire(wait):
+            connection.info[_HAS_TURN] = True
+        if options.get(ONE_STATEMENT):
+            return  # pysqlite is in autocommit (isolation_level None): the statement commits
         # IMMEDIATE takes the write lock up front: one handled event is one serial transaction.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    def _end_turn(info: dict[str, Any]) -> None:
+        if info.pop(_HAS_TURN, False):
+            turns.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        _end_turn(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        _end_turn(connection.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # Back in the pool with its turn still taken (a BEGIN that failed, a connection
+        # closed mid-transaction): the turn ends here at the latest.
+        _end_turn(record.info)
+
 
 @contextmanager
-def one_statement(engine: Engine) -> Iterator[Connection]:
+def one_statement(engine: Engine, writer_wait_s: float | None = None) -> Iterator[Connection]:
     """A connection for a transaction of exactly one statement, committed on leaving.
 
     On SQLite no BEGIN is sent: the statement is its own transaction, atomic as any, and it
@@ -107,7 +138,10 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
     message sent (mark-sent). Never run a second statement on it: on SQLite it would be a
     transaction of its own, apart from the first.
     """
-    with engine.connect().execution_options(**{ONE_STATEMENT: True}) as connection:
+    options: dict[str, Any] = {ONE_STATEMENT: True}
+    if writer_wait_s is not None:
+        options[WRITER_WAIT_S] = writer_wait_s  # on SQLite, see WRITER_WAIT_S
+    with engine.connect().execution_options(**options) as connection:
         yield connection
         connection.commit()
 
