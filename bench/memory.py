@@ -45,7 +45,6 @@ from bench.report import (
     peak_rss_mib,
     print_table,
 )
-from bench.startup import compiled_as_installed
 from bench.telegram_fakes import (
     FakeTelegramNetwork,
     UpdateFactory,
@@ -593,7 +592,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(json.dumps(result))
         return result
     header("memory")
-    compiled_as_installed()  # as bench/startup.py: the deployed bot has its bytecode
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-") as directory:
         return run(args.cases, args.messages, Path(directory), args.probe)
 

@@ -229,25 +229,6 @@ def bot_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "bot.cli", *args]
 
 
-OUR_PACKAGES = ("bot", "flows", "storage")
-
-
-def compiled_as_installed() -> bool:
-    """Compiles this checkout's packages to bytecode, as `pip install` does for the deployed
-    bot (docs/operations.md); True if it did.
-
-    Run from a checkout with PYTHONDONTWRITEBYTECODE set (this machine's environment has it),
-    the bot compiled its 260 modules from source at every start: 0.13 s more than an
-    installed bot spends, counted as its start-up. Reading bytecode needs no permission to
-    write it, so the bot started here reads what this writes.
-    """
-    import compileall
-
-    return all(
-        compileall.compile_dir(ROOT / package, quiet=2, workers=1) for package in OUR_PACKAGES
-    )
-
-
 def bot_env(directory: Path) -> dict[str, str]:
     """The bot's environment: the bench's data key, a fake token, this checkout first."""
     env = {k: v for k, v in os.environ.items() if k != "SAMVERKAN_DATABASE_URL"}
@@ -568,8 +549,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         asyncio.run(baseline_child())
         return {}
     header("start-up")
-    if compiled_as_installed():
-        print("# bot/, flows/ and storage/ compiled to bytecode first, as pip install does")
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-") as directory:
         return run(args.cases, args.repeat, Path(directory))
 
