@@ -23,6 +23,7 @@ from bot.runtime import Runtime
 from storage.db import session_factory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
+from tests.support.loop_turns import counting_loop_turns
 
 TTL = timedelta(seconds=30)
 SETTINGS = LeaseSettings(ttl=TTL, renew_every=timedelta(seconds=10), margin=timedelta(seconds=15))
@@ -257,23 +258,14 @@ def test_renewing_a_lease_while_another_writer_holds_sqlite_leaves_the_event_loo
             connection.rollback()
 
     async def scenario() -> int:
-        turns = 0
-
-        async def answering_people() -> None:
-            nonlocal turns
-            while True:
-                turns += 1
-                await asyncio.sleep(0.01)
-
         writer = threading.Thread(target=other_writer)
         writer.start()
         held.wait(5)
-        people = asyncio.create_task(answering_people())
-        asyncio.get_running_loop().call_later(0.3, release.set)
-        await keeper.keep()
-        people.cancel()
+        async with counting_loop_turns() as answering_people:
+            asyncio.get_running_loop().call_later(0.3, release.set)
+            await keeper.keep()
         writer.join()
-        return turns
+        return answering_people.count
 
     turns = asyncio.run(scenario())
     assert turns >= 10  # about 30 turns in the 0.3 s the renewal waited; none when it blocked

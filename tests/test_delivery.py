@@ -22,6 +22,7 @@ from storage.db import make_engine, session_factory
 from storage.schema import upgrade
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
+from tests.support.loop_turns import counting_loop_turns
 
 
 @dataclass
@@ -209,18 +210,9 @@ def test_a_sent_message_is_marked_sent_even_when_the_database_is_busy_longer_tha
     row = enqueue(sessions, clock, Reply("common.cancel"))
 
     async def send() -> tuple[int, int]:
-        turns = 0
-
-        async def other_chats() -> None:
-            nonlocal turns
-            while True:
-                turns += 1
-                await asyncio.sleep(0.01)
-
-        others = asyncio.create_task(other_chats())
-        sent = await deliverer.deliver([row])
-        others.cancel()
-        return sent, turns
+        async with counting_loop_turns() as other_chats:
+            sent = await deliverer.deliver([row])
+        return sent, other_chats.count
 
     sent, turns = asyncio.run(send())
     engine.dispose()
